@@ -1,0 +1,39 @@
+using DeployPortal.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace DeployPortal.Web.Audit;
+
+public sealed record AuditFilter(string? Slot = null, string? Person = null, int Skip = 0, int Take = 50);
+
+public sealed record AuditPage(IReadOnlyList<AuditEvent> Items, int Total);
+
+/// <summary>Reads the audit log for the history page; newest first.</summary>
+public sealed class AuditQueries(IDbContextFactory<PortalDb> dbFactory)
+{
+    public async Task<AuditPage> FindAsync(AuditFilter filter, CancellationToken ct = default)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        var query = db.AuditEvents.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(filter.Slot))
+        {
+            query = query.Where(e => e.SlotName == filter.Slot);
+        }
+
+        if (!string.IsNullOrWhiteSpace(filter.Person))
+        {
+            var person = filter.Person.Trim().ToLower();
+            query = query.Where(e => e.ActorName.ToLower().Contains(person));
+        }
+
+        var total = await query.CountAsync(ct);
+        var items = await query.OrderByDescending(e => e.At).ThenByDescending(e => e.Id)
+            .Skip(filter.Skip).Take(Math.Clamp(filter.Take, 1, 500)).ToListAsync(ct);
+        return new AuditPage(items, total);
+    }
+
+    public async Task<IReadOnlyList<string>> SlotNamesAsync(CancellationToken ct = default)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        return await db.Slots.AsNoTracking().OrderBy(s => s.Name).Select(s => s.Name).ToListAsync(ct);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Mvc;
+
+namespace DeployPortal.Web.Auth;
+
+/// <summary>Bound from <c>Auth:DevSignIn</c>. Demo users, one per role, for the embedded default only.</summary>
+public sealed class DevSignInOptions
+{
+    public const string Section = "Auth:DevSignIn";
+
+    public bool Enabled { get; set; }
+
+    public List<DemoUser> Users { get; set; } =
+    [
+        new("viewer", "Val Viewer", PortalRoles.Viewer),
+        new("dana", "Dana Developer", PortalRoles.Developer),
+        new("devon", "Devon Developer", PortalRoles.Developer),
+        new("quinn", "Quinn QA", PortalRoles.QA),
+        new("ada", "Ada Admin", PortalRoles.Admin),
+    ];
+}
+
+public sealed record DemoUser(string Id, string Name, string Role);
+
+internal static class DevSignInEndpoints
+{
+    public static IEndpointRouteBuilder MapDevSignIn(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/account/dev-signin", async (HttpContext http, [FromForm] string user, [FromForm] string? returnUrl,
+            Microsoft.Extensions.Options.IOptions<DevSignInOptions> options) =>
+        {
+            if (!options.Value.Enabled)
+            {
+                return Results.NotFound();
+            }
+
+            var demo = options.Value.Users.FirstOrDefault(u => u.Id == user);
+            if (demo is null)
+            {
+                return Results.Redirect("/signin?error=unknown-user");
+            }
+
+            var identity = new ClaimsIdentity(
+                [
+                    new Claim(PortalClaims.Subject, "dev:" + demo.Id),
+                    new Claim(PortalClaims.Name, demo.Name),
+                    new Claim(PortalClaims.Role, demo.Role),
+                ],
+                authenticationType: "DevSignIn", nameType: PortalClaims.Name, roleType: PortalClaims.Role);
+            await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+            return Results.LocalRedirect(SafeReturnUrl(returnUrl));
+        }).AllowAnonymous();
+
+        endpoints.MapPost("/account/signout", async (HttpContext http) =>
+        {
+            await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            return Results.LocalRedirect("/signin");
+        });
+
+        return endpoints;
+    }
+
+    /// <summary>Only same-site paths: "/x" but never "//evil.example" or "/\evil.example".</summary>
+    public static string SafeReturnUrl(string? returnUrl) =>
+        !string.IsNullOrEmpty(returnUrl) && returnUrl[0] == '/' && (returnUrl.Length == 1 || (returnUrl[1] != '/' && returnUrl[1] != '\\'))
+            ? returnUrl
+            : "/";
+}

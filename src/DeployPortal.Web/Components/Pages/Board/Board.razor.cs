@@ -1,0 +1,213 @@
+using System.Security.Claims;
+using DeployPortal.Web.Common;
+using DeployPortal.Web.Slots;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.Options;
+using MudBlazor;
+
+namespace DeployPortal.Web.Components.Pages.Board;
+
+public sealed partial class Board : IDisposable
+{
+    private readonly HashSet<int> _busy = [];
+    private readonly CancellationTokenSource _cts = new();
+    private IReadOnlyList<SlotCard>? _slots;
+    private string? _error;
+    private ClaimsPrincipal _user = new();
+    private DateTime _now;
+    private TimeSpan _warnBefore;
+    private IReadOnlyList<TimeSpan> _holdChoices = [];
+    private ITimer? _ticker;
+
+    [Inject] private SlotService Slots { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private TimeProvider Clock { get; set; } = default!;
+    [Inject] private IOptionsMonitor<HoldOptions> HoldOptions { get; set; } = default!;
+    [Inject] private ILogger<Board> Logger { get; set; } = default!;
+
+    [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
+
+    private string Summary => _slots is null
+        ? ""
+        : $"{_slots.Count(s => s.IsFree)} of {_slots.Count(s => s.Enabled)} free";
+
+    protected override async Task OnInitializedAsync()
+    {
+        _user = (await AuthState).User;
+        var options = HoldOptions.CurrentValue;
+        _warnBefore = options.WarnBefore;
+        _holdChoices = [.. options.Choices.Where(c => c <= options.MaxDuration)];
+        await LoadAsync();
+    }
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (firstRender && RendererInfo.IsInteractive)
+        {
+            // Only the wording of times ("expires in 24 min") changes with the clock; the data is pushed.
+            _ticker = Clock.CreateTimer(_ => InvokeAsync(() => { _now = Clock.GetUtcNow().UtcDateTime; StateHasChanged(); }),
+                null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private async Task LoadAsync()
+    {
+        try
+        {
+            _slots = await Slots.GetBoardAsync(_cts.Token);
+            _now = Clock.GetUtcNow().UtcDateTime;
+            _error = null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Logger.LogError(ex, "Loading the board failed");
+            _error = "the database did not answer.";
+        }
+    }
+
+    private async Task OnSlotChangedAsync(SlotChange change)
+    {
+        await LoadAsync();
+        StateHasChanged();
+    }
+
+    private IReadOnlyList<TimeSpan> ExtendChoices(SlotCard slot)
+    {
+        if (slot.Hold is null)
+        {
+            return [];
+        }
+
+        var room = _now + HoldOptions.CurrentValue.MaxDuration - slot.Hold.Until;
+        return [.. _holdChoices.Where(c => c <= room)];
+    }
+
+    private async Task ClaimAsync(SlotCard slot)
+    {
+        var parameters = new DialogParameters<ClaimDialog>
+        {
+            { d => d.SlotName, slot.Name },
+            { d => d.Choices, _holdChoices },
+            { d => d.DefaultDuration, HoldOptions.CurrentValue.DefaultDuration },
+        };
+        var dialog = await Dialogs.ShowAsync<ClaimDialog>($"Claim {slot.Name}", parameters);
+        if (await dialog.Result is { Canceled: false, Data: ClaimDialog.Answer answer })
+        {
+            await RunAsync(slot, () => Slots.ClaimAsync(_user, new ClaimRequest(slot.Id, answer.Purpose, answer.Duration), _cts.Token),
+                hold => $"{slot.Name} is yours for {TimeText.Duration(hold.Until - hold.Since)}.");
+        }
+    }
+
+    private Task ExtendAsync(SlotCard slot, TimeSpan by) =>
+        RunAsync(slot, () => Slots.ExtendAsync(_user, slot.Id, slot.Hold!.Id, by, _cts.Token),
+            _ => $"{slot.Name} extended by {TimeText.Duration(by)}.");
+
+    private async Task ReleaseAsync(SlotCard slot)
+    {
+        var confirmed = await Dialogs.ShowMessageBoxAsync($"Release {slot.Name}?",
+            $"You will no longer hold {slot.Name} ({slot.Hold?.Purpose}). Someone else can claim it straight away.",
+            yesText: "Release", cancelText: "Keep it");
+        if (confirmed == true)
+        {
+            await RunAsync(slot, () => Slots.ReleaseAsync(_user, new ReleaseRequest(slot.Id, slot.Hold!.Id), _cts.Token),
+                _ => $"{slot.Name} released.");
+        }
+    }
+
+    private async Task QaReleaseAsync(SlotCard slot)
+    {
+        var parameters = new DialogParameters<QaReleaseDialog>
+        {
+            { d => d.SlotName, slot.Name },
+            { d => d.HolderName, slot.Hold!.HolderName },
+            { d => d.Purpose, slot.Hold!.Purpose },
+        };
+        var dialog = await Dialogs.ShowAsync<QaReleaseDialog>($"QA done on {slot.Name}", parameters);
+        if (await dialog.Result is { Canceled: false, Data: QaReleaseDialog.Answer answer })
+        {
+            await RunAsync(slot, () => Slots.ReleaseAsync(_user, new ReleaseRequest(slot.Id, slot.Hold!.Id, answer.Outcome, answer.Note), _cts.Token),
+                _ => $"{slot.Name} released: QA {answer.Outcome.ToString().ToLowerInvariant()}.");
+        }
+    }
+
+    private async Task ForceReleaseAsync(SlotCard slot)
+    {
+        var confirmed = await Dialogs.ShowMessageBoxAsync($"Force-release {slot.Name}?",
+            $"{slot.Hold?.HolderName} holds {slot.Name} for \"{slot.Hold?.Purpose}\". Taking it back ends their hold now and is recorded in the history.",
+            yesText: "Force release", cancelText: "Cancel");
+        if (confirmed == true)
+        {
+            await RunAsync(slot, () => Slots.ReleaseAsync(_user, new ReleaseRequest(slot.Id, slot.Hold!.Id), _cts.Token),
+                _ => $"{slot.Name} taken back from {slot.Hold?.HolderName}.");
+        }
+    }
+
+    private async Task AddSlotAsync()
+    {
+        var dialog = await Dialogs.ShowAsync<SlotEditDialog>("Add slot");
+        if (await dialog.Result is { Canceled: false, Data: SlotEdit edit })
+        {
+            await ShowAsync(await Slots.AddSlotAsync(_user, edit, _cts.Token), s => $"{s.Name} added.");
+        }
+    }
+
+    private async Task EditSlotAsync(SlotCard slot)
+    {
+        var parameters = new DialogParameters<SlotEditDialog> { { d => d.Initial, new SlotEdit(slot.Name, slot.Namespace, slot.Description, slot.UrlPattern) } };
+        var dialog = await Dialogs.ShowAsync<SlotEditDialog>($"Edit {slot.Name}", parameters);
+        if (await dialog.Result is { Canceled: false, Data: SlotEdit edit })
+        {
+            await RunAsync(slot, () => Slots.EditSlotAsync(_user, slot.Id, edit, _cts.Token), s => $"{s.Name} saved.");
+        }
+    }
+
+    private Task ToggleEnabledAsync(SlotCard slot) =>
+        RunAsync(slot, () => Slots.SetEnabledAsync(_user, slot.Id, !slot.Enabled, _cts.Token),
+            s => s.Enabled ? $"{s.Name} is open for claims." : $"{s.Name} is disabled: no new claims.");
+
+    /// <summary>Runs one action on a slot, one at a time per slot (a double click waits), and reports the outcome.</summary>
+    private async Task RunAsync<T>(SlotCard slot, Func<Task<Result<T>>> action, Func<T, string> success)
+    {
+        if (!_busy.Add(slot.Id))
+        {
+            return;
+        }
+
+        try
+        {
+            await ShowAsync(await action(), success);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Logger.LogError(ex, "Action on {Slot} failed", slot.Name);
+            Snackbar.Add("That did not work: the database did not answer. Nothing was changed; try again.", Severity.Error);
+        }
+        finally
+        {
+            _busy.Remove(slot.Id);
+        }
+    }
+
+    private async Task ShowAsync<T>(Result<T> result, Func<T, string> success)
+    {
+        if (result.Succeeded)
+        {
+            Snackbar.Add(success(result.Value!), Severity.Success);
+        }
+        else
+        {
+            Snackbar.Add(result.Failure!.Message, result.Failure.Kind == FailureKind.Conflict ? Severity.Warning : Severity.Error);
+        }
+
+        await LoadAsync();
+    }
+
+    public void Dispose()
+    {
+        _ticker?.Dispose();
+        _cts.Cancel();
+        _cts.Dispose();
+    }
+}

@@ -1,0 +1,63 @@
+namespace DeployPortal.Web.Data;
+
+/// <summary>A test server: one Kubernetes namespace that apps are deployed into.</summary>
+public sealed class Slot
+{
+    public int Id { get; set; }
+    public required string Name { get; set; }
+    public required string Namespace { get; set; }
+    public string Description { get; set; } = "";
+    /// <summary>Public address pattern, e.g. <c>https://{app}.{slot}.test.example.com</c>.</summary>
+    public string UrlPattern { get; set; } = "";
+    public bool Enabled { get; set; } = true;
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>
+/// Who holds a slot, for what and until when. A hold is active while <see cref="ReleasedAt"/> is null;
+/// the database allows at most one active hold per slot (partial unique index).
+/// </summary>
+public sealed class Hold
+{
+    public long Id { get; set; }
+    public int SlotId { get; set; }
+    public Slot? Slot { get; set; }
+    public required string HolderId { get; set; }
+    public required string HolderName { get; set; }
+    public required string Purpose { get; set; }
+    public DateTime Since { get; set; }
+    public DateTime Until { get; set; }
+    public DateTime? ReleasedAt { get; set; }
+    public string? ReleasedById { get; set; }
+    public string? ReleasedByName { get; set; }
+    public ReleaseReason? ReleaseReason { get; set; }
+    public QaOutcome? QaOutcome { get; set; }
+    public string? ReleaseNote { get; set; }
+}
+
+public enum ReleaseReason
+{
+    Released = 1,
+    QaDone = 2,
+    Expired = 3,
+    Forced = 4,
+}
+
+public enum QaOutcome
+{
+    Pass = 1,
+    Fail = 2,
+}
+
+/// <summary>Append-only record of every state change; never updated or deleted by the portal.</summary>
+public sealed class AuditEvent
+{
+    public long Id { get; set; }
+    public DateTime At { get; set; }
+    public required string ActorId { get; set; }
+    public required string ActorName { get; set; }
+    public required string Action { get; set; }
+    public int? SlotId { get; set; }
+    public string? SlotName { get; set; }
+    public string Details { get; set; } = "";
+}

@@ -1,0 +1,76 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace DeployPortal.Web.Data;
+
+/// <summary>
+/// The portal's database. Each provider has its own subclass so that each keeps its own migrations
+/// in this one assembly (EF Core finds migrations by context type).
+/// </summary>
+public abstract class PortalDb(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Slot> Slots => Set<Slot>();
+    public DbSet<Hold> Holds => Set<Hold>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Every time is UTC. SQLite keeps no kind, so reads are marked UTC explicitly.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcConverter>();
+        configurationBuilder.Properties<Enum>().HaveConversion<string>().HaveMaxLength(16);
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Slot>(slot =>
+        {
+            slot.Property(s => s.Name).HasMaxLength(63);
+            slot.HasIndex(s => s.Name).IsUnique();
+            slot.Property(s => s.Namespace).HasMaxLength(63);
+            slot.Property(s => s.Description).HasMaxLength(500);
+            slot.Property(s => s.UrlPattern).HasMaxLength(300);
+        });
+
+        modelBuilder.Entity<Hold>(hold =>
+        {
+            hold.Property(h => h.HolderId).HasMaxLength(200);
+            hold.Property(h => h.HolderName).HasMaxLength(200);
+            hold.Property(h => h.Purpose).HasMaxLength(HoldLimits.PurposeMaxLength);
+            hold.Property(h => h.ReleasedById).HasMaxLength(200);
+            hold.Property(h => h.ReleasedByName).HasMaxLength(200);
+            hold.Property(h => h.ReleaseNote).HasMaxLength(HoldLimits.NoteMaxLength);
+            // The rule "one active hold per slot" lives here, where two simultaneous claims cannot both win.
+            hold.HasIndex(h => h.SlotId).IsUnique().HasFilter("\"ReleasedAt\" IS NULL").HasDatabaseName("IX_Holds_ActivePerSlot");
+            hold.HasIndex(h => new { h.SlotId, h.Since });
+            hold.HasIndex(h => h.Until);
+        });
+
+        modelBuilder.Entity<AuditEvent>(audit =>
+        {
+            audit.Property(a => a.ActorId).HasMaxLength(200);
+            audit.Property(a => a.ActorName).HasMaxLength(200);
+            audit.Property(a => a.Action).HasMaxLength(40);
+            audit.Property(a => a.SlotName).HasMaxLength(63);
+            audit.Property(a => a.Details).HasMaxLength(2000);
+            audit.HasIndex(a => a.At);
+            audit.HasIndex(a => new { a.SlotId, a.At });
+            audit.HasIndex(a => new { a.ActorName, a.At });
+        });
+    }
+
+    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}
+
+public sealed class SqlitePortalDb(DbContextOptions<SqlitePortalDb> options) : PortalDb(options);
+
+public sealed class PostgresPortalDb(DbContextOptions<PostgresPortalDb> options) : PortalDb(options);
+
+/// <summary>Length limits shared by validation and the schema.</summary>
+public static class HoldLimits
+{
+    public const int PurposeMaxLength = 200;
+    public const int NoteMaxLength = 1000;
+}

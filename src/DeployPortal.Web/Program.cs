@@ -1,0 +1,40 @@
+using DeployPortal.Web.Auth;
+using DeployPortal.Web.Components;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Jobs;
+using DeployPortal.Web.Slots;
+using MudBlazor.Services;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
+builder.AddData();
+builder.AddPortalAuth();
+builder.AddJobs();
+builder.AddSlots();
+
+var app = builder.Build();
+
+if (!app.Environment.IsDevelopment())
+{
+    app.UseExceptionHandler("/Error", createScopeForErrors: true);
+    app.UseHsts();
+}
+
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapStaticAssets().AllowAnonymous();
+app.MapPortalAuth();
+app.MapJobsDashboard();
+app.MapSlotJobs();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+
+app.Run();
+
+/// <summary>Entry point, visible to <c>WebApplicationFactory</c> in tests.</summary>
+public partial class Program;

@@ -1,0 +1,49 @@
+using System.Collections.Immutable;
+
+namespace DeployPortal.Web.Slots;
+
+/// <summary>
+/// Tells every open page that a slot changed. Singleton; subscriptions are disposable and must be
+/// disposed when the page goes away. Handlers run off the publisher's path (fire and forget), so the
+/// action that published never waits for, or fails because of, a page. Components marshal with
+/// <c>InvokeAsync</c>.
+/// </summary>
+public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
+{
+    private ImmutableArray<Func<SlotChange, Task>> _handlers = [];
+
+    public int SubscriberCount => _handlers.Length;
+
+    public IDisposable Subscribe(Func<SlotChange, Task> handler)
+    {
+        ImmutableInterlocked.Update(ref _handlers, static (list, h) => list.Add(h), handler);
+        return new Subscription(() => ImmutableInterlocked.Update(ref _handlers, static (list, h) => list.Remove(h), handler));
+    }
+
+    public void Publish(SlotChange change)
+    {
+        foreach (var handler in _handlers)
+        {
+            _ = InvokeAsync(handler, change);
+        }
+    }
+
+    private async Task InvokeAsync(Func<SlotChange, Task> handler, SlotChange change)
+    {
+        try
+        {
+            await handler(change);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "A slot change subscriber failed for {Change}", change);
+        }
+    }
+
+    private sealed class Subscription(Action unsubscribe) : IDisposable
+    {
+        private Action? _unsubscribe = unsubscribe;
+
+        public void Dispose() => Interlocked.Exchange(ref _unsubscribe, null)?.Invoke();
+    }
+}

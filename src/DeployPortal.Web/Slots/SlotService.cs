@@ -1,0 +1,433 @@
+using System.Security.Claims;
+using System.Text.RegularExpressions;
+using DeployPortal.Web.Audit;
+using DeployPortal.Web.Auth;
+using DeployPortal.Web.Common;
+using DeployPortal.Web.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace DeployPortal.Web.Slots;
+
+/// <summary>
+/// Every rule about slots and holds. Pages, the API and background jobs call this; it checks the caller's
+/// rights itself, so a hidden button is never the only guard. Exclusivity is decided by the database
+/// (one active hold per slot), never by a read followed by a write.
+/// </summary>
+public sealed partial class SlotService(
+    IDbContextFactory<PortalDb> dbFactory,
+    SlotChangeNotifier notifier,
+    TimeProvider clock,
+    IOptionsMonitor<HoldOptions> holdOptions,
+    ILogger<SlotService> logger)
+{
+    private HoldOptions Options => holdOptions.CurrentValue;
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    public async Task<IReadOnlyList<SlotCard>> GetBoardAsync(CancellationToken ct = default)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        var slots = await db.Slots.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
+        var holds = await db.Holds.AsNoTracking().Where(h => h.ReleasedAt == null).ToDictionaryAsync(h => h.SlotId, ct);
+        return [.. slots.Select(s => ToCard(s, holds.GetValueOrDefault(s.Id)))];
+    }
+
+    public async Task<Result<HoldView>> ClaimAsync(ClaimsPrincipal user, ClaimRequest request, CancellationToken ct = default)
+    {
+        if (!user.Can(Policies.HoldSlots))
+        {
+            return Fail.Forbidden("Your role cannot claim slots. Ask for the Developer or QA role.");
+        }
+
+        if (ValidatePurpose(request.Purpose) is { } invalidPurpose)
+        {
+            return invalidPurpose;
+        }
+
+        var duration = request.Duration ?? Options.DefaultDuration;
+        if (duration <= TimeSpan.Zero)
+        {
+            return Fail.Invalid("Choose how long you need the slot.");
+        }
+
+        if (duration > Options.MaxDuration)
+        {
+            return Fail.Invalid($"A hold can last at most {TimeText.Duration(Options.MaxDuration)}.");
+        }
+
+        var actor = Actor.From(user);
+        var now = Now;
+        await using (var db = dbFactory.CreateDbContext())
+        {
+            var slot = await db.Slots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == request.SlotId, ct);
+            if (slot is null)
+            {
+                return Fail.NotFound("That slot does not exist.");
+            }
+
+            if (!slot.Enabled)
+            {
+                return Fail.Invalid($"{slot.Name} is disabled and cannot be claimed.");
+            }
+
+            var hold = new Hold
+            {
+                SlotId = slot.Id,
+                HolderId = actor.Id,
+                HolderName = actor.Name,
+                Purpose = request.Purpose.Trim(),
+                Since = now,
+                Until = now + duration,
+            };
+
+            try
+            {
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                // A hold past its end that the expiry job has not reached yet must not block the claim.
+                var expired = await db.Holds.Where(h => h.SlotId == slot.Id && h.ReleasedAt == null && h.Until <= now).ToListAsync(ct);
+                foreach (var old in expired)
+                {
+                    MarkReleased(old, Actor.System, ReleaseReason.Expired, now);
+                    db.AuditEvents.Add(Audit(Actor.System, AuditActions.Expire, slot, $"Hold by {old.HolderName} ({old.Purpose}) expired", now));
+                }
+
+                db.Holds.Add(hold);
+                db.AuditEvents.Add(Audit(actor, AuditActions.Claim, slot, $"{hold.Purpose} · until {hold.Until:u}", now));
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+            }
+            catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+            {
+                // Someone else's claim committed first. Report who, and change nothing.
+                var winner = await ActiveHoldAsync(slot.Id, ct);
+                if (winner is null)
+                {
+                    return Fail.Conflict($"{slot.Name} changed while you were claiming it. Try again.");
+                }
+
+                if (winner.HolderId == actor.Id)
+                {
+                    return Result<HoldView>.Ok(ToView(winner)); // a double click: the first click already won
+                }
+
+                return Fail.Conflict($"{slot.Name} was just taken by {winner.HolderName} ({winner.Purpose}).");
+            }
+
+            logger.LogInformation("{Actor} claimed {Slot} until {Until}", actor.Name, slot.Name, hold.Until);
+            notifier.Publish(new SlotChange(slot.Id, AuditActions.Claim));
+            return Result<HoldView>.Ok(ToView(hold));
+        }
+    }
+
+    public async Task<Result<HoldView>> ExtendAsync(ClaimsPrincipal user, int slotId, long holdId, TimeSpan extendBy, CancellationToken ct = default)
+    {
+        if (!user.Can(Policies.HoldSlots))
+        {
+            return Fail.Forbidden("Your role cannot extend holds.");
+        }
+
+        if (extendBy <= TimeSpan.Zero)
+        {
+            return Fail.Invalid("Choose how much longer you need the slot.");
+        }
+
+        var actor = Actor.From(user);
+        var now = Now;
+        await using var db = dbFactory.CreateDbContext();
+        var hold = await db.Holds.Include(h => h.Slot).FirstOrDefaultAsync(h => h.Id == holdId && h.SlotId == slotId, ct);
+        if (hold?.Slot is null)
+        {
+            return Fail.NotFound("That hold does not exist.");
+        }
+
+        if (hold.ReleasedAt is not null || hold.Until <= now)
+        {
+            return Fail.Invalid($"Your hold on {hold.Slot.Name} has ended. Claim the slot again if it is free.");
+        }
+
+        if (hold.HolderId != actor.Id)
+        {
+            return Fail.Forbidden($"Only {hold.HolderName} can extend their hold on {hold.Slot.Name}.");
+        }
+
+        var newUntil = hold.Until + extendBy;
+        if (newUntil > now + Options.MaxDuration)
+        {
+            return Fail.Invalid($"A hold can end at most {TimeText.Duration(Options.MaxDuration)} from now; "
+                + $"{TimeText.Duration(now + Options.MaxDuration - hold.Until)} more is the most you can add.");
+        }
+
+        // Conditional update: if the hold was released or expired a moment ago, nothing changes.
+        var updated = await db.Holds.Where(h => h.Id == holdId && h.ReleasedAt == null && h.Until == hold.Until)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Until, newUntil), ct);
+        if (updated == 0)
+        {
+            return Fail.Conflict($"Your hold on {hold.Slot.Name} changed meanwhile. Look at the board and try again.");
+        }
+
+        db.AuditEvents.Add(Audit(actor, AuditActions.Extend, hold.Slot, $"by {TimeText.Duration(extendBy)} · until {newUntil:u}", now));
+        await db.SaveChangesAsync(ct);
+        notifier.Publish(new SlotChange(slotId, AuditActions.Extend));
+        hold.Until = newUntil;
+        return Result<HoldView>.Ok(ToView(hold));
+    }
+
+    /// <summary>
+    /// Ends a hold. The holder may release their own; QA and Admin may release anyone's by recording the
+    /// QA outcome; Admin may force-release without one. <see cref="ReleaseRequest.HoldId"/> names the hold
+    /// the caller saw, so a stale page can never release a newer hold.
+    /// </summary>
+    public async Task<Result<ReleaseReason>> ReleaseAsync(ClaimsPrincipal user, ReleaseRequest request, CancellationToken ct = default)
+    {
+        if (!user.Can(Policies.HoldSlots))
+        {
+            return Fail.Forbidden("Your role cannot release slots.");
+        }
+
+        if (request.Note is { Length: > HoldLimits.NoteMaxLength })
+        {
+            return Fail.Invalid($"The note can be at most {HoldLimits.NoteMaxLength} characters.");
+        }
+
+        var actor = Actor.From(user);
+        var now = Now;
+        await using var db = dbFactory.CreateDbContext();
+        var hold = await db.Holds.Include(h => h.Slot).FirstOrDefaultAsync(h => h.Id == request.HoldId && h.SlotId == request.SlotId, ct);
+        if (hold?.Slot is null)
+        {
+            return Fail.NotFound("That hold does not exist.");
+        }
+
+        if (hold.ReleasedAt is not null)
+        {
+            return Fail.Conflict($"{hold.Slot.Name} was already released by {hold.ReleasedByName}.");
+        }
+
+        var own = hold.HolderId == actor.Id;
+        ReleaseReason reason;
+        if (request.Outcome is not null)
+        {
+            if (!own && !user.Can(Policies.ReleaseAnySlot))
+            {
+                return Fail.Forbidden($"Only {hold.HolderName}, QA or an admin can release {hold.Slot.Name}.");
+            }
+
+            reason = ReleaseReason.QaDone;
+        }
+        else if (own)
+        {
+            reason = ReleaseReason.Released;
+        }
+        else if (user.Can(Policies.Administer))
+        {
+            reason = ReleaseReason.Forced;
+        }
+        else if (user.Can(Policies.ReleaseAnySlot))
+        {
+            return Fail.Invalid($"Record the QA outcome (pass or fail) to release {hold.HolderName}'s slot.");
+        }
+        else
+        {
+            return Fail.Forbidden($"{hold.Slot.Name} is held by {hold.HolderName}; only they, QA or an admin can release it.");
+        }
+
+        var note = string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim();
+        var updated = await db.Holds.Where(h => h.Id == hold.Id && h.ReleasedAt == null).ExecuteUpdateAsync(s => s
+            .SetProperty(h => h.ReleasedAt, now)
+            .SetProperty(h => h.ReleasedById, actor.Id)
+            .SetProperty(h => h.ReleasedByName, actor.Name)
+            .SetProperty(h => h.ReleaseReason, reason)
+            .SetProperty(h => h.QaOutcome, request.Outcome)
+            .SetProperty(h => h.ReleaseNote, note), ct);
+        if (updated == 0)
+        {
+            return Fail.Conflict($"{hold.Slot.Name} was released by someone else a moment ago.");
+        }
+
+        var (action, details) = reason switch
+        {
+            ReleaseReason.QaDone => (AuditActions.QaDone, $"QA {request.Outcome?.ToString().ToLowerInvariant()} for {hold.HolderName} ({hold.Purpose})" + (note is null ? "" : $": {note}")),
+            ReleaseReason.Forced => (AuditActions.ForceRelease, $"Took {hold.Slot.Name} back from {hold.HolderName} ({hold.Purpose})"),
+            _ => (AuditActions.Release, hold.Purpose),
+        };
+        db.AuditEvents.Add(Audit(actor, action, hold.Slot, details, now));
+        await db.SaveChangesAsync(ct);
+        logger.LogInformation("{Actor} released {Slot} ({Reason})", actor.Name, hold.Slot.Name, reason);
+        notifier.Publish(new SlotChange(hold.SlotId, action));
+        return Result<ReleaseReason>.Ok(reason);
+    }
+
+    /// <summary>Releases every hold past its end. Run by the expiry job; safe to run twice or on two replicas at once.</summary>
+    public async Task<int> ExpireDueHoldsAsync(CancellationToken ct = default)
+    {
+        var now = Now;
+        await using var db = dbFactory.CreateDbContext();
+        var due = await db.Holds.AsNoTracking().Include(h => h.Slot).Where(h => h.ReleasedAt == null && h.Until <= now).ToListAsync(ct);
+        var expired = 0;
+        foreach (var hold in due)
+        {
+            var updated = await db.Holds.Where(h => h.Id == hold.Id && h.ReleasedAt == null && h.Until <= now).ExecuteUpdateAsync(s => s
+                .SetProperty(h => h.ReleasedAt, now)
+                .SetProperty(h => h.ReleasedById, Actor.System.Id)
+                .SetProperty(h => h.ReleasedByName, Actor.System.Name)
+                .SetProperty(h => h.ReleaseReason, ReleaseReason.Expired), ct);
+            if (updated == 0)
+            {
+                continue;
+            }
+
+            expired++;
+            db.AuditEvents.Add(Audit(Actor.System, AuditActions.Expire, hold.Slot!, $"Hold by {hold.HolderName} ({hold.Purpose}) expired", now));
+            await db.SaveChangesAsync(ct);
+            notifier.Publish(new SlotChange(hold.SlotId, AuditActions.Expire));
+        }
+
+        if (expired > 0)
+        {
+            logger.LogInformation("Expired {Count} holds", expired);
+        }
+
+        return expired;
+    }
+
+    public async Task<Result<SlotCard>> AddSlotAsync(ClaimsPrincipal user, SlotEdit edit, CancellationToken ct = default)
+    {
+        if (!user.Can(Policies.Administer))
+        {
+            return Fail.Forbidden("Only an admin can add slots.");
+        }
+
+        if (ValidateSlot(edit) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var now = Now;
+        await using var db = dbFactory.CreateDbContext();
+        var slot = new Slot { Name = edit.Name, Namespace = edit.Namespace, Description = edit.Description.Trim(), UrlPattern = edit.UrlPattern.Trim(), CreatedAt = now };
+        db.Slots.Add(slot);
+        db.AuditEvents.Add(Audit(Actor.From(user), AuditActions.SlotAdded, slot, $"namespace {slot.Namespace}", now));
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            return Fail.Conflict($"A slot named {edit.Name} already exists.");
+        }
+
+        notifier.Publish(new SlotChange(slot.Id, AuditActions.SlotAdded));
+        return Result<SlotCard>.Ok(ToCard(slot, null));
+    }
+
+    public async Task<Result<SlotCard>> EditSlotAsync(ClaimsPrincipal user, int slotId, SlotEdit edit, CancellationToken ct = default) =>
+        await ChangeSlotAsync(user, slotId, ValidateSlot(edit), AuditActions.SlotEdited, slot =>
+        {
+            slot.Name = edit.Name;
+            slot.Namespace = edit.Namespace;
+            slot.Description = edit.Description.Trim();
+            slot.UrlPattern = edit.UrlPattern.Trim();
+            return $"namespace {slot.Namespace}";
+        }, ct);
+
+    public async Task<Result<SlotCard>> SetEnabledAsync(ClaimsPrincipal user, int slotId, bool enabled, CancellationToken ct = default) =>
+        await ChangeSlotAsync(user, slotId, null, enabled ? AuditActions.SlotEnabled : AuditActions.SlotDisabled, slot =>
+        {
+            slot.Enabled = enabled;
+            return enabled ? "open for claims" : "closed for new claims";
+        }, ct);
+
+    private async Task<Result<SlotCard>> ChangeSlotAsync(ClaimsPrincipal user, int slotId, Failure? invalid, string action,
+        Func<Slot, string> change, CancellationToken ct)
+    {
+        if (!user.Can(Policies.Administer))
+        {
+            return Fail.Forbidden("Only an admin can change slots.");
+        }
+
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        await using var db = dbFactory.CreateDbContext();
+        var slot = await db.Slots.FirstOrDefaultAsync(s => s.Id == slotId, ct);
+        if (slot is null)
+        {
+            return Fail.NotFound("That slot does not exist.");
+        }
+
+        var details = change(slot);
+        db.AuditEvents.Add(Audit(Actor.From(user), action, slot, details, Now));
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            return Fail.Conflict($"A slot named {slot.Name} already exists.");
+        }
+
+        notifier.Publish(new SlotChange(slot.Id, action));
+        var hold = await db.Holds.AsNoTracking().FirstOrDefaultAsync(h => h.SlotId == slotId && h.ReleasedAt == null, ct);
+        return Result<SlotCard>.Ok(ToCard(slot, hold));
+    }
+
+    private async Task<Hold?> ActiveHoldAsync(int slotId, CancellationToken ct)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        return await db.Holds.AsNoTracking().FirstOrDefaultAsync(h => h.SlotId == slotId && h.ReleasedAt == null, ct);
+    }
+
+    private static Failure? ValidatePurpose(string? purpose) => purpose?.Trim() switch
+    {
+        null or "" => Fail.Invalid("Say what you need the slot for, e.g. \"payment test\"."),
+        { Length: > HoldLimits.PurposeMaxLength } => Fail.Invalid($"The purpose can be at most {HoldLimits.PurposeMaxLength} characters."),
+        _ => null,
+    };
+
+    private static Failure? ValidateSlot(SlotEdit edit)
+    {
+        if (!DnsLabel().IsMatch(edit.Name ?? ""))
+        {
+            return Fail.Invalid("A slot name must be 1–63 lower-case letters, digits or '-', starting and ending with a letter or digit.");
+        }
+
+        if (!DnsLabel().IsMatch(edit.Namespace ?? ""))
+        {
+            return Fail.Invalid("A namespace must be 1–63 lower-case letters, digits or '-', starting and ending with a letter or digit.");
+        }
+
+        return (edit.Description?.Length ?? 0) > 500 || (edit.UrlPattern?.Length ?? 0) > 300
+            ? Fail.Invalid("The description can be at most 500 characters and the URL pattern 300.")
+            : null;
+    }
+
+    private static void MarkReleased(Hold hold, Actor by, ReleaseReason reason, DateTime now)
+    {
+        hold.ReleasedAt = now;
+        hold.ReleasedById = by.Id;
+        hold.ReleasedByName = by.Name;
+        hold.ReleaseReason = reason;
+    }
+
+    private static AuditEvent Audit(Actor actor, string action, Slot slot, string details, DateTime now) => new()
+    {
+        At = now,
+        ActorId = actor.Id,
+        ActorName = actor.Name,
+        Action = action,
+        SlotId = slot.Id == 0 ? null : slot.Id,
+        SlotName = slot.Name,
+        Details = details.Length > 2000 ? details[..2000] : details,
+    };
+
+    private static SlotCard ToCard(Slot s, Hold? hold) =>
+        new(s.Id, s.Name, s.Namespace, s.Description, s.UrlPattern, s.Enabled, hold is null ? null : ToView(hold));
+
+    private static HoldView ToView(Hold h) => new(h.Id, h.HolderId, h.HolderName, h.Purpose, h.Since, h.Until);
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+    private static partial Regex DnsLabel();
+}

@@ -1,0 +1,26 @@
+using DeployPortal.Web.Audit;
+using Hangfire;
+
+namespace DeployPortal.Web.Slots;
+
+public static class SlotsExtensions
+{
+    public static WebApplicationBuilder AddSlots(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<HoldOptions>().BindConfiguration(HoldOptions.Section)
+            .Validate(o => o.DefaultDuration > TimeSpan.Zero && o.DefaultDuration <= o.MaxDuration, "Holds:DefaultDuration must be positive and at most Holds:MaxDuration.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<SlotChangeNotifier>();
+        builder.Services.AddScoped<SlotService>();
+        builder.Services.AddScoped<AuditQueries>();
+        builder.Services.AddScoped<HoldExpiryJob>();
+        return builder;
+    }
+
+    public static WebApplication MapSlotJobs(this WebApplication app)
+    {
+        app.Services.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<HoldExpiryJob>(HoldExpiryJob.Id, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
+        return app;
+    }
+}
