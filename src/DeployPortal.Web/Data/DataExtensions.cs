@@ -44,7 +44,7 @@ public static class DataExtensions
         return $"Data Source={Path.Combine(folder, "deployportal.db")}";
     }
 
-    private sealed class PortalDbFactory<TContext>(IDbContextFactory<TContext> inner) : IDbContextFactory<PortalDb>
+    internal sealed class PortalDbFactory<TContext>(IDbContextFactory<TContext> inner) : IDbContextFactory<PortalDb>
         where TContext : PortalDb
     {
         public PortalDb CreateDbContext() => inner.CreateDbContext();

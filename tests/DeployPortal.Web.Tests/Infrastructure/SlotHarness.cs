@@ -1,0 +1,49 @@
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Slots;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DeployPortal.Web.Tests.Infrastructure;
+
+/// <summary>A real <see cref="SlotService"/> over a real database, with a clock the test moves.</summary>
+public sealed class SlotHarness : IAsyncDisposable
+{
+    private SlotHarness(TestDatabase database)
+    {
+        Database = database;
+        Notifier = new SlotChangeNotifier(NullLogger<SlotChangeNotifier>.Instance);
+        Service = new SlotService(database.Factory, Notifier, Clock, Options, NullLogger<SlotService>.Instance);
+    }
+
+    public TestDatabase Database { get; }
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
+    public TestOptionsMonitor<HoldOptions> Options { get; } = new(new HoldOptions());
+    public SlotChangeNotifier Notifier { get; }
+    public SlotService Service { get; }
+
+    public static async Task<SlotHarness> CreateAsync(DatabaseProvider provider) => new(await TestDatabase.CreateAsync(provider));
+
+    public async Task<Slot> AddSlotAsync(string name, bool enabled = true)
+    {
+        await using var db = Database.Factory.CreateDbContext();
+        var slot = new Slot { Name = name, Namespace = name, Enabled = enabled, CreatedAt = Clock.GetUtcNow().UtcDateTime };
+        db.Slots.Add(slot);
+        await db.SaveChangesAsync();
+        return slot;
+    }
+
+    public async Task<List<Hold>> HoldsAsync(int slotId)
+    {
+        await using var db = Database.Factory.CreateDbContext();
+        return await db.Holds.AsNoTracking().Where(h => h.SlotId == slotId).OrderBy(h => h.Id).ToListAsync();
+    }
+
+    public async Task<List<AuditEvent>> AuditAsync(int? slotId = null)
+    {
+        await using var db = Database.Factory.CreateDbContext();
+        return await db.AuditEvents.AsNoTracking().Where(a => slotId == null || a.SlotId == slotId).OrderBy(a => a.Id).ToListAsync();
+    }
+
+    public ValueTask DisposeAsync() => Database.DisposeAsync();
+}
