@@ -1,0 +1,174 @@
+using AngleSharp.Dom;
+using Bunit;
+using DeployPortal.Web.Components.Pages.Board;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Slots;
+using DeployPortal.Web.Tests.Infrastructure;
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+
+namespace DeployPortal.Web.Tests.Components;
+
+public sealed class BoardTests : PortalComponentTest
+{
+    [Fact]
+    public async Task Board_WithoutSlots_ShowsTheEmptyState_WithAdviceForTheRole()
+    {
+        SignInAs(TestUsers.Dana);
+        var cut = Render<Board>();
+        cut.WaitForAssertion(() => Assert.Contains("No test slots yet", cut.Find("[data-testid=board-empty]").TextContent));
+        Assert.Contains("An admin has not added", cut.Markup);
+        Assert.Empty(cut.FindAll("[data-testid=add-slot]"));
+
+        await DisposeComponentsAsync();
+        SignInAs(TestUsers.Ada);
+        var asAdmin = Render<Board>();
+        asAdmin.WaitForAssertion(() => Assert.Single(asAdmin.FindAll("[data-testid=add-slot]")));
+        Assert.Contains("Add the first slot", asAdmin.Markup);
+    }
+
+    [Fact]
+    public async Task Board_WhileTheDatabaseIsSlow_ShowsLoading_ThenTheSlots()
+    {
+        var gate = new ConnectionGate();
+        PageDatabase = new DataExtensions.PortalDbFactory<SqlitePortalDb>(new PooledDbContextFactory<SqlitePortalDb>(
+            new DbContextOptionsBuilder<SqlitePortalDb>().UseSqlite(Harness.Database.ConnectionString).AddInterceptors(gate).Options));
+        SignInAs(TestUsers.Dana);
+        await Harness.AddSlotAsync("qa-1");
+
+        var cut = Render<Board>();
+        Assert.Single(cut.FindAll("[data-testid=board-loading]"));
+
+        gate.Open();
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=slot-qa-1]")));
+        Assert.Empty(cut.FindAll("[data-testid=board-loading]"));
+    }
+
+    [Fact]
+    public void Board_WhenTheDatabaseFails_ShowsAnErrorWithRetry()
+    {
+        PageDatabase = new FailingFactory();
+        SignInAs(TestUsers.Dana);
+
+        var cut = Render<Board>();
+
+        cut.WaitForAssertion(() => Assert.Contains("could not be loaded", cut.Find("[data-testid=board-error]").TextContent));
+        Assert.Contains("Try again", cut.Find("[data-testid=board-error]").TextContent);
+    }
+
+    [Fact]
+    public async Task Board_HeldSlot_ShowsHolderPurposeAndTimeLeft()
+    {
+        var slot = await Harness.AddSlotAsync("qa-2");
+        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(2)));
+        SignInAs(TestUsers.Viewer);
+
+        var cut = Render<Board>();
+
+        var card = cut.WaitForElement("[data-testid=slot-qa-2]");
+        Assert.Equal("Dana Developer", card.QuerySelector("[data-testid=slot-holder]")!.TextContent);
+        Assert.Equal("payment test", card.QuerySelector("[data-testid=slot-purpose]")!.TextContent);
+        Assert.Contains("expires in 2 h", card.QuerySelector("[data-testid=slot-until]")!.TextContent);
+        Assert.Equal("Held", card.GetAttribute("data-state"));
+    }
+
+    [Theory]
+    [InlineData("viewer", new string[0])]
+    [InlineData("holder", new[] { "extend", "release" })]
+    [InlineData("other-developer", new string[0])]
+    [InlineData("qa", new[] { "qa-release" })]
+    [InlineData("admin", new[] { "qa-release", "force-release" })]
+    public async Task Board_HeldSlot_OffersOnlyTheActionsTheRoleMayTake(string who, string[] expected)
+    {
+        var slot = await Harness.AddSlotAsync("qa-1");
+        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
+        SignInAs(who switch
+        {
+            "viewer" => TestUsers.Viewer,
+            "holder" => TestUsers.Dana,
+            "other-developer" => TestUsers.Devon,
+            "qa" => TestUsers.Quinn,
+            _ => TestUsers.Ada,
+        });
+
+        var cut = Render<Board>();
+
+        var card = cut.WaitForElement("[data-testid=slot-qa-1]");
+        Assert.Equal(expected.Order(), ActionsOf(card).Order());
+    }
+
+    [Theory]
+    [InlineData("viewer", false)]
+    [InlineData("developer", true)]
+    public async Task Board_FreeSlot_OffersClaimOnlyToRolesThatMayHold(string who, bool canClaim)
+    {
+        await Harness.AddSlotAsync("qa-1");
+        SignInAs(who == "viewer" ? TestUsers.Viewer : TestUsers.Devon);
+
+        var cut = Render<Board>();
+
+        var card = cut.WaitForElement("[data-testid=slot-qa-1]");
+        Assert.Equal(canClaim, ActionsOf(card).Contains("claim"));
+        Assert.Equal("Free", card.GetAttribute("data-state"));
+    }
+
+    [Fact]
+    public async Task Board_ClaimMadeElsewhere_AppearsWithoutReload_AndUnsubscribesOnDispose()
+    {
+        var slot = await Harness.AddSlotAsync("qa-3");
+        SignInAs(TestUsers.Quinn);
+        var cut = Render<Board>();
+        cut.WaitForAssertion(() => Assert.Equal("Free", cut.Find("[data-testid=slot-qa-3]").GetAttribute("data-state")));
+        cut.WaitForAssertion(() => Assert.Equal(1, Harness.Notifier.SubscriberCount));
+
+        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "login test", null));
+
+        cut.WaitForAssertion(() => Assert.Equal("Held", cut.Find("[data-testid=slot-qa-3]").GetAttribute("data-state")));
+        Assert.Contains("login test", cut.Find("[data-testid=slot-qa-3]").TextContent);
+
+        await DisposeComponentsAsync();
+        Assert.Equal(0, Harness.Notifier.SubscriberCount);
+    }
+
+    [Fact]
+    public async Task Board_HoldNearItsEnd_IsMarkedExpiring()
+    {
+        var slot = await Harness.AddSlotAsync("qa-1");
+        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(1)));
+        Harness.Clock.Advance(TimeSpan.FromMinutes(40));
+        SignInAs(TestUsers.Dana);
+
+        var cut = Render<Board>();
+
+        var card = cut.WaitForElement("[data-testid=slot-qa-1]");
+        Assert.Equal("Expiring", card.GetAttribute("data-state"));
+        Assert.Contains("expires in 20 min", card.QuerySelector("[data-testid=slot-until]")!.TextContent);
+    }
+
+    private static IEnumerable<string> ActionsOf(IElement card) =>
+        card.QuerySelectorAll("[data-testid]")
+            .Select(e => e.GetAttribute("data-testid")!)
+            .Where(id => id is "claim" or "extend" or "release" or "qa-release" or "force-release");
+
+    /// <summary>Holds every connection the page opens until the test opens the gate: a slow database.</summary>
+    private sealed class ConnectionGate : DbConnectionInterceptor
+    {
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Open() => _open.TrySetResult();
+
+        public override async ValueTask<InterceptionResult> ConnectionOpeningAsync(DbConnection connection, ConnectionEventData eventData,
+            InterceptionResult result, CancellationToken cancellationToken = default)
+        {
+            await _open.Task.WaitAsync(cancellationToken);
+            return result;
+        }
+    }
+
+    private sealed class FailingFactory : IDbContextFactory<PortalDb>
+    {
+        public PortalDb CreateDbContext() => throw new InvalidOperationException("database is down");
+    }
+}

@@ -1,0 +1,56 @@
+using Bunit;
+using Bunit.TestDoubles;
+using DeployPortal.Web.Audit;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Slots;
+using DeployPortal.Web.Tests.Infrastructure;
+using Microsoft.AspNetCore.Components;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+
+namespace DeployPortal.Web.Tests.Components;
+
+/// <summary>
+/// The shared bunit context: MudBlazor, a signed-in user, and the real slot services over a real SQLite
+/// database (the harness), so a component test exercises the same rules the running portal does.
+/// </summary>
+public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
+{
+    protected SlotHarness Harness { get; private set; } = default!;
+
+    protected BunitAuthorizationContext Auth { get; private set; } = default!;
+
+    /// <summary>Replaces the database factory the page sees, e.g. with one that stalls or fails.</summary>
+    protected IDbContextFactory<PortalDb>? PageDatabase { get; set; }
+
+    public virtual async Task InitializeAsync()
+    {
+        Harness = await SlotHarness.CreateAsync(DatabaseProvider.Sqlite);
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton<TimeProvider>(Harness.Clock);
+        Services.AddSingleton(Harness.Notifier);
+        Services.AddSingleton<IOptionsMonitor<HoldOptions>>(Harness.Options);
+        Services.AddScoped(sp => new SlotService(PageDatabase ?? Harness.Database.Factory, Harness.Notifier, Harness.Clock, Harness.Options,
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SlotService>>()));
+        Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));
+        Auth = AddAuthorization();
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+    }
+
+    protected void SignInAs(System.Security.Claims.ClaimsPrincipal user)
+    {
+        var identity = user.Identity!;
+        Auth.SetAuthorized(identity.Name!);
+        Auth.SetRoles([.. user.Claims.Where(c => c.Type == Web.Auth.PortalClaims.Role).Select(c => c.Value)]);
+        Auth.SetClaims([.. user.Claims.Where(c => c.Type != Web.Auth.PortalClaims.Role)]);
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await Harness.DisposeAsync();
+    }
+}

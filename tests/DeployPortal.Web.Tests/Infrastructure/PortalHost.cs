@@ -1,0 +1,85 @@
+using System.Net;
+using DeployPortal.Web.Data;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DeployPortal.Web.Tests.Infrastructure;
+
+/// <summary>
+/// The real portal (its own Program) on Kestrel, bound to a free loopback port, over a database made for
+/// the test. Settings go in as host settings so they are visible while Program registers services.
+/// </summary>
+public sealed class PortalHost : WebApplicationFactory<Program>
+{
+    private readonly string _dataPath = Directory.CreateTempSubdirectory("deployportal-host-").FullName;
+    private readonly Dictionary<string, string?> _settings;
+    private readonly string _environment;
+    private Uri? _address;
+
+    public PortalHost(TestDatabase? database = null, string environment = "Development", IDictionary<string, string?>? settings = null)
+    {
+        _environment = environment;
+        _settings = new Dictionary<string, string?>
+        {
+            ["Portal:DataPath"] = _dataPath,
+            ["Auth:DevSignIn:Enabled"] = "true",
+            ["Database:Provider"] = (database?.Provider ?? DatabaseProvider.Sqlite).ToString(),
+            ["Database:ConnectionString"] = database?.ConnectionString,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+
+        UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+    }
+
+    /// <summary>Starts Kestrel and returns the address the browser should use.</summary>
+    public Uri Start()
+    {
+        if (_address is not null)
+        {
+            return _address;
+        }
+
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return _address = new Uri(address);
+    }
+
+    /// <summary>An HTTP client for the running Kestrel server (cookies kept, redirects not followed).</summary>
+    public HttpClient CreateLoopbackClient()
+    {
+        var address = Start();
+        return new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = address };
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(_environment);
+        foreach (var (key, value) in _settings)
+        {
+            if (value is not null)
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_dataPath, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
