@@ -1,0 +1,225 @@
+using System.Text.Json.Nodes;
+using DeployPortal.KubeEmulator.Logs;
+using DeployPortal.KubeEmulator.Store;
+
+namespace DeployPortal.KubeEmulator.Controllers;
+
+/// <summary>
+/// The emulated kubelet for one pod: a time-driven state machine per container (Pending → ContainerCreating →
+/// Running → Ready, or one of the failure modes) that renders <c>status</c> and records events.
+/// </summary>
+internal sealed class PodRuntime
+{
+    private readonly EmulatorOptions _options;
+    public PodRuntime(StoredObject pod, EmulatorOptions options, DateTimeOffset now, int ipSuffix)
+    {
+        _options = options;
+        Uid = pod.Uid;
+        Created = now;
+        PodIp = $"10.244.{ipSuffix / 250 % 250}.{ipSuffix % 250 + 2}";
+        if (pod.Node["spec"]?["containers"] is JsonArray cs)
+            foreach (var c in cs.OfType<JsonObject>())
+            {
+                var image = Json.Str(c, "image") ?? "";
+                Containers.Add(new ContainerRuntime(Json.Str(c, "name") ?? "app", image, ImageBehaviours.Classify(image)));
+            }
+    }
+
+    public string Uid { get; }
+    public DateTimeOffset Created { get; }
+    public string PodIp { get; }
+    public DateTimeOffset? ScheduledAt { get; private set; }
+    public List<ContainerRuntime> Containers { get; } = new();
+
+    internal sealed class ContainerRuntime(string name, string image, ImageBehaviour behaviour)
+    {
+        public string Name { get; } = name;
+        public string Image { get; } = image;
+        public ImageBehaviour Behaviour { get; } = behaviour;
+        public string ContainerId { get; set; } = "";
+        public int RestartCount { get; set; }
+        public int PullFailures { get; set; }
+        public DateTimeOffset? RunningSince { get; set; }
+        public DateTimeOffset? WaitUntil { get; set; }
+        public string? WaitingReason { get; set; }
+        public string? WaitingMessage { get; set; }
+        public JsonObject? LastTerminated { get; set; }
+        public bool Ready { get; set; }
+        public bool EverStarted { get; set; }
+        public DateTimeOffset LastUnhealthyEvent { get; set; }
+    }
+
+    /// <summary>Advances the state machine to <paramref name="now"/>; returns the pod's new status.</summary>
+    public JsonObject Step(StoredObject pod, DateTimeOffset now, EventRecorder events, PodLogWriter logs)
+    {
+        var name = pod.Name;
+        if (ScheduledAt is null && now - Created >= _options.PodPendingDelay)
+        {
+            ScheduledAt = now;
+            events.Record(pod, "Normal", "Scheduled", $"Successfully assigned {pod.Namespace}/{name} to {ClusterController.NodeName}", "default-scheduler");
+        }
+        if (ScheduledAt is { } scheduled)
+        {
+            var createdDone = now - scheduled >= _options.ContainerCreatingDelay;
+            foreach (var c in Containers)
+            {
+                var fieldPath = $"spec.containers{{{c.Name}}}";
+                if (!createdDone) { c.WaitingReason = "ContainerCreating"; c.WaitingMessage = null; continue; }
+                if (c.WaitUntil is { } until && now < until) continue; // backing off
+                switch (c.Behaviour)
+                {
+                    case ImageBehaviour.PullError:
+                        if (c.WaitingReason is "ContainerCreating" or "ImagePullBackOff" or null)
+                        {
+                            if (c.PullFailures == 0 || c.WaitingReason == "ImagePullBackOff")
+                            {
+                                events.Record(pod, "Normal", "Pulling", $"Pulling image \"{c.Image}\"", fieldPath: fieldPath);
+                                c.PullFailures++;
+                                c.WaitingReason = "ErrImagePull";
+                                c.WaitingMessage = $"rpc error: code = NotFound desc = failed to pull and unpack image \"{c.Image}\": failed to resolve reference \"{c.Image}\": {c.Image}: not found";
+                                events.Record(pod, "Warning", "Failed", $"Failed to pull image \"{c.Image}\": {c.WaitingMessage}", fieldPath: fieldPath);
+                                events.Record(pod, "Warning", "Failed", "Error: ErrImagePull", fieldPath: fieldPath);
+                                c.WaitUntil = now + _options.PodPendingDelay; // ErrImagePull is shown briefly, then back-off
+                            }
+                        }
+                        else if (c.WaitingReason == "ErrImagePull")
+                        {
+                            c.WaitingReason = "ImagePullBackOff";
+                            c.WaitingMessage = $"Back-off pulling image \"{c.Image}\"";
+                            events.Record(pod, "Normal", "BackOff", $"Back-off pulling image \"{c.Image}\"", fieldPath: fieldPath);
+                            events.Record(pod, "Warning", "Failed", "Error: ImagePullBackOff", fieldPath: fieldPath);
+                            c.WaitUntil = now + BackOff(c.PullFailures);
+                        }
+                        break;
+                    default:
+                        if (c.RunningSince is null)
+                        {
+                            if (!c.EverStarted)
+                            {
+                                events.Record(pod, "Normal", "Pulling", $"Pulling image \"{c.Image}\"", fieldPath: fieldPath);
+                                events.Record(pod, "Normal", "Pulled", $"Successfully pulled image \"{c.Image}\" in 1.2s (1.2s including waiting). Image size: 48211543 bytes.", fieldPath: fieldPath);
+                            }
+                            else events.Record(pod, "Normal", "Pulled", $"Container image \"{c.Image}\" already present on machine", fieldPath: fieldPath);
+                            events.Record(pod, "Normal", "Created", $"Created container: {c.Name}", fieldPath: fieldPath);
+                            events.Record(pod, "Normal", "Started", $"Started container {c.Name}", fieldPath: fieldPath);
+                            c.RunningSince = now;
+                            c.EverStarted = true;
+                            c.WaitingReason = null; c.WaitingMessage = null; c.WaitUntil = null;
+                            c.ContainerId = "containerd://" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+                            logs.Start(Uid, c.Name, c.Image, c.Behaviour == ImageBehaviour.NeverReady);
+                        }
+                        var running = now - c.RunningSince.Value;
+                        if (c.Behaviour == ImageBehaviour.Healthy && !c.Ready && running >= _options.ReadyDelay) c.Ready = true;
+                        if (c.Behaviour == ImageBehaviour.NeverReady && running >= _options.ReadyDelay && now - c.LastUnhealthyEvent >= TimeSpan.FromSeconds(10))
+                        {
+                            c.LastUnhealthyEvent = now;
+                            events.Record(pod, "Warning", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", fieldPath: fieldPath);
+                        }
+                        if (c.Behaviour == ImageBehaviour.Crash && running >= _options.CrashAfter)
+                        {
+                            logs.Stop(Uid, c.Name, crashed: true);
+                            c.LastTerminated = new JsonObject
+                            {
+                                ["terminated"] = new JsonObject
+                                {
+                                    ["exitCode"] = 1,
+                                    ["reason"] = "Error",
+                                    ["startedAt"] = Json.Time(c.RunningSince.Value),
+                                    ["finishedAt"] = Json.Time(now),
+                                    ["containerID"] = c.ContainerId,
+                                },
+                            };
+                            c.RunningSince = null;
+                            c.Ready = false;
+                            c.RestartCount++;
+                            c.WaitingReason = "CrashLoopBackOff";
+                            c.WaitingMessage = $"back-off {(int)BackOff(c.RestartCount).TotalSeconds}s restarting failed container={c.Name} pod={name}_{pod.Namespace}({Uid})";
+                            c.WaitUntil = now + BackOff(c.RestartCount);
+                            events.Record(pod, "Warning", "BackOff", $"Back-off restarting failed container {c.Name} in pod {name}_{pod.Namespace}({Uid})", fieldPath: fieldPath);
+                        }
+                        break;
+                }
+            }
+        }
+        return RenderStatus(pod, now);
+    }
+
+    private TimeSpan BackOff(int failures)
+    {
+        var t = _options.BackOffBase * Math.Pow(2, Math.Max(0, failures - 1));
+        return t > _options.MaxBackOff ? _options.MaxBackOff : t;
+    }
+
+    private JsonObject RenderStatus(StoredObject pod, DateTimeOffset now)
+    {
+        var old = pod.Node["status"] as JsonObject;
+        var status = new JsonObject();
+        var allStarted = Containers.All(c => c.EverStarted);
+        var allReady = Containers.Count > 0 && Containers.All(c => c.Ready);
+        status["phase"] = ScheduledAt is not null && allStarted ? "Running" : "Pending";
+        var conds = new JsonArray();
+        if (ScheduledAt is { } s)
+        {
+            var sandbox = now - s >= _options.ContainerCreatingDelay;
+            conds.Add(Condition(old, "PodReadyToStartContainers", sandbox, null, now));
+            conds.Add(Condition(old, "Initialized", true, null, now));
+            conds.Add(Condition(old, "Ready", allReady, allReady ? null : "ContainersNotReady", now, NotReadyMessage()));
+            conds.Add(Condition(old, "ContainersReady", allReady, allReady ? null : "ContainersNotReady", now, NotReadyMessage()));
+            conds.Add(Condition(old, "PodScheduled", true, null, now));
+            status["conditions"] = conds;
+            status["hostIP"] = ClusterController.NodeIp;
+            status["hostIPs"] = new JsonArray(new JsonObject { ["ip"] = ClusterController.NodeIp });
+            if (sandbox)
+            {
+                status["podIP"] = PodIp;
+                status["podIPs"] = new JsonArray(new JsonObject { ["ip"] = PodIp });
+            }
+            status["startTime"] = Json.Time(s);
+            var cs = new JsonArray();
+            foreach (var c in Containers)
+            {
+                var state = new JsonObject();
+                if (c.RunningSince is { } since) state["running"] = new JsonObject { ["startedAt"] = Json.Time(since) };
+                else
+                {
+                    var w = new JsonObject { ["reason"] = c.WaitingReason ?? "ContainerCreating" };
+                    if (c.WaitingMessage is not null) w["message"] = c.WaitingMessage;
+                    state["waiting"] = w;
+                }
+                var entry = new JsonObject
+                {
+                    ["name"] = c.Name,
+                    ["state"] = state,
+                    ["lastState"] = c.LastTerminated?.DeepClone() ?? new JsonObject(),
+                    ["ready"] = c.Ready,
+                    ["restartCount"] = c.RestartCount,
+                    ["image"] = c.Image,
+                    ["imageID"] = c.EverStarted ? $"{c.Image.Split(':')[0]}@sha256:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(c.Image)))}" : "",
+                    ["started"] = c.RunningSince is not null,
+                };
+                if (c.ContainerId.Length > 0) entry["containerID"] = c.ContainerId;
+                cs.Add(entry);
+            }
+            status["containerStatuses"] = cs;
+        }
+        status["qosClass"] = Json.Str(old, "qosClass") ?? "BestEffort";
+        return status;
+
+        string? NotReadyMessage()
+        {
+            var notReady = Containers.Where(c => !c.Ready).Select(c => c.Name).ToList();
+            return notReady.Count == 0 ? null : $"containers with unready status: [{string.Join(' ', notReady)}]";
+        }
+    }
+
+    private static JsonObject Condition(JsonObject? oldStatus, string type, bool value, string? reason, DateTimeOffset now, string? message = null)
+    {
+        var statusText = value ? "True" : "False";
+        var previous = (oldStatus?["conditions"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => Json.Str(c, "type") == type);
+        var transition = previous is not null && Json.Str(previous, "status") == statusText ? Json.Str(previous, "lastTransitionTime") : Json.Time(now);
+        var c = new JsonObject { ["type"] = type, ["status"] = statusText, ["lastProbeTime"] = null, ["lastTransitionTime"] = transition };
+        if (reason is not null) c["reason"] = reason;
+        if (message is not null) c["message"] = message;
+        return c;
+    }
+}

@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace DeployPortal.KubeEmulator.Store;
+
+/// <summary>Small helpers over unstructured JSON objects.</summary>
+internal static class Json
+{
+    public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    public static string MicroTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset? ParseTime(JsonNode? n) =>
+        n is JsonValue v && DateTimeOffset.TryParse((string?)v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
+
+    public static JsonObject Obj(JsonObject parent, string key)
+    {
+        if (parent[key] is JsonObject o) return o;
+        o = new JsonObject();
+        parent[key] = o;
+        return o;
+    }
+
+    public static string? Str(JsonNode? n, params string[] path)
+    {
+        foreach (var p in path) n = n is JsonObject o ? o[p] : null;
+        return n is JsonValue v && v.TryGetValue<string>(out var s) ? s : n is JsonValue v2 ? v2.ToString() : null;
+    }
+
+    public static long? Long(JsonNode? n, params string[] path)
+    {
+        foreach (var p in path) n = n is JsonObject o ? o[p] : null;
+        if (n is not JsonValue v) return null;
+        if (v.TryGetValue<long>(out var l)) return l;
+        if (v.TryGetValue<int>(out var i)) return i;
+        if (v.TryGetValue<double>(out var d)) return (long)d;
+        if (v.TryGetValue<string>(out var s) && long.TryParse(s, CultureInfo.InvariantCulture, out l)) return l;
+        try { return v.GetValue<long>(); } catch (Exception) { return null; }
+    }
+
+    /// <summary>Leaf paths of an object: scalars, arrays (atomic) and empty objects.</summary>
+    public static IEnumerable<string[]> Leaves(JsonObject o, string[]? prefix = null)
+    {
+        prefix ??= [];
+        foreach (var (k, v) in o)
+        {
+            string[] path = [.. prefix, k];
+            if (v is JsonObject child && child.Count > 0)
+                foreach (var p in Leaves(child, path)) yield return p;
+            else yield return path;
+        }
+    }
+
+    public static JsonNode? At(JsonNode? n, IReadOnlyList<string> path)
+    {
+        foreach (var p in path) n = n is JsonObject o ? o[p] : null;
+        return n;
+    }
+
+    public static bool Has(JsonNode? n, IReadOnlyList<string> path)
+    {
+        for (var i = 0; i < path.Count; i++)
+        {
+            if (n is not JsonObject o || !o.ContainsKey(path[i])) return false;
+            n = o[path[i]];
+        }
+        return true;
+    }
+
+    public static void Remove(JsonObject o, IReadOnlyList<string> path)
+    {
+        JsonNode? n = o;
+        for (var i = 0; i < path.Count - 1; i++) n = n is JsonObject x ? x[path[i]] : null;
+        if (n is JsonObject parent) parent.Remove(path[^1]);
+    }
+
+    /// <summary>Deep merge for apply: objects merge key by key, everything else replaces. No null deletion.</summary>
+    public static void MergeInto(JsonObject target, JsonObject source)
+    {
+        foreach (var (k, v) in source)
+        {
+            if (v is JsonObject so && target[k] is JsonObject to) MergeInto(to, so);
+            else target[k] = v?.DeepClone();
+        }
+    }
+
+    /// <summary>RFC 7386 JSON merge patch; with <paramref name="strategic"/>, lists of objects with a <c>name</c> merge by name.</summary>
+    public static void MergePatch(JsonObject target, JsonObject patch, bool strategic)
+    {
+        foreach (var (k, v) in patch)
+        {
+            if (k.StartsWith("$", StringComparison.Ordinal)) continue; // strategic directives are ignored
+            if (v is null) target.Remove(k);
+            else if (v is JsonObject po)
+            {
+                if (target[k] is not JsonObject to) { to = new JsonObject(); target[k] = to; }
+                MergePatch(to, po, strategic);
+            }
+            else if (strategic && v is JsonArray pa && target[k] is JsonArray ta && IsNamedList(pa) && IsNamedList(ta))
+            {
+                foreach (var item in pa.OfType<JsonObject>())
+                {
+                    var existing = ta.OfType<JsonObject>().FirstOrDefault(t => Str(t, "name") == Str(item, "name"));
+                    if (existing is null) ta.Add(item.DeepClone());
+                    else MergePatch(existing, item, strategic);
+                }
+            }
+            else target[k] = v.DeepClone();
+        }
+    }
+
+    private static bool IsNamedList(JsonArray a) => a.Count > 0 && a.All(x => x is JsonObject o && o["name"] is JsonValue);
+
+    /// <summary>RFC 6902 JSON patch (add, remove, replace, test, copy, move).</summary>
+    public static JsonObject JsonPatch(JsonObject target, JsonArray ops)
+    {
+        JsonNode root = target;
+        foreach (var op in ops.OfType<JsonObject>())
+        {
+            var kind = Str(op, "op");
+            var path = Pointer(Str(op, "path") ?? "");
+            switch (kind)
+            {
+                case "add": Set(path, op["value"]?.DeepClone(), insert: true); break;
+                case "replace": Get(path); Set(path, op["value"]?.DeepClone(), insert: false); break;
+                case "remove": Del(path); break;
+                case "test":
+                    if (!JsonNode.DeepEquals(Get(path), op["value"])) throw new InvalidOperationException($"test operation failed at {Str(op, "path")}");
+                    break;
+                case "copy": Set(path, Get(Pointer(Str(op, "from") ?? "")).DeepClone(), insert: true); break;
+                case "move":
+                    var from = Pointer(Str(op, "from") ?? "");
+                    var val = Get(from).DeepClone(); Del(from); Set(path, val, insert: true); break;
+                default: throw new InvalidOperationException($"unknown JSON patch op {kind}");
+            }
+        }
+        return root.AsObject();
+
+        static string[] Pointer(string p) => p.Length == 0 ? [] : p[1..].Split('/').Select(s => s.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)).ToArray();
+        JsonNode Parent(string[] path)
+        {
+            JsonNode? n = root;
+            foreach (var s in path[..^1]) n = n is JsonObject o ? o[s] : n is JsonArray a ? a[int.Parse(s, CultureInfo.InvariantCulture)] : null;
+            return n ?? throw new InvalidOperationException($"path /{string.Join('/', path)} does not exist");
+        }
+        JsonNode Get(string[] path)
+        {
+            if (path.Length == 0) return root;
+            var p = Parent(path);
+            var n = p is JsonObject o ? o[path[^1]] : p is JsonArray a && int.TryParse(path[^1], out var i) && i < a.Count ? a[i] : null;
+            return n ?? throw new InvalidOperationException($"path /{string.Join('/', path)} does not exist");
+        }
+        void Set(string[] path, JsonNode? value, bool insert)
+        {
+            var p = Parent(path);
+            if (p is JsonObject o) o[path[^1]] = value;
+            else if (p is JsonArray a)
+            {
+                if (path[^1] == "-") a.Add(value);
+                else if (insert) a.Insert(int.Parse(path[^1], CultureInfo.InvariantCulture), value);
+                else a[int.Parse(path[^1], CultureInfo.InvariantCulture)] = value;
+            }
+        }
+        void Del(string[] path)
+        {
+            var p = Parent(path);
+            if (p is JsonObject o) { if (!o.Remove(path[^1])) throw new InvalidOperationException($"path /{string.Join('/', path)} does not exist"); }
+            else if (p is JsonArray a) a.RemoveAt(int.Parse(path[^1], CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>Encodes leaf paths as a managedFields <c>fieldsV1</c> tree (<c>{"f:spec":{"f:replicas":{}}}</c>).</summary>
+    public static JsonObject FieldsV1(IEnumerable<string[]> paths)
+    {
+        var root = new JsonObject();
+        foreach (var path in paths)
+        {
+            var n = root;
+            foreach (var seg in path) n = Obj(n, "f:" + seg);
+        }
+        return root;
+    }
+
+    public static List<string[]> FromFieldsV1(JsonObject? fields)
+    {
+        var result = new List<string[]>();
+        if (fields is null) return result;
+        Walk(fields, []);
+        return result;
+
+        void Walk(JsonObject o, string[] prefix)
+        {
+            foreach (var (k, v) in o)
+            {
+                if (!k.StartsWith("f:", StringComparison.Ordinal)) continue;
+                string[] path = [.. prefix, k[2..]];
+                if (v is JsonObject c && c.Any(p => p.Key.StartsWith("f:", StringComparison.Ordinal))) Walk(c, path);
+                else result.Add(path);
+            }
+        }
+    }
+}
