@@ -1,6 +1,8 @@
 using DeployPortal.Web.Auth;
+using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Components;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Jobs;
 using DeployPortal.Web.Slots;
 using MudBlazor.Services;
@@ -14,6 +16,8 @@ builder.AddData();
 builder.AddPortalAuth();
 builder.AddJobs();
 builder.AddSlots();
+builder.AddCluster();
+builder.AddDeployments();
 
 var app = builder.Build();
 
@@ -32,6 +36,7 @@ app.MapStaticAssets().AllowAnonymous();
 app.MapPortalAuth();
 app.MapJobsDashboard();
 app.MapSlotJobs();
+app.MapDeploymentJobs();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

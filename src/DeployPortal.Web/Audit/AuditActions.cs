@@ -9,6 +9,8 @@ public static class AuditActions
     public const string QaDone = "qa-done";
     public const string ForceRelease = "force-release";
     public const string Expire = "expire";
+    public const string Deploy = "deploy";
+    public const string Cancel = "cancel";
     public const string SlotAdded = "slot-added";
     public const string SlotEdited = "slot-edited";
     public const string SlotEnabled = "slot-enabled";

@@ -11,6 +11,12 @@ public sealed class Slot
     public string UrlPattern { get; set; } = "";
     public bool Enabled { get; set; } = true;
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>Set while the portal removes what it deployed here after a release; the board shows "cleaning".</summary>
+    public DateTime? CleaningSince { get; set; }
+
+    /// <summary>The released hold whose objects are being removed (objects are labelled with their hold).</summary>
+    public long? CleaningHoldId { get; set; }
 }
 
 /// <summary>
@@ -60,4 +66,69 @@ public sealed class AuditEvent
     public int? SlotId { get; set; }
     public string? SlotName { get; set; }
     public string Details { get; set; } = "";
+}
+
+/// <summary>
+/// One request to put an app's branch into a slot. The row is the source of truth; Hangfire only executes it.
+/// Deployments of one app into one slot run one at a time, in id (request) order.
+/// </summary>
+public sealed class Deployment
+{
+    public long Id { get; set; }
+    public int SlotId { get; set; }
+    public Slot? Slot { get; set; }
+    public long? HoldId { get; set; }
+    public required string App { get; set; }
+    public required string Branch { get; set; }
+    /// <summary>Resolved when the deployment runs, or fixed up front for a rollback to an earlier commit.</summary>
+    public string? Commit { get; set; }
+    public string? Image { get; set; }
+    public bool PinnedCommit { get; set; }
+    public required string RequestedById { get; set; }
+    public required string RequestedByName { get; set; }
+    public DeploymentState State { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+    public string? FailureReason { get; set; }
+    public bool CancelRequested { get; set; }
+    /// <summary>The worker running it holds it until then; a lapsed lease means the worker died and another may take over.</summary>
+    public DateTime? LeaseUntil { get; set; }
+    public int Attempts { get; set; }
+    public List<DeploymentStep> Steps { get; set; } = [];
+}
+
+public enum DeploymentState
+{
+    Queued = 1,
+    Running = 2,
+    Succeeded = 3,
+    Failed = 4,
+    Cancelled = 5,
+}
+
+public sealed class DeploymentStep
+{
+    public long Id { get; set; }
+    public long DeploymentId { get; set; }
+    public StepName Name { get; set; }
+    public StepState State { get; set; }
+    public DateTime StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+    public string Message { get; set; } = "";
+}
+
+public enum StepName
+{
+    Resolve = 1,
+    Apply = 2,
+    Rollout = 3,
+    Verify = 4,
+}
+
+public enum StepState
+{
+    Running = 1,
+    Succeeded = 2,
+    Failed = 3,
 }

@@ -12,6 +12,8 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
     public DbSet<Slot> Slots => Set<Slot>();
     public DbSet<Hold> Holds => Set<Hold>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<Deployment> Deployments => Set<Deployment>();
+    public DbSet<DeploymentStep> DeploymentSteps => Set<DeploymentStep>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -44,6 +46,26 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
             hold.HasIndex(h => h.SlotId).IsUnique().HasFilter("\"ReleasedAt\" IS NULL").HasDatabaseName("IX_Holds_ActivePerSlot");
             hold.HasIndex(h => new { h.SlotId, h.Since });
             hold.HasIndex(h => h.Until);
+        });
+
+        modelBuilder.Entity<Deployment>(deployment =>
+        {
+            deployment.Property(d => d.App).HasMaxLength(63);
+            deployment.Property(d => d.Branch).HasMaxLength(255);
+            deployment.Property(d => d.Commit).HasMaxLength(64);
+            deployment.Property(d => d.Image).HasMaxLength(400);
+            deployment.Property(d => d.RequestedById).HasMaxLength(200);
+            deployment.Property(d => d.RequestedByName).HasMaxLength(200);
+            deployment.Property(d => d.FailureReason).HasMaxLength(4000);
+            deployment.HasIndex(d => new { d.SlotId, d.App, d.Id });
+            deployment.HasIndex(d => d.State);
+            deployment.HasMany(d => d.Steps).WithOne().HasForeignKey(s => s.DeploymentId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<DeploymentStep>(step =>
+        {
+            step.Property(s => s.Message).HasMaxLength(4000);
+            step.HasIndex(s => new { s.DeploymentId, s.Name }).IsUnique();
         });
 
         modelBuilder.Entity<AuditEvent>(audit =>

@@ -29,7 +29,12 @@ public static class JobsExtensions
                 config.UseInMemoryStorage();
             }
         });
-        builder.Services.AddHangfireServer(o => o.WorkerCount = Math.Max(4, Environment.ProcessorCount * 2));
+        builder.Services.AddHangfireServer(o =>
+        {
+            o.WorkerCount = Math.Max(4, Environment.ProcessorCount * 2);
+            // Deployment take-overs after a crash are scheduled jobs; look for due ones every second, not every 15.
+            o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+        });
         return builder;
     }
 

@@ -4,6 +4,7 @@ using DeployPortal.Web.Audit;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
+using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +20,7 @@ public sealed partial class SlotService(
     SlotChangeNotifier notifier,
     TimeProvider clock,
     IOptionsMonitor<HoldOptions> holdOptions,
+    IBackgroundJobClient jobs,
     ILogger<SlotService> logger)
 {
     private HoldOptions Options => holdOptions.CurrentValue;
@@ -30,7 +32,15 @@ public sealed partial class SlotService(
         await using var db = dbFactory.CreateDbContext();
         var slots = await db.Slots.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
         var holds = await db.Holds.AsNoTracking().Where(h => h.ReleasedAt == null).ToDictionaryAsync(h => h.SlotId, ct);
-        return [.. slots.Select(s => ToCard(s, holds.GetValueOrDefault(s.Id)))];
+        var holdIds = holds.Values.Select(h => (long?)h.Id).ToList();
+        // What runs in each slot now: the latest deployment of each app under the current hold.
+        var deployments = (await db.Deployments.AsNoTracking().Where(d => holdIds.Contains(d.HoldId))
+                .Select(d => new { d.Id, d.SlotId, d.App, d.Branch, d.Commit, d.State })
+                .ToListAsync(ct))
+            .GroupBy(d => (d.SlotId, d.App))
+            .Select(g => g.MaxBy(d => d.Id)!)
+            .ToLookup(d => d.SlotId, d => new SlotDeploymentView(d.Id, d.App, d.Branch, d.Commit, d.State));
+        return [.. slots.Select(s => ToCard(s, holds.GetValueOrDefault(s.Id)) with { Deployments = [.. deployments[s.Id].OrderBy(d => d.App)] })];
     }
 
     public async Task<Result<HoldView>> ClaimAsync(ClaimsPrincipal user, ClaimRequest request, CancellationToken ct = default)
@@ -40,20 +50,9 @@ public sealed partial class SlotService(
             return Fail.Forbidden("Your role cannot claim slots. Ask for the Developer or QA role.");
         }
 
-        if (ValidatePurpose(request.Purpose) is { } invalidPurpose)
+        if (ValidateClaim(request.Purpose, request.Duration, out var duration) is { } invalid)
         {
-            return invalidPurpose;
-        }
-
-        var duration = request.Duration ?? Options.DefaultDuration;
-        if (duration <= TimeSpan.Zero)
-        {
-            return Fail.Invalid("Choose how long you need the slot.");
-        }
-
-        if (duration > Options.MaxDuration)
-        {
-            return Fail.Invalid($"A hold can last at most {TimeText.Duration(Options.MaxDuration)}.");
+            return invalid;
         }
 
         var actor = Actor.From(user);
@@ -71,50 +70,24 @@ public sealed partial class SlotService(
                 return Fail.Invalid($"{slot.Name} is disabled and cannot be claimed.");
             }
 
-            var hold = new Hold
-            {
-                SlotId = slot.Id,
-                HolderId = actor.Id,
-                HolderName = actor.Name,
-                Purpose = request.Purpose.Trim(),
-                Since = now,
-                Until = now + duration,
-            };
-
+            Hold hold;
+            List<Hold> expired;
             try
             {
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
-                // A hold past its end that the expiry job has not reached yet must not block the claim.
-                var expired = await db.Holds.Where(h => h.SlotId == slot.Id && h.ReleasedAt == null && h.Until <= now).ToListAsync(ct);
-                foreach (var old in expired)
-                {
-                    MarkReleased(old, Actor.System, ReleaseReason.Expired, now);
-                    db.AuditEvents.Add(Audit(Actor.System, AuditActions.Expire, slot, $"Hold by {old.HolderName} ({old.Purpose}) expired", now));
-                }
-
-                db.Holds.Add(hold);
-                db.AuditEvents.Add(Audit(actor, AuditActions.Claim, slot, $"{hold.Purpose} · until {hold.Until:u}", now));
+                (hold, expired) = await AddClaimAsync(db, slot, actor, request.Purpose, duration, now, ct);
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
             }
             catch (DbUpdateException ex) when (ex.IsUniqueViolation())
             {
                 // Someone else's claim committed first. Report who, and change nothing.
-                var winner = await ActiveHoldAsync(slot.Id, ct);
-                if (winner is null)
-                {
-                    return Fail.Conflict($"{slot.Name} changed while you were claiming it. Try again.");
-                }
-
-                if (winner.HolderId == actor.Id)
-                {
-                    return Result<HoldView>.Ok(ToView(winner)); // a double click: the first click already won
-                }
-
-                return Fail.Conflict($"{slot.Name} was just taken by {winner.HolderName} ({winner.Purpose}).");
+                var (winner, failure) = await LostClaimAsync(slot, actor, ct);
+                return failure ?? Result<HoldView>.Ok(ToView(winner!)); // no failure: a double click, the first click already won
             }
 
             logger.LogInformation("{Actor} claimed {Slot} until {Until}", actor.Name, slot.Name, hold.Until);
+            await StartTeardownAsync(expired, ct);
             notifier.Publish(new SlotChange(slot.Id, AuditActions.Claim));
             return Result<HoldView>.Ok(ToView(hold));
         }
@@ -253,6 +226,7 @@ public sealed partial class SlotService(
         };
         db.AuditEvents.Add(Audit(actor, action, hold.Slot, details, now));
         await db.SaveChangesAsync(ct);
+        await StartTeardownAsync([hold], ct);
         logger.LogInformation("{Actor} released {Slot} ({Reason})", actor.Name, hold.Slot.Name, reason);
         notifier.Publish(new SlotChange(hold.SlotId, action));
         return Result<ReleaseReason>.Ok(reason);
@@ -280,6 +254,7 @@ public sealed partial class SlotService(
             expired++;
             db.AuditEvents.Add(Audit(Actor.System, AuditActions.Expire, hold.Slot!, $"Hold by {hold.HolderName} ({hold.Purpose}) expired", now));
             await db.SaveChangesAsync(ct);
+            await StartTeardownAsync([hold], ct);
             notifier.Publish(new SlotChange(hold.SlotId, AuditActions.Expire));
         }
 
@@ -374,6 +349,73 @@ public sealed partial class SlotService(
         return Result<SlotCard>.Ok(ToCard(slot, hold));
     }
 
+    /// <summary>Checks a claim's purpose and length; <paramref name="duration"/> is the length to use.</summary>
+    internal Failure? ValidateClaim(string? purpose, TimeSpan? requested, out TimeSpan duration)
+    {
+        duration = requested ?? Options.DefaultDuration;
+        if (ValidatePurpose(purpose) is { } invalidPurpose)
+        {
+            return invalidPurpose;
+        }
+
+        if (duration <= TimeSpan.Zero)
+        {
+            return Fail.Invalid("Choose how long you need the slot.");
+        }
+
+        return duration > Options.MaxDuration ? Fail.Invalid($"A hold can last at most {TimeText.Duration(Options.MaxDuration)}.") : null;
+    }
+
+    /// <summary>
+    /// Adds a new hold (and its audit event) to <paramref name="db"/>, inside the caller's transaction. A hold
+    /// past its end that the expiry job has not reached yet is ended first, so it does not block the claim.
+    /// Whether the claim wins is decided when the caller saves: the unique index refuses a second active hold.
+    /// </summary>
+    internal static async Task<(Hold Hold, List<Hold> Expired)> AddClaimAsync(PortalDb db, Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now, CancellationToken ct)
+    {
+        var expired = await db.Holds.Where(h => h.SlotId == slot.Id && h.ReleasedAt == null && h.Until <= now).ToListAsync(ct);
+        foreach (var old in expired)
+        {
+            MarkReleased(old, Actor.System, ReleaseReason.Expired, now);
+            db.AuditEvents.Add(Audit(Actor.System, AuditActions.Expire, slot, $"Hold by {old.HolderName} ({old.Purpose}) expired", now));
+        }
+
+        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = purpose.Trim(), Since = now, Until = now + duration };
+        db.Holds.Add(hold);
+        db.AuditEvents.Add(Audit(actor, AuditActions.Claim, slot, $"{hold.Purpose} · until {hold.Until:u}", now));
+        return (hold, expired);
+    }
+
+    /// <summary>The message for a claim that lost the race, or null when the winner is the caller (a double click).</summary>
+    internal async Task<(Hold? Winner, Failure? Failure)> LostClaimAsync(Slot slot, Actor actor, CancellationToken ct)
+    {
+        var winner = await ActiveHoldAsync(slot.Id, ct);
+        return winner switch
+        {
+            null => (null, Fail.Conflict($"{slot.Name} changed while you were claiming it. Try again.")),
+            { HolderId: var id } when id == actor.Id => (winner, null),
+            _ => (winner, Fail.Conflict($"{slot.Name} was just taken by {winner.HolderName} ({winner.Purpose}).")),
+        };
+    }
+
+    /// <summary>
+    /// After holds end, what the portal deployed for them is removed by a background job; the slot shows
+    /// "cleaning" meanwhile. The reconciler restarts a teardown that a crash interrupted.
+    /// </summary>
+    internal async Task StartTeardownAsync(IReadOnlyCollection<Hold> ended, CancellationToken ct)
+    {
+        foreach (var hold in ended)
+        {
+            await using var db = dbFactory.CreateDbContext();
+            await db.Slots.Where(s => s.Id == hold.SlotId).ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.CleaningSince, Now)
+                .SetProperty(x => x.CleaningHoldId, hold.Id), ct);
+            var slotId = hold.SlotId;
+            var holdId = hold.Id;
+            jobs.Enqueue<Deployments.SlotTeardownJob>(job => job.RunAsync(slotId, holdId, CancellationToken.None));
+        }
+    }
+
     private async Task<Hold?> ActiveHoldAsync(int slotId, CancellationToken ct)
     {
         await using var db = dbFactory.CreateDbContext();
@@ -412,7 +454,7 @@ public sealed partial class SlotService(
         hold.ReleaseReason = reason;
     }
 
-    private static AuditEvent Audit(Actor actor, string action, Slot slot, string details, DateTime now) => new()
+    internal static AuditEvent Audit(Actor actor, string action, Slot slot, string details, DateTime now) => new()
     {
         At = now,
         ActorId = actor.Id,
@@ -424,7 +466,7 @@ public sealed partial class SlotService(
     };
 
     private static SlotCard ToCard(Slot s, Hold? hold) =>
-        new(s.Id, s.Name, s.Namespace, s.Description, s.UrlPattern, s.Enabled, hold is null ? null : ToView(hold));
+        new(s.Id, s.Name, s.Namespace, s.Description, s.UrlPattern, s.Enabled, hold is null ? null : ToView(hold)) { Cleaning = s.CleaningSince is not null };
 
     private static HoldView ToView(Hold h) => new(h.Id, h.HolderId, h.HolderName, h.Purpose, h.Since, h.Until);
 

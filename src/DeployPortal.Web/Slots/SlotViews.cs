@@ -13,6 +13,17 @@ public sealed record SlotCard(
     HoldView? Hold)
 {
     public bool IsFree => Enabled && Hold is null;
+
+    /// <summary>The portal is removing what the last hold deployed here.</summary>
+    public bool Cleaning { get; init; }
+
+    /// <summary>What runs here under the current hold: the latest deployment of each app.</summary>
+    public IReadOnlyList<SlotDeploymentView> Deployments { get; init; } = [];
+}
+
+public sealed record SlotDeploymentView(long Id, string App, string Branch, string? Commit, DeploymentState State)
+{
+    public string ShortCommit => Commit is { Length: >= 7 } c ? c[..7] : Commit ?? "";
 }
 
 public sealed record HoldView(long Id, string HolderId, string HolderName, string Purpose, DateTime Since, DateTime Until);
@@ -24,4 +35,4 @@ public sealed record ReleaseRequest(int SlotId, long HoldId, QaOutcome? Outcome 
 public sealed record SlotEdit(string Name, string Namespace, string Description, string UrlPattern);
 
 /// <summary>What just changed, so open pages can refresh.</summary>
-public sealed record SlotChange(int SlotId, string What);
+public sealed record SlotChange(int SlotId, string What, long? DeploymentId = null);

@@ -1,4 +1,6 @@
 using DeployPortal.Web.Data;
+using Hangfire;
+using Hangfire.InMemory;
 using DeployPortal.Web.Slots;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,13 +15,16 @@ public sealed class SlotHarness : IAsyncDisposable
     {
         Database = database;
         Notifier = new SlotChangeNotifier(NullLogger<SlotChangeNotifier>.Instance);
-        Service = new SlotService(database.Factory, Notifier, Clock, Options, NullLogger<SlotService>.Instance);
+        Service = new SlotService(database.Factory, Notifier, Clock, Options, Jobs, NullLogger<SlotService>.Instance);
     }
 
     public TestDatabase Database { get; }
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
     public TestOptionsMonitor<HoldOptions> Options { get; } = new(new HoldOptions());
     public SlotChangeNotifier Notifier { get; }
+
+    /// <summary>Jobs the service enqueues are stored, not run: no Hangfire server runs in service tests.</summary>
+    public BackgroundJobClient Jobs { get; } = new(new InMemoryStorage());
     public SlotService Service { get; }
 
     public static async Task<SlotHarness> CreateAsync(DatabaseProvider provider) => new(await TestDatabase.CreateAsync(provider));

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Sockets;
+using DeployPortal.KubeEmulator;
+using k8s;
+using Microsoft.Extensions.Options;
+
+namespace DeployPortal.Web.Cluster;
+
+public static class ClusterExtensions
+{
+    /// <summary>
+    /// One <see cref="IKubernetes"/> for the process (the portal acts with its own service account, never
+    /// the user's token) and the gateway every feature goes through. In Emulator mode the emulator is
+    /// started in-process on a loopback port chosen here, so the client can be built before it listens.
+    /// </summary>
+    public static WebApplicationBuilder AddCluster(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section)
+            .Validate(o => o.Mode != ClusterMode.Kubeconfig || !string.IsNullOrWhiteSpace(o.KubeconfigPath), "Cluster:KubeconfigPath is required in Kubeconfig mode.")
+            .Validate(o => o.RequestTimeout > TimeSpan.Zero && o.MaxRetries >= 0, "Cluster:RequestTimeout must be positive and Cluster:MaxRetries not negative.")
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton<IKubernetes>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            var config = options.Mode switch
+            {
+                ClusterMode.Emulator => new KubernetesClientConfiguration { Host = sp.GetRequiredService<EmulatorHost>().BaseAddress.ToString() },
+                ClusterMode.Kubeconfig => KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeconfigPath, options.Context),
+                _ => KubernetesClientConfiguration.InClusterConfig(),
+            };
+            return new Kubernetes(config);
+        });
+        builder.Services.AddSingleton<EmulatorHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EmulatorHost>());
+        builder.Services.AddSingleton<ClusterGateway>();
+        return builder;
+    }
+}
+
+/// <summary>Runs the Kubernetes API emulator in-process in Emulator mode; does nothing otherwise.</summary>
+public sealed class EmulatorHost(IOptions<ClusterOptions> options, ILogger<EmulatorHost> logger) : IHostedService, IAsyncDisposable
+{
+    private readonly Lazy<int> _port = new(() => options.Value.Emulator.Port is > 0 and var p ? p : FreeLoopbackPort());
+    private EmulatorServer? _server;
+
+    public bool IsEnabled => options.Value.Mode == ClusterMode.Emulator;
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{_port.Value}/");
+
+    /// <summary>The running emulator (tests use it to inject faults); null outside Emulator mode.</summary>
+    public EmulatorServer? Server => _server;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!IsEnabled)
+        {
+            return;
+        }
+
+        options.Value.Emulator.Port = _port.Value;
+        _server = await EmulatorServer.StartAsync(options.Value.Emulator, cancellationToken);
+        logger.LogWarning("Using the emulated Kubernetes cluster at {Address}: nothing is really deployed", _server.BaseAddress);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _server, null) is { } server)
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

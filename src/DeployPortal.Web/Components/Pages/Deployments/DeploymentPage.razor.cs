@@ -1,0 +1,181 @@
+using System.Security.Claims;
+using DeployPortal.Web.Auth;
+using DeployPortal.Web.Cluster;
+using DeployPortal.Web.Common;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Deployments;
+using DeployPortal.Web.Slots;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+
+namespace DeployPortal.Web.Components.Pages.Deployments;
+
+public sealed partial class DeploymentPage : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _cts = new();
+    private DeploymentView? _deployment;
+    private IReadOnlyList<DeploymentView> _history = [];
+    private IReadOnlyList<PodView>? _pods;
+    private string? _podsError;
+    private bool _notFound;
+    private bool _busy;
+    private ClaimsPrincipal _user = new();
+    private Task? _podWatch;
+
+    [Parameter] public long Id { get; set; }
+
+    [Inject] private DeploymentService Deployments { get; set; } = default!;
+    [Inject] private ClusterGateway Cluster { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
+    [Inject] private TimeProvider Clock { get; set; } = default!;
+    [Inject] private ILogger<DeploymentPage> Logger { get; set; } = default!;
+
+    [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
+
+    private bool CanAct => _user.Can(Policies.HoldSlots);
+
+    protected override async Task OnInitializedAsync() => _user = (await AuthState).User;
+
+    protected override async Task OnParametersSetAsync() => await LoadAsync();
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (firstRender && RendererInfo.IsInteractive && _deployment is { } d)
+        {
+            // Pods stream in after the page has rendered; never awaited here, cancelled on leave.
+            _podWatch = WatchPodsAsync(d.Namespace, d.App, _cts.Token);
+        }
+    }
+
+    private async Task LoadAsync()
+    {
+        _deployment = await Deployments.GetAsync(Id, _cts.Token);
+        _notFound = _deployment is null;
+        if (_deployment is { } d)
+        {
+            _history = await Deployments.HistoryAsync(d.SlotId, d.App, ct: _cts.Token);
+        }
+    }
+
+    private async Task OnChangedAsync(SlotChange change)
+    {
+        if (_deployment is { } d && change.SlotId == d.SlotId)
+        {
+            await LoadAsync();
+            StateHasChanged();
+        }
+    }
+
+    private async Task WatchPodsAsync(string ns, string app, CancellationToken ct)
+    {
+        try
+        {
+            var lastRender = DateTime.MinValue;
+            await foreach (var pods in Cluster.WatchPodsAsync(ns, app, ct))
+            {
+                _pods = pods;
+                _podsError = null;
+                // Bursts of pod events are batched to a few renders a second.
+                if (DateTime.UtcNow - lastRender > TimeSpan.FromMilliseconds(200))
+                {
+                    lastRender = DateTime.UtcNow;
+                    await InvokeAsync(StateHasChanged);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            Logger.LogWarning(ex, "Watching the pods of {App} in {Namespace} failed", app, ns);
+            _podsError = "The cluster's pod list is not available right now.";
+            await InvokeAsync(StateHasChanged);
+        }
+    }
+
+    private async Task CancelAsync()
+    {
+        var confirmed = await Dialogs.ShowMessageBoxAsync("Cancel this deployment?",
+            "A queued deployment never starts; a running one stops at its next step. What was already applied stays until the slot is released or redeployed.",
+            yesText: "Cancel deployment", cancelText: "Keep going");
+        if (confirmed != true)
+        {
+            return;
+        }
+
+        _busy = true;
+        try
+        {
+            var result = await Deployments.CancelAsync(_user, Id, _cts.Token);
+            Snackbar.Add(result.Succeeded ? "Cancelling." : result.Failure!.Message, result.Succeeded ? Severity.Info : Severity.Warning);
+            await LoadAsync();
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    private async Task RedeployAsync(long id)
+    {
+        _busy = true;
+        try
+        {
+            var result = await Deployments.RedeployAsync(_user, id, _cts.Token);
+            if (result.Succeeded)
+            {
+                Navigation.NavigateTo($"/deployments/{result.Value!.Id}");
+            }
+            else
+            {
+                Snackbar.Add(result.Failure!.Message, Severity.Error);
+            }
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    private string Elapsed(StepView step)
+    {
+        var end = step.FinishedAt ?? Clock.GetUtcNow().UtcDateTime;
+        var span = end - step.StartedAt;
+        return span < TimeSpan.FromSeconds(1) ? $"{span.TotalMilliseconds:0} ms" : span < TimeSpan.FromMinutes(1) ? $"{span.TotalSeconds:0.0} s" : TimeText.Duration(span);
+    }
+
+    private static string StepIcon(StepState state) => state switch
+    {
+        StepState.Succeeded => Icons.Material.Filled.CheckCircle,
+        StepState.Failed => Icons.Material.Filled.Error,
+        _ => Icons.Material.Filled.Autorenew,
+    };
+
+    private static Color StepColor(StepState state) => state switch
+    {
+        StepState.Succeeded => Color.Success,
+        StepState.Failed => Color.Error,
+        _ => Color.Info,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cts.CancelAsync();
+        if (_podWatch is not null)
+        {
+            try
+            {
+                await _podWatch;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _cts.Dispose();
+    }
+}

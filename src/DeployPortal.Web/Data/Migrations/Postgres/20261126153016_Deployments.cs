@@ -1,0 +1,121 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace DeployPortal.Web.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Deployments : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<long>(
+                name: "CleaningHoldId",
+                table: "Slots",
+                type: "bigint",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "CleaningSince",
+                table: "Slots",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "Deployments",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    SlotId = table.Column<int>(type: "integer", nullable: false),
+                    HoldId = table.Column<long>(type: "bigint", nullable: true),
+                    App = table.Column<string>(type: "character varying(63)", maxLength: 63, nullable: false),
+                    Branch = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Commit = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Image = table.Column<string>(type: "character varying(400)", maxLength: 400, nullable: true),
+                    PinnedCommit = table.Column<bool>(type: "boolean", nullable: false),
+                    RequestedById = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    RequestedByName = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    FinishedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    FailureReason = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    CancelRequested = table.Column<bool>(type: "boolean", nullable: false),
+                    LeaseUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Attempts = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Deployments", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Deployments_Slots_SlotId",
+                        column: x => x.SlotId,
+                        principalTable: "Slots",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DeploymentSteps",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DeploymentId = table.Column<long>(type: "bigint", nullable: false),
+                    Name = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    FinishedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Message = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeploymentSteps", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_DeploymentSteps_Deployments_DeploymentId",
+                        column: x => x.DeploymentId,
+                        principalTable: "Deployments",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Deployments_SlotId_App_Id",
+                table: "Deployments",
+                columns: new[] { "SlotId", "App", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Deployments_State",
+                table: "Deployments",
+                column: "State");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeploymentSteps_DeploymentId_Name",
+                table: "DeploymentSteps",
+                columns: new[] { "DeploymentId", "Name" },
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "DeploymentSteps");
+
+            migrationBuilder.DropTable(
+                name: "Deployments");
+
+            migrationBuilder.DropColumn(
+                name: "CleaningHoldId",
+                table: "Slots");
+
+            migrationBuilder.DropColumn(
+                name: "CleaningSince",
+                table: "Slots");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+namespace DeployPortal.Web.Deployments;
+
+/// <summary>Bound from <c>Deployments</c>.</summary>
+public sealed class DeploymentOptions
+{
+    public const string Section = "Deployments";
+
+    /// <summary>
+    /// How long a worker holds a running deployment without renewing (it renews every third of this). After a
+    /// crash, another worker takes the deployment over once the lease has lapsed.
+    /// </summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+}

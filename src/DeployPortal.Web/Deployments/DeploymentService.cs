@@ -1,0 +1,256 @@
+using System.Security.Claims;
+using DeployPortal.Web.Apps;
+using DeployPortal.Web.Audit;
+using DeployPortal.Web.Auth;
+using DeployPortal.Web.Cluster;
+using DeployPortal.Web.Common;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Git;
+using DeployPortal.Web.Slots;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+
+namespace DeployPortal.Web.Deployments;
+
+/// <summary>
+/// Every rule about deployments. A deployment is a database row first (Queued), created in the same
+/// transaction as the hold it needs; the Hangfire job that executes it is enqueued after the commit, and the
+/// reconciler re-enqueues it if that never happens (crash) or the job storage was lost (restart).
+/// </summary>
+public sealed class DeploymentService(
+    IDbContextFactory<PortalDb> dbFactory,
+    SlotService slots,
+    AppCatalog apps,
+    BranchCatalog branches,
+    ClusterGateway cluster,
+    IBackgroundJobClient jobs,
+    SlotChangeNotifier notifier,
+    TimeProvider clock,
+    ILogger<DeploymentService> logger)
+{
+    public async Task<Result<DeploymentView>> CreateAsync(ClaimsPrincipal user, DeployRequest request, CancellationToken ct = default)
+    {
+        if (!user.Can(Policies.HoldSlots))
+        {
+            return Fail.Forbidden("Your role cannot deploy. Ask for the Developer or QA role.");
+        }
+
+        var app = apps.Find(request.App);
+        if (app is null)
+        {
+            return Fail.Invalid("Choose an app from the list.");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Branch))
+        {
+            return Fail.Invalid("Choose a branch.");
+        }
+
+        RemoteBranch? branch;
+        try
+        {
+            branch = (await branches.ListAsync(app, refresh: false, ct)).FirstOrDefault(b => b.Name == request.Branch)
+                ?? await branches.ResolveAsync(app, request.Branch, ct);
+        }
+        catch (GitException ex)
+        {
+            return Fail.Conflict($"The branches of {app.Name} could not be listed: {ex.Message}");
+        }
+
+        if (branch is null)
+        {
+            return Fail.Invalid($"{app.Name}'s repository has no branch called \"{Shorten(request.Branch)}\".");
+        }
+
+        return await QueueAsync(user, request, app.Name, pinned: null, ct);
+    }
+
+    /// <summary>Deploys the exact commit and image of an earlier deployment again (a rollback), into the slot the caller holds.</summary>
+    public async Task<Result<DeploymentView>> RedeployAsync(ClaimsPrincipal user, long deploymentId, CancellationToken ct = default)
+    {
+        if (!user.Can(Policies.HoldSlots))
+        {
+            return Fail.Forbidden("Your role cannot deploy.");
+        }
+
+        await using var db = dbFactory.CreateDbContext();
+        var earlier = await db.Deployments.AsNoTracking().FirstOrDefaultAsync(d => d.Id == deploymentId, ct);
+        if (earlier is null)
+        {
+            return Fail.NotFound("That deployment does not exist.");
+        }
+
+        if (earlier.Commit is null || earlier.Image is null)
+        {
+            return Fail.Invalid("That deployment never resolved a commit, so there is nothing to deploy again. Deploy the branch instead.");
+        }
+
+        return await QueueAsync(user, new DeployRequest(earlier.App, earlier.Branch, earlier.SlotId), earlier.App, (earlier.Commit, earlier.Image), ct);
+    }
+
+    public async Task<Result<DeploymentState>> CancelAsync(ClaimsPrincipal user, long deploymentId, CancellationToken ct = default)
+    {
+        if (!user.Can(Policies.HoldSlots))
+        {
+            return Fail.Forbidden("Your role cannot cancel deployments.");
+        }
+
+        var actor = Actor.From(user);
+        await using var db = dbFactory.CreateDbContext();
+        var deployment = await db.Deployments.Include(d => d.Slot).FirstOrDefaultAsync(d => d.Id == deploymentId, ct);
+        if (deployment?.Slot is null)
+        {
+            return Fail.NotFound("That deployment does not exist.");
+        }
+
+        var holder = await db.Holds.AsNoTracking().Where(h => h.Id == deployment.HoldId).Select(h => h.HolderId).FirstOrDefaultAsync(ct);
+        if (deployment.RequestedById != actor.Id && holder != actor.Id && !user.Can(Policies.Administer))
+        {
+            return Fail.Forbidden($"Only {deployment.RequestedByName}, the slot's holder or an admin can cancel this deployment.");
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var cancelledQueued = await db.Deployments.Where(d => d.Id == deploymentId && d.State == DeploymentState.Queued)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DeploymentState.Cancelled).SetProperty(d => d.FinishedAt, now)
+                .SetProperty(d => d.FailureReason, $"Cancelled by {actor.Name} before it started."), ct);
+        DeploymentState result;
+        if (cancelledQueued == 1)
+        {
+            result = DeploymentState.Cancelled;
+        }
+        else if (await db.Deployments.Where(d => d.Id == deploymentId && d.State == DeploymentState.Running)
+                     .ExecuteUpdateAsync(s => s.SetProperty(d => d.CancelRequested, true), ct) == 1)
+        {
+            result = DeploymentState.Running; // the job stops at its next check and marks it Cancelled
+        }
+        else
+        {
+            return Fail.Conflict($"Deployment #{deploymentId} has already finished.");
+        }
+
+        db.AuditEvents.Add(SlotService.Audit(actor, AuditActions.Cancel, deployment.Slot, $"#{deploymentId} {deployment.App}@{deployment.Branch}", now));
+        await db.SaveChangesAsync(ct);
+        notifier.Publish(new SlotChange(deployment.SlotId, AuditActions.Cancel, deploymentId));
+        return Result<DeploymentState>.Ok(result);
+    }
+
+    public async Task<DeploymentView?> GetAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        var d = await db.Deployments.AsNoTracking().Include(x => x.Slot).Include(x => x.Steps).FirstOrDefaultAsync(x => x.Id == id, ct);
+        return d is null ? null : ToView(d);
+    }
+
+    /// <summary>Deployments of one app into one slot, newest first: the history a rollback picks from.</summary>
+    public async Task<IReadOnlyList<DeploymentView>> HistoryAsync(int slotId, string app, int take = 20, CancellationToken ct = default)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        var list = await db.Deployments.AsNoTracking().Include(x => x.Slot).Where(d => d.SlotId == slotId && d.App == app)
+            .OrderByDescending(d => d.Id).Take(take).ToListAsync(ct);
+        return [.. list.Select(ToView)];
+    }
+
+    public async Task<IReadOnlyList<DeploymentView>> RecentAsync(int take = 50, CancellationToken ct = default)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        var list = await db.Deployments.AsNoTracking().Include(x => x.Slot).OrderByDescending(d => d.Id).Take(take).ToListAsync(ct);
+        return [.. list.Select(ToView)];
+    }
+
+    /// <summary>Slots as the deploy form offers them, with who holds each and what runs there.</summary>
+    public async Task<IReadOnlyList<SlotChoice>> SlotChoicesAsync(CancellationToken ct = default)
+    {
+        var board = await slots.GetBoardAsync(ct);
+        return [.. board.Select(s => new SlotChoice(s.Id, s.Name, s.Enabled, s.Hold?.HolderId, s.Hold?.HolderName, s.Hold?.Purpose,
+            [.. s.Deployments.Select(d => $"{d.App}@{d.Branch}")]))];
+    }
+
+    private async Task<Result<DeploymentView>> QueueAsync(ClaimsPrincipal user, DeployRequest request, string app, (string Commit, string Image)? pinned, CancellationToken ct)
+    {
+        var actor = Actor.From(user);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = dbFactory.CreateDbContext();
+        var slot = await db.Slots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == request.SlotId, ct);
+        if (slot is null)
+        {
+            return Fail.NotFound("That slot does not exist.");
+        }
+
+        if (!slot.Enabled)
+        {
+            return Fail.Invalid($"{slot.Name} is disabled: deploy into another slot.");
+        }
+
+        var active = await db.Holds.AsNoTracking().FirstOrDefaultAsync(h => h.SlotId == slot.Id && h.ReleasedAt == null && h.Until > now, ct);
+        if (active is not null && active.HolderId != actor.Id && !user.Can(Policies.Administer))
+        {
+            return Fail.Conflict($"{slot.Name} is held by {active.HolderName} ({active.Purpose}). Pick a free slot or ask them.");
+        }
+
+        TimeSpan holdFor = default;
+        if (active is null && slots.ValidateClaim(request.Purpose, request.HoldFor, out holdFor) is { } invalidClaim)
+        {
+            return invalidClaim;
+        }
+
+        var deployment = new Deployment
+        {
+            SlotId = slot.Id,
+            App = app,
+            Branch = request.Branch,
+            Commit = pinned?.Commit,
+            Image = pinned?.Image,
+            PinnedCommit = pinned is not null,
+            RequestedById = actor.Id,
+            RequestedByName = actor.Name,
+            State = DeploymentState.Queued,
+            CreatedAt = now,
+        };
+
+        List<Hold> expired = [];
+        try
+        {
+            // The hold and the deployment are one step: either both exist afterwards or neither does.
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            Hold hold;
+            if (active is null)
+            {
+                (hold, expired) = await SlotService.AddClaimAsync(db, slot, actor, request.Purpose!, holdFor, now, ct);
+            }
+            else
+            {
+                hold = active;
+            }
+
+            db.Deployments.Add(deployment);
+            await db.SaveChangesAsync(ct);
+            deployment.HoldId = hold.Id;
+            db.AuditEvents.Add(SlotService.Audit(actor, AuditActions.Deploy, slot,
+                $"#{deployment.Id} {app}@{request.Branch}" + (pinned is { } p ? $" (commit {p.Commit[..Math.Min(7, p.Commit.Length)]} again)" : ""), now));
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            var (_, failure) = await slots.LostClaimAsync(slot, actor, ct);
+            return failure ?? Fail.Conflict($"{slot.Name} changed while you were deploying. Try again.");
+        }
+
+        await slots.StartTeardownAsync(expired, ct);
+        Enqueue(jobs, deployment.Id);
+        logger.LogInformation("{Actor} queued deployment {Id}: {App}@{Branch} into {Slot}", actor.Name, deployment.Id, app, request.Branch, slot.Name);
+        notifier.Publish(new SlotChange(slot.Id, AuditActions.Deploy, deployment.Id));
+        return Result<DeploymentView>.Ok((await GetAsync(deployment.Id, ct))!);
+    }
+
+    internal static void Enqueue(IBackgroundJobClient jobs, long deploymentId) =>
+        jobs.Enqueue<DeploymentJob>(job => job.RunAsync(deploymentId, CancellationToken.None));
+
+    private DeploymentView ToView(Deployment d) => new(
+        d.Id, d.App, d.Branch, d.Commit, d.Image, d.PinnedCommit, d.SlotId, d.Slot?.Name ?? "", d.Slot?.Namespace ?? "", d.HoldId,
+        d.RequestedById, d.RequestedByName, d.State, d.CreatedAt, d.StartedAt, d.FinishedAt, d.FailureReason, d.CancelRequested,
+        "https://" + cluster.HostFor(d.App, d.Slot?.Name ?? ""),
+        [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))]);
+
+    private static string Shorten(string value) => value.Length > 80 ? value[..80] + "…" : value;
+}

@@ -1,0 +1,38 @@
+using DeployPortal.Web.Data;
+
+namespace DeployPortal.Web.Deployments;
+
+/// <summary>Deploy a branch of an app into a slot; claims the slot first when the caller does not hold it.</summary>
+public sealed record DeployRequest(string App, string Branch, int SlotId, string? Purpose = null, TimeSpan? HoldFor = null);
+
+public sealed record StepView(StepName Name, StepState State, DateTime StartedAt, DateTime? FinishedAt, string Message);
+
+public sealed record DeploymentView(
+    long Id,
+    string App,
+    string Branch,
+    string? Commit,
+    string? Image,
+    bool PinnedCommit,
+    int SlotId,
+    string SlotName,
+    string Namespace,
+    long? HoldId,
+    string RequestedById,
+    string RequestedByName,
+    DeploymentState State,
+    DateTime CreatedAt,
+    DateTime? StartedAt,
+    DateTime? FinishedAt,
+    string? FailureReason,
+    bool CancelRequested,
+    string Url,
+    IReadOnlyList<StepView> Steps)
+{
+    public bool IsFinished => State is DeploymentState.Succeeded or DeploymentState.Failed or DeploymentState.Cancelled;
+
+    public string ShortCommit => Commit is { Length: >= 7 } c ? c[..7] : Commit ?? "";
+}
+
+/// <summary>What the deploy form needs to know about one slot.</summary>
+public sealed record SlotChoice(int Id, string Name, bool Enabled, string? HolderId, string? HolderName, string? Purpose, IReadOnlyList<string> Running);

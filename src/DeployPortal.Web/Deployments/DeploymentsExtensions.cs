@@ -1,0 +1,33 @@
+using DeployPortal.Web.Apps;
+using DeployPortal.Web.Git;
+using Hangfire;
+
+namespace DeployPortal.Web.Deployments;
+
+public static class DeploymentsExtensions
+{
+    public static WebApplicationBuilder AddDeployments(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DeploymentOptions>().BindConfiguration(DeploymentOptions.Section)
+            .Validate(o => o.Lease >= TimeSpan.FromSeconds(2), "Deployments:Lease must be at least 2 seconds.").ValidateOnStart();
+        builder.Services.AddOptions<AppsOptions>().BindConfiguration(AppsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<GitClient>();
+        builder.Services.AddSingleton<BranchCatalog>();
+        builder.Services.AddSingleton<AppCatalog>();
+        builder.Services.AddHostedService<DemoRepository>();
+        builder.Services.AddScoped<DeploymentService>();
+        builder.Services.AddScoped<DeploymentJob>();
+        builder.Services.AddScoped<SlotTeardownJob>();
+        builder.Services.AddScoped<DeploymentReconciler>();
+        builder.Services.AddHostedService<ReconcileAtStartup>();
+        return builder;
+    }
+
+    public static WebApplication MapDeploymentJobs(this WebApplication app)
+    {
+        app.Services.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<DeploymentReconciler>(DeploymentReconciler.Id, r => r.RunAsync(false, CancellationToken.None), Cron.Minutely());
+        return app;
+    }
+}

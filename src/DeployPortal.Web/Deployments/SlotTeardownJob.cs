@@ -1,0 +1,48 @@
+using DeployPortal.Web.Cluster;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Slots;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+
+namespace DeployPortal.Web.Deployments;
+
+/// <summary>
+/// After a hold ends: stops its deployments and removes what the portal applied for it (selected by the
+/// hold's label, so a newer holder's apps are never touched), then marks the slot clean. Idempotent.
+/// </summary>
+public sealed class SlotTeardownJob(
+    IDbContextFactory<PortalDb> dbFactory,
+    ClusterGateway cluster,
+    SlotChangeNotifier notifier,
+    TimeProvider clock,
+    ILogger<SlotTeardownJob> logger)
+{
+    [AutomaticRetry(Attempts = 5)]
+    public async Task RunAsync(int slotId, long holdId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        string ns;
+        await using (var db = dbFactory.CreateDbContext())
+        {
+            ns = await db.Slots.Where(s => s.Id == slotId).Select(s => s.Namespace).SingleAsync(cancellationToken);
+            await db.Deployments.Where(d => d.HoldId == holdId && d.State == DeploymentState.Queued).ExecuteUpdateAsync(s => s
+                .SetProperty(d => d.State, DeploymentState.Cancelled)
+                .SetProperty(d => d.FinishedAt, now)
+                .SetProperty(d => d.FailureReason, "Cancelled: the slot was released."), cancellationToken);
+            await db.Deployments.Where(d => d.HoldId == holdId && d.State == DeploymentState.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.CancelRequested, true), cancellationToken);
+        }
+
+        await cluster.DeleteForHoldAsync(ns, holdId, cancellationToken);
+
+        await using (var db = dbFactory.CreateDbContext())
+        {
+            await db.Slots.Where(s => s.Id == slotId && s.CleaningHoldId == holdId).ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.CleaningSince, (DateTime?)null)
+                .SetProperty(x => x.CleaningHoldId, (long?)null), cancellationToken);
+        }
+
+        logger.LogInformation("Removed what hold {Hold} deployed in {Namespace}", holdId, ns);
+        notifier.Publish(new SlotChange(slotId, "cleaned"));
+    }
+}
