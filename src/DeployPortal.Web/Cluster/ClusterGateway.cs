@@ -153,20 +153,53 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
     /// </summary>
     public async Task<RolloutStatus> WaitForRolloutAsync(string ns, string app, string image, Func<RolloutStatus, Task> progress, CancellationToken ct)
     {
-        await foreach (var pods in WatchPodsAsync(ns, app, ct))
+        // Pod events drive the evaluation; a slow tick catches what only the Deployment shows (ProgressDeadlineExceeded).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var latest = Channel.CreateBounded<IReadOnlyList<PodView>>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+        var pump = Task.Run(async () =>
         {
-            var deployment = await CallAsync(t => client.AppsV1.ReadNamespacedDeploymentAsync(app, ns, cancellationToken: t), ct);
-            var status = await EvaluateAsync(ns, deployment, [.. pods.Where(p => p.Image == image)], ct);
-            await progress(status);
-            if (status.Done)
+            await foreach (var snapshot in WatchPodsAsync(ns, app, stop.Token))
             {
-                return status;
+                await latest.Writer.WriteAsync(snapshot, stop.Token);
+            }
+        }, stop.Token);
+        try
+        {
+            IReadOnlyList<PodView> pods = [];
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                try
+                {
+                    pods = await latest.Reader.ReadAsync(ct).AsTask().WaitAsync(RolloutTick, ct);
+                }
+                catch (TimeoutException)
+                {
+                }
+
+                var deployment = await CallAsync(t => client.AppsV1.ReadNamespacedDeploymentAsync(app, ns, cancellationToken: t), ct);
+                var status = await EvaluateAsync(ns, deployment, [.. pods.Where(p => p.Image == image)], ct);
+                await progress(status);
+                if (status.Done)
+                {
+                    return status;
+                }
             }
         }
-
-        ct.ThrowIfCancellationRequested();
-        throw new InvalidOperationException("The pod watch ended unexpectedly.");
+        finally
+        {
+            await stop.CancelAsync();
+            try
+            {
+                await pump;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
     }
+
+    private static readonly TimeSpan RolloutTick = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// The pods of an app in a namespace: a snapshot first, then a new snapshot after every change, for as
@@ -236,18 +269,34 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
         await CallAsync(t => client.AppsV1.DeleteCollectionNamespacedDeploymentAsync(ns, labelSelector: selector, cancellationToken: t), ct);
     }
 
-    public async Task<string> PreviousLogTailAsync(string ns, string pod, int lines, CancellationToken ct)
+    /// <summary>
+    /// The last lines a crashed container wrote: its previous run when the cluster still has one, else the
+    /// current (terminated) run, as kubelet serves it while the pod waits in back-off. Empty when neither exists.
+    /// </summary>
+    public async Task<string> CrashLogTailAsync(string ns, string pod, int lines, CancellationToken ct)
     {
-        try
+        foreach (var previous in new[] { true, false })
         {
-            await using var stream = await CallAsync(t => client.CoreV1.ReadNamespacedPodLogAsync(pod, ns, previous: true, tailLines: lines, cancellationToken: t), ct);
-            using var reader = new StreamReader(stream);
-            return (await reader.ReadToEndAsync(ct)).TrimEnd();
+            try
+            {
+                // Read the body inside the resilience pipeline: its per-attempt timeout token ends with the attempt.
+                var text = await CallAsync(async t =>
+                {
+                    await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(pod, ns, previous: previous, tailLines: lines, cancellationToken: t);
+                    using var reader = new StreamReader(stream);
+                    return await reader.ReadToEndAsync(t);
+                }, ct);
+                if (text.Trim().Length > 0)
+                {
+                    return text.TrimEnd();
+                }
+            }
+            catch (ClusterRejectedException)
+            {
+            }
         }
-        catch (ClusterRejectedException)
-        {
-            return "";
-        }
+
+        return "";
     }
 
     private async Task WatchIntoAsync(string ns, string selector, string resourceVersion, ChannelWriter<(WatchEventType, V1Pod)> writer, CancellationToken ct)
@@ -292,7 +341,7 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
 
         if (pods.FirstOrDefault(p => p.Reason == "CrashLoopBackOff") is { } crashing)
         {
-            var tail = await PreviousLogTailAsync(ns, crashing.Name, 20, ct);
+            var tail = await CrashLogTailAsync(ns, crashing.Name, 20, ct);
             var message = $"The app crashes on start (CrashLoopBackOff; pod {crashing.Name} restarted {crashing.Restarts} times).";
             return new RolloutStatus(true, tail.Length == 0 ? message : $"{message} Last lines of its log:\n{tail}", ready, desired, pods);
         }

@@ -1,0 +1,99 @@
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace DeployPortal.Web.Tests.Browser;
+
+/// <summary>The embedded default as a person uses it: demo apps, demo git repository, the in-process emulator.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
+{
+    private TestDatabase _database = default!;
+    private PortalHost _host = default!;
+    private Uri _portal = default!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        _host = new PortalHost(_database, settings: new Dictionary<string, string?>
+        {
+            ["Apps:Demo"] = "true",
+            ["Cluster:Mode"] = "Emulator",
+            ["Cluster:Emulator:PodPendingDelay"] = "00:00:00.100",
+            ["Cluster:Emulator:ContainerCreatingDelay"] = "00:00:00.100",
+            ["Cluster:Emulator:ReadyDelay"] = "00:00:00.300",
+            ["Cluster:Emulator:CrashAfter"] = "00:00:00.200",
+            ["Cluster:Emulator:BackOffBase"] = "00:00:00.200",
+        });
+        _portal = _host.Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await browser.CloseContextsAsync();
+        await _host.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Deploy_FromTheForm_ReachesSucceededWithItsPods_AndTheBoardShowsWhatRuns()
+    {
+        var page = await browser.SignInAsync(_portal, "dana");
+        await page.Locator("[data-testid=slot-qa-2] [data-testid=deploy-here]").ClickAsync();
+        await BrowserFixture.WaitInteractiveAsync(page);
+
+        await page.Locator("[data-testid=deploy-app]").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "storefront — The shop's web front end (demo)" }).ClickAsync();
+        await page.Locator("[data-testid=deploy-branch]").FillAsync("login");
+        await page.GetByRole(AriaRole.Option, new() { Name = "feature/login" }).ClickAsync();
+        await page.Locator("[data-testid=deploy-purpose]").FillAsync("login flow");
+        await Expect(page.Locator("[data-testid=deploy-preflight]")).ToHaveTextAsync("Deploys storefront@feature/login into qa-2; claims qa-2 for 4 h.");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deploy-form.png"), FullPage = true });
+        await page.Locator("[data-testid=deploy-submit]").ClickAsync();
+
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"));
+        await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=pod][data-ready=true]")).ToHaveCountAsync(2);
+        await Expect(page.Locator("[data-testid=step-verify]")).ToHaveAttributeAsync("data-state", "Succeeded");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-succeeded.png"), FullPage = true });
+
+        await page.GotoAsync("/");
+        await BrowserFixture.WaitInteractiveAsync(page);
+        var running = page.Locator("[data-testid=slot-qa-2] [data-testid=slot-deployment-storefront]");
+        await Expect(running).ToContainTextAsync("storefront@feature/login");
+        await Expect(running.Locator("[data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded");
+    }
+
+    [Fact]
+    public async Task Deploy_BranchThatCrashes_ShowsTheClustersReason()
+    {
+        var page = await browser.SignInAsync(_portal, "devon");
+        await page.GotoAsync("/deploy?app=payments&branch=crash-on-start&slot=qa-3");
+        await BrowserFixture.WaitInteractiveAsync(page);
+        await page.Locator("[data-testid=deploy-purpose]").FillAsync("crash check");
+        await page.Locator("[data-testid=deploy-submit]").ClickAsync();
+
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"));
+        await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Failed", new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=failure-reason]")).ToContainTextAsync("CrashLoopBackOff");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-failed.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task Viewer_SeesNoDeployButtons_AndTheFormSaysWhy()
+    {
+        var page = await browser.SignInAsync(_portal, "viewer");
+
+        await Expect(page.Locator("[data-testid=slot-qa-1]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=deploy-here]")).ToHaveCountAsync(0);
+        await page.GotoAsync("/deploy?app=payments&branch=main&slot=qa-1");
+        await BrowserFixture.WaitInteractiveAsync(page);
+        await Expect(page.Locator("[data-testid=deploy-not-allowed]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=deploy-submit]")).ToHaveCountAsync(0);
+
+        await using var db = _database.Factory.CreateDbContext();
+        Assert.Equal(0, await db.Deployments.CountAsync());
+    }
+}

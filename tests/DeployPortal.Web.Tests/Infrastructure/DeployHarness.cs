@@ -1,0 +1,205 @@
+using System.Security.Claims;
+using DeployPortal.KubeEmulator;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Deployments;
+using DeployPortal.Web.Slots;
+using k8s;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DeployPortal.Web.Tests.Infrastructure;
+
+/// <summary>
+/// The real portal (Hangfire, jobs, gateway, KubernetesClient) in Kubeconfig mode against a Kubernetes API
+/// emulator the test owns, so a second portal host can take over the same cluster and database.
+/// </summary>
+public sealed class DeployHarness : IAsyncDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("deployportal-deploy-").FullName;
+    private readonly List<PortalHost> _hosts = [];
+
+    private DeployHarness(EmulatorServer emulator, TestDatabase database)
+    {
+        Emulator = emulator;
+        Database = database;
+        KubeconfigPath = Path.Combine(_folder, "kubeconfig");
+        File.WriteAllText(KubeconfigPath, $$"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: emulator
+              cluster:
+                server: {{emulator.BaseAddress.ToString().TrimEnd('/')}}
+            contexts:
+            - name: emulator
+              context:
+                cluster: emulator
+                user: nobody
+            current-context: emulator
+            users:
+            - name: nobody
+              user:
+                token: not-checked-by-the-emulator
+            """);
+        Kubernetes = new Kubernetes(new KubernetesClientConfiguration { Host = emulator.BaseAddress.ToString() });
+    }
+
+    public EmulatorServer Emulator { get; }
+    public TestDatabase Database { get; }
+    public string KubeconfigPath { get; }
+    public Kubernetes Kubernetes { get; }
+    public PortalHost Host => _hosts[^1];
+
+    public static async Task<DeployHarness> CreateAsync(DatabaseProvider provider = DatabaseProvider.Sqlite)
+    {
+        var emulator = await EmulatorServer.StartAsync(new EmulatorOptions
+        {
+            PodPendingDelay = TimeSpan.FromMilliseconds(50),
+            ContainerCreatingDelay = TimeSpan.FromMilliseconds(50),
+            ReadyDelay = TimeSpan.FromMilliseconds(150),
+            CrashAfter = TimeSpan.FromMilliseconds(100),
+            BackOffBase = TimeSpan.FromMilliseconds(100),
+            MaxBackOff = TimeSpan.FromMilliseconds(300),
+            ReconcileInterval = TimeSpan.FromMilliseconds(20),
+            LogLinesPerSecond = 20,
+        });
+        var harness = new DeployHarness(emulator, await TestDatabase.CreateAsync(provider));
+        await harness.CreateRepositoryAsync();
+        harness.StartHost();
+        return harness;
+    }
+
+    /// <summary>Starts a (further) portal process on the same database and cluster.</summary>
+    public PortalHost StartHost()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Cluster:Mode"] = "Kubeconfig",
+            ["Cluster:KubeconfigPath"] = KubeconfigPath,
+            ["Cluster:ProgressDeadlineSeconds"] = "3",
+            ["Cluster:RetryDelay"] = "00:00:00.050",
+            ["Cluster:RequestTimeout"] = "00:00:02",
+            ["Deployments:Lease"] = "00:00:03",
+        };
+        // storefront: healthy, 2 replicas; payments: healthy; broken: its image cannot be pulled; sleepy: never ready.
+        (string Name, string Image, string Tag, int Replicas)[] apps =
+        [
+            ("storefront", "registry.example.com/shop/storefront", "{branchSlug}", 2),
+            ("payments", "registry.example.com/shop/payments", "{branchSlug}", 1),
+            ("broken", "registry.example.com/does-not-exist/broken", "{branchSlug}", 1),
+            ("sleepy", "registry.example.com/shop/sleepy", "never-ready", 1),
+        ];
+        for (var i = 0; i < apps.Length; i++)
+        {
+            settings[$"Apps:Items:{i}:Name"] = apps[i].Name;
+            settings[$"Apps:Items:{i}:GitRemote"] = Repository;
+            settings[$"Apps:Items:{i}:ImageRepository"] = apps[i].Image;
+            settings[$"Apps:Items:{i}:TagTemplate"] = apps[i].Tag;
+            settings[$"Apps:Items:{i}:Replicas"] = apps[i].Replicas.ToString();
+        }
+
+        var host = new PortalHost(Database, settings: settings);
+        host.Start();
+        _hosts.Add(host);
+        return host;
+    }
+
+    /// <summary>A real git repository with the branches the tests deploy.</summary>
+    public string Repository => Path.Combine(_folder, "repo");
+
+    public static readonly string[] Branches = ["main", "feature/login", "feature/payment", "crash-on-start"];
+
+    private async Task CreateRepositoryAsync()
+    {
+        var git = new Web.Git.GitClient(Microsoft.Extensions.Logging.Abstractions.NullLogger<Web.Git.GitClient>.Instance);
+        Directory.CreateDirectory(Repository);
+        await git.RunAsync(Repository, default, "init", "--quiet", "--initial-branch=main");
+        await File.WriteAllTextAsync(Path.Combine(Repository, "a.txt"), "a");
+        await git.RunAsync(Repository, default, "add", "a.txt");
+        await git.RunAsync(Repository, default, "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "--quiet", "-m", "one");
+        foreach (var branch in Branches.Skip(1))
+        {
+            await git.RunAsync(Repository, default, "branch", branch);
+        }
+    }
+
+    public async Task StopHostAsync(PortalHost host)
+    {
+        _hosts.Remove(host);
+        await host.DisposeAsync();
+    }
+
+    public T Service<T>(out IServiceScope scope) where T : notnull
+    {
+        scope = Host.Services.CreateScope();
+        return scope.ServiceProvider.GetRequiredService<T>();
+    }
+
+    public async Task<int> SlotIdAsync(string name)
+    {
+        await using var db = Database.Factory.CreateDbContext();
+        return await db.Slots.Where(s => s.Name == name).Select(s => s.Id).SingleAsync();
+    }
+
+    public async Task<DeploymentView> DeployAsync(ClaimsPrincipal user, string app, string branch, string slot, string? purpose = "integration test")
+    {
+        var deployments = Service<DeploymentService>(out var scope);
+        using (scope)
+        {
+            var result = await deployments.CreateAsync(user, new DeployRequest(app, branch, await SlotIdAsync(slot), purpose));
+            Assert.True(result.Succeeded, result.Failure?.Message);
+            return result.Value!;
+        }
+    }
+
+    /// <summary>Waits, on the portal's own change notifications, until the deployment satisfies <paramref name="condition"/>.</summary>
+    public async Task<DeploymentView> WaitForAsync(long id, Func<DeploymentView, bool> condition, TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        DeploymentView? last = null;
+        while (true)
+        {
+            var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var subscription = Host.Services.GetRequiredService<SlotChangeNotifier>().Subscribe(_ => { changed.TrySetResult(); return Task.CompletedTask; });
+            var deployments = Service<DeploymentService>(out var scope);
+            using (scope)
+            {
+                last = await deployments.GetAsync(id);
+            }
+
+            if (last is not null && condition(last))
+            {
+                return last;
+            }
+
+            try
+            {
+                // Notifications wake the wait; the short ceiling covers changes made by another host.
+                await changed.Task.WaitAsync(TimeSpan.FromMilliseconds(250), deadline.Token);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"Deployment {id} did not get there in time; last seen: {last?.State} {last?.FailureReason} steps: "
+                    + string.Join(", ", last?.Steps.Select(s => $"{s.Name}={s.State} {s.Message}") ?? []));
+            }
+        }
+    }
+
+    public Task<DeploymentView> WaitFinishedAsync(long id, TimeSpan? timeout = null) => WaitForAsync(id, d => d.IsFinished, timeout);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in _hosts.ToList())
+        {
+            await host.DisposeAsync();
+        }
+
+        Kubernetes.Dispose();
+        await Emulator.DisposeAsync();
+        await Database.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+}
