@@ -63,14 +63,17 @@ export DEPLOYPORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pgport;Username=postgres
 # --- Build and test -----------------------------------------------------------------------------
 # DEPLOYPORTAL_TEST_TARGET narrows the run to one project while working on it; CI runs the solution.
 target=${DEPLOYPORTAL_TEST_TARGET:-DeployPortal.sln}
+# Benchmarks are excluded by default; DEPLOYPORTAL_TEST_FILTER=Category=Benchmark runs only them (see README).
+filter=${DEPLOYPORTAL_TEST_FILTER:-Category!=Benchmark}
+verbosity=${DEPLOYPORTAL_TEST_VERBOSITY:-normal}
 log "restoring and building"
 dotnet build "$target" -c Release --nologo -v quiet -clp:ErrorsOnly
 
 results=$(mktemp /tmp/deployportal-test-output.XXXXXX)
 log "running tests"
 set +e
-dotnet test "$target" -c Release --no-build --nologo --filter "Category!=Benchmark" \
-  --logger "console;verbosity=normal" 2>&1 | tee "$results"
+dotnet test "$target" -c Release --no-build --nologo --filter "$filter" \
+  --logger "console;verbosity=$verbosity" 2>&1 | tee "$results"
 status=${PIPESTATUS[0]}
 set -e
 
