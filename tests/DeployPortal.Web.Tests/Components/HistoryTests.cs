@@ -1,0 +1,58 @@
+using Bunit;
+using DeployPortal.Web.Components.Pages.History;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Slots;
+using DeployPortal.Web.Tests.Infrastructure;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+
+namespace DeployPortal.Web.Tests.Components;
+
+public sealed class HistoryTests : PortalComponentTest
+{
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Render<MudPopoverProvider>();
+        var qa1 = await Harness.AddSlotAsync("qa-1");
+        var qa2 = await Harness.AddSlotAsync("qa-2");
+        var dana = await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(qa1.Id, "payment test", null));
+        Harness.Clock.Advance(TimeSpan.FromMinutes(5));
+        await Harness.Service.ClaimAsync(TestUsers.Devon, new ClaimRequest(qa2.Id, "login test", null));
+        Harness.Clock.Advance(TimeSpan.FromMinutes(5));
+        await Harness.Service.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(qa1.Id, dana.Value!.Id, QaOutcome.Pass));
+        SignInAs(TestUsers.Viewer);
+    }
+
+    [Fact]
+    public void History_ShowsEveryEvent_NewestFirst()
+    {
+        var cut = Render<History>();
+
+        cut.WaitForAssertion(() => Assert.Equal(3, cut.FindAll("[data-testid=history] tbody tr").Count));
+        var who = cut.FindAll("[data-testid=history] tbody tr td[data-label=Who]").Select(td => td.TextContent.Trim()).ToList();
+        Assert.Equal(["Quinn QA", "Devon Developer", "Dana Developer"], who);
+    }
+
+    [Theory]
+    [InlineData("/history?person=dana", new[] { "Dana Developer" })]
+    [InlineData("/history?slot=qa-1", new[] { "Quinn QA", "Dana Developer" })]
+    [InlineData("/history?slot=qa-2&person=quinn", new string[0])]
+    public void History_FiltersFromTheAddress_SoAFilteredViewCanBeShared(string address, string[] expected)
+    {
+        Services.GetRequiredService<NavigationManager>().NavigateTo(address);
+
+        var cut = Render<History>();
+
+        cut.WaitForAssertion(() =>
+        {
+            var who = cut.FindAll("[data-testid=history] tbody tr td[data-label=Who]").Select(td => td.TextContent.Trim()).ToList();
+            Assert.Equal(expected, who);
+        });
+        if (expected.Length == 0)
+        {
+            Assert.Contains("Nothing matches these filters.", cut.Find("[data-testid=history-empty]").TextContent);
+        }
+    }
+}
