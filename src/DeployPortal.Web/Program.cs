@@ -1,3 +1,4 @@
+using DeployPortal.Web.Api;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Components;
 using DeployPortal.Web.Data;
@@ -14,6 +15,7 @@ builder.AddData();
 builder.AddPortalAuth();
 builder.AddJobs();
 builder.AddSlots();
+builder.AddApi();
 
 var app = builder.Build();
 
@@ -23,8 +25,11 @@ if (!app.Environment.IsDevelopment())
     app.UseHsts();
 }
 
+app.UseSecurityHeaders();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseApiErrors();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 app.UseAntiforgery();
 
@@ -32,6 +37,7 @@ app.MapStaticAssets().AllowAnonymous();
 app.MapPortalAuth();
 app.MapJobsDashboard();
 app.MapSlotJobs();
+app.MapApi();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using DeployPortal.Web.Audit;
@@ -37,7 +38,7 @@ public sealed partial class SlotService(
     {
         if (!user.Can(Policies.HoldSlots))
         {
-            return Fail.Forbidden("Your role cannot claim slots. Ask for the Developer or QA role.");
+            return await RefuseAsync(user, "Your role cannot claim slots. Ask for the Developer or QA role.", ct);
         }
 
         if (ValidatePurpose(request.Purpose) is { } invalidPurpose)
@@ -124,7 +125,7 @@ public sealed partial class SlotService(
     {
         if (!user.Can(Policies.HoldSlots))
         {
-            return Fail.Forbidden("Your role cannot extend holds.");
+            return await RefuseAsync(user, "Your role cannot extend holds.", ct);
         }
 
         if (extendBy <= TimeSpan.Zero)
@@ -148,7 +149,7 @@ public sealed partial class SlotService(
 
         if (hold.HolderId != actor.Id)
         {
-            return Fail.Forbidden($"Only {hold.HolderName} can extend their hold on {hold.Slot.Name}.");
+            return await RefuseAsync(user, $"Only {hold.HolderName} can extend their hold on {hold.Slot.Name}.", ct);
         }
 
         var newUntil = hold.Until + extendBy;
@@ -182,7 +183,7 @@ public sealed partial class SlotService(
     {
         if (!user.Can(Policies.HoldSlots))
         {
-            return Fail.Forbidden("Your role cannot release slots.");
+            return await RefuseAsync(user, "Your role cannot release slots.", ct);
         }
 
         if (request.Note is { Length: > HoldLimits.NoteMaxLength })
@@ -210,7 +211,7 @@ public sealed partial class SlotService(
         {
             if (!own && !user.Can(Policies.ReleaseAnySlot))
             {
-                return Fail.Forbidden($"Only {hold.HolderName}, QA or an admin can release {hold.Slot.Name}.");
+                return await RefuseAsync(user, $"Only {hold.HolderName}, QA or an admin can release {hold.Slot.Name}.", ct);
             }
 
             reason = ReleaseReason.QaDone;
@@ -229,7 +230,7 @@ public sealed partial class SlotService(
         }
         else
         {
-            return Fail.Forbidden($"{hold.Slot.Name} is held by {hold.HolderName}; only they, QA or an admin can release it.");
+            return await RefuseAsync(user, $"{hold.Slot.Name} is held by {hold.HolderName}; only they, QA or an admin can release it.", ct);
         }
 
         var note = string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim();
@@ -295,7 +296,7 @@ public sealed partial class SlotService(
     {
         if (!user.Can(Policies.Administer))
         {
-            return Fail.Forbidden("Only an admin can add slots.");
+            return await RefuseAsync(user, "Only an admin can add slots.", ct);
         }
 
         if (ValidateSlot(edit) is { } invalid)
@@ -343,7 +344,7 @@ public sealed partial class SlotService(
     {
         if (!user.Can(Policies.Administer))
         {
-            return Fail.Forbidden("Only an admin can change slots.");
+            return await RefuseAsync(user, "Only an admin can change slots.", ct, action);
         }
 
         if (invalid is not null)
@@ -372,6 +373,28 @@ public sealed partial class SlotService(
         notifier.Publish(new SlotChange(slot.Id, action));
         var hold = await db.Holds.AsNoTracking().FirstOrDefaultAsync(h => h.SlotId == slotId && h.ReleasedAt == null, ct);
         return Result<SlotCard>.Ok(ToCard(slot, hold));
+    }
+
+    /// <summary>
+    /// A refusal is recorded before it is returned, so attempts beyond one's rights show up in the history
+    /// whichever way they came in (page, API, a crafted circuit message).
+    /// </summary>
+    private async Task<Failure> RefuseAsync(ClaimsPrincipal user, string message, CancellationToken ct, [CallerMemberName] string operation = "")
+    {
+        var id = user.FindFirst(PortalClaims.Subject)?.Value ?? "anonymous";
+        var name = user.Identity?.Name ?? id;
+        logger.LogWarning("Refused {Operation} for {User}: {Message}", operation, name, message);
+        await using var db = dbFactory.CreateDbContext();
+        db.AuditEvents.Add(new AuditEvent
+        {
+            At = Now,
+            ActorId = id,
+            ActorName = name,
+            Action = AuditActions.Denied,
+            Details = $"{operation.Replace("Async", "", StringComparison.Ordinal)}: {message}",
+        });
+        await db.SaveChangesAsync(ct);
+        return Fail.Forbidden(message);
     }
 
     private async Task<Hold?> ActiveHoldAsync(int slotId, CancellationToken ct)
