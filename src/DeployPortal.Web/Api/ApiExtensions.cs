@@ -106,6 +106,22 @@ public static class ApiExtensions
                 statusCodePages.Enabled = false;
             }
 
+            // No endpoint, or routing's own 405/415 endpoint: answer here, before the pages' sign-in
+            // requirement (the fallback policy) would turn it into a redirect to /signin.
+            var rejected = http.GetEndpoint() switch
+            {
+                null => StatusCodes.Status404NotFound,
+                { DisplayName: { } name } when name.StartsWith("405 ", StringComparison.Ordinal) => StatusCodes.Status405MethodNotAllowed,
+                { DisplayName: { } name } when name.StartsWith("415 ", StringComparison.Ordinal) => StatusCodes.Status415UnsupportedMediaType,
+                _ => 0,
+            };
+            if (rejected != 0)
+            {
+                http.Response.StatusCode = rejected;
+                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http });
+                return;
+            }
+
             await next(http);
             if (http.Response is { HasStarted: false, StatusCode: >= 400, ContentLength: null, ContentType: null })
             {
@@ -126,7 +142,8 @@ public static class ApiExtensions
         v1.MapSlotsApi();
         // Deployments, apps and branches join here (MapDeploymentsApi, MapAppsApi) when those features land.
 
-        app.MapOpenApi("/openapi/{documentName}.json");
+        // The document only describes the API's shape (as the README does), and tools fetch it without a session.
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapScalarApiReference("/api/docs", (options, http) => options
             .WithTitle("DeployPortal API")
             .WithOpenApiRoutePattern("/openapi/{documentName}.json")

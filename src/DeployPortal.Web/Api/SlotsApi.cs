@@ -8,8 +8,11 @@ namespace DeployPortal.Web.Api;
 /// <summary>Body of <c>POST /api/v1/slots/{slotId}/claim</c>. Duration as "hh:mm:ss"; the default hold length when absent.</summary>
 public sealed record ClaimSlotBody(string? Purpose, TimeSpan? Duration);
 
-/// <summary>Body of <c>POST /api/v1/slots/{slotId}/extend</c>. HoldId guards against extending a newer hold; the current one when absent.</summary>
-public sealed record ExtendHoldBody(TimeSpan By, long? HoldId = null);
+/// <summary>
+/// Body of <c>POST /api/v1/slots/{slotId}/extend</c>. HoldId guards against extending a newer hold (the current one when
+/// absent); SeenUntil, the end the caller last saw, makes a retried request extend only once.
+/// </summary>
+public sealed record ExtendHoldBody(TimeSpan By, long? HoldId = null, DateTime? SeenUntil = null);
 
 /// <summary>Body of <c>POST /api/v1/slots/{slotId}/release</c>. An outcome records "QA done" (QA and Admin may release others' slots with one).</summary>
 public sealed record ReleaseSlotBody(long? HoldId = null, QaOutcome? Outcome = null, string? Note = null);
@@ -41,7 +44,7 @@ internal static class SlotsApi
                 var holdId = body.HoldId ?? (await FindAsync(service, slotId, ct))?.Hold?.Id;
                 return holdId is null
                     ? ApiResults.Problem(Fail.NotFound("Nobody holds that slot."))
-                    : ApiResults.From(await service.ExtendAsync(user, slotId, holdId.Value, body.By, ct), hold => TypedResults.Ok(hold));
+                    : ApiResults.From(await service.ExtendAsync(user, slotId, holdId.Value, body.By, body.SeenUntil?.ToUniversalTime(), ct), hold => TypedResults.Ok(hold));
             })
             .WithName("ExtendHold").WithSummary("Extend your own hold (bounded by the maximum hold length).")
             .Produces<HoldView>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);

@@ -121,7 +121,12 @@ public sealed partial class SlotService(
         }
     }
 
-    public async Task<Result<HoldView>> ExtendAsync(ClaimsPrincipal user, int slotId, long holdId, TimeSpan extendBy, CancellationToken ct = default)
+    /// <summary>
+    /// Extends a hold. <paramref name="seenUntil"/> is the end the caller saw: when given, an extension that
+    /// already happened (a replayed click or request) is reported as a conflict instead of being applied twice.
+    /// </summary>
+    public async Task<Result<HoldView>> ExtendAsync(ClaimsPrincipal user, int slotId, long holdId, TimeSpan extendBy, DateTime? seenUntil = null,
+        CancellationToken ct = default)
     {
         if (!user.Can(Policies.HoldSlots))
         {
@@ -150,6 +155,11 @@ public sealed partial class SlotService(
         if (hold.HolderId != actor.Id)
         {
             return await RefuseAsync(user, $"Only {hold.HolderName} can extend their hold on {hold.Slot.Name}.", ct);
+        }
+
+        if (seenUntil is not null && seenUntil.Value != hold.Until)
+        {
+            return Fail.Conflict($"Your hold on {hold.Slot.Name} was already extended (it now ends {hold.Until:u}). Look at the board and try again.");
         }
 
         var newUntil = hold.Until + extendBy;
