@@ -1,3 +1,4 @@
+using DeployPortal.Web.Api;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Components;
@@ -18,6 +19,7 @@ builder.AddJobs();
 builder.AddSlots();
 builder.AddCluster();
 builder.AddDeployments();
+builder.AddApi();
 
 var app = builder.Build();
 
@@ -27,8 +29,11 @@ if (!app.Environment.IsDevelopment())
     app.UseHsts();
 }
 
+app.UseSecurityHeaders();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseApiErrors();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 app.UseAntiforgery();
 
@@ -37,6 +42,7 @@ app.MapPortalAuth();
 app.MapJobsDashboard();
 app.MapSlotJobs();
 app.MapDeploymentJobs();
+app.MapApi();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

@@ -15,4 +15,11 @@ public static class AuditActions
     public const string SlotEdited = "slot-edited";
     public const string SlotEnabled = "slot-enabled";
     public const string SlotDisabled = "slot-disabled";
+    public const string SignIn = "sign-in";
+    public const string SignInRefused = "sign-in-refused";
+    public const string SessionEnded = "session-ended";
+    public const string Denied = "denied";
+    public const string TokenCreated = "token-created";
+    public const string TokenRevoked = "token-revoked";
+    public const string TokenRefused = "token-refused";
 }

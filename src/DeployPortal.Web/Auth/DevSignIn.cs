@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using DeployPortal.Web.Audit;
 using Microsoft.AspNetCore.Mvc;
 
 namespace DeployPortal.Web.Auth;
@@ -29,7 +30,7 @@ internal static class DevSignInEndpoints
     public static IEndpointRouteBuilder MapDevSignIn(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/account/dev-signin", async (HttpContext http, [FromForm] string user, [FromForm] string? returnUrl,
-            Microsoft.Extensions.Options.IOptions<DevSignInOptions> options) =>
+            Microsoft.Extensions.Options.IOptions<DevSignInOptions> options, SecurityAudit audit) =>
         {
             if (!options.Value.Enabled)
             {
@@ -50,21 +51,12 @@ internal static class DevSignInEndpoints
                 ],
                 authenticationType: "DevSignIn", nameType: PortalClaims.Name, roleType: PortalClaims.Role);
             await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+            await audit.RecordAsync("dev:" + demo.Id, demo.Name, AuditActions.SignIn, $"development sign-in as {demo.Role}");
             return Results.LocalRedirect(SafeReturnUrl(returnUrl));
         }).AllowAnonymous();
-
-        endpoints.MapPost("/account/signout", async (HttpContext http) =>
-        {
-            await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-            return Results.LocalRedirect("/signin");
-        });
 
         return endpoints;
     }
 
-    /// <summary>Only same-site paths: "/x" but never "//evil.example" or "/\evil.example".</summary>
-    public static string SafeReturnUrl(string? returnUrl) =>
-        !string.IsNullOrEmpty(returnUrl) && returnUrl[0] == '/' && (returnUrl.Length == 1 || (returnUrl[1] != '/' && returnUrl[1] != '\\'))
-            ? returnUrl
-            : "/";
+    public static string SafeReturnUrl(string? returnUrl) => AccountEndpoints.SafeReturnUrl(returnUrl);
 }

@@ -132,3 +132,25 @@ public enum StepState
     Succeeded = 2,
     Failed = 3,
 }
+
+/// <summary>
+/// A personal access token for machines (CI). Only the SHA-256 hash of the secret is stored; the secret is
+/// shown once, at creation. The token acts as its creator with the roles they had when creating it.
+/// </summary>
+public sealed class PersonalAccessToken
+{
+    public long Id { get; set; }
+    public required string OwnerId { get; set; }
+    public required string OwnerName { get; set; }
+    /// <summary>Comma-separated portal roles of the creator at creation time.</summary>
+    public required string Roles { get; set; }
+    public required string Name { get; set; }
+    /// <summary>Lower-case hex SHA-256 of the whole secret.</summary>
+    public required string Hash { get; set; }
+    /// <summary>The first characters of the secret, so people can tell their tokens apart.</summary>
+    public required string Prefix { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+    public DateTime? LastUsedAt { get; set; }
+}

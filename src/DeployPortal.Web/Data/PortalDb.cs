@@ -14,6 +14,7 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<Deployment> Deployments => Set<Deployment>();
     public DbSet<DeploymentStep> DeploymentSteps => Set<DeploymentStep>();
+    public DbSet<PersonalAccessToken> AccessTokens => Set<PersonalAccessToken>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -79,6 +80,19 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
             audit.HasIndex(a => new { a.SlotId, a.At });
             audit.HasIndex(a => new { a.ActorName, a.At });
         });
+
+        modelBuilder.Entity<PersonalAccessToken>(token =>
+        {
+            token.ToTable("AccessTokens");
+            token.Property(t => t.OwnerId).HasMaxLength(200);
+            token.Property(t => t.OwnerName).HasMaxLength(200);
+            token.Property(t => t.Roles).HasMaxLength(200);
+            token.Property(t => t.Name).HasMaxLength(AccessTokenLimits.NameMaxLength);
+            token.Property(t => t.Hash).HasMaxLength(64);
+            token.Property(t => t.Prefix).HasMaxLength(16);
+            token.HasIndex(t => t.Hash).IsUnique();
+            token.HasIndex(t => t.OwnerId);
+        });
     }
 
     private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
@@ -89,6 +103,11 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
 public sealed class SqlitePortalDb(DbContextOptions<SqlitePortalDb> options) : PortalDb(options);
 
 public sealed class PostgresPortalDb(DbContextOptions<PostgresPortalDb> options) : PortalDb(options);
+
+public static class AccessTokenLimits
+{
+    public const int NameMaxLength = 100;
+}
 
 /// <summary>Length limits shared by validation and the schema.</summary>
 public static class HoldLimits

@@ -32,7 +32,7 @@ public sealed class DeploymentService(
     {
         if (!user.Can(Policies.HoldSlots))
         {
-            return Fail.Forbidden("Your role cannot deploy. Ask for the Developer or QA role.");
+            return await slots.RefuseAsync(user, "Your role cannot deploy. Ask for the Developer or QA role.", ct);
         }
 
         var app = apps.Find(request.App);
@@ -70,7 +70,7 @@ public sealed class DeploymentService(
     {
         if (!user.Can(Policies.HoldSlots))
         {
-            return Fail.Forbidden("Your role cannot deploy.");
+            return await slots.RefuseAsync(user, "Your role cannot deploy.", ct);
         }
 
         await using var db = dbFactory.CreateDbContext();
@@ -92,7 +92,7 @@ public sealed class DeploymentService(
     {
         if (!user.Can(Policies.HoldSlots))
         {
-            return Fail.Forbidden("Your role cannot cancel deployments.");
+            return await slots.RefuseAsync(user, "Your role cannot cancel deployments.", ct);
         }
 
         var actor = Actor.From(user);
@@ -106,7 +106,7 @@ public sealed class DeploymentService(
         var holder = await db.Holds.AsNoTracking().Where(h => h.Id == deployment.HoldId).Select(h => h.HolderId).FirstOrDefaultAsync(ct);
         if (deployment.RequestedById != actor.Id && holder != actor.Id && !user.Can(Policies.Administer))
         {
-            return Fail.Forbidden($"Only {deployment.RequestedByName}, the slot's holder or an admin can cancel this deployment.");
+            return await slots.RefuseAsync(user, $"Only {deployment.RequestedByName}, the slot's holder or an admin can cancel this deployment.", ct);
         }
 
         var now = clock.GetUtcNow().UtcDateTime;

@@ -14,8 +14,9 @@ public static class JobsExtensions
     public static WebApplicationBuilder AddJobs(this WebApplicationBuilder builder)
     {
         var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-        builder.Services.AddHangfire(config =>
+        builder.Services.AddHangfire((services, config) =>
         {
+            config.UseLogProvider(new DisposalTolerantLogProvider(services.GetRequiredService<ILoggerFactory>()));
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()
                 .UseRecommendedSerializerSettings();
@@ -47,5 +48,42 @@ public static class JobsExtensions
             AppPath = "/",
         });
         return app;
+    }
+}
+
+/// <summary>
+/// Hangfire keeps its log provider in a static. When two hosts share a process (the test suite, a host
+/// restarted in place) and the one that set it last is disposed, every later logger request would throw
+/// ObjectDisposedException inside Hangfire's workers and stop them; this provider goes quiet instead.
+/// </summary>
+internal sealed class DisposalTolerantLogProvider(ILoggerFactory loggerFactory) : Hangfire.Logging.ILogProvider
+{
+    private readonly Hangfire.AspNetCore.AspNetCoreLogProvider _inner = new(loggerFactory);
+
+    public Hangfire.Logging.ILog GetLogger(string name)
+    {
+        try
+        {
+            return new TolerantLog(_inner.GetLogger(name));
+        }
+        catch (ObjectDisposedException)
+        {
+            return new TolerantLog(null);
+        }
+    }
+
+    private sealed class TolerantLog(Hangfire.Logging.ILog? inner) : Hangfire.Logging.ILog
+    {
+        public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null)
+        {
+            try
+            {
+                return inner?.Log(logLevel, messageFunc, exception) ?? false;
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+        }
     }
 }

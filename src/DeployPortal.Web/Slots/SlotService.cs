@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using DeployPortal.Web.Audit;
@@ -47,7 +48,7 @@ public sealed partial class SlotService(
     {
         if (!user.Can(Policies.HoldSlots))
         {
-            return Fail.Forbidden("Your role cannot claim slots. Ask for the Developer or QA role.");
+            return await RefuseAsync(user, "Your role cannot claim slots. Ask for the Developer or QA role.", ct);
         }
 
         if (ValidateClaim(request.Purpose, request.Duration, out var duration) is { } invalid)
@@ -93,11 +94,16 @@ public sealed partial class SlotService(
         }
     }
 
-    public async Task<Result<HoldView>> ExtendAsync(ClaimsPrincipal user, int slotId, long holdId, TimeSpan extendBy, CancellationToken ct = default)
+    /// <summary>
+    /// Extends a hold. <paramref name="seenUntil"/> is the end the caller saw: when given, an extension that
+    /// already happened (a replayed click or request) is reported as a conflict instead of being applied twice.
+    /// </summary>
+    public async Task<Result<HoldView>> ExtendAsync(ClaimsPrincipal user, int slotId, long holdId, TimeSpan extendBy, DateTime? seenUntil = null,
+        CancellationToken ct = default)
     {
         if (!user.Can(Policies.HoldSlots))
         {
-            return Fail.Forbidden("Your role cannot extend holds.");
+            return await RefuseAsync(user, "Your role cannot extend holds.", ct);
         }
 
         if (extendBy <= TimeSpan.Zero)
@@ -121,7 +127,12 @@ public sealed partial class SlotService(
 
         if (hold.HolderId != actor.Id)
         {
-            return Fail.Forbidden($"Only {hold.HolderName} can extend their hold on {hold.Slot.Name}.");
+            return await RefuseAsync(user, $"Only {hold.HolderName} can extend their hold on {hold.Slot.Name}.", ct);
+        }
+
+        if (seenUntil is not null && seenUntil.Value != hold.Until)
+        {
+            return Fail.Conflict($"Your hold on {hold.Slot.Name} was already extended (it now ends {hold.Until:u}). Look at the board and try again.");
         }
 
         var newUntil = hold.Until + extendBy;
@@ -155,7 +166,7 @@ public sealed partial class SlotService(
     {
         if (!user.Can(Policies.HoldSlots))
         {
-            return Fail.Forbidden("Your role cannot release slots.");
+            return await RefuseAsync(user, "Your role cannot release slots.", ct);
         }
 
         if (request.Note is { Length: > HoldLimits.NoteMaxLength })
@@ -183,7 +194,7 @@ public sealed partial class SlotService(
         {
             if (!own && !user.Can(Policies.ReleaseAnySlot))
             {
-                return Fail.Forbidden($"Only {hold.HolderName}, QA or an admin can release {hold.Slot.Name}.");
+                return await RefuseAsync(user, $"Only {hold.HolderName}, QA or an admin can release {hold.Slot.Name}.", ct);
             }
 
             reason = ReleaseReason.QaDone;
@@ -202,7 +213,7 @@ public sealed partial class SlotService(
         }
         else
         {
-            return Fail.Forbidden($"{hold.Slot.Name} is held by {hold.HolderName}; only they, QA or an admin can release it.");
+            return await RefuseAsync(user, $"{hold.Slot.Name} is held by {hold.HolderName}; only they, QA or an admin can release it.", ct);
         }
 
         var note = string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim();
@@ -270,7 +281,7 @@ public sealed partial class SlotService(
     {
         if (!user.Can(Policies.Administer))
         {
-            return Fail.Forbidden("Only an admin can add slots.");
+            return await RefuseAsync(user, "Only an admin can add slots.", ct);
         }
 
         if (ValidateSlot(edit) is { } invalid)
@@ -318,7 +329,7 @@ public sealed partial class SlotService(
     {
         if (!user.Can(Policies.Administer))
         {
-            return Fail.Forbidden("Only an admin can change slots.");
+            return await RefuseAsync(user, "Only an admin can change slots.", ct, action);
         }
 
         if (invalid is not null)
@@ -414,6 +425,28 @@ public sealed partial class SlotService(
             var holdId = hold.Id;
             jobs.Enqueue<Deployments.SlotTeardownJob>(job => job.RunAsync(slotId, holdId, CancellationToken.None));
         }
+    }
+
+    /// <summary>
+    /// A refusal is recorded before it is returned, so attempts beyond one's rights show up in the history
+    /// whichever way they came in (page, API, a crafted circuit message).
+    /// </summary>
+    internal async Task<Failure> RefuseAsync(ClaimsPrincipal user, string message, CancellationToken ct, [CallerMemberName] string operation = "")
+    {
+        var id = user.FindFirst(PortalClaims.Subject)?.Value ?? "anonymous";
+        var name = user.Identity?.Name ?? id;
+        logger.LogWarning("Refused {Operation} for {User}: {Message}", operation, name, message);
+        await using var db = dbFactory.CreateDbContext();
+        db.AuditEvents.Add(new AuditEvent
+        {
+            At = Now,
+            ActorId = id,
+            ActorName = name,
+            Action = AuditActions.Denied,
+            Details = $"{operation.Replace("Async", "", StringComparison.Ordinal)}: {message}",
+        });
+        await db.SaveChangesAsync(ct);
+        return Fail.Forbidden(message);
     }
 
     private async Task<Hold?> ActiveHoldAsync(int slotId, CancellationToken ct)

@@ -1,6 +1,4 @@
 using DeployPortal.Web.Data;
-using Hangfire;
-using Hangfire.InMemory;
 using DeployPortal.Web.Slots;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,8 +21,8 @@ public sealed class SlotHarness : IAsyncDisposable
     public TestOptionsMonitor<HoldOptions> Options { get; } = new(new HoldOptions());
     public SlotChangeNotifier Notifier { get; }
 
-    /// <summary>Jobs the service enqueues are stored, not run: no Hangfire server runs in service tests.</summary>
-    public BackgroundJobClient Jobs { get; } = new(new InMemoryStorage());
+    /// <summary>Jobs the service enqueues are recorded, not run: no Hangfire server runs in service tests.</summary>
+    public RecordingJobClient Jobs { get; } = new();
     public SlotService Service { get; }
 
     public static async Task<SlotHarness> CreateAsync(DatabaseProvider provider) => new(await TestDatabase.CreateAsync(provider));

@@ -247,7 +247,12 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var stored = Assert.Single(await _h.HoldsAsync(slot.Id));
         Assert.NotNull(stored.ReleasedAt);
         Assert.Equal("Dana Developer", stored.ReleasedByName);
-        Assert.True((await Slots.GetBoardAsync()).Single(s => s.Id == slot.Id).IsFree);
+        var card = (await Slots.GetBoardAsync()).Single(s => s.Id == slot.Id);
+        Assert.True(card.IsFree);
+        // What the hold deployed is removed by a teardown job; the board shows the slot cleaning until it ran.
+        Assert.True(card.Cleaning);
+        var teardown = Assert.Single(_h.Jobs.Jobs, j => j.Type == typeof(Web.Deployments.SlotTeardownJob));
+        Assert.Equal([slot.Id, hold.Id, CancellationToken.None], teardown.Args.Take(2).Append(CancellationToken.None));
     }
 
     [Fact]

@@ -101,7 +101,7 @@ public sealed partial class Board : IDisposable
     }
 
     private Task ExtendAsync(SlotCard slot, TimeSpan by) =>
-        RunAsync(slot, () => Slots.ExtendAsync(_user, slot.Id, slot.Hold!.Id, by, _cts.Token),
+        RunAsync(slot, () => Slots.ExtendAsync(_user, slot.Id, slot.Hold!.Id, by, slot.Hold.Until, _cts.Token),
             _ => $"{slot.Name} extended by {TimeText.Duration(by)}.");
 
     private async Task ReleaseAsync(SlotCard slot)

@@ -1,0 +1,165 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
+using DeployPortal.Web.Auth;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace DeployPortal.Web.Api;
+
+/// <summary>Bound from <c>Api:RateLimit</c>: requests per caller (token, or address when there is none).</summary>
+public sealed class ApiRateLimitOptions
+{
+    public const string Section = "Api:RateLimit";
+
+    public int PermitsPerWindow { get; set; } = 120;
+
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>
+/// The REST API for CI at <c>/api/v1</c>: bearer personal access tokens only (no cookies, so no CSRF),
+/// problem details for every error, a rate limit per caller, an OpenAPI document at
+/// <c>/openapi/v1.json</c> and a browsable reference (Scalar, served from the package) at <c>/api/docs</c>.
+/// Each feature adds its endpoints to the versioned group in <see cref="MapApi"/>.
+/// </summary>
+public static class ApiExtensions
+{
+    public const string RateLimitPolicy = "api";
+    public const string DocumentName = "v1";
+
+    public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ApiRateLimitOptions>().BindConfiguration(ApiRateLimitOptions.Section)
+            .Validate(o => o.PermitsPerWindow > 0 && o.Window > TimeSpan.Zero, "Api:RateLimit:PermitsPerWindow and Window must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = async (context, ct) =>
+            {
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                {
+                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context.HttpContext,
+                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests", Detail = "Slow down and retry after the time in Retry-After." },
+                });
+            };
+            o.AddPolicy(RateLimitPolicy, http =>
+            {
+                var limits = http.RequestServices.GetRequiredService<IOptionsMonitor<ApiRateLimitOptions>>().CurrentValue;
+                return RateLimitPartition.GetFixedWindowLimiter(CallerKey(http), _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = limits.PermitsPerWindow,
+                    Window = limits.Window,
+                    QueueLimit = 0,
+                });
+            });
+        });
+        builder.Services.AddOpenApi(DocumentName, o =>
+        {
+            o.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "DeployPortal API",
+                    Version = DocumentName,
+                    Description = "Slots for CI pipelines. Authenticate with a personal access token from your profile page: `Authorization: Bearer dp_…`.",
+                };
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    Description = "A personal access token (dp_…).",
+                };
+                document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] }];
+                return Task.CompletedTask;
+            });
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Keeps API errors as problem details: the pages' status-code re-execution (to the HTML not-found
+    /// page) is switched off under <c>/api</c>, and any empty error response gets a problem body.
+    /// </summary>
+    public static WebApplication UseApiErrors(this WebApplication app)
+    {
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api => api.Use(async (http, next) =>
+        {
+            if (http.Features.Get<IStatusCodePagesFeature>() is { } statusCodePages)
+            {
+                statusCodePages.Enabled = false;
+            }
+
+            // No endpoint, or routing's own 405/415 endpoint: answer here, before the pages' sign-in
+            // requirement (the fallback policy) would turn it into a redirect to /signin.
+            var rejected = http.GetEndpoint() switch
+            {
+                null => StatusCodes.Status404NotFound,
+                { DisplayName: { } name } when name.StartsWith("405 ", StringComparison.Ordinal) => StatusCodes.Status405MethodNotAllowed,
+                { DisplayName: { } name } when name.StartsWith("415 ", StringComparison.Ordinal) => StatusCodes.Status415UnsupportedMediaType,
+                _ => 0,
+            };
+            if (rejected != 0)
+            {
+                http.Response.StatusCode = rejected;
+                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http });
+                return;
+            }
+
+            await next(http);
+            if (http.Response is { HasStarted: false, StatusCode: >= 400, ContentLength: null, ContentType: null })
+            {
+                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http });
+            }
+        }));
+        return app;
+    }
+
+    public static WebApplication MapApi(this WebApplication app)
+    {
+        var v1 = app.MapGroup("/api/v1")
+            .RequireAuthorization(new AuthorizationPolicyBuilder(AccessTokenDefaults.Scheme).RequireAuthenticatedUser().Build())
+            .RequireRateLimiting(RateLimitPolicy)
+            .DisableAntiforgery() // bearer tokens only: a browser never sends one by itself
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        v1.MapSlotsApi();
+        // Deployments, apps and branches join here (MapDeploymentsApi, MapAppsApi) when those features land.
+
+        // The document only describes the API's shape (as the README does), and tools fetch it without a session.
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapScalarApiReference("/api/docs", (options, http) => options
+            .WithTitle("DeployPortal API")
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            .AddDocument(DocumentName)
+            .DisableDefaultFonts()
+            .DisableTelemetry()
+            .WithNonce(http.CspNonce()));
+        return app;
+    }
+
+    /// <summary>One bucket per token (hashed, never kept in clear), else per client address.</summary>
+    private static string CallerKey(HttpContext http)
+    {
+        string? authorization = http.Request.Headers.Authorization;
+        return string.IsNullOrEmpty(authorization)
+            ? "ip:" + http.Connection.RemoteIpAddress
+            : "token:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(authorization)), 0, 12);
+    }
+}

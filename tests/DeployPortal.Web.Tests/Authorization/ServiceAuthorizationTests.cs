@@ -1,0 +1,120 @@
+using DeployPortal.Web.Audit;
+using DeployPortal.Web.Common;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Slots;
+using DeployPortal.Web.Tests.Infrastructure;
+
+namespace DeployPortal.Web.Tests.Authorization;
+
+/// <summary>The authorization matrix through <see cref="SlotService"/>, which pages, API and jobs all call.</summary>
+public sealed class ServiceAuthorizationTests : IAsyncLifetime
+{
+    private SlotHarness _harness = default!;
+
+    public async Task InitializeAsync() => _harness = await SlotHarness.CreateAsync(DatabaseProvider.Sqlite);
+
+    public async Task DisposeAsync() => await _harness.DisposeAsync();
+
+    [Theory]
+    [MemberData(nameof(Matrix.AllCases), MemberType = typeof(Matrix))]
+    public async Task SlotService_EveryOperationAsEveryRole_IsAllowedOnlyForTheRolesInTheTable(string role, string operation, bool allowed)
+    {
+        var actor = Matrix.Actor(role);
+        var now = _harness.Clock.GetUtcNow().UtcDateTime;
+        var slot = await _harness.AddSlotAsync("qa-1");
+        var hold = operation switch
+        {
+            Matrix.ExtendOwn or Matrix.ReleaseOwn => await Matrix.AddHoldAsync(_harness.Database.Factory, slot.Id, actor, now),
+            Matrix.ExtendOthers or Matrix.QaReleaseOthers or Matrix.ForceReleaseOthers => await Matrix.AddHoldAsync(_harness.Database.Factory, slot.Id, TestUsers.Devon, now),
+            _ => null,
+        };
+        var before = await Matrix.SnapshotAsync(_harness.Database.Factory);
+        var service = _harness.Service;
+
+        Failure? failure = operation switch
+        {
+            Matrix.Claim => (await service.ClaimAsync(actor, new ClaimRequest(slot.Id, "matrix", null))).Failure,
+            Matrix.ExtendOwn or Matrix.ExtendOthers => (await service.ExtendAsync(actor, slot.Id, hold!.Id, TimeSpan.FromHours(1))).Failure,
+            Matrix.ReleaseOwn or Matrix.ForceReleaseOthers => (await service.ReleaseAsync(actor, new ReleaseRequest(slot.Id, hold!.Id))).Failure,
+            Matrix.QaReleaseOthers => (await service.ReleaseAsync(actor, new ReleaseRequest(slot.Id, hold!.Id, QaOutcome.Pass))).Failure,
+            Matrix.AddSlot => (await service.AddSlotAsync(actor, new SlotEdit("qa-9", "qa-9", "", ""))).Failure,
+            Matrix.EditSlot => (await service.EditSlotAsync(actor, slot.Id, new SlotEdit("qa-1", "qa-1-renamed", "edited", ""))).Failure,
+            Matrix.DisableSlot => (await service.SetEnabledAsync(actor, slot.Id, false)).Failure,
+            _ => throw new ArgumentOutOfRangeException(nameof(operation)),
+        };
+
+        var after = await Matrix.SnapshotAsync(_harness.Database.Factory);
+        var audit = await _harness.AuditAsync();
+        if (allowed)
+        {
+            Assert.Null(failure);
+            Assert.NotEqual(before, after);
+            Assert.DoesNotContain(audit, a => a.Action == AuditActions.Denied);
+        }
+        else
+        {
+            Assert.NotNull(failure);
+            // QA asked to force-release is told to record an outcome instead; every other refusal is Forbidden.
+            Assert.Equal(role == Web.Auth.PortalRoles.QA && operation == Matrix.ForceReleaseOthers ? FailureKind.Invalid : FailureKind.Forbidden, failure.Kind);
+            Assert.Equal(before, after);
+            Assert.All(audit, a => Assert.Equal(AuditActions.Denied, a.Action));
+        }
+    }
+
+    [Fact]
+    public async Task SlotService_AnonymousCaller_IsRefusedEverything_AndTheRefusalIsAudited()
+    {
+        var slot = await _harness.AddSlotAsync("qa-1");
+
+        var result = await _harness.Service.ClaimAsync(TestUsers.Anonymous, new ClaimRequest(slot.Id, "sneaky", null));
+
+        Assert.Equal(FailureKind.Forbidden, result.Failure?.Kind);
+        Assert.Empty(await _harness.HoldsAsync(slot.Id));
+        var denied = Assert.Single(await _harness.AuditAsync());
+        Assert.Equal((AuditActions.Denied, "anonymous"), (denied.Action, denied.ActorId));
+    }
+
+    [Fact]
+    public async Task Extend_ReplayedTwiceInParallel_ExtendsOnce()
+    {
+        var slot = await _harness.AddSlotAsync("qa-1");
+        var hold = (await _harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(2)))).Value!;
+
+        var results = await Task.WhenAll(
+            _harness.Service.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(1), hold.Until),
+            _harness.Service.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(1), hold.Until));
+
+        Assert.Single(results, r => r.Succeeded);
+        Assert.Equal(hold.Until + TimeSpan.FromHours(1), Assert.Single(await _harness.HoldsAsync(slot.Id)).Until);
+        Assert.Single(await _harness.AuditAsync(slot.Id), a => a.Action == AuditActions.Extend);
+    }
+
+    [Fact]
+    public async Task Release_ReplayedTwiceInParallel_ReleasesOnce()
+    {
+        var slot = await _harness.AddSlotAsync("qa-1");
+        var hold = (await _harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null))).Value!;
+
+        var results = await Task.WhenAll(
+            _harness.Service.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slot.Id, hold.Id, QaOutcome.Pass)),
+            _harness.Service.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slot.Id, hold.Id, QaOutcome.Pass)));
+
+        Assert.Single(results, r => r.Succeeded);
+        Assert.Equal(FailureKind.Conflict, Assert.Single(results, r => !r.Succeeded).Failure!.Kind);
+        Assert.Single(await _harness.AuditAsync(slot.Id), a => a.Action == AuditActions.QaDone);
+    }
+
+    [Fact]
+    public async Task Claim_ReplayedTwiceInParallel_HoldsOnce()
+    {
+        var slot = await _harness.AddSlotAsync("qa-1");
+
+        var results = await Task.WhenAll(
+            _harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null)),
+            _harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null)));
+
+        Assert.All(results, r => Assert.True(r.Succeeded)); // the second click is told it already holds the slot
+        Assert.Single(await _harness.HoldsAsync(slot.Id));
+        Assert.Single(await _harness.AuditAsync(slot.Id), a => a.Action == AuditActions.Claim);
+    }
+}
