@@ -1,6 +1,7 @@
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Data;
 using Hangfire;
+using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 
 namespace DeployPortal.Web.Jobs;
@@ -14,21 +15,26 @@ public static class JobsExtensions
     public static WebApplicationBuilder AddJobs(this WebApplicationBuilder builder)
     {
         var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+
+        // The storage is this host's own singleton. Hangfire would otherwise register JobStorage.Current, a
+        // static that the last-configured host wins: two portals in one process (tests) would share one queue.
+        builder.Services.AddSingleton<JobStorage>(_ =>
+        {
+            if (database.Provider != DatabaseProvider.Postgres)
+            {
+                return new InMemoryStorage();
+            }
+
+            var options = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true, EnableLongPolling = true };
+            return new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(database.ConnectionString!, options), options);
+        });
         builder.Services.AddHangfire((services, config) =>
         {
             config.UseLogProvider(new DisposalTolerantLogProvider(services.GetRequiredService<ILoggerFactory>()));
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()
-                .UseRecommendedSerializerSettings();
-            if (database.Provider == DatabaseProvider.Postgres)
-            {
-                config.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(database.ConnectionString),
-                    new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true, EnableLongPolling = true });
-            }
-            else
-            {
-                config.UseInMemoryStorage();
-            }
+                .UseRecommendedSerializerSettings()
+                .UseStorage(services.GetRequiredService<JobStorage>());
         });
         builder.Services.AddHangfireServer(o =>
         {
