@@ -76,7 +76,7 @@ public static class ApiExtensions
                 {
                     Title = "DeployPortal API",
                     Version = DocumentName,
-                    Description = "Slots for CI pipelines. Authenticate with a personal access token from your profile page: `Authorization: Bearer dp_…`.",
+                    Description = "Slots, deployments, apps and branches for CI pipelines. Authenticate with a personal access token from your profile page: `Authorization: Bearer dp_…`.",
                 };
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
@@ -140,7 +140,7 @@ public static class ApiExtensions
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         v1.MapSlotsApi();
-        // Deployments, apps and branches join here (MapDeploymentsApi, MapAppsApi) when those features land.
+        v1.MapDeploymentsApi();
 
         // The document only describes the API's shape (as the README does), and tools fetch it without a session.
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
