@@ -169,12 +169,24 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
-                try
+                // Wait for the next snapshot or the tick, whichever comes first. WaitToReadAsync consumes
+                // nothing when it is cancelled, so no snapshot is lost to an abandoned read.
+                using (var tick = CancellationTokenSource.CreateLinkedTokenSource(ct))
                 {
-                    pods = await latest.Reader.ReadAsync(ct).AsTask().WaitAsync(RolloutTick, ct);
-                }
-                catch (TimeoutException)
-                {
+                    tick.CancelAfter(RolloutTick);
+                    try
+                    {
+                        if (await latest.Reader.WaitToReadAsync(tick.Token))
+                        {
+                            while (latest.Reader.TryRead(out var snapshot))
+                            {
+                                pods = snapshot;
+                            }
+                        }
+                    }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                    }
                 }
 
                 var deployment = await CallAsync(t => client.AppsV1.ReadNamespacedDeploymentAsync(app, ns, cancellationToken: t), ct);

@@ -51,6 +51,9 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
     [Fact]
     public async Task Deploy_CrashingBranch_Fails_WithCrashLoopBackOffAndTheLastLogLines()
     {
+        // Slower than the rollout's one-second tick, as on a real cluster: pod changes arrive between ticks.
+        _h.Emulator.Options.CrashAfter = TimeSpan.FromSeconds(1.6);
+        _h.Emulator.Options.BackOffBase = TimeSpan.FromSeconds(1.3);
         var queued = await _h.DeployAsync(TestUsers.Dana, "payments", "crash-on-start", "qa-1");
 
         var done = await _h.WaitFinishedAsync(queued.Id);
