@@ -80,6 +80,18 @@ public sealed class ProfileAndApiDocsTests(BrowserFixture browser) : IAsyncLifet
     }
 
     [Fact]
+    public async Task JobsDashboard_AsAdmin_LoadsWithoutContentSecurityPolicyViolations()
+    {
+        var page = await SignInAsync("ada");
+
+        await page.GotoAsync("/jobs/recurring");
+
+        await Expect(page.GetByText("expire-holds").First).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "jobs-dashboard.png") });
+        Assert.DoesNotContain(_console, m => m.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public async Task Board_UnderTheContentSecurityPolicy_LoadsWithoutViolations()
     {
         var page = await SignInAsync("quinn");
