@@ -173,9 +173,9 @@ public sealed class OidcSignInTests(BrowserFixture browser, OidcServer idp) : IA
         context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");
-        await page.ClickAsync("[data-testid=signin-oidc]");
         try
         {
+            await page.ClickAsync("[data-testid=signin-oidc]");
             await page.ClickAsync($"[data-testid=idp-{user}]");
         }
         catch (TimeoutException)
