@@ -71,9 +71,10 @@ public sealed class ProfileAndApiDocsTests(BrowserFixture browser) : IAsyncLifet
     {
         var page = await SignInAsync("ada");
 
-        await page.GotoAsync("/api/docs");
+        // The reference is one large script (bundled, not from a CDN); on a loaded machine it needs more than 15 s.
+        await page.GotoAsync("/api/docs", new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
 
-        await Expect(page.GetByText("DeployPortal API").First).ToBeVisibleAsync();
+        await Expect(page.GetByText("DeployPortal API").First).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Expect(page.GetByText("/api/v1/slots/{slotId}/claim").First).ToBeAttachedAsync();
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "api-docs.png") });
         Assert.DoesNotContain(_console, m => m.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase));
