@@ -150,6 +150,10 @@ public static class ApiExtensions
             .AddDocument(DocumentName)
             .DisableDefaultFonts()
             .DisableTelemetry()
+            // An internal tool: no AI chat, SDK or deploy links to outside services on the page.
+            .DisableAgent()
+            .HideDeveloperTools()
+            .HideClientButton()
             .WithNonce(http.CspNonce()));
         return app;
     }

@@ -48,5 +48,6 @@ internal static class SecurityHeaders
         return app;
     }
 
-    private static string NewNonce() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+    // Hex, so the value reads the same in the header and, unescaped, in HTML attributes.
+    private static string NewNonce() => Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.Tests.Auth;
@@ -52,6 +53,10 @@ public sealed partial class SignInTests : IDisposable
         Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("deployportal.auth="));
         var board = await client.GetAsync("/");
         Assert.Equal(HttpStatusCode.OK, board.StatusCode);
+        await using var scope = _host.Services.CreateAsyncScope();
+        await using var db = await scope.ServiceProvider.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Data.PortalDb>>().CreateDbContextAsync();
+        var signIn = Assert.Single(db.AuditEvents, a => a.Action == Audit.AuditActions.SignIn);
+        Assert.Equal(("dev:quinn", "Quinn QA"), (signIn.ActorId, signIn.ActorName));
     }
 
     [Fact]

@@ -73,6 +73,16 @@ public sealed class ServiceAuthorizationTests : IAsyncLifetime
         var denied = Assert.Single(await _harness.AuditAsync());
         Assert.Equal((AuditActions.Denied, "anonymous"), (denied.Action, denied.ActorId));
     }
+}
+
+/// <summary>The same event twice at once does the work once: on SQLite, and on PostgreSQL where the two really overlap.</summary>
+public abstract class ReplayTests(DatabaseProvider provider) : IAsyncLifetime
+{
+    private SlotHarness _harness = default!;
+
+    public async Task InitializeAsync() => _harness = await SlotHarness.CreateAsync(provider);
+
+    public async Task DisposeAsync() => await _harness.DisposeAsync();
 
     [Fact]
     public async Task Extend_ReplayedTwiceInParallel_ExtendsOnce()
@@ -118,3 +128,7 @@ public sealed class ServiceAuthorizationTests : IAsyncLifetime
         Assert.Single(await _harness.AuditAsync(slot.Id), a => a.Action == AuditActions.Claim);
     }
 }
+
+public sealed class SqliteReplayTests() : ReplayTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresReplayTests() : ReplayTests(DatabaseProvider.Postgres);

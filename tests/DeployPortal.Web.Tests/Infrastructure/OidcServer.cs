@@ -146,6 +146,15 @@ public sealed class OidcServer : IAsyncLifetime
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Authority = new Uri(address.TrimEnd('/') + "/");
+
+        // Pay the cold start (OpenIddict's pipeline, EF's model, SQLite) here rather than inside the first
+        // test's browser timeout: a busy machine took more than 30 s for the first sign-in otherwise.
+        using var warmUp = new HttpClient { BaseAddress = Authority };
+        (await warmUp.GetAsync(".well-known/openid-configuration")).EnsureSuccessStatusCode();
+        (await warmUp.GetAsync(".well-known/jwks")).EnsureSuccessStatusCode();
+        await RegisterClientAsync("warm-up", new Uri("http://127.0.0.1:1/"));
+        (await warmUp.GetAsync("connect/authorize?client_id=warm-up&response_type=code&scope=openid&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fsignin-oidc"
+            + "&code_challenge=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU&code_challenge_method=S256&state=x&nonce=y")).EnsureSuccessStatusCode();
     }
 
     public async Task DisposeAsync()

@@ -1,0 +1,45 @@
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Tests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace DeployPortal.Web.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public sealed class CircuitLimitBrowserTests(BrowserFixture browser) : IAsyncLifetime
+{
+    private TestDatabase _database = default!;
+    private PortalHost _host = default!;
+    private Uri _portal = default!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        _host = new PortalHost(_database, settings: new Dictionary<string, string?> { ["Auth:Session:MaxCircuitsPerUser"] = "1" });
+        _portal = _host.Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await browser.CloseContextsAsync();
+        await _host.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task SecondTab_BeyondTheCircuitLimit_GetsNoInteractiveSession_TheFirstKeepsWorking()
+    {
+        var first = await browser.SignInAsync(_portal, "dana");
+
+        var second = await first.Context.NewPageAsync();
+        await second.GotoAsync("/");
+
+        await Expect(second.Locator("#blazor-error-ui")).ToBeVisibleAsync();
+        Assert.Equal(0, await second.Locator("[data-testid=interactive]").CountAsync());
+        // The first tab is still live: a claim there works.
+        await first.Locator("[data-testid=slot-qa-1] [data-testid=claim]").ClickAsync();
+        await first.Locator("[data-testid=claim-purpose]").FillAsync("still working");
+        await first.Locator("[data-testid=claim-submit]").ClickAsync();
+        await Expect(first.Locator("[data-testid=slot-qa-1]")).ToHaveAttributeAsync("data-state", "Held");
+    }
+}
