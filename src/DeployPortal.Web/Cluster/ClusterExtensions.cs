@@ -48,9 +48,6 @@ public sealed class EmulatorHost(IOptions<ClusterOptions> options, ILogger<Emula
 
     public Uri BaseAddress => new($"http://127.0.0.1:{_port.Value}/");
 
-    /// <summary>The running emulator (tests use it to inject faults); null outside Emulator mode.</summary>
-    public EmulatorServer? Server => _server;
-
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!IsEnabled)

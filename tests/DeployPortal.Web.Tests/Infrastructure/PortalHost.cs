@@ -38,12 +38,6 @@ public sealed class PortalHost : WebApplicationFactory<Program>
         UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
     }
 
-    /// <summary>The host's data folder (SQLite file, demo repository).</summary>
-    public string DataPath => _dataPath;
-
-    /// <summary>Changes a setting before the host starts.</summary>
-    public void SetSetting(string key, string? value) => _settings[key] = value;
-
     /// <summary>Starts Kestrel and returns the address the browser should use.</summary>
     public Uri Start()
     {
