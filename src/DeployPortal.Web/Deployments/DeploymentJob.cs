@@ -32,6 +32,10 @@ public sealed class DeploymentJob(
 
     private int _slotId; // Hangfire makes a new instance (and DI scope) per run
 
+    // The attempt number this run took the lease with: a fencing token, so a run whose lease lapsed (and was
+    // taken over) can neither renew it nor write the outcome over the run that took over.
+    private int _attempt;
+
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
     [AutomaticRetry(Attempts = 0)] // the reconciler, not Hangfire, decides when a deployment runs again
@@ -222,11 +226,14 @@ public sealed class DeploymentJob(
                     || (d.State == DeploymentState.Running && d.LeaseUntil < now)))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.State, DeploymentState.Running)
-                .SetProperty(d => d.StartedAt, d => d.StartedAt ?? now)
                 .SetProperty(d => d.LeaseUntil, until)
                 .SetProperty(d => d.Attempts, d => d.Attempts + 1), ct);
         if (taken == 1)
         {
+            _attempt = await db.Deployments.Where(d => d.Id == id).Select(d => d.Attempts).SingleAsync(ct);
+            // Stamped after the update: it may have waited for the previous deployment's finish to commit.
+            var started = Now;
+            await db.Deployments.Where(d => d.Id == id && d.StartedAt == null).ExecuteUpdateAsync(s => s.SetProperty(d => d.StartedAt, started), ct);
             Publish(id);
             return true;
         }
@@ -260,7 +267,7 @@ public sealed class DeploymentJob(
                 if (Now >= renewAt)
                 {
                     var until = Now + Lease;
-                    var renewed = await db.Deployments.Where(d => d.Id == id && d.State == DeploymentState.Running)
+                    var renewed = await db.Deployments.Where(d => d.Id == id && d.State == DeploymentState.Running && d.Attempts == _attempt)
                         .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, until), stop.Token);
                     if (renewed == 0)
                     {
@@ -293,7 +300,7 @@ public sealed class DeploymentJob(
         var now = Now;
         var text = reason is { Length: > 4000 } ? reason[..4000] : reason;
         await using var db = dbFactory.CreateDbContext();
-        await db.Deployments.Where(d => d.Id == id && d.State == DeploymentState.Running).ExecuteUpdateAsync(s => s
+        await db.Deployments.Where(d => d.Id == id && d.State == DeploymentState.Running && d.Attempts == _attempt).ExecuteUpdateAsync(s => s
             .SetProperty(d => d.State, state)
             .SetProperty(d => d.FinishedAt, now)
             .SetProperty(d => d.FailureReason, text)

@@ -75,7 +75,8 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("crash check");
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
 
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"));
+        // Queuing asks the repository for the branch first (git ls-remote); give a loaded machine time.
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"), new() { Timeout = 30_000 });
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Failed", new() { Timeout = 30_000 });
         await Expect(page.Locator("[data-testid=failure-reason]")).ToContainTextAsync("CrashLoopBackOff");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-failed.png"), FullPage = true });
