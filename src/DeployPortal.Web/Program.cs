@@ -4,6 +4,7 @@ using DeployPortal.Web.Components;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Jobs;
+using DeployPortal.Web.Logs;
 using DeployPortal.Web.Slots;
 using MudBlazor.Services;
 
@@ -18,6 +19,7 @@ builder.AddJobs();
 builder.AddSlots();
 builder.AddCluster();
 builder.AddDeployments();
+builder.AddLogs();
 
 var app = builder.Build();
 
