@@ -46,7 +46,46 @@ public static class KubeTime
         return TryParse(stamp, out unixNanos);
     }
 
-    public static bool TryParse(string s, out long unixNanos)
+    public static bool TryParse(string s, out long unixNanos) => TryParseKubelet(s, out unixNanos) || TryParseAny(s, out unixNanos);
+
+    /// <summary>The fixed shape kubelet writes (<c>2006-01-02T15:04:05.000000000Z</c>), parsed without allocating: every line has one.</summary>
+    private static bool TryParseKubelet(ReadOnlySpan<char> s, out long unixNanos)
+    {
+        unixNanos = 0;
+        if (s.Length != 30 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[29] != 'Z')
+        {
+            return false;
+        }
+
+        if (!Digits(s[..4], out var year) || !Digits(s[5..7], out var month) || !Digits(s[8..10], out var day) || !Digits(s[11..13], out var hour)
+            || !Digits(s[14..16], out var minute) || !Digits(s[17..19], out var second) || !Digits(s[20..29], out var nanos)
+            || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth((int)year, (int)month) || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+
+        var days = new DateOnly((int)year, (int)month, (int)day).DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
+        unixNanos = ((days * 24L + hour) * 3600 + minute * 60 + second) * 1_000_000_000 + nanos;
+        return true;
+    }
+
+    private static bool Digits(ReadOnlySpan<char> s, out long value)
+    {
+        value = 0;
+        foreach (var c in s)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+
+            value = value * 10 + (c - '0');
+        }
+
+        return s.Length > 0 && (s.Length < 4 || value >= 1);
+    }
+
+    private static bool TryParseAny(string s, out long unixNanos)
     {
         unixNanos = 0;
         if (s.Length < 20 || s[^1] != 'Z')

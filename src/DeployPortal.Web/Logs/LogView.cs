@@ -92,7 +92,7 @@ public sealed class LogView(int capacity = LogView.DefaultCapacity)
         {
             try
             {
-                _regex = new Regex(FilterText, (caseSensitive ? RegexOptions.None : RegexOptions.IgnoreCase) | RegexOptions.CultureInvariant, RegexBudget);
+                _regex = new Regex(FilterText, (caseSensitive ? RegexOptions.None : RegexOptions.IgnoreCase) | RegexOptions.CultureInvariant | RegexOptions.Compiled, RegexBudget);
             }
             catch (ArgumentException e)
             {
@@ -112,7 +112,7 @@ public sealed class LogView(int capacity = LogView.DefaultCapacity)
             return;
         }
 
-        var batch = lines.Count == 1 ? lines : lines.OrderBy(l => l.UnixNanos).ToList(); // OrderBy is stable: one pod's order is kept
+        var batch = IsOrdered(lines) ? lines : lines.OrderBy(l => l.UnixNanos).ToList(); // OrderBy is stable: one pod's order is kept
         foreach (var line in batch)
         {
             var passes = Passes(line);
@@ -130,20 +130,33 @@ public sealed class LogView(int capacity = LogView.DefaultCapacity)
         var excess = _all.Count - capacity;
         if (excess > 0)
         {
-            // _shown keeps _all's order, so the dropped lines that were shown are its first ones.
+            // _shown keeps _all's order, so the dropped lines that were shown are its first ones (same instances).
             var shownDropped = 0;
-            for (var i = 0; i < excess; i++)
+            for (var i = 0; i < excess && shownDropped < _shown.Count; i++)
             {
-                if (Passes(_all[i]))
+                if (ReferenceEquals(_all[i], _shown[shownDropped]))
                 {
                     shownDropped++;
                 }
             }
 
             _all.RemoveRange(0, excess);
-            _shown.RemoveRange(0, Math.Min(shownDropped, _shown.Count));
+            _shown.RemoveRange(0, shownDropped);
             DroppedOlder += excess;
         }
+    }
+
+    private static bool IsOrdered(IReadOnlyList<LogLine> lines)
+    {
+        for (var i = 1; i < lines.Count; i++)
+        {
+            if (lines[i].UnixNanos < lines[i - 1].UnixNanos)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public bool Passes(LogLine line) => !HasFilter || IsMatch(AnsiText.Strip(line.Text)) != Invert;

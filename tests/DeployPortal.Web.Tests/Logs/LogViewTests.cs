@@ -107,5 +107,8 @@ public sealed class LogViewTests
         Assert.True(KubeTime.TryParse("2026-11-26T15:56:30.123456789Z", out var nanos));
         Assert.Equal("2026-11-26T15:56:30.123456789Z", KubeTime.Format(nanos));
         Assert.Equal("2026-11-26T15:56:30.123456790Z", KubeTime.Format(nanos + 1));
+        Assert.True(KubeTime.TryParse("2026-11-26T15:56:30.5Z", out var coarse));
+        Assert.Equal(nanos - 123456789 + 500_000_000, coarse);
+        Assert.False(KubeTime.TryParse("2026-13-26T15:56:30.123456789Z", out _));
     }
 }

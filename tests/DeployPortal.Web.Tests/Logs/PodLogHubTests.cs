@@ -1,62 +1,28 @@
-using System.Collections.Immutable;
 using DeployPortal.KubeEmulator;
-using DeployPortal.Web.Cluster;
+using DeployPortal.Web.Tests.Infrastructure;
 using DeployPortal.Web.Logs;
 using k8s;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.Tests.Logs;
 
 /// <summary>The hub against the Kubernetes API emulator over real HTTP, with the portal's own client and gateway.</summary>
 public sealed class PodLogHubTests : IAsyncLifetime
 {
-    private const string Ns = "logs-test";
-    private const string App = "chatty";
+    private const string Ns = LogHubHarness.Namespace;
+    private const string App = LogHubHarness.App;
+    private LogHubHarness _harness = default!;
     private EmulatorServer _emulator = default!;
     private Kubernetes _client = default!;
-    private ClusterGateway _gateway = default!;
     private PodLogHub _hub = default!;
     private PodLogKey _key = default!;
 
     public async Task InitializeAsync()
     {
-        _emulator = await EmulatorServer.StartAsync(new EmulatorOptions
-        {
-            PodPendingDelay = TimeSpan.FromMilliseconds(30),
-            ContainerCreatingDelay = TimeSpan.FromMilliseconds(30),
-            ReadyDelay = TimeSpan.FromMilliseconds(50),
-            ReconcileInterval = TimeSpan.FromMilliseconds(20),
-            LogLinesPerSecond = 400,
-        });
-        _client = new Kubernetes(new KubernetesClientConfiguration { Host = _emulator.BaseAddress.ToString() }, new PodLogQueryHandler());
-        _gateway = new ClusterGateway(_client, Options.Create(new ClusterOptions { RetryDelay = TimeSpan.FromMilliseconds(50), RequestTimeout = TimeSpan.FromSeconds(5) }),
-            NullLogger<ClusterGateway>.Instance);
-        _hub = new PodLogHub(_gateway, Options.Create(new LogOptions { IdleGrace = TimeSpan.FromMilliseconds(300), ReconnectDelay = TimeSpan.FromMilliseconds(50) }),
-            NullLogger<PodLogHub>.Instance);
-
-        await _gateway.EnsureNamespaceAsync(Ns, default);
-        await _gateway.ApplyAsync(new AppManifest(Ns, App, "registry.example.com/shop/chatty:1", 8080, 1, ImmutableDictionary<string, string>.Empty, "10m", "16Mi",
-            "chatty.test", new Dictionary<string, string> { [ClusterGateway.AppLabel] = App }, ImmutableDictionary<string, string>.Empty), default);
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await foreach (var pods in _gateway.WatchPodsAsync(Ns, App, deadline.Token))
-        {
-            if (pods.FirstOrDefault(p => p.Phase == "Running") is { } pod)
-            {
-                _key = new PodLogKey(Ns, pod.Name, App);
-                break;
-            }
-        }
-
-        await deadline.CancelAsync(); // leaving the loop does not stop the gateway's watch; its token does
+        _harness = await LogHubHarness.CreateAsync(linesPerSecond: 400);
+        (_emulator, _client, _hub, _key) = (_harness.Emulator, _harness.Client, _harness.Hub, _harness.Key);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _hub.DisposeAsync();
-        _client.Dispose();
-        await _emulator.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _harness.DisposeAsync();
 
     [Fact]
     public async Task Subscribe_FollowingAPod_DeliversTheClustersLinesInOrder()

@@ -34,6 +34,7 @@ public sealed partial class LogViewer : IAsyncDisposable
     private bool _wrap;
     private bool _scrollToEnd;
     private bool _forceScroll;
+    private (string, string) _source;
 
     /// <summary>The namespace of the slot.</summary>
     [Parameter, EditorRequired] public string Namespace { get; set; } = "";
@@ -62,6 +63,15 @@ public sealed partial class LogViewer : IAsyncDisposable
 
     protected override void OnParametersSet()
     {
+        if ((Namespace, App) != _source)
+        {
+            // Another deployment on the same page instance: what was shown belongs to the previous app.
+            _source = (Namespace, App);
+            Unsubscribe();
+            _view.Clear();
+            _selected = AllPods;
+        }
+
         if (_loop is not null)
         {
             SyncSubscriptions();
@@ -131,13 +141,7 @@ public sealed partial class LogViewer : IAsyncDisposable
     private void Select(string value)
     {
         _selected = value;
-        foreach (var subscription in _subscriptions.Values)
-        {
-            subscription.Dispose();
-        }
-
-        _subscriptions.Clear();
-        _states.Clear();
+        Unsubscribe();
         _view.Clear();
         SyncSubscriptions();
     }
@@ -158,6 +162,17 @@ public sealed partial class LogViewer : IAsyncDisposable
     {
         _view.SetFilter(_filter, _case, _regex, _invert);
         _scrollToEnd = _view.Following;
+    }
+
+    private void Unsubscribe()
+    {
+        foreach (var subscription in _subscriptions.Values)
+        {
+            subscription.Dispose();
+        }
+
+        _subscriptions.Clear();
+        _states.Clear();
     }
 
     /// <summary>Subscribes to the pods to show that are not followed yet (new pods of a rollout join here).</summary>
@@ -269,12 +284,7 @@ public sealed partial class LogViewer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _cts.CancelAsync();
-        foreach (var subscription in _subscriptions.Values)
-        {
-            subscription.Dispose();
-        }
-
-        _subscriptions.Clear();
+        Unsubscribe();
         if (_loop is not null)
         {
             await _loop;
