@@ -11,6 +11,9 @@ public interface IPodLogSource
 {
     /// <summary>See <see cref="PodLogHub.Subscribe"/>.</summary>
     PodLogSubscription Subscribe(PodLogKey key);
+
+    /// <summary>See <see cref="PodLogHub.ReadPreviousAsync"/>.</summary>
+    Task<IReadOnlyList<LogLine>> ReadPreviousAsync(PodLogKey key, int tailLines, CancellationToken ct);
 }
 
 /// <summary>
@@ -96,6 +99,30 @@ public sealed class PodLogHub(ClusterGateway cluster, IOptions<LogOptions> optio
 
             return upstream.Add();
         }
+    }
+
+    /// <summary>
+    /// The last lines of the container's previous run (after a crash or restart): a one-off read, not shared
+    /// and not followed. Throws <see cref="ClusterRejectedException"/> when the cluster has no previous run.
+    /// </summary>
+    public async Task<IReadOnlyList<LogLine>> ReadPreviousAsync(PodLogKey key, int tailLines, CancellationToken ct)
+    {
+        await using var stream = await _cluster.OpenPodLogAsync(key.Namespace, key.Pod, key.Container, follow: false, sinceTime: null, tailLines, previous: true, ct);
+        using var reader = new StreamReader(stream);
+        var lines = new List<LogLine>();
+        long last = 0;
+        while (await reader.ReadLineAsync(ct) is { } raw)
+        {
+            if (!KubeTime.TrySplit(raw, out var nanos, out var text))
+            {
+                (nanos, text) = (last, raw);
+            }
+
+            last = nanos;
+            lines.Add(new LogLine(key.Pod, key.Container, nanos, text));
+        }
+
+        return lines;
     }
 
     private void Close(Upstream upstream)

@@ -136,6 +136,22 @@ public sealed class LogViewerTests : BunitContext, IAsyncLifetime
         Assert.Equal(2, _logs.Disposed);
     }
 
+    [Fact]
+    public void Previous_ForOnePod_ShowsItsPreviousRunInsteadOfTheLiveStream()
+    {
+        var cut = RenderViewer("web-a");
+        Assert.True(cut.Find("input[data-testid=log-previous], [data-testid=log-previous] input").HasAttribute("disabled"), "previous run needs one pod picked");
+        _logs.Previous = [new LogLine("web-a", "web", 10, "Unhandled exception. System.Exception: boom")];
+
+        cut.InvokeAsync(() => cut.Instance.SelectPod("web-a")); // what picking the pod in the select does
+        cut.Render(p => p.Add(x => x.Pods, [Pod("web-a")]));
+        cut.WaitForAssertion(() => Assert.False(cut.Find("input[data-testid=log-previous], [data-testid=log-previous] input").HasAttribute("disabled")));
+        cut.Find("input[data-testid=log-previous], [data-testid=log-previous] input").Change(true);
+
+        cut.WaitForAssertion(() => Assert.Contains("boom", Assert.Single(Shown(cut))));
+        Assert.Single(cut.FindAll("[data-testid=log-previous-note]"));
+    }
+
     /// <summary>Hand-fed streams: each subscription reads a channel the test writes to.</summary>
     private sealed class FakeLogSource : IPodLogSource
     {
@@ -144,6 +160,10 @@ public sealed class LogViewerTests : BunitContext, IAsyncLifetime
         public List<string> Subscribed { get; } = [];
 
         public int Disposed { get; private set; }
+
+        public IReadOnlyList<LogLine> Previous { get; set; } = [];
+
+        public Task<IReadOnlyList<LogLine>> ReadPreviousAsync(PodLogKey key, int tailLines, CancellationToken ct) => Task.FromResult(Previous);
 
         public PodLogSubscription Subscribe(PodLogKey key)
         {

@@ -78,6 +78,10 @@ public sealed class PortalHost : WebApplicationFactory<Program>
 
     protected override void Dispose(bool disposing)
     {
+        // Hangfire's log provider is process-wide and points at the LoggerFactory of the host that configured it
+        // last; once that host is gone, any Hangfire object built elsewhere in the test run (e.g. SlotHarness's
+        // InMemoryStorage) would throw ObjectDisposedException. Fall back to Hangfire's default before disposing.
+        Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
         base.Dispose(disposing);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try

@@ -16,6 +16,7 @@ public sealed partial class LogViewer : IAsyncDisposable
 {
     public const string AllPods = "*";
     private static readonly TimeSpan RenderInterval = TimeSpan.FromMilliseconds(100);
+    private const int PreviousTail = 10_000;
 
     private readonly CancellationTokenSource _cts = new();
     private readonly Dictionary<string, PodLogSubscription> _subscriptions = [];
@@ -32,6 +33,8 @@ public sealed partial class LogViewer : IAsyncDisposable
     private bool _invert;
     private bool _timestamps = true;
     private bool _wrap;
+    private bool _previous;
+    private string? _previousError;
     private bool _scrollToEnd;
     private bool _forceScroll;
     private (string, string) _source;
@@ -138,9 +141,41 @@ public sealed partial class LogViewer : IAsyncDisposable
         _scrollToEnd = _forceScroll = true;
     }
 
-    private void Select(string value)
+    /// <summary>Swaps the live stream of the selected pod for its previous run (a one-off read), and back.</summary>
+    private async Task ShowPreviousAsync(bool previous)
+    {
+        _previous = previous;
+        _previousError = null;
+        Unsubscribe();
+        _view.Clear();
+        if (!previous)
+        {
+            SyncSubscriptions();
+            return;
+        }
+
+        try
+        {
+            _view.Add(await Logs.ReadPreviousAsync(new PodLogKey(Namespace, _selected, App), PreviousTail, _cts.Token));
+            _scrollToEnd = _view.Following;
+        }
+        catch (ClusterRejectedException e)
+        {
+            _previousError = e.Message;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Logger.LogWarning(e, "Reading the previous log of {Pod} failed", _selected);
+            _previousError = "The previous run's log could not be read right now.";
+        }
+    }
+
+    /// <summary>Shows one pod (or <see cref="AllPods"/>); what was shown is cleared.</summary>
+    internal void SelectPod(string value)
     {
         _selected = value;
+        _previous = false;
+        _previousError = null;
         Unsubscribe();
         _view.Clear();
         SyncSubscriptions();
@@ -178,7 +213,7 @@ public sealed partial class LogViewer : IAsyncDisposable
     /// <summary>Subscribes to the pods to show that are not followed yet (new pods of a rollout join here).</summary>
     private void SyncSubscriptions()
     {
-        if (_cts.IsCancellationRequested || Pods is null)
+        if (_cts.IsCancellationRequested || Pods is null || _previous)
         {
             return;
         }
