@@ -152,12 +152,28 @@ public sealed class LogViewerTests : BunitContext, IAsyncLifetime
         Assert.Single(cut.FindAll("[data-testid=log-previous-note]"));
     }
 
+    [Fact]
+    public void Skipped_WhenTheHubDroppedLinesForASlowPage_SaysHowMany()
+    {
+        var cut = RenderViewer("web-a");
+        cut.WaitForAssertion(() => Assert.Single(_logs.Subscriptions));
+
+        for (var i = 0; i < 3; i++)
+        {
+            _logs.Subscriptions[0].CountDropped();
+        }
+
+        cut.WaitForAssertion(() => Assert.Contains("3 lines skipped", cut.Find("[data-testid=log-skipped]").TextContent));
+    }
+
     /// <summary>Hand-fed streams: each subscription reads a channel the test writes to.</summary>
     private sealed class FakeLogSource : IPodLogSource
     {
         private readonly Dictionary<string, Channel<LogEvent>> _streams = [];
 
         public List<string> Subscribed { get; } = [];
+
+        public List<PodLogSubscription> Subscriptions { get; } = [];
 
         public int Disposed { get; private set; }
 
@@ -171,13 +187,15 @@ public sealed class LogViewerTests : BunitContext, IAsyncLifetime
             {
                 var channel = Stream(key.Pod);
                 Subscribed.Add(key.Pod);
-                return new PodLogSubscription(key, channel.Reader, () =>
+                var subscription = new PodLogSubscription(key, channel.Reader, () =>
                 {
                     lock (_streams)
                     {
                         Disposed++;
                     }
                 });
+                Subscriptions.Add(subscription);
+                return subscription;
             }
         }
 

@@ -37,6 +37,7 @@ public sealed partial class LogViewer : IAsyncDisposable
     private string? _previousError;
     private bool _scrollToEnd;
     private bool _forceScroll;
+    private long _skipped;
     private (string, string) _source;
 
     /// <summary>The namespace of the slot.</summary>
@@ -208,6 +209,7 @@ public sealed partial class LogViewer : IAsyncDisposable
 
         _subscriptions.Clear();
         _states.Clear();
+        _skipped = 0;
     }
 
     /// <summary>Subscribes to the pods to show that are not followed yet (new pods of a rollout join here).</summary>
@@ -268,6 +270,14 @@ public sealed partial class LogViewer : IAsyncDisposable
                     changed = true;
                 }
             }
+        }
+
+        // Lines the hub had to drop because this page fell too far behind: rare, but never silent.
+        var skipped = _subscriptions.Values.Sum(s => s.Dropped);
+        if (skipped != _skipped)
+        {
+            _skipped = skipped;
+            changed = true;
         }
 
         if (batch.Count > 0)
