@@ -5,6 +5,7 @@ using DeployPortal.Web.Components;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Jobs;
+using DeployPortal.Web.Logs;
 using DeployPortal.Web.Slots;
 using MudBlazor.Services;
 
@@ -20,6 +21,7 @@ builder.AddSlots();
 builder.AddCluster();
 builder.AddDeployments();
 builder.AddApi();
+builder.AddLogs();
 
 var app = builder.Build();
 

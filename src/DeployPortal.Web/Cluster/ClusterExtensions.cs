@@ -29,7 +29,7 @@ public static class ClusterExtensions
                 ClusterMode.Kubeconfig => KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeconfigPath, options.Context),
                 _ => KubernetesClientConfiguration.InClusterConfig(),
             };
-            return new Kubernetes(config);
+            return new Kubernetes(config, new PodLogQueryHandler());
         });
         builder.Services.AddSingleton<EmulatorHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmulatorHost>());

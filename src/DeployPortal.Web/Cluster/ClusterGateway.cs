@@ -30,7 +30,11 @@ public sealed record PodView(string Name, string Phase, bool Ready, int Restarts
 public sealed record RolloutStatus(bool Done, string? Failure, int Ready, int Desired, IReadOnlyList<PodView> Pods);
 
 /// <summary>The cluster refused something for a reason a person must fix (not worth retrying).</summary>
-public sealed class ClusterRejectedException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class ClusterRejectedException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>The API server's status code when it answered (404 tells a log follower the pod is gone).</summary>
+    public HttpStatusCode? StatusCode { get; init; }
+}
 
 /// <summary>
 /// The portal's one seam to Kubernetes, over the official client. Calls that fail transiently (5xx, 429,
@@ -309,6 +313,29 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
         }
 
         return "";
+    }
+
+    /// <summary>
+    /// Opens one container's log as kubelet serves it, with kubelet timestamps on every line. Not retried here:
+    /// a follow is long-lived, so its owner (<c>PodLogHub</c>) decides when and from where to reconnect.
+    /// <paramref name="sinceTime"/> is inclusive (RFC3339 with nanoseconds). The caller disposes the stream;
+    /// cancelling <paramref name="ct"/> aborts the request and any read in progress.
+    /// </summary>
+    public async Task<Stream> OpenPodLogAsync(string ns, string pod, string? container, bool follow, string? sinceTime, int? tailLines, bool previous, CancellationToken ct)
+    {
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? headers = sinceTime is null
+            ? null
+            : new Dictionary<string, IReadOnlyList<string>> { [PodLogQueryHandler.SinceTimeHeader] = [sinceTime] };
+        try
+        {
+            var response = await client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, ns, container: container, follow: follow,
+                previous: previous ? true : null, tailLines: tailLines, timestamps: true, customHeaders: headers, cancellationToken: ct);
+            return response.Body;
+        }
+        catch (HttpOperationException e) when (!IsTransient(e.Response.StatusCode))
+        {
+            throw new ClusterRejectedException(ReadStatusMessage(e), e) { StatusCode = e.Response.StatusCode };
+        }
     }
 
     private async Task WatchIntoAsync(string ns, string selector, string resourceVersion, ChannelWriter<(WatchEventType, V1Pod)> writer, CancellationToken ct)

@@ -1,0 +1,308 @@
+using System.Text.RegularExpressions;
+
+namespace DeployPortal.Web.Logs;
+
+/// <summary>One piece of a rendered line: text with its ANSI style classes, marked when it matches the filter.</summary>
+public readonly record struct LogSegment(string Text, string? Css, bool Match);
+
+/// <summary>
+/// What a log viewer shows, without rendering: lines of one or several pods merged by time, bounded (the oldest
+/// drop off, counted), filtered (text or regular expression, case, invert), and whether the view follows the end.
+/// Not thread-safe: the viewer changes it on the renderer's thread only.
+/// </summary>
+public sealed class LogView(int capacity = LogView.DefaultCapacity)
+{
+    public const int DefaultCapacity = 100_000;
+
+    /// <summary>Longer lines are shown cut (a 200,000-character line must not stall the page); copy and download keep them whole.</summary>
+    public const int MaxShownChars = 4_000;
+
+    private static readonly TimeSpan RegexBudget = TimeSpan.FromMilliseconds(50);
+    private readonly List<LogLine> _all = [];
+    private readonly List<LogLine> _shown = [];
+    private readonly Dictionary<string, int> _colours = [];
+    private Regex? _regex;
+
+    /// <summary>The lines that pass the filter, oldest first (a list, so <c>Virtualize</c> can index it).</summary>
+    public ICollection<LogLine> Shown => _shown;
+
+    public IReadOnlyList<LogLine> ShownLines => _shown;
+
+    public int Count => _all.Count;
+
+    public int Capacity => capacity;
+
+    /// <summary>Lines dropped from the start to keep memory bounded.</summary>
+    public long DroppedOlder { get; private set; }
+
+    public string FilterText { get; private set; } = "";
+
+    public bool CaseSensitive { get; private set; }
+
+    public bool UseRegex { get; private set; }
+
+    public bool Invert { get; private set; }
+
+    /// <summary>Why the filter cannot be used (an invalid expression); the view then shows every line.</summary>
+    public string? FilterError { get; private set; }
+
+    public bool Following { get; private set; } = true;
+
+    /// <summary>Shown lines that arrived since following paused ("jump to latest (N new)").</summary>
+    public int NewWhilePaused { get; private set; }
+
+    public bool HasFilter => FilterText.Length > 0 && FilterError is null;
+
+    public void Pause() => Following = false;
+
+    public void Follow()
+    {
+        Following = true;
+        NewWhilePaused = 0;
+    }
+
+    public void Clear()
+    {
+        _all.Clear();
+        _shown.Clear();
+        DroppedOlder = 0;
+        NewWhilePaused = 0;
+    }
+
+    /// <summary>A stable colour index per pod, in order of first appearance.</summary>
+    public int ColourOf(string pod)
+    {
+        if (!_colours.TryGetValue(pod, out var colour))
+        {
+            _colours[pod] = colour = _colours.Count % 8;
+        }
+
+        return colour;
+    }
+
+    public void SetFilter(string text, bool caseSensitive, bool regex, bool invert)
+    {
+        FilterText = text ?? "";
+        CaseSensitive = caseSensitive;
+        UseRegex = regex;
+        Invert = invert;
+        FilterError = null;
+        _regex = null;
+        if (regex && FilterText.Length > 0)
+        {
+            try
+            {
+                _regex = new Regex(FilterText, (caseSensitive ? RegexOptions.None : RegexOptions.IgnoreCase) | RegexOptions.CultureInvariant | RegexOptions.Compiled, RegexBudget);
+            }
+            catch (ArgumentException e)
+            {
+                FilterError = $"Not a valid regular expression: {e.Message}";
+            }
+        }
+
+        _shown.Clear();
+        _shown.AddRange(_all.Where(Passes));
+    }
+
+    /// <summary>Adds lines (from any pods, in any order) at their place by time, then drops the oldest beyond capacity.</summary>
+    public void Add(IReadOnlyList<LogLine> lines)
+    {
+        if (lines.Count == 0)
+        {
+            return;
+        }
+
+        var batch = IsOrdered(lines) ? lines : lines.OrderBy(l => l.UnixNanos).ToList(); // OrderBy is stable: one pod's order is kept
+        foreach (var line in batch)
+        {
+            var passes = Passes(line);
+            Insert(_all, line);
+            if (passes)
+            {
+                Insert(_shown, line);
+                if (!Following)
+                {
+                    NewWhilePaused++;
+                }
+            }
+        }
+
+        var excess = _all.Count - capacity;
+        if (excess > 0)
+        {
+            // _shown keeps _all's order, so the dropped lines that were shown are its first ones (same instances).
+            var shownDropped = 0;
+            for (var i = 0; i < excess && shownDropped < _shown.Count; i++)
+            {
+                if (ReferenceEquals(_all[i], _shown[shownDropped]))
+                {
+                    shownDropped++;
+                }
+            }
+
+            _all.RemoveRange(0, excess);
+            _shown.RemoveRange(0, shownDropped);
+            DroppedOlder += excess;
+        }
+    }
+
+    private static bool IsOrdered(IReadOnlyList<LogLine> lines)
+    {
+        for (var i = 1; i < lines.Count; i++)
+        {
+            if (lines[i].UnixNanos < lines[i - 1].UnixNanos)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public bool Passes(LogLine line) => !HasFilter || IsMatch(AnsiText.Strip(line.Text)) != Invert;
+
+    /// <summary>The line as styled, filter-marked segments, cut at <see cref="MaxShownChars"/>.</summary>
+    public IReadOnlyList<LogSegment> Segments(LogLine line)
+    {
+        var runs = AnsiText.Parse(line.Text, MaxShownChars);
+        if (!HasFilter || Invert)
+        {
+            return [.. runs.Select(r => new LogSegment(r.Text, r.Css, false))];
+        }
+
+        var plain = string.Concat(runs.Select(r => r.Text));
+        var marks = Matches(plain);
+        if (marks.Count == 0)
+        {
+            return [.. runs.Select(r => new LogSegment(r.Text, r.Css, false))];
+        }
+
+        var result = new List<LogSegment>();
+        var offset = 0;
+        foreach (var run in runs)
+        {
+            var position = 0;
+            while (position < run.Text.Length)
+            {
+                var at = offset + position;
+                var mark = marks.FirstOrDefault(m => m.Start <= at && at < m.Start + m.Length);
+                int end;
+                bool inMark;
+                if (mark.Length > 0)
+                {
+                    end = Math.Min(run.Text.Length, mark.Start + mark.Length - offset);
+                    inMark = true;
+                }
+                else
+                {
+                    var next = marks.Where(m => m.Start > at).Select(m => m.Start - offset).DefaultIfEmpty(run.Text.Length).Min();
+                    end = Math.Min(run.Text.Length, next);
+                    inMark = false;
+                }
+
+                result.Add(new LogSegment(run.Text[position..end], run.Css, inMark));
+                position = end;
+            }
+
+            offset += run.Text.Length;
+        }
+
+        return result;
+    }
+
+    /// <summary>Plain text of lines (for copy and download), with timestamps and pod names when asked.</summary>
+    public static string ToText(IEnumerable<LogLine> lines, bool timestamps, bool podNames)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var line in lines)
+        {
+            if (timestamps)
+            {
+                text.Append(line.Timestamp).Append(' ');
+            }
+
+            if (podNames)
+            {
+                text.Append('[').Append(line.Pod).Append("] ");
+            }
+
+            text.Append(AnsiText.Strip(line.Text)).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    private bool IsMatch(string text)
+    {
+        if (_regex is not null)
+        {
+            try
+            {
+                return _regex.IsMatch(text);
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                return false;
+            }
+        }
+
+        return text.Contains(FilterText, CaseSensitive ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+    }
+
+    private List<(int Start, int Length)> Matches(string text)
+    {
+        var found = new List<(int, int)>();
+        if (_regex is not null)
+        {
+            try
+            {
+                foreach (Match m in _regex.Matches(text))
+                {
+                    if (m.Length > 0)
+                    {
+                        found.Add((m.Index, m.Length));
+                    }
+                }
+            }
+            catch (RegexMatchTimeoutException)
+            {
+            }
+
+            return found;
+        }
+
+        var comparison = CaseSensitive ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+        for (var at = text.IndexOf(FilterText, comparison); at >= 0; at = text.IndexOf(FilterText, at + FilterText.Length, comparison))
+        {
+            found.Add((at, FilterText.Length));
+        }
+
+        return found;
+    }
+
+    private static void Insert(List<LogLine> list, LogLine line)
+    {
+        if (list.Count == 0 || list[^1].UnixNanos <= line.UnixNanos)
+        {
+            list.Add(line); // the usual case: lines come in order
+            return;
+        }
+
+        // A line of another pod that is older than what we have: after every line not newer than it.
+        int lo = 0, hi = list.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (list[mid].UnixNanos <= line.UnixNanos)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        list.Insert(lo, line);
+    }
+}

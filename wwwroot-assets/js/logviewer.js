@@ -1,0 +1,45 @@
+// Scroll helper for the log viewer: tells .NET only when "at the end" changes (not on every scroll event),
+// so following pauses when the person scrolls up and resumes when they scroll back down.
+const slack = 24;
+
+export function attach(el, dotnet) {
+  if (!el) return;
+  el.__dpAtEnd = true;
+  el.__dpHandler = () => {
+    const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight <= slack;
+    if (el.__dpAuto) { el.__dpAuto = false; el.__dpAtEnd = true; return; }
+    if (atEnd !== el.__dpAtEnd) {
+      el.__dpAtEnd = atEnd;
+      dotnet.invokeMethodAsync("OnScrolled", atEnd);
+    }
+  };
+  el.addEventListener("scroll", el.__dpHandler, { passive: true });
+}
+
+export function detach(el) {
+  if (el && el.__dpHandler) el.removeEventListener("scroll", el.__dpHandler);
+}
+
+// Unless forced (jump to latest), a reader who has just scrolled up wins over an auto-scroll already on its way.
+export function scrollToEnd(el, force) {
+  if (!el || (!force && el.__dpAtEnd === false)) return;
+  if (el.scrollHeight - el.scrollTop - el.clientHeight > 1) {
+    el.__dpAuto = true;
+    el.scrollTop = el.scrollHeight;
+  }
+  el.__dpAtEnd = true;
+}
+
+export async function copy(text) {
+  await navigator.clipboard.writeText(text);
+}
+
+export async function download(name, streamRef) {
+  const blob = new Blob([await streamRef.arrayBuffer()], { type: "text/plain" });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.click();
+  URL.revokeObjectURL(url);
+}
