@@ -17,7 +17,8 @@ public static class JobsExtensions
         var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
 
         // The storage is this host's own singleton. Hangfire would otherwise register JobStorage.Current, a
-        // static that the last-configured host wins: two portals in one process (tests) would share one queue.
+        // static that the last-configured host wins: two portals in one process (tests, or a host rebuilt in
+        // place) would share one queue.
         builder.Services.AddSingleton<JobStorage>(_ =>
         {
             if (database.Provider != DatabaseProvider.Postgres)
@@ -28,6 +29,9 @@ public static class JobsExtensions
             var options = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true, EnableLongPolling = true };
             return new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(database.ConnectionString!, options), options);
         });
+        // Same for the activator: Hangfire would resolve JobActivator.Current, another static, so a job could be
+        // built from another host's services (its database, its cluster).
+        builder.Services.AddSingleton<JobActivator>(services => new Hangfire.AspNetCore.AspNetCoreJobActivator(services.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire((services, config) =>
         {
             config.UseLogProvider(new DisposalTolerantLogProvider(services.GetRequiredService<ILoggerFactory>()));
