@@ -17,16 +17,7 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = new PortalHost(_database, settings: new Dictionary<string, string?>
-        {
-            ["Apps:Demo"] = "true",
-            ["Cluster:Mode"] = "Emulator",
-            ["Cluster:Emulator:PodPendingDelay"] = "00:00:00.100",
-            ["Cluster:Emulator:ContainerCreatingDelay"] = "00:00:00.100",
-            ["Cluster:Emulator:ReadyDelay"] = "00:00:00.300",
-            ["Cluster:Emulator:CrashAfter"] = "00:00:00.200",
-            ["Cluster:Emulator:BackOffBase"] = "00:00:00.200",
-        });
+        _host = PortalHost.EmbeddedDefault(_database);
         _portal = _host.Start();
     }
 

@@ -16,15 +16,7 @@ public sealed class LogViewerBrowserTests(BrowserFixture browser) : IAsyncLifeti
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = new PortalHost(_database, settings: new Dictionary<string, string?>
-        {
-            ["Apps:Demo"] = "true",
-            ["Cluster:Mode"] = "Emulator",
-            ["Cluster:Emulator:PodPendingDelay"] = "00:00:00.100",
-            ["Cluster:Emulator:ContainerCreatingDelay"] = "00:00:00.100",
-            ["Cluster:Emulator:ReadyDelay"] = "00:00:00.300",
-            ["Cluster:Emulator:LogLinesPerSecond"] = "40",
-        });
+        _host = PortalHost.EmbeddedDefault(_database, new Dictionary<string, string?> { ["Cluster:Emulator:LogLinesPerSecond"] = "40" });
         _portal = _host.Start();
     }
 

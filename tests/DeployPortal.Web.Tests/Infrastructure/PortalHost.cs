@@ -38,6 +38,30 @@ public sealed class PortalHost : WebApplicationFactory<Program>
         UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
     }
 
+    /// <summary>
+    /// The embedded default as a person runs it (demo apps and repository, the in-process emulator), with pod
+    /// phases sped up for tests.
+    /// </summary>
+    public static PortalHost EmbeddedDefault(TestDatabase database, IDictionary<string, string?>? more = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Apps:Demo"] = "true",
+            ["Cluster:Mode"] = "Emulator",
+            ["Cluster:Emulator:PodPendingDelay"] = "00:00:00.100",
+            ["Cluster:Emulator:ContainerCreatingDelay"] = "00:00:00.100",
+            ["Cluster:Emulator:ReadyDelay"] = "00:00:00.300",
+            ["Cluster:Emulator:CrashAfter"] = "00:00:00.200",
+            ["Cluster:Emulator:BackOffBase"] = "00:00:00.200",
+        };
+        foreach (var (key, value) in more ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        return new PortalHost(database, settings: settings);
+    }
+
     /// <summary>Starts Kestrel and returns the address the browser should use.</summary>
     public Uri Start()
     {
