@@ -43,6 +43,12 @@ public sealed class EmulatorOptions
     /// <summary>When set, a container's log "rotates" after this many lines: the buffer is emptied and followers are closed, as kubelet does.</summary>
     public int? LogRotateAfterLines { get; set; }
 
+    /// <summary>
+    /// When set, log timestamps are truncated to this resolution, so lines written close together share one
+    /// timestamp (as with runtimes that stamp in microseconds or coarser). Null: every line gets its own nanosecond.
+    /// </summary>
+    public TimeSpan? LogTimestampResolution { get; set; }
+
     /// <summary>How often the log writer appends lines (high rates are written in batches per tick).</summary>
     public TimeSpan LogTick { get; set; } = TimeSpan.FromMilliseconds(20);
 

@@ -61,10 +61,11 @@ internal readonly record struct LogEntry(long UnixNanos, byte[] Utf8)
 /// The bounded log of one container instance (one run; a restart starts a new buffer and keeps the last one as
 /// "previous"). Lines have strictly increasing timestamps, so a follower can resume with sinceTime = last + 1 ns.
 /// </summary>
-internal sealed class LogBuffer(int capacity)
+internal sealed class LogBuffer(int capacity, TimeSpan? timestampResolution = null)
 {
     private readonly object _lock = new();
     private readonly LogEntry[] _ring = new LogEntry[Math.Max(16, capacity)];
+    private readonly long _resolutionNanos = timestampResolution is { Ticks: > 0 } r ? r.Ticks * 100 : 0;
     private long _first; // sequence number of the oldest retained line
     private long _next;  // sequence number of the next line
     private long _lastNanos;
@@ -85,7 +86,12 @@ internal sealed class LogBuffer(int capacity)
             for (var i = 0; i < lines.Count; i++)
             {
                 var ts = nowNanos - spanNanos + spanNanos * (i + 1) / lines.Count;
-                if (ts <= _lastNanos) ts = _lastNanos + 1;
+                if (_resolutionNanos > 0)
+                {
+                    ts -= ts % _resolutionNanos;
+                    if (ts < _lastNanos) ts = _lastNanos; // coarse clocks repeat a timestamp, never go back
+                }
+                else if (ts <= _lastNanos) ts = _lastNanos + 1;
                 _lastNanos = ts;
                 _ring[_next % _ring.Length] = LogEntry.Create(ts, lines[i]);
                 _next++;

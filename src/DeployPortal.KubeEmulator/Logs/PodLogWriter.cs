@@ -48,7 +48,7 @@ internal sealed class PodLogWriter : IAsyncDisposable
         {
             log.Current?.Close();
             log.Previous = log.Current ?? log.Previous;
-            log.Current = new LogBuffer(_options.LogBufferLines);
+            log.Current = new LogBuffer(_options.LogBufferLines, _options.LogTimestampResolution);
             var (app, version) = Describe(image);
             log.App = app;
             log.Version = version;

@@ -41,8 +41,8 @@ public sealed class PodLogSubscription(PodLogKey key, ChannelReader<LogEvent> re
 /// <summary>
 /// Fan-out of pod logs: one upstream follow (timestamps on) per pod and container, however many pages view it,
 /// with a ring of recent lines for late viewers. A dropped follow (network, API server timeout, rotation,
-/// container restart) is reopened with <c>sinceTime</c> = last line's timestamp + 1 ns, and lines not newer
-/// than the last one delivered are skipped, so viewers see no gap and no duplicate; they see
+/// container restart) is reopened with <c>sinceTime</c> = the last line's timestamp, and the lines already delivered
+/// are skipped (<see cref="LogCursor"/>), so viewers see no gap and no duplicate; they see
 /// <see cref="LogStreamState.Reconnecting"/> meanwhile. The upstream closes <see cref="LogOptions.IdleGrace"/>
 /// after its last subscriber leaves. Singleton; thread-safe.
 /// </summary>
@@ -307,14 +307,15 @@ public sealed class PodLogHub(ClusterGateway cluster, IOptions<LogOptions> optio
 
         private async Task PumpAsync(CancellationToken ct)
         {
-            long last = 0; // Unix nanoseconds of the last line delivered
+            var cursor = new LogCursor(); // what has been delivered so far
             var connected = false;
             var delay = hub.Options.ReconnectDelay;
             while (!ct.IsCancellationRequested)
             {
                 try
                 {
-                    var since = last > 0 ? KubeTime.Format(last + 1) : null;
+                    // Resume at (not after) the last timestamp: lines sharing it that were not delivered yet come again.
+                    var since = cursor.IsStart ? null : KubeTime.Format(cursor.Nanos);
                     await using var stream = await hub._cluster.OpenPodLogAsync(key.Namespace, key.Pod, key.Container, follow: true, since,
                         since is null ? hub.Options.BufferLines : null, previous: false, ct);
                     Interlocked.Increment(ref hub._connections);
@@ -322,21 +323,22 @@ public sealed class PodLogHub(ClusterGateway cluster, IOptions<LogOptions> optio
                     delay = hub.Options.ReconnectDelay;
                     SetState(LogStreamState.Live);
                     using var reader = new StreamReader(stream);
-                    var resumedAfter = last;
+                    var resume = cursor.Resume();
                     while (await reader.ReadLineAsync(ct) is { } raw)
                     {
                         if (!KubeTime.TrySplit(raw, out var nanos, out var text))
                         {
                             // Not kubelet's format (should not happen with timestamps=true): keep the line, ordered after the last.
-                            nanos = last;
+                            nanos = cursor.Nanos;
                             text = raw;
                         }
-                        else if (nanos <= resumedAfter)
+
+                        if (!resume.IsNew(nanos))
                         {
-                            continue; // a cluster that honours sinceTime only to the second repeats what we have
+                            continue; // delivered before the stream dropped (or repeated by a second-precision sinceTime)
                         }
 
-                        last = Math.Max(last, nanos);
+                        cursor.Advance(nanos);
                         Publish(new LogLine(key.Pod, key.Container, nanos, text));
                     }
 

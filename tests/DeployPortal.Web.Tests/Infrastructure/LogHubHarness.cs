@@ -31,7 +31,7 @@ public sealed class LogHubHarness : IAsyncDisposable
     public PodLogHub Hub { get; }
     public PodLogKey Key { get; private set; } = default!;
 
-    public static async Task<LogHubHarness> CreateAsync(double linesPerSecond, LogOptions? logOptions = null)
+    public static async Task<LogHubHarness> CreateAsync(double linesPerSecond, LogOptions? logOptions = null, TimeSpan? timestampResolution = null)
     {
         var emulator = await EmulatorServer.StartAsync(new EmulatorOptions
         {
@@ -40,6 +40,7 @@ public sealed class LogHubHarness : IAsyncDisposable
             ReadyDelay = TimeSpan.FromMilliseconds(50),
             ReconcileInterval = TimeSpan.FromMilliseconds(20),
             LogLinesPerSecond = linesPerSecond,
+            LogTimestampResolution = timestampResolution,
         });
         var client = new Kubernetes(new KubernetesClientConfiguration { Host = emulator.BaseAddress.ToString() }, new PodLogQueryHandler());
         var gateway = new ClusterGateway(client, Options.Create(new ClusterOptions { RetryDelay = TimeSpan.FromMilliseconds(50), RequestTimeout = TimeSpan.FromSeconds(5) }),

@@ -74,6 +74,24 @@ public sealed class PodLogHubTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stream_DroppedBetweenLinesSharingATimestamp_ResumesWithNoGapAndNoDuplicate()
+    {
+        // 10 ms timestamps at 400 lines/s: about four lines per timestamp, and a drop every 11 lines lands inside a group
+        // (the 7-line start-up banner shares one timestamp, so a drop must come later than that for any progress).
+        await using var coarse = await LogHubHarness.CreateAsync(linesPerSecond: 400, timestampResolution: TimeSpan.FromMilliseconds(10));
+        (_emulator, _client, _hub, _key) = (coarse.Emulator, coarse.Client, coarse.Hub, coarse.Key);
+        _emulator.Faults.DropLogsAfterLines = 11;
+        using var subscription = _hub.Subscribe(_key);
+
+        var (lines, _) = await ReadAsync(subscription, 300);
+
+        _emulator.Faults.DropLogsAfterLines = null;
+        Assert.True(_hub.Connections >= 20, $"expected many reconnections, saw {_hub.Connections} connections");
+        Assert.True(lines.Zip(lines.Skip(1)).Count(p => p.First.UnixNanos == p.Second.UnixNanos) >= 100, "the emulator did not produce shared timestamps");
+        await AssertContiguousInClusterLogAsync(lines);
+    }
+
+    [Fact]
     public async Task Stream_WhenTheLogRotates_ContinuesWithTheNewFileFromItsStart()
     {
         using var subscription = _hub.Subscribe(_key);
@@ -192,7 +210,7 @@ public sealed class PodLogHubTests : IAsyncLifetime
     private async Task AssertContiguousInClusterLogAsync(List<LogLine> lines)
     {
         var all = await ClusterLogAsync();
-        var start = all.FindIndex(l => l.Item1 == lines[0].UnixNanos);
+        var start = all.FindIndex(l => l == (lines[0].UnixNanos, lines[0].Text));
         Assert.True(start >= 0, "the first line delivered is not in the container's log");
         Assert.True(all.Count - start >= lines.Count, "the cluster's log is shorter than what was delivered");
         Assert.Equal(all.Skip(start).Take(lines.Count).ToList(), lines.Select(l => (l.UnixNanos, l.Text)).ToList());
