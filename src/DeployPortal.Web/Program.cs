@@ -45,6 +45,7 @@ app.MapJobsDashboard();
 app.MapSlotJobs();
 app.MapDeploymentJobs();
 app.MapApi();
+app.MapLogDownloads();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

@@ -217,6 +217,13 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
 
     private static readonly TimeSpan RolloutTick = TimeSpan.FromSeconds(1);
 
+    /// <summary>The pods of an app in a namespace, now.</summary>
+    public async Task<IReadOnlyList<PodView>> ListPodsAsync(string ns, string app, CancellationToken ct)
+    {
+        var list = await CallAsync(t => client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: $"{AppLabel}={app}", cancellationToken: t), ct);
+        return Snapshot(list.Items.ToDictionary(p => p.Metadata.Name));
+    }
+
     /// <summary>
     /// The pods of an app in a namespace: a snapshot first, then a new snapshot after every change, for as
     /// long as the caller enumerates. Dropped or expired watches are resumed; the enumeration ends only
@@ -318,10 +325,12 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
     /// <summary>
     /// Opens one container's log as kubelet serves it, with kubelet timestamps on every line. Not retried here:
     /// a follow is long-lived, so its owner (<c>PodLogHub</c>) decides when and from where to reconnect.
-    /// <paramref name="sinceTime"/> is inclusive (RFC3339 with nanoseconds). The caller disposes the stream;
+    /// <paramref name="sinceTime"/> is inclusive (RFC3339 with nanoseconds); <paramref name="sinceSeconds"/> is relative to the
+    /// cluster's clock (at most one of the two). The caller disposes the stream;
     /// cancelling <paramref name="ct"/> aborts the request and any read in progress.
     /// </summary>
-    public async Task<Stream> OpenPodLogAsync(string ns, string pod, string? container, bool follow, string? sinceTime, int? tailLines, bool previous, CancellationToken ct)
+    public async Task<Stream> OpenPodLogAsync(string ns, string pod, string? container, bool follow, string? sinceTime, int? tailLines, bool previous, CancellationToken ct,
+        int? sinceSeconds = null)
     {
         IReadOnlyDictionary<string, IReadOnlyList<string>>? headers = sinceTime is null
             ? null
@@ -329,7 +338,7 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
         try
         {
             var response = await client.CoreV1.ReadNamespacedPodLogWithHttpMessagesAsync(pod, ns, container: container, follow: follow,
-                previous: previous ? true : null, tailLines: tailLines, timestamps: true, customHeaders: headers, cancellationToken: ct);
+                previous: previous ? true : null, sinceSeconds: sinceSeconds, tailLines: tailLines, timestamps: true, customHeaders: headers, cancellationToken: ct);
             return response.Body;
         }
         catch (HttpOperationException e) when (!IsTransient(e.Response.StatusCode))

@@ -107,3 +107,9 @@ public static class KubeTime
         return true;
     }
 }
+
+/// <summary>
+/// Which part of a container's log a one-off read returns: the last <see cref="TailLines"/> lines and/or those written
+/// in the last <see cref="Since"/>; null means no bound. <see cref="Previous"/> reads the run before the last restart.
+/// </summary>
+public sealed record LogRange(int? TailLines = null, TimeSpan? Since = null, bool Previous = false);

@@ -216,21 +216,15 @@ public sealed class LogView(int capacity = LogView.DefaultCapacity)
         var text = new System.Text.StringBuilder();
         foreach (var line in lines)
         {
-            if (timestamps)
-            {
-                text.Append(line.Timestamp).Append(' ');
-            }
-
-            if (podNames)
-            {
-                text.Append('[').Append(line.Pod).Append("] ");
-            }
-
-            text.Append(AnsiText.Strip(line.Text)).Append('\n');
+            text.Append(ToText(line, timestamps, podNames)).Append('\n');
         }
 
         return text.ToString();
     }
+
+    /// <summary>One line as plain text: kubelet timestamp, pod name in brackets, the text without ANSI codes.</summary>
+    public static string ToText(LogLine line, bool timestamps, bool podNames) =>
+        $"{(timestamps ? line.Timestamp + " " : "")}{(podNames ? $"[{line.Pod}] " : "")}{AnsiText.Strip(line.Text)}";
 
     private bool IsMatch(string text)
     {

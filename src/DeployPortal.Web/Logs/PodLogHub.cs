@@ -12,8 +12,8 @@ public interface IPodLogSource
     /// <summary>See <see cref="PodLogHub.Subscribe"/>.</summary>
     PodLogSubscription Subscribe(PodLogKey key);
 
-    /// <summary>See <see cref="PodLogHub.ReadPreviousAsync"/>.</summary>
-    Task<IReadOnlyList<LogLine>> ReadPreviousAsync(PodLogKey key, int tailLines, CancellationToken ct);
+    /// <summary>See <see cref="PodLogHub.ReadAsync"/>.</summary>
+    Task<IReadOnlyList<LogLine>> ReadAsync(PodLogKey key, LogRange range, CancellationToken ct);
 }
 
 /// <summary>
@@ -102,14 +102,28 @@ public sealed class PodLogHub(ClusterGateway cluster, IOptions<LogOptions> optio
     }
 
     /// <summary>
-    /// The last lines of the container's previous run (after a crash or restart): a one-off read, not shared
-    /// and not followed. Throws <see cref="ClusterRejectedException"/> when the cluster has no previous run.
+    /// A one-off read of what the cluster keeps of a container's log (not shared, not followed): the last lines,
+    /// those since a moment, or the previous run (after a crash or restart). Throws
+    /// <see cref="ClusterRejectedException"/> when the cluster refuses (e.g. no previous run).
     /// </summary>
-    public async Task<IReadOnlyList<LogLine>> ReadPreviousAsync(PodLogKey key, int tailLines, CancellationToken ct)
+    public async Task<IReadOnlyList<LogLine>> ReadAsync(PodLogKey key, LogRange range, CancellationToken ct)
     {
-        await using var stream = await _cluster.OpenPodLogAsync(key.Namespace, key.Pod, key.Container, follow: false, sinceTime: null, tailLines, previous: true, ct);
-        using var reader = new StreamReader(stream);
         var lines = new List<LogLine>();
+        await foreach (var line in ReadLinesAsync(_cluster, key, range, ct))
+        {
+            lines.Add(line);
+        }
+
+        return lines;
+    }
+
+    /// <summary>Streams a one-off read line by line, for callers that must not hold it all (downloads).</summary>
+    public static async IAsyncEnumerable<LogLine> ReadLinesAsync(ClusterGateway cluster, PodLogKey key, LogRange range,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var stream = await cluster.OpenPodLogAsync(key.Namespace, key.Pod, key.Container, follow: false, sinceTime: null, range.TailLines,
+            range.Previous, ct, sinceSeconds: range.Since is { } since ? (int)Math.Max(1, since.TotalSeconds) : null);
+        using var reader = new StreamReader(stream);
         long last = 0;
         while (await reader.ReadLineAsync(ct) is { } raw)
         {
@@ -119,10 +133,8 @@ public sealed class PodLogHub(ClusterGateway cluster, IOptions<LogOptions> optio
             }
 
             last = nanos;
-            lines.Add(new LogLine(key.Pod, key.Container, nanos, text));
+            yield return new LogLine(key.Pod, key.Container, nanos, text);
         }
-
-        return lines;
     }
 
     private void Close(Upstream upstream)

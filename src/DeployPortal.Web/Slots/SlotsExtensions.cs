@@ -15,6 +15,7 @@ public static class SlotsExtensions
         builder.Services.AddSingleton<PortalEvents>();
         builder.Services.AddScoped<SlotService>();
         builder.Services.AddScoped<AuditQueries>();
+        builder.Services.AddScoped<SlotHistoryQueries>();
         builder.Services.AddScoped<HoldExpiryJob>();
         return builder;
     }

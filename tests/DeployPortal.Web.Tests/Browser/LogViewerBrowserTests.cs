@@ -69,15 +69,67 @@ public sealed class LogViewerBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await Expect(lines).ToHaveAttributeAsync("data-following", "true");
     }
 
+    [Fact]
+    public async Task SlotPage_ShowsTheHoldAndLiveLogs_StartsFromAChosenTail_AndDownloadsTheWholeLogMergedByTime()
+    {
+        var page = await browser.SignInAsync(_portal, "devon");
+        await page.GotoAsync("/deploy?app=storefront&branch=feature/login&slot=qa-2");
+        await BrowserFixture.WaitInteractiveAsync(page);
+        await page.Locator("[data-testid=deploy-purpose]").FillAsync("slot page check");
+        await page.Locator("[data-testid=deploy-submit]").ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"));
+        await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
+
+        // The board's slot name leads to the slot page, a link that can be shared.
+        await page.GotoAsync("/");
+        await BrowserFixture.WaitInteractiveAsync(page);
+        await page.Locator("[data-testid=slot-qa-2] [data-testid=slot-link]").ClickAsync();
+        await page.WaitForURLAsync("**/slots/qa-2");
+        await Expect(page.Locator("[data-testid=slot-holder]")).ToHaveTextAsync("Devon Developer");
+        await Expect(page.Locator("[data-testid=slot-deployment-storefront]")).ToContainTextAsync("storefront@feature/login");
+        await Expect(page.Locator("[data-testid=slot-history-row]")).ToHaveCountAsync(1);
+        await Expect(page.Locator("[data-testid=slot-history-end]")).ToHaveTextAsync("still held");
+
+        // Both pods' lines arrive live.
+        await BrowserFixture.WaitInteractiveAsync(page);
+        var lines = page.Locator("[data-testid=log-lines]");
+        var before = await WaitForCountAsync(lines, "data-count", atLeast: 320);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "slot-page.png"), FullPage = true });
+
+        // Starting from the last 100 lines of each pod: the view starts over from a read of the cluster, then follows.
+        await page.Locator("[data-testid=log-tail]").ClickAsync();
+        await page.GetByText("last 100 lines").ClickAsync();
+        var restarted = await WaitForCountAsync(lines, "data-count", atMost: 260);
+        await WaitForCountAsync(lines, "data-count", atLeast: restarted + 20);
+        await Expect(lines).ToHaveAttributeAsync("data-following", "true");
+
+        // The whole log, from the cluster, both pods merged by time.
+        await page.Locator("[data-testid=log-download-menu] button").ClickAsync();
+        var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("[data-testid=log-download-all]").ClickAsync());
+        Assert.StartsWith("storefront-qa-2-", download.SuggestedFilename);
+        var text = await File.ReadAllLinesAsync(await download.PathAsync());
+        Assert.True(text.Length > before, $"the whole log has {text.Length} lines, fewer than the {before} the viewer had shown");
+        var parsed = text.Where(l => l.Length > 0).Select(l => (Time: DateTimeOffset.Parse(l[..l.IndexOf(' ')]), Pod: l[(l.IndexOf('[') + 1)..l.IndexOf(']')])).ToList();
+        Assert.Equal(2, parsed.Select(p => p.Pod).Distinct().Count());
+        Assert.All(parsed.Zip(parsed.Skip(1)), p => Assert.True(p.First.Time <= p.Second.Time, $"{p.First.Time:O} then {p.Second.Time:O}"));
+
+        // Bad requests change nothing and say why; without a session there is no log at all.
+        Assert.Equal(404, (await page.APIRequest.GetAsync("/logs/qa-9/storefront")).Status);
+        Assert.Equal(404, (await page.APIRequest.GetAsync("/logs/qa-2/storefront?pod=payments-1")).Status);
+        await using var stranger = await browser.Browser.NewContextAsync(new() { BaseURL = _portal.ToString() });
+        var anonymous = await stranger.APIRequest.GetAsync("/logs/qa-2/storefront", new() { MaxRedirects = 0 });
+        Assert.NotEqual(200, anonymous.Status);
+    }
+
     /// <summary>Bounded poll of a counter the viewer renders (it changes at most ~10 times a second).</summary>
-    private static async Task<int> WaitForCountAsync(ILocator element, string attribute, int atLeast)
+    private static async Task<int> WaitForCountAsync(ILocator element, string attribute, int atLeast = 0, int atMost = int.MaxValue)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         var value = 0;
         while (DateTime.UtcNow < deadline)
         {
             value = int.Parse(await element.GetAttributeAsync(attribute) ?? "0");
-            if (value >= atLeast)
+            if (value >= atLeast && value <= atMost)
             {
                 return value;
             }
@@ -85,6 +137,6 @@ public sealed class LogViewerBrowserTests(BrowserFixture browser) : IAsyncLifeti
             await Task.Delay(100);
         }
 
-        throw new TimeoutException($"{attribute} stayed at {value}, expected at least {atLeast}");
+        throw new TimeoutException($"{attribute} stayed at {value}, expected between {atLeast} and {atMost}");
     }
 }

@@ -19,6 +19,7 @@ public sealed class LogViewerTests : BunitContext, IAsyncLifetime
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton<IPodLogSource>(_logs);
+        Services.AddSingleton(TimeProvider.System);
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
@@ -153,6 +154,26 @@ public sealed class LogViewerTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Range_ChoosingATail_ShowsThatReadThenOnlyNewerLiveLines_EvenWithSharedTimestamps()
+    {
+        var cut = RenderViewer("web-a");
+        Write("web-a", "from the shared buffer");
+        cut.WaitForAssertion(() => Assert.Single(Shown(cut)));
+        Assert.Empty(_logs.Reads); // the default needs no read of the cluster
+        _logs.History = [new LogLine("web-a", "web", 100, "A"), new LogLine("web-a", "web", 200, "B"), new LogLine("web-a", "web", 200, "C")];
+
+        cut.InvokeAsync(() => cut.Instance.SelectRange(100, null)); // what picking "last 100 lines" does
+        // The hub replays what it has (B and C again), then new lines: D shares C's timestamp.
+        foreach (var (nanos, text) in new[] { (200L, "B"), (200L, "C"), (200L, "D"), (300L, "E") })
+        {
+            _logs.Write("web-a", new LogEvent(new LogLine("web-a", "web", nanos, text), LogStreamState.Live));
+        }
+
+        cut.WaitForAssertion(() => Assert.Equal(["A", "B", "C", "D", "E"], Shown(cut).Select(l => l[^1..]).ToList()));
+        Assert.Equal(new LogRange(100, null), Assert.Single(_logs.Reads));
+    }
+
+    [Fact]
     public void Skipped_WhenTheHubDroppedLinesForASlowPage_SaysHowMany()
     {
         var cut = RenderViewer("web-a");
@@ -179,7 +200,15 @@ public sealed class LogViewerTests : BunitContext, IAsyncLifetime
 
         public IReadOnlyList<LogLine> Previous { get; set; } = [];
 
-        public Task<IReadOnlyList<LogLine>> ReadPreviousAsync(PodLogKey key, int tailLines, CancellationToken ct) => Task.FromResult(Previous);
+        public IReadOnlyList<LogLine> History { get; set; } = [];
+
+        public List<LogRange> Reads { get; } = [];
+
+        public Task<IReadOnlyList<LogLine>> ReadAsync(PodLogKey key, LogRange range, CancellationToken ct)
+        {
+            Reads.Add(range);
+            return Task.FromResult(range.Previous ? Previous : History);
+        }
 
         public PodLogSubscription Subscribe(PodLogKey key)
         {

@@ -18,9 +18,23 @@ public sealed partial class LogViewer : IAsyncDisposable
     private static readonly TimeSpan RenderInterval = TimeSpan.FromMilliseconds(100);
     private const int PreviousTail = 10_000;
 
+    /// <summary>What a viewer starts with by default: the hub's shared buffer of recent lines, no extra read.</summary>
+    internal const int DefaultTail = 5_000;
+
+    internal static readonly (int? Lines, string Label)[] TailChoices =
+        [(100, "last 100 lines"), (1_000, "last 1,000 lines"), (DefaultTail, "last 5,000 lines"), (10_000, "last 10,000 lines"), (100_000, "last 100,000 lines"), (null, "all lines kept")];
+
+    internal static readonly (TimeSpan? Span, string Label)[] SinceChoices =
+        [(null, "any time"), (TimeSpan.FromMinutes(5), "last 5 minutes"), (TimeSpan.FromHours(1), "last hour"), (TimeSpan.FromHours(24), "last 24 hours")];
+
     private readonly CancellationTokenSource _cts = new();
     private readonly Dictionary<string, PodLogSubscription> _subscriptions = [];
     private readonly Dictionary<string, LogStreamState> _states = [];
+    // Pods whose history is being read: their live lines wait in the subscription until it is in, then only newer ones pass.
+    private readonly HashSet<string> _catchingUp = [];
+    private readonly Dictionary<string, LogResumeFilter> _resume = [];
+    private int? _tail = DefaultTail;
+    private TimeSpan? _since;
     private readonly LogView _view = new();
     private DotNetObjectReference<LogViewer>? _self;
     private IJSObjectReference? _module;
@@ -53,6 +67,20 @@ public sealed partial class LogViewer : IAsyncDisposable
     [Inject] private IJSRuntime JS { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private ILogger<LogViewer> Logger { get; set; } = default!;
+    [Inject] private TimeProvider Clock { get; set; } = default!;
+
+    /// <summary>Path of the portal's whole-log download for this app (all pods, or one with <c>?pod=</c>); null hides it.</summary>
+    [Parameter] public string? DownloadPath { get; set; }
+
+    private int TailIndex => Array.FindIndex(TailChoices, c => c.Lines == _tail);
+
+    private int SinceIndex => Array.FindIndex(SinceChoices, c => c.Span == _since);
+
+    private string? WholeLogHref => DownloadPath is null ? null
+        : _selected == AllPods ? DownloadPath : $"{DownloadPath}?pod={Uri.EscapeDataString(_selected)}";
+
+    /// <summary>Whether the viewer starts from the hub's recent lines only (no history read).</summary>
+    private bool DefaultRange => _tail == DefaultTail && _since is null;
 
     /// <summary>For tests and for the page: the model behind what is shown.</summary>
     internal LogView View => _view;
@@ -157,7 +185,7 @@ public sealed partial class LogViewer : IAsyncDisposable
 
         try
         {
-            _view.Add(await Logs.ReadPreviousAsync(new PodLogKey(Namespace, _selected, App), PreviousTail, _cts.Token));
+            _view.Add(await Logs.ReadAsync(new PodLogKey(Namespace, _selected, App), new LogRange(PreviousTail, Previous: true), _cts.Token));
             _scrollToEnd = _view.Following;
         }
         catch (ClusterRejectedException e)
@@ -175,10 +203,25 @@ public sealed partial class LogViewer : IAsyncDisposable
     internal void SelectPod(string value)
     {
         _selected = value;
+        Restart();
+    }
+
+    /// <summary>Starts over from the chosen number of lines and/or moment (a read of the cluster's log, then live).</summary>
+    internal void SelectRange(int? tail, TimeSpan? since)
+    {
+        (_tail, _since) = (tail, since);
+        Restart();
+    }
+
+    private void Restart()
+    {
         _previous = false;
         _previousError = null;
         Unsubscribe();
         _view.Clear();
+        // A new choice starts at the newest line, whatever the scroll events of the emptied view said.
+        _view.Follow();
+        _scrollToEnd = _forceScroll = true;
         SyncSubscriptions();
     }
 
@@ -209,6 +252,8 @@ public sealed partial class LogViewer : IAsyncDisposable
 
         _subscriptions.Clear();
         _states.Clear();
+        _catchingUp.Clear();
+        _resume.Clear();
         _skipped = 0;
     }
 
@@ -225,10 +270,63 @@ public sealed partial class LogViewer : IAsyncDisposable
         {
             if (!_subscriptions.ContainsKey(pod))
             {
-                _subscriptions[pod] = Logs.Subscribe(new PodLogKey(Namespace, pod, App));
+                var key = new PodLogKey(Namespace, pod, App);
+                var subscription = Logs.Subscribe(key);
+                _subscriptions[pod] = subscription;
                 _states[pod] = LogStreamState.Connecting;
+                if (!DefaultRange)
+                {
+                    // Subscribed first, so nothing written during the read is missed; the read is never awaited here.
+                    _catchingUp.Add(pod);
+                    _ = CatchUpAsync(key, subscription, new LogRange(_tail, _since));
+                }
             }
         }
+    }
+
+    /// <summary>Reads the chosen part of a pod's log, shows it, then lets through only live lines newer than it.</summary>
+    private async Task CatchUpAsync(PodLogKey key, PodLogSubscription subscription, LogRange range)
+    {
+        IReadOnlyList<LogLine> history = [];
+        try
+        {
+            history = await Logs.ReadAsync(key, range, _cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        catch (Exception e)
+        {
+            Logger.LogWarning(e, "Reading the log of {Pod} failed", key.Pod);
+            Snackbar.Add($"The earlier lines of {key.Pod} could not be read; showing live lines only.", Severity.Warning);
+        }
+
+        await InvokeAsync(() =>
+        {
+            if (!_subscriptions.TryGetValue(key.Pod, out var current) || !ReferenceEquals(current, subscription))
+            {
+                return; // the reader chose something else meanwhile
+            }
+
+            var cursor = new LogCursor();
+            foreach (var line in history)
+            {
+                cursor.Advance(line.UnixNanos);
+            }
+
+            // With nothing read, lines the hub replays from before the chosen moment must still stay out.
+            var cutoff = _since is { } since ? (Clock.GetUtcNow() - since - DateTimeOffset.UnixEpoch).Ticks * 100 : 0;
+            _resume[key.Pod] = history.Count > 0 ? cursor.Resume() : new LogResumeFilter(cutoff, 0);
+            _catchingUp.Remove(key.Pod);
+            _view.Add(history);
+            if (_view.Following)
+            {
+                _scrollToEnd = _forceScroll = true;
+            }
+
+            Drain();
+        });
     }
 
     private async Task TickAsync(CancellationToken ct)
@@ -257,9 +355,15 @@ public sealed partial class LogViewer : IAsyncDisposable
         var changed = false;
         foreach (var (pod, subscription) in _subscriptions)
         {
+            if (_catchingUp.Contains(pod))
+            {
+                continue;
+            }
+
+            var resuming = _resume.TryGetValue(pod, out var resume);
             while (subscription.Reader.TryRead(out var e))
             {
-                if (e.Line is { } line)
+                if (e.Line is { } line && (!resuming || resume.IsNew(line.UnixNanos)))
                 {
                     batch.Add(line);
                 }
@@ -269,6 +373,11 @@ public sealed partial class LogViewer : IAsyncDisposable
                     _states[pod] = e.State;
                     changed = true;
                 }
+            }
+
+            if (resuming)
+            {
+                _resume[pod] = resume; // the filter counts what it skipped
             }
         }
 

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using DeployPortal.Web.Auth;
-using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
@@ -16,22 +15,17 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     private readonly CancellationTokenSource _cts = new();
     private DeploymentView? _deployment;
     private IReadOnlyList<DeploymentView> _history = [];
-    private IReadOnlyList<PodView>? _pods;
-    private string? _podsError;
     private bool _notFound;
     private bool _busy;
     private ClaimsPrincipal _user = new();
-    private Task? _podWatch;
 
     [Parameter] public long Id { get; set; }
 
     [Inject] private DeploymentService Deployments { get; set; } = default!;
-    [Inject] private ClusterGateway Cluster { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
-    [Inject] private ILogger<DeploymentPage> Logger { get; set; } = default!;
 
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
@@ -40,15 +34,6 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     protected override async Task OnInitializedAsync() => _user = (await AuthState).User;
 
     protected override async Task OnParametersSetAsync() => await LoadAsync();
-
-    protected override void OnAfterRender(bool firstRender)
-    {
-        if (firstRender && RendererInfo.IsInteractive && _deployment is { } d)
-        {
-            // Pods stream in after the page has rendered; never awaited here, cancelled on leave.
-            _podWatch = WatchPodsAsync(d.Namespace, d.App, _cts.Token);
-        }
-    }
 
     private async Task LoadAsync()
     {
@@ -66,34 +51,6 @@ public sealed partial class DeploymentPage : IAsyncDisposable
         {
             await LoadAsync();
             StateHasChanged();
-        }
-    }
-
-    private async Task WatchPodsAsync(string ns, string app, CancellationToken ct)
-    {
-        try
-        {
-            var lastRender = DateTime.MinValue;
-            await foreach (var pods in Cluster.WatchPodsAsync(ns, app, ct))
-            {
-                _pods = pods;
-                _podsError = null;
-                // Bursts of pod events are batched to a few renders a second.
-                if (DateTime.UtcNow - lastRender > TimeSpan.FromMilliseconds(200))
-                {
-                    lastRender = DateTime.UtcNow;
-                    await InvokeAsync(StateHasChanged);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (Exception ex)
-        {
-            Logger.LogWarning(ex, "Watching the pods of {App} in {Namespace} failed", app, ns);
-            _podsError = "The cluster's pod list is not available right now.";
-            await InvokeAsync(StateHasChanged);
         }
     }
 
@@ -165,17 +122,6 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _cts.CancelAsync();
-        if (_podWatch is not null)
-        {
-            try
-            {
-                await _podWatch;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
         _cts.Dispose();
     }
 }

@@ -1,0 +1,112 @@
+using System.Security.Claims;
+using DeployPortal.Web.Common;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Slots;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.Options;
+using MudBlazor;
+
+namespace DeployPortal.Web.Components.Pages.Slots;
+
+/// <summary>
+/// One slot: who holds it and until when, what runs there with its pods and live logs (one app at a time,
+/// <c>?app=</c> so the link can be shared), and who held it before, with their branches and QA outcome.
+/// </summary>
+public sealed partial class SlotPage : IDisposable
+{
+    private readonly CancellationTokenSource _cts = new();
+    private SlotCard? _slot;
+    private IReadOnlyList<SlotHoldHistory> _history = [];
+    private SlotState _state;
+    private bool _notFound;
+    private string? _error;
+    private DateTime _now;
+    private ClaimsPrincipal _user = new();
+
+    [Parameter] public string Name { get; set; } = "";
+
+    /// <summary>The app whose logs are shown; the first one running here when absent.</summary>
+    [SupplyParameterFromQuery(Name = "app")] public string? App { get; set; }
+
+    [Inject] private SlotService Slots { get; set; } = default!;
+    [Inject] private SlotHistoryQueries History { get; set; } = default!;
+    [Inject] private TimeProvider Clock { get; set; } = default!;
+    [Inject] private IOptionsMonitor<HoldOptions> HoldOptions { get; set; } = default!;
+    [Inject] private ILogger<SlotPage> Logger { get; set; } = default!;
+
+    [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
+
+    private string? SelectedApp => _slot?.Deployments is { Count: > 0 } running
+        ? running.FirstOrDefault(d => d.App == App)?.App ?? running[0].App
+        : null;
+
+    protected override async Task OnInitializedAsync() => _user = (await AuthState).User;
+
+    protected override async Task OnParametersSetAsync() => await LoadAsync();
+
+    private async Task LoadAsync()
+    {
+        try
+        {
+            // The board query is one read of every slot; for one slot's page that is still a handful of rows.
+            _slot = (await Slots.GetBoardAsync(_cts.Token)).FirstOrDefault(s => string.Equals(s.Name, Name, StringComparison.OrdinalIgnoreCase));
+            _notFound = _slot is null;
+            _now = Clock.GetUtcNow().UtcDateTime;
+            if (_slot is { } slot)
+            {
+                _state = SlotActions.For(_user, slot, _now, HoldOptions.CurrentValue.WarnBefore).State;
+                _history = await History.ForSlotAsync(slot.Id, ct: _cts.Token);
+            }
+
+            _error = null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Logger.LogError(ex, "Loading slot {Slot} failed", Name);
+            _error = "The slot could not be loaded. Try again in a moment.";
+        }
+    }
+
+    private async Task OnChangedAsync(SlotChange change)
+    {
+        if (_slot is null || change.SlotId == _slot.Id)
+        {
+            await LoadAsync();
+            StateHasChanged();
+        }
+    }
+
+    private Color StateColor => _state switch
+    {
+        SlotState.Free => Color.Success,
+        SlotState.Held => Color.Info,
+        SlotState.Expiring or SlotState.Expired => Color.Warning,
+        _ => Color.Default,
+    };
+
+    private string StateText => _state switch
+    {
+        SlotState.Free => "Free",
+        SlotState.Held => "Held",
+        SlotState.Expiring => "Expiring soon",
+        SlotState.Expired => "Expired",
+        _ => "Disabled",
+    };
+
+    private static string Ending(SlotHoldHistory h) => h.Reason switch
+    {
+        null => "still held",
+        ReleaseReason.Released => $"released by {h.ReleasedByName}",
+        ReleaseReason.QaDone => $"QA {(h.Outcome == QaOutcome.Fail ? "failed" : "passed")} ({h.ReleasedByName}){(string.IsNullOrWhiteSpace(h.Note) ? "" : $": {h.Note}")}",
+        ReleaseReason.Expired => "expired",
+        ReleaseReason.Forced => $"force-released by {h.ReleasedByName}",
+        _ => h.Reason.ToString()!,
+    };
+
+    public void Dispose()
+    {
+        _cts.Cancel();
+        _cts.Dispose();
+    }
+}
