@@ -9,6 +9,9 @@ public static class AuditActions
     public const string QaDone = "qa-done";
     public const string ForceRelease = "force-release";
     public const string Expire = "expire";
+    public const string IdleEnd = "idle-end";
+    public const string Sleep = "sleep";
+    public const string Wake = "wake";
     public const string Deploy = "deploy";
     public const string Cancel = "cancel";
     public const string SlotAdded = "slot-added";

@@ -283,6 +283,58 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
         }
     }
 
+    /// <summary>Where a sleeping Deployment remembers how many replicas to wake up with.</summary>
+    public const string ReplicasBeforeSleepAnnotation = "deployportal.io/replicas-before-sleep";
+
+    /// <summary>
+    /// Scales every Deployment the portal applied for a hold to zero, remembering its replicas in an annotation.
+    /// A merge patch under its own field manager, so the next deploy's server-side apply (forced) takes the replicas
+    /// back. Safe to repeat: a Deployment already asleep keeps its remembered count.
+    /// </summary>
+    public async Task SleepForHoldAsync(string ns, long holdId, CancellationToken ct)
+    {
+        foreach (var d in await HoldDeploymentsAsync(ns, holdId, ct))
+        {
+            if (d.Metadata.Annotations?.ContainsKey(ReplicasBeforeSleepAnnotation) == true)
+            {
+                continue;
+            }
+
+            var replicas = d.Spec.Replicas ?? 1;
+            var patch = ScalePatch(replicas.ToString(System.Globalization.CultureInfo.InvariantCulture), 0);
+            await CallAsync(t => client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), d.Metadata.Name, ns,
+                fieldManager: SleepFieldManager, cancellationToken: t), ct);
+        }
+    }
+
+    /// <summary>Gives every sleeping Deployment of a hold its remembered replicas back. Safe to repeat.</summary>
+    public async Task WakeForHoldAsync(string ns, long holdId, CancellationToken ct)
+    {
+        foreach (var d in await HoldDeploymentsAsync(ns, holdId, ct))
+        {
+            if (d.Metadata.Annotations?.TryGetValue(ReplicasBeforeSleepAnnotation, out var value) != true || !int.TryParse(value, out var replicas))
+            {
+                continue;
+            }
+
+            var patch = ScalePatch(null, replicas);
+            await CallAsync(t => client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), d.Metadata.Name, ns,
+                fieldManager: SleepFieldManager, cancellationToken: t), ct);
+        }
+    }
+
+    private const string SleepFieldManager = FieldManager + "-sleep";
+
+    /// <summary>A merge patch setting the replicas and the remembered count (null removes the annotation).</summary>
+    private static string ScalePatch(string? remembered, int replicas) => System.Text.Json.JsonSerializer.Serialize(new
+    {
+        metadata = new { annotations = new Dictionary<string, string?> { [ReplicasBeforeSleepAnnotation] = remembered } },
+        spec = new { replicas },
+    });
+
+    private async Task<IList<V1Deployment>> HoldDeploymentsAsync(string ns, long holdId, CancellationToken ct) =>
+        (await CallAsync(t => client.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: $"{ManagedByLabel}={FieldManager},{HoldLabel}={holdId}", cancellationToken: t), ct)).Items;
+
     /// <summary>Removes everything the portal applied for a hold in a namespace (by label). Safe to repeat.</summary>
     public async Task DeleteForHoldAsync(string ns, long holdId, CancellationToken ct)
     {

@@ -33,6 +33,13 @@ public sealed class Hold
     public required string Purpose { get; set; }
     public DateTime Since { get; set; }
     public DateTime Until { get; set; }
+
+    /// <summary>Last sign of use: the claim, an extension, a deploy, or someone looking at the slot's pages or logs.</summary>
+    public DateTime LastActivityAt { get; set; }
+
+    /// <summary>Set while the slot's apps are scaled to zero to save the cluster's resources; cleared on wake.</summary>
+    public DateTime? SleepingSince { get; set; }
+
     public DateTime? ReleasedAt { get; set; }
     public string? ReleasedById { get; set; }
     public string? ReleasedByName { get; set; }

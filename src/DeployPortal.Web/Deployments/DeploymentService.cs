@@ -20,6 +20,7 @@ namespace DeployPortal.Web.Deployments;
 public sealed class DeploymentService(
     IDbContextFactory<PortalDb> dbFactory,
     SlotService slots,
+    IdleSlots idle,
     AppCatalog apps,
     BranchCatalog branches,
     ClusterGateway cluster,
@@ -237,6 +238,7 @@ public sealed class DeploymentService(
         }
 
         await slots.StartTeardownAsync(expired, ct);
+        await idle.OnDeployAsync(slot.Id, ct);
         Enqueue(jobs, deployment.Id);
         logger.LogInformation("{Actor} queued deployment {Id}: {App}@{Branch} into {Slot}", actor.Name, deployment.Id, app, request.Branch, slot.Name);
         notifier.Publish(new SlotChange(slot.Id, AuditActions.Deploy, deployment.Id));

@@ -144,7 +144,7 @@ public sealed partial class SlotService(
 
         // Conditional update: if the hold was released or expired a moment ago, nothing changes.
         var updated = await db.Holds.Where(h => h.Id == holdId && h.ReleasedAt == null && h.Until == hold.Until)
-            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Until, newUntil), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Until, newUntil).SetProperty(h => h.LastActivityAt, now), ct);
         if (updated == 0)
         {
             return Fail.Conflict($"Your hold on {hold.Slot.Name} changed meanwhile. Look at the board and try again.");
@@ -153,7 +153,7 @@ public sealed partial class SlotService(
         db.AuditEvents.Add(Audit(actor, AuditActions.Extend, hold.Slot, $"by {TimeText.Duration(extendBy)} · until {newUntil:u}", now));
         await db.SaveChangesAsync(ct);
         notifier.Publish(new SlotChange(slotId, AuditActions.Extend));
-        hold.Until = newUntil;
+        (hold.Until, hold.LastActivityAt) = (newUntil, now);
         return Result<HoldView>.Ok(ToView(hold));
     }
 
@@ -391,7 +391,7 @@ public sealed partial class SlotService(
             db.AuditEvents.Add(Audit(Actor.System, AuditActions.Expire, slot, $"Hold by {old.HolderName} ({old.Purpose}) expired", now));
         }
 
-        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = purpose.Trim(), Since = now, Until = now + duration };
+        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = purpose.Trim(), Since = now, Until = now + duration, LastActivityAt = now };
         db.Holds.Add(hold);
         db.AuditEvents.Add(Audit(actor, AuditActions.Claim, slot, $"{hold.Purpose} · until {hold.Until:u}", now));
         return (hold, expired);
@@ -501,7 +501,8 @@ public sealed partial class SlotService(
     private static SlotCard ToCard(Slot s, Hold? hold) =>
         new(s.Id, s.Name, s.Namespace, s.Description, s.UrlPattern, s.Enabled, hold is null ? null : ToView(hold)) { Cleaning = s.CleaningSince is not null };
 
-    private static HoldView ToView(Hold h) => new(h.Id, h.HolderId, h.HolderName, h.Purpose, h.Since, h.Until);
+    internal static HoldView ToView(Hold h) =>
+        new(h.Id, h.HolderId, h.HolderName, h.Purpose, h.Since, h.Until) { LastActivityAt = h.LastActivityAt, SleepingSince = h.SleepingSince };
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     private static partial Regex DnsLabel();

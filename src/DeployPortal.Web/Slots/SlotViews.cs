@@ -26,7 +26,16 @@ public sealed record SlotDeploymentView(long Id, string App, string Branch, stri
     public string ShortCommit => Commit is { Length: >= 7 } c ? c[..7] : Commit ?? "";
 }
 
-public sealed record HoldView(long Id, string HolderId, string HolderName, string Purpose, DateTime Since, DateTime Until);
+public sealed record HoldView(long Id, string HolderId, string HolderName, string Purpose, DateTime Since, DateTime Until)
+{
+    /// <summary>See <see cref="Hold.LastActivityAt"/>.</summary>
+    public DateTime LastActivityAt { get; init; }
+
+    /// <summary>See <see cref="Hold.SleepingSince"/>.</summary>
+    public DateTime? SleepingSince { get; init; }
+
+    public bool IsIdle(DateTime now, TimeSpan idleAfter) => now - LastActivityAt >= idleAfter;
+}
 
 public sealed record ClaimRequest(int SlotId, string Purpose, TimeSpan? Duration);
 

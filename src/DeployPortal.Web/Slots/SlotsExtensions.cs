@@ -17,6 +17,11 @@ public static class SlotsExtensions
         builder.Services.AddScoped<AuditQueries>();
         builder.Services.AddScoped<SlotHistoryQueries>();
         builder.Services.AddScoped<HoldExpiryJob>();
+        builder.Services.AddOptions<IdleOptions>().BindConfiguration(IdleOptions.Section)
+            .Validate(o => o.After > TimeSpan.Zero && o.ReleaseAfter is null || o.ReleaseAfter > TimeSpan.Zero, "Idle:After and Idle:ReleaseAfter must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddScoped<IdleSlots>();
+        builder.Services.AddScoped<SlotSleepJob>();
         return builder;
     }
 
@@ -24,6 +29,8 @@ public static class SlotsExtensions
     {
         app.Services.GetRequiredService<IRecurringJobManager>()
             .AddOrUpdate<HoldExpiryJob>(HoldExpiryJob.Id, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
+        app.Services.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<IdleSlots>("end-idle-holds", idle => idle.EndIdleHoldsAsync(CancellationToken.None), Cron.Minutely());
         return app;
     }
 }

@@ -42,7 +42,7 @@ public sealed class BoardTests : PortalComponentTest
         Assert.Single(cut.FindAll("[data-testid=board-loading]"));
 
         gate.Open();
-        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=slot-qa-1]")));
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=slot-qa-1]")), TimeSpan.FromSeconds(15)); // a first EF model build can be slow on a busy machine
         Assert.Empty(cut.FindAll("[data-testid=board-loading]"));
     }
 

@@ -36,6 +36,9 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Services.AddScoped(sp => new SlotService(PageDatabase ?? Harness.Database.Factory, Harness.Notifier, Harness.Clock, Harness.Options, Harness.Jobs,
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SlotService>>()));
         Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));
+        Services.AddSingleton<IOptionsMonitor<IdleOptions>>(Harness.IdleOptions);
+        Services.AddScoped(sp => new IdleSlots(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<SlotService>(), Harness.Notifier, Harness.Clock,
+            Harness.IdleOptions, Harness.Jobs, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<IdleSlots>>()));
         Auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }

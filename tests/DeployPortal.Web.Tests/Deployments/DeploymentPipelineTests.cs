@@ -49,6 +49,47 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sleep_ScalesTheHoldsAppsToZero_AndWakeBringsBackTheirReplicas()
+    {
+        var done = await _h.WaitFinishedAsync((await _h.DeployAsync(TestUsers.Dana, "storefront", "main", "qa-1")).Id);
+        Assert.Equal(DeploymentState.Succeeded, done.State);
+        var idle = _h.Service<IdleSlots>(out var scope);
+        using (scope)
+        {
+            Assert.True((await idle.SleepAsync(TestUsers.Dana, done.SlotId, done.HoldId!.Value)).Succeeded);
+            var asleep = await WaitForDeploymentAsync(d => d.Spec.Replicas == 0 && (d.Status.Replicas ?? 0) == 0);
+            Assert.Equal("2", asleep.Metadata.Annotations[ClusterGateway.ReplicasBeforeSleepAnnotation]);
+
+            Assert.True((await idle.WakeAsync(TestUsers.Devon, done.SlotId, done.HoldId!.Value)).Value);
+            var awake = await WaitForDeploymentAsync(d => d.Status.AvailableReplicas == 2);
+            Assert.False(awake.Metadata.Annotations?.ContainsKey(ClusterGateway.ReplicasBeforeSleepAnnotation) ?? false);
+        }
+    }
+
+    /// <summary>Watches the storefront Deployment in qa-1 (a bounded wait) until it matches.</summary>
+    private async Task<k8s.Models.V1Deployment> WaitForDeploymentAsync(Func<k8s.Models.V1Deployment, bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var current = await _h.Kubernetes.AppsV1.ReadNamespacedDeploymentAsync("storefront", "qa-1", cancellationToken: deadline.Token);
+        if (condition(current))
+        {
+            return current;
+        }
+
+        var watch = _h.Kubernetes.AppsV1.WatchListNamespacedDeploymentAsync("qa-1", fieldSelector: "metadata.name=storefront",
+            resourceVersion: current.Metadata.ResourceVersion, cancellationToken: deadline.Token);
+        await foreach (var (_, d) in watch.WithCancellation(deadline.Token))
+        {
+            if (condition(d))
+            {
+                return d;
+            }
+        }
+
+        throw new TimeoutException("the Deployment never reached the expected state");
+    }
+
+    [Fact]
     public async Task Deploy_CrashingBranch_Fails_WithCrashLoopBackOffAndTheLastLogLines()
     {
         // Slower than the rollout's one-second tick, as on a real cluster: pod changes arrive between ticks.

@@ -14,6 +14,7 @@ public sealed class SlotHarness : IAsyncDisposable
         Database = database;
         Notifier = new SlotChangeNotifier(NullLogger<SlotChangeNotifier>.Instance);
         Service = new SlotService(database.Factory, Notifier, Clock, Options, Jobs, NullLogger<SlotService>.Instance);
+        Idle = new IdleSlots(database.Factory, Service, Notifier, Clock, IdleOptions, Jobs, NullLogger<IdleSlots>.Instance);
     }
 
     public TestDatabase Database { get; }
@@ -24,6 +25,8 @@ public sealed class SlotHarness : IAsyncDisposable
     /// <summary>Jobs the service enqueues are recorded, not run: no Hangfire server runs in service tests.</summary>
     public RecordingJobClient Jobs { get; } = new();
     public SlotService Service { get; }
+    public TestOptionsMonitor<IdleOptions> IdleOptions { get; } = new(new IdleOptions());
+    public IdleSlots Idle { get; }
 
     public static async Task<SlotHarness> CreateAsync(DatabaseProvider provider) => new(await TestDatabase.CreateAsync(provider));
 

@@ -19,12 +19,15 @@ public sealed partial class Board : IDisposable
     private TimeSpan _warnBefore;
     private IReadOnlyList<TimeSpan> _holdChoices = [];
     private ITimer? _ticker;
+    private IdleOptions _idle = new();
 
     [Inject] private SlotService Slots { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
     [Inject] private IOptionsMonitor<HoldOptions> HoldOptions { get; set; } = default!;
+    [Inject] private IdleSlots Idle { get; set; } = default!;
+    [Inject] private IOptionsMonitor<IdleOptions> IdleOptions { get; set; } = default!;
     [Inject] private ILogger<Board> Logger { get; set; } = default!;
 
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
@@ -36,6 +39,7 @@ public sealed partial class Board : IDisposable
     protected override async Task OnInitializedAsync()
     {
         _user = (await AuthState).User;
+        _idle = IdleOptions.CurrentValue;
         var options = HoldOptions.CurrentValue;
         _warnBefore = options.WarnBefore;
         _holdChoices = [.. options.Choices.Where(c => c <= options.MaxDuration)];
@@ -143,6 +147,20 @@ public sealed partial class Board : IDisposable
                 _ => $"{slot.Name} taken back from {slot.Hold?.HolderName}.");
         }
     }
+
+    private async Task SleepAsync(SlotCard slot)
+    {
+        var confirmed = await Dialogs.ShowMessageBoxAsync($"Put {slot.Name} to sleep?",
+            $"The apps in {slot.Name} are scaled to zero until someone wakes the slot or deploys to it. {slot.Hold?.HolderName} keeps the hold.",
+            yesText: "Sleep", cancelText: "Cancel");
+        if (confirmed == true)
+        {
+            await RunAsync(slot, () => Idle.SleepAsync(_user, slot.Id, slot.Hold!.Id, _cts.Token), _ => $"{slot.Name} is going to sleep.");
+        }
+    }
+
+    private Task WakeAsync(SlotCard slot) =>
+        RunAsync(slot, () => Idle.WakeAsync(_user, slot.Id, slot.Hold!.Id, _cts.Token), _ => $"{slot.Name} is waking up.");
 
     private async Task AddSlotAsync()
     {

@@ -210,6 +210,9 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<DateTime>("LastActivityAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Purpose")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -239,6 +242,9 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                         .HasColumnType("character varying(200)");
 
                     b.Property<DateTime>("Since")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("SleepingSince")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<int>("SlotId")

@@ -197,6 +197,9 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime>("LastActivityAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Purpose")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -226,6 +229,9 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("Since")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("SleepingSince")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("SlotId")

@@ -1,0 +1,199 @@
+using System.Security.Claims;
+using DeployPortal.Web.Audit;
+using DeployPortal.Web.Auth;
+using DeployPortal.Web.Common;
+using DeployPortal.Web.Data;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace DeployPortal.Web.Slots;
+
+/// <summary>
+/// Held slots that nobody uses: activity is recorded on the hold, the board marks a hold idle after
+/// <see cref="IdleOptions.After"/>, idle holds can be ended automatically, and a held slot can be put to sleep
+/// (its apps scaled to zero) and woken again. Every change is a conditional update, so double clicks and two
+/// replicas do the work once.
+/// </summary>
+public sealed class IdleSlots(
+    IDbContextFactory<PortalDb> dbFactory,
+    SlotService slots,
+    SlotChangeNotifier notifier,
+    TimeProvider clock,
+    IOptionsMonitor<IdleOptions> options,
+    IBackgroundJobClient jobs,
+    ILogger<IdleSlots> logger)
+{
+    /// <summary>Activity is written at most this often per hold: a page left open must not write on every render.</summary>
+    internal static readonly TimeSpan TouchGranularity = TimeSpan.FromMinutes(1);
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    /// <summary>Records that someone used the slot now (a page or log view, a deploy). Cheap and safe to call often.</summary>
+    public async Task TouchAsync(int slotId, CancellationToken ct = default)
+    {
+        var now = Now;
+        await using var db = dbFactory.CreateDbContext();
+        var idleSince = now - options.CurrentValue.After;
+        var wasIdle = await db.Holds.Where(h => h.SlotId == slotId && h.ReleasedAt == null && h.LastActivityAt <= idleSince)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.LastActivityAt, now), ct);
+        if (wasIdle > 0)
+        {
+            notifier.Publish(new SlotChange(slotId, "active"));
+            return;
+        }
+
+        var stale = now - TouchGranularity;
+        await db.Holds.Where(h => h.SlotId == slotId && h.ReleasedAt == null && h.LastActivityAt <= stale)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.LastActivityAt, now), ct);
+    }
+
+    /// <summary>A deploy is activity, and it wakes a sleeping slot (the other apps come back too).</summary>
+    public async Task OnDeployAsync(int slotId, CancellationToken ct = default)
+    {
+        await TouchAsync(slotId, ct);
+        await WakeCoreAsync(slotId, holdId: null, Actor.System, ct);
+    }
+
+    /// <summary>Scales the slot's apps to zero. The holder, QA and Admin may do it; the hold stays.</summary>
+    public async Task<Result<HoldView>> SleepAsync(ClaimsPrincipal user, int slotId, long holdId, CancellationToken ct = default)
+    {
+        if (!options.CurrentValue.AllowSleep)
+        {
+            return Fail.Invalid("Sleeping slots is turned off here.");
+        }
+
+        if (await CheckAsync(user, slotId, holdId, "sleep", ct) is { } refused)
+        {
+            return refused;
+        }
+
+        var actor = Actor.From(user);
+        var now = Now;
+        await using var db = dbFactory.CreateDbContext();
+        var updated = await db.Holds.Where(h => h.Id == holdId && h.SlotId == slotId && h.ReleasedAt == null && h.SleepingSince == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.SleepingSince, now), ct);
+        var hold = await db.Holds.AsNoTracking().Include(h => h.Slot).FirstAsync(h => h.Id == holdId, ct);
+        if (updated == 0)
+        {
+            // Already asleep (a double click, or someone else): the same answer, no second job.
+            return hold.ReleasedAt is null ? Result<HoldView>.Ok(SlotService.ToView(hold)) : Fail.Conflict($"The hold on {hold.Slot!.Name} has ended.");
+        }
+
+        db.AuditEvents.Add(AuditEvent(actor, AuditActions.Sleep, hold.Slot!, $"Apps scaled to zero while {hold.HolderName}'s hold is idle"));
+        await db.SaveChangesAsync(ct);
+        jobs.Enqueue<SlotSleepJob>(job => job.SleepAsync(holdId, CancellationToken.None));
+        notifier.Publish(new SlotChange(slotId, "sleep"));
+        return Result<HoldView>.Ok(SlotService.ToView(hold));
+    }
+
+    /// <summary>Brings a sleeping slot's apps back. Anyone who can hold slots may wake one (it only restores what was there).</summary>
+    public async Task<Result<bool>> WakeAsync(ClaimsPrincipal user, int slotId, long holdId, CancellationToken ct = default)
+    {
+        if (!user.Can(Policies.HoldSlots))
+        {
+            return await slots.RefuseAsync(user, "Your role cannot wake slots.", ct);
+        }
+
+        return Result<bool>.Ok(await WakeCoreAsync(slotId, holdId, Actor.From(user), ct));
+    }
+
+    private async Task<bool> WakeCoreAsync(int slotId, long? holdId, Actor actor, CancellationToken ct)
+    {
+        var now = Now;
+        await using var db = dbFactory.CreateDbContext();
+        var hold = await db.Holds.AsNoTracking().Include(h => h.Slot)
+            .FirstOrDefaultAsync(h => h.SlotId == slotId && h.ReleasedAt == null && h.SleepingSince != null && (holdId == null || h.Id == holdId), ct);
+        if (hold is null)
+        {
+            return false;
+        }
+
+        var updated = await db.Holds.Where(h => h.Id == hold.Id && h.SleepingSince != null)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.SleepingSince, (DateTime?)null).SetProperty(h => h.LastActivityAt, now), ct);
+        if (updated == 0)
+        {
+            return false; // woken by someone else a moment ago
+        }
+
+        db.AuditEvents.Add(AuditEvent(actor, AuditActions.Wake, hold.Slot!, $"Apps of {hold.HolderName}'s hold scaled back up"));
+        await db.SaveChangesAsync(ct);
+        jobs.Enqueue<SlotSleepJob>(job => job.WakeAsync(hold.Id, CancellationToken.None));
+        notifier.Publish(new SlotChange(slotId, "wake"));
+        return true;
+    }
+
+    /// <summary>
+    /// Recurring: with <see cref="IdleOptions.ReleaseAfter"/> set, ends holds idle that long by moving their end to
+    /// now, so the expiry rules (teardown, the next person in line, notifications) apply exactly as for any expiry.
+    /// </summary>
+    public async Task<int> EndIdleHoldsAsync(CancellationToken ct = default)
+    {
+        if (options.CurrentValue.ReleaseAfter is not { } after)
+        {
+            return 0;
+        }
+
+        var now = Now;
+        var idleSince = now - after;
+        await using var db = dbFactory.CreateDbContext();
+        var idle = await db.Holds.AsNoTracking().Include(h => h.Slot)
+            .Where(h => h.ReleasedAt == null && h.LastActivityAt <= idleSince && h.Until > now).ToListAsync(ct);
+        var ended = 0;
+        foreach (var hold in idle)
+        {
+            var updated = await db.Holds.Where(h => h.Id == hold.Id && h.ReleasedAt == null && h.LastActivityAt <= idleSince)
+                .ExecuteUpdateAsync(s => s.SetProperty(h => h.Until, now), ct);
+            if (updated == 1)
+            {
+                ended++;
+                db.AuditEvents.Add(AuditEvent(Actor.System, AuditActions.IdleEnd, hold.Slot!,
+                    $"Hold by {hold.HolderName} ({hold.Purpose}) unused for {TimeText.Duration(now - hold.LastActivityAt)}; ended early"));
+            }
+        }
+
+        if (ended > 0)
+        {
+            await db.SaveChangesAsync(ct);
+            logger.LogInformation("Ended {Count} idle holds", ended);
+            await slots.ExpireDueHoldsAsync(ct);
+        }
+
+        return ended;
+    }
+
+    private async Task<Failure?> CheckAsync(ClaimsPrincipal user, int slotId, long holdId, string what, CancellationToken ct)
+    {
+        if (!user.Can(Policies.HoldSlots))
+        {
+            return await slots.RefuseAsync(user, $"Your role cannot {what} slots.", ct);
+        }
+
+        await using var db = dbFactory.CreateDbContext();
+        var hold = await db.Holds.AsNoTracking().Include(h => h.Slot).FirstOrDefaultAsync(h => h.Id == holdId && h.SlotId == slotId, ct);
+        if (hold is null)
+        {
+            return Fail.NotFound("That hold does not exist.");
+        }
+
+        if (hold.ReleasedAt is not null)
+        {
+            return Fail.Conflict($"The hold on {hold.Slot!.Name} has ended.");
+        }
+
+        return hold.HolderId == Actor.From(user).Id || user.Can(Policies.ReleaseAnySlot)
+            ? null
+            : await slots.RefuseAsync(user, $"Only {hold.HolderName}, QA or an admin can {what} {hold.Slot!.Name}.", ct);
+    }
+
+    private AuditEvent AuditEvent(Actor actor, string action, Slot slot, string details) => new()
+    {
+        At = Now,
+        ActorId = actor.Id,
+        ActorName = actor.Name,
+        Action = action,
+        SlotId = slot.Id,
+        SlotName = slot.Name,
+        Details = details,
+    };
+}

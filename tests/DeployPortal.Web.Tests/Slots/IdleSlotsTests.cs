@@ -1,0 +1,161 @@
+using DeployPortal.Web.Audit;
+using DeployPortal.Web.Common;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Slots;
+using DeployPortal.Web.Tests.Infrastructure;
+
+namespace DeployPortal.Web.Tests.Slots;
+
+public sealed class SqliteIdleSlotsTests() : IdleSlotsTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresIdleSlotsTests() : IdleSlotsTests(DatabaseProvider.Postgres);
+
+/// <summary>Idle holds, their automatic end, and sleep/wake, through the real services and database with a fake clock.</summary>
+public abstract class IdleSlotsTests(DatabaseProvider provider) : IAsyncLifetime
+{
+    private SlotHarness _h = default!;
+
+    public async Task InitializeAsync() => _h = await SlotHarness.CreateAsync(provider);
+
+    public async Task DisposeAsync() => await _h.DisposeAsync();
+
+    private DateTime Now => _h.Clock.GetUtcNow().UtcDateTime;
+
+    private async Task<(Slot Slot, HoldView Hold)> ClaimedAsync(string name, System.Security.Claims.ClaimsPrincipal? user = null)
+    {
+        var slot = await _h.AddSlotAsync(name);
+        var claim = await _h.Service.ClaimAsync(user ?? TestUsers.Dana, new ClaimRequest(slot.Id, "checkout test", null));
+        Assert.True(claim.Succeeded, claim.Failure?.Message);
+        return (slot, claim.Value!);
+    }
+
+    private async Task<HoldView> HoldOnBoardAsync(int slotId) => (await _h.Service.GetBoardAsync()).Single(s => s.Id == slotId).Hold!;
+
+    [Fact]
+    public async Task Hold_WithoutActivity_IsIdleAfterTheConfiguredTime_AndAPageViewMakesItActiveAgain()
+    {
+        var (slot, _) = await ClaimedAsync("qa-1");
+        var after = _h.IdleOptions.CurrentValue.After;
+
+        _h.Clock.Advance(after - TimeSpan.FromMinutes(1));
+        Assert.False((await HoldOnBoardAsync(slot.Id)).IsIdle(Now, after));
+        _h.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.True((await HoldOnBoardAsync(slot.Id)).IsIdle(Now, after));
+
+        var published = new TaskCompletionSource<SlotChange>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var _ = _h.Notifier.Subscribe(c => { published.TrySetResult(c); return Task.CompletedTask; });
+        await _h.Idle.TouchAsync(slot.Id);
+
+        var hold = await HoldOnBoardAsync(slot.Id);
+        Assert.False(hold.IsIdle(Now, after));
+        Assert.Equal(Now, hold.LastActivityAt);
+        Assert.Equal(slot.Id, (await published.Task.WaitAsync(TimeSpan.FromSeconds(10))).SlotId); // boards drop the idle mark
+    }
+
+    [Fact]
+    public async Task Touch_WithinAMinuteOfTheLast_DoesNotWriteAgain()
+    {
+        var (slot, claimed) = await ClaimedAsync("qa-1");
+
+        _h.Clock.Advance(TimeSpan.FromSeconds(30));
+        await _h.Idle.TouchAsync(slot.Id);
+        Assert.Equal(claimed.Since, (await HoldOnBoardAsync(slot.Id)).LastActivityAt);
+
+        _h.Clock.Advance(TimeSpan.FromSeconds(30));
+        await _h.Idle.TouchAsync(slot.Id);
+        Assert.Equal(Now, (await HoldOnBoardAsync(slot.Id)).LastActivityAt);
+    }
+
+    [Fact]
+    public async Task Extend_CountsAsActivity()
+    {
+        var (slot, claimed) = await ClaimedAsync("qa-1");
+        _h.Clock.Advance(TimeSpan.FromHours(3));
+
+        var extended = await _h.Service.ExtendAsync(TestUsers.Dana, slot.Id, claimed.Id, TimeSpan.FromHours(1));
+
+        Assert.True(extended.Succeeded, extended.Failure?.Message);
+        Assert.Equal(Now, (await HoldOnBoardAsync(slot.Id)).LastActivityAt);
+    }
+
+    [Fact]
+    public async Task EndIdleHolds_WhenTurnedOn_EndsOnlyHoldsIdleThatLong_AsAnExpiry()
+    {
+        var (idle, _) = await ClaimedAsync("qa-1");
+        var (used, _) = await ClaimedAsync("qa-2", TestUsers.Devon);
+        _h.Clock.Advance(TimeSpan.FromHours(3));
+        Assert.Equal(0, await _h.Idle.EndIdleHoldsAsync()); // off by default
+
+        _h.IdleOptions.CurrentValue.ReleaseAfter = TimeSpan.FromHours(3.5);
+        await _h.Idle.TouchAsync(used.Id);
+        _h.Clock.Advance(TimeSpan.FromMinutes(31));
+
+        Assert.Equal(1, await _h.Idle.EndIdleHoldsAsync());
+        Assert.Equal(0, await _h.Idle.EndIdleHoldsAsync()); // a second run (another replica) finds nothing more
+
+        var ended = Assert.Single(await _h.HoldsAsync(idle.Id));
+        Assert.Equal(ReleaseReason.Expired, ended.ReleaseReason);
+        Assert.Contains(await _h.AuditAsync(idle.Id), a => a.Action == AuditActions.IdleEnd);
+        Assert.Null(Assert.Single(await _h.HoldsAsync(used.Id)).ReleasedAt);
+    }
+
+    [Fact]
+    public async Task Sleep_ByTheHolder_MarksTheHoldAsleep_AndADoubleClickQueuesOneJob()
+    {
+        var (slot, hold) = await ClaimedAsync("qa-1");
+
+        var first = await _h.Idle.SleepAsync(TestUsers.Dana, slot.Id, hold.Id);
+        var second = await _h.Idle.SleepAsync(TestUsers.Dana, slot.Id, hold.Id);
+
+        Assert.True(first.Succeeded && second.Succeeded, first.Failure?.Message ?? second.Failure?.Message);
+        Assert.Equal(Now, (await HoldOnBoardAsync(slot.Id)).SleepingSince);
+        Assert.Single(_h.Jobs.Jobs, j => j.Type == typeof(SlotSleepJob) && j.Method.Name == nameof(SlotSleepJob.SleepAsync));
+        Assert.Single(await _h.AuditAsync(slot.Id), a => a.Action == AuditActions.Sleep);
+    }
+
+    [Fact]
+    public async Task Sleep_BySomeoneElsesDeveloper_IsForbidden_ButQaMay()
+    {
+        var (slot, hold) = await ClaimedAsync("qa-1");
+
+        var refused = await _h.Idle.SleepAsync(TestUsers.Devon, slot.Id, hold.Id);
+        Assert.Equal(FailureKind.Forbidden, refused.Failure?.Kind);
+        Assert.Null((await HoldOnBoardAsync(slot.Id)).SleepingSince);
+        Assert.Empty(_h.Jobs.Jobs);
+
+        var byQa = await _h.Idle.SleepAsync(TestUsers.Quinn, slot.Id, hold.Id);
+        Assert.True(byQa.Succeeded, byQa.Failure?.Message);
+    }
+
+    [Fact]
+    public async Task Wake_ByAnyDeveloper_RestoresIt_ButAViewerCannot()
+    {
+        var (slot, hold) = await ClaimedAsync("qa-1");
+        Assert.True((await _h.Idle.SleepAsync(TestUsers.Dana, slot.Id, hold.Id)).Succeeded);
+
+        Assert.Equal(FailureKind.Forbidden, (await _h.Idle.WakeAsync(TestUsers.Viewer, slot.Id, hold.Id)).Failure?.Kind);
+        Assert.NotNull((await HoldOnBoardAsync(slot.Id)).SleepingSince);
+
+        _h.Clock.Advance(TimeSpan.FromMinutes(5));
+        var woken = await _h.Idle.WakeAsync(TestUsers.Devon, slot.Id, hold.Id);
+
+        Assert.True(woken.Value);
+        var now = await HoldOnBoardAsync(slot.Id);
+        Assert.Null(now.SleepingSince);
+        Assert.Equal(Now, now.LastActivityAt);
+        Assert.Single(_h.Jobs.Jobs, j => j.Method.Name == nameof(SlotSleepJob.WakeAsync));
+        Assert.False((await _h.Idle.WakeAsync(TestUsers.Devon, slot.Id, hold.Id)).Value); // already awake: nothing queued
+    }
+
+    [Fact]
+    public async Task Deploy_IntoASleepingSlot_WakesIt()
+    {
+        var (slot, hold) = await ClaimedAsync("qa-1");
+        Assert.True((await _h.Idle.SleepAsync(TestUsers.Dana, slot.Id, hold.Id)).Succeeded);
+
+        await _h.Idle.OnDeployAsync(slot.Id);
+
+        Assert.Null((await HoldOnBoardAsync(slot.Id)).SleepingSince);
+        Assert.Single(_h.Jobs.Jobs, j => j.Method.Name == nameof(SlotSleepJob.WakeAsync));
+    }
+}
