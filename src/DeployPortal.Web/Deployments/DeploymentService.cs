@@ -237,6 +237,7 @@ public sealed class DeploymentService(
         }
 
         await slots.StartTeardownAsync(expired, ct);
+        slots.RaiseExpired(slot, expired);
         Enqueue(jobs, deployment.Id);
         logger.LogInformation("{Actor} queued deployment {Id}: {App}@{Branch} into {Slot}", actor.Name, deployment.Id, app, request.Branch, slot.Name);
         notifier.Publish(new SlotChange(slot.Id, AuditActions.Deploy, deployment.Id));
