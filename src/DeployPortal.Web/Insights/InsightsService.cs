@@ -71,11 +71,8 @@ public sealed class InsightsService(IDbContextFactory<PortalDb> dbFactory, TimeP
     /// the waitlist work. Until then there is nothing to measure and the page says so; compute the served
     /// entries' waits per bucket here and return them.
     /// </summary>
-    private static Task<WaitStats?> LoadWaitsAsync(PortalDb db, IReadOnlyList<InsightsBucket> buckets, CancellationToken ct)
-    {
-        _ = (db, buckets, ct);
-        return Task.FromResult<WaitStats?>(null);
-    }
+    private static Task<WaitStats?> LoadWaitsAsync(PortalDb db, IReadOnlyList<InsightsBucket> buckets, CancellationToken ct) =>
+        Task.FromResult<WaitStats?>(null);
 
     /// <summary>
     /// Buckets ending with the one that holds now, their boundaries on the reader's local hours, midnights or
