@@ -4,8 +4,10 @@ using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Components;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
+using DeployPortal.Web.Insights;
 using DeployPortal.Web.Jobs;
 using DeployPortal.Web.Logs;
+using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Slots;
 using MudBlazor.Services;
 
@@ -22,6 +24,8 @@ builder.AddCluster();
 builder.AddDeployments();
 builder.AddApi();
 builder.AddLogs();
+builder.AddNotifications();
+builder.AddInsights();
 
 var app = builder.Build();
 
@@ -46,6 +50,7 @@ app.MapSlotJobs();
 app.MapDeploymentJobs();
 app.MapApi();
 app.MapLogDownloads();
+app.MapMetricsEndpoint();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

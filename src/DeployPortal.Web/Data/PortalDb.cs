@@ -15,6 +15,7 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
     public DbSet<Deployment> Deployments => Set<Deployment>();
     public DbSet<DeploymentStep> DeploymentSteps => Set<DeploymentStep>();
     public DbSet<PersonalAccessToken> AccessTokens => Set<PersonalAccessToken>();
+    public DbSet<Notifications.NotificationOptOut> NotificationOptOuts => Set<Notifications.NotificationOptOut>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -92,6 +93,12 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
             token.Property(t => t.Prefix).HasMaxLength(16);
             token.HasIndex(t => t.Hash).IsUnique();
             token.HasIndex(t => t.OwnerId);
+        });
+
+        modelBuilder.Entity<Notifications.NotificationOptOut>(optOut =>
+        {
+            optOut.HasKey(o => new { o.UserId, o.Kind });
+            optOut.Property(o => o.UserId).HasMaxLength(200);
         });
     }
 

@@ -2,6 +2,7 @@ using DeployPortal.Web.Apps;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Git;
+using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Slots;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -24,6 +25,7 @@ public sealed class DeploymentJob(
     ClusterGateway cluster,
     IBackgroundJobClient jobs,
     SlotChangeNotifier notifier,
+    PortalEvents events,
     TimeProvider clock,
     ILogger<DeploymentJob> logger)
 {
@@ -300,13 +302,39 @@ public sealed class DeploymentJob(
         var now = Now;
         var text = reason is { Length: > 4000 } ? reason[..4000] : reason;
         await using var db = dbFactory.CreateDbContext();
-        await db.Deployments.Where(d => d.Id == id && d.State == DeploymentState.Running && d.Attempts == _attempt).ExecuteUpdateAsync(s => s
+        var finished = await db.Deployments.Where(d => d.Id == id && d.State == DeploymentState.Running && d.Attempts == _attempt).ExecuteUpdateAsync(s => s
             .SetProperty(d => d.State, state)
             .SetProperty(d => d.FinishedAt, now)
             .SetProperty(d => d.FailureReason, text)
             .SetProperty(d => d.LeaseUntil, (DateTime?)null), ct);
         logger.LogInformation("Deployment {Id} {State}{Reason}", id, state, text is null ? "" : ": " + text);
         Publish(id);
+        // Only the run whose write landed tells anyone: a run that lost its lease, or a repeat, stays quiet.
+        if (finished == 1 && state is DeploymentState.Succeeded or DeploymentState.Failed)
+        {
+            await RaiseFinishedAsync(db, id, state, text);
+        }
+    }
+
+    private async Task RaiseFinishedAsync(PortalDb db, long id, DeploymentState state, string? reason)
+    {
+        try
+        {
+            var d = await db.Deployments.AsNoTracking().Where(x => x.Id == id)
+                .Select(x => new { x.App, x.Branch, x.Commit, x.RequestedById, x.RequestedByName, Slot = x.Slot!.Name }).SingleAsync(CancellationToken.None);
+            var commit = d.Commit is { Length: > 0 } c ? $" ({c[..Math.Min(7, c.Length)]})" : "";
+            var why = reason is { Length: > 300 } ? reason[..300] + "…" : reason;
+            events.Raise(state == DeploymentState.Succeeded
+                ? new PortalEvent(PortalEventKind.DeploySucceeded, d.Slot, d.RequestedById, d.RequestedByName,
+                    $"{d.App} {d.Branch}{commit} is running in {d.Slot}, deployed by {d.RequestedByName}.", $"/deployments/{id}")
+                : new PortalEvent(PortalEventKind.DeployFailed, d.Slot, d.RequestedById, d.RequestedByName,
+                    $"{d.App} {d.Branch}{commit} failed to deploy to {d.Slot} for {d.RequestedByName}: {why}", $"/deployments/{id}"));
+        }
+        catch (Exception ex)
+        {
+            // The outcome is recorded; a lost notification must not stop the next deployment from starting.
+            logger.LogWarning(ex, "Could not raise the notification for deployment {Id}", id);
+        }
     }
 
     /// <summary>Deployments of one app into one slot run in request order: start the next one waiting.</summary>

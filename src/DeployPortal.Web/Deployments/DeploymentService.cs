@@ -238,6 +238,7 @@ public sealed class DeploymentService(
         }
 
         await slots.StartTeardownAsync(expired, ct);
+        slots.RaiseExpired(slot, expired);
         await idle.OnDeployAsync(slot.Id, ct);
         Enqueue(jobs, deployment.Id);
         logger.LogInformation("{Actor} queued deployment {Id}: {App}@{Branch} into {Slot}", actor.Name, deployment.Id, app, request.Branch, slot.Name);

@@ -5,6 +5,7 @@ using DeployPortal.Web.Audit;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Notifications;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,7 @@ public sealed partial class SlotService(
     TimeProvider clock,
     IOptionsMonitor<HoldOptions> holdOptions,
     IBackgroundJobClient jobs,
+    PortalEvents events,
     ILogger<SlotService> logger)
 {
     private HoldOptions Options => holdOptions.CurrentValue;
@@ -89,6 +91,7 @@ public sealed partial class SlotService(
 
             logger.LogInformation("{Actor} claimed {Slot} until {Until}", actor.Name, slot.Name, hold.Until);
             await StartTeardownAsync(expired, ct);
+            RaiseExpired(slot, expired);
             notifier.Publish(new SlotChange(slot.Id, AuditActions.Claim));
             return Result<HoldView>.Ok(ToView(hold));
         }
@@ -240,6 +243,12 @@ public sealed partial class SlotService(
         await StartTeardownAsync([hold], ct);
         logger.LogInformation("{Actor} released {Slot} ({Reason})", actor.Name, hold.Slot.Name, reason);
         notifier.Publish(new SlotChange(hold.SlotId, action));
+        events.Raise(new PortalEvent(PortalEventKind.SlotReleased, hold.Slot.Name, hold.HolderId, hold.HolderName, reason switch
+        {
+            ReleaseReason.QaDone => $"{actor.Name} released {hold.Slot.Name}: QA {request.Outcome?.ToString().ToLowerInvariant()} for {hold.HolderName} ({hold.Purpose})" + (note is null ? "." : $": {note}"),
+            ReleaseReason.Forced => $"{actor.Name} took {hold.Slot.Name} back from {hold.HolderName} ({hold.Purpose}).",
+            _ => $"{hold.HolderName} released {hold.Slot.Name} ({hold.Purpose}).",
+        }, HistoryLink(hold.Slot)));
         return Result<ReleaseReason>.Ok(reason);
     }
 
@@ -267,6 +276,7 @@ public sealed partial class SlotService(
             await db.SaveChangesAsync(ct);
             await StartTeardownAsync([hold], ct);
             notifier.Publish(new SlotChange(hold.SlotId, AuditActions.Expire));
+            RaiseExpired(hold.Slot!, [hold]);
         }
 
         if (expired > 0)
@@ -426,6 +436,19 @@ public sealed partial class SlotService(
             jobs.Enqueue<Deployments.SlotTeardownJob>(job => job.RunAsync(slotId, holdId, CancellationToken.None));
         }
     }
+
+    /// <summary>Tells the holders of holds that ran out (by the expiry job, or found expired by a claim). Call after commit.</summary>
+    internal void RaiseExpired(Slot slot, IEnumerable<Hold> expired)
+    {
+        foreach (var hold in expired)
+        {
+            events.Raise(new PortalEvent(PortalEventKind.HoldExpired, slot.Name, hold.HolderId, hold.HolderName,
+                $"{hold.HolderName}'s hold on {slot.Name} ({hold.Purpose}) ran out at {hold.Until:yyyy-MM-dd HH:mm} UTC; the slot is free again.", HistoryLink(slot)));
+        }
+    }
+
+    // The slot's history shows the hold that just ended and who has the slot now.
+    private static string HistoryLink(Slot slot) => "/slots/" + Uri.EscapeDataString(slot.Name);
 
     /// <summary>
     /// A refusal is recorded before it is returned, so attempts beyond one's rights show up in the history

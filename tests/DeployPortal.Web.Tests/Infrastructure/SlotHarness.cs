@@ -1,4 +1,5 @@
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Slots;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,7 +14,8 @@ public sealed class SlotHarness : IAsyncDisposable
     {
         Database = database;
         Notifier = new SlotChangeNotifier(NullLogger<SlotChangeNotifier>.Instance);
-        Service = new SlotService(database.Factory, Notifier, Clock, Options, Jobs, NullLogger<SlotService>.Instance);
+        Events = new PortalEvents(Jobs, NotificationOptions, Clock, NullLogger<PortalEvents>.Instance);
+        Service = new SlotService(database.Factory, Notifier, Clock, Options, Jobs, Events, NullLogger<SlotService>.Instance);
         Idle = new IdleSlots(database.Factory, Service, Notifier, Clock, IdleOptions, Jobs, NullLogger<IdleSlots>.Instance);
     }
 
@@ -21,6 +23,10 @@ public sealed class SlotHarness : IAsyncDisposable
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
     public TestOptionsMonitor<HoldOptions> Options { get; } = new(new HoldOptions());
     public SlotChangeNotifier Notifier { get; }
+
+    /// <summary>Receivers for raised events; each wanted event becomes a recorded webhook job in <see cref="Jobs"/>.</summary>
+    public TestOptionsMonitor<NotificationOptions> NotificationOptions { get; } = new(new NotificationOptions());
+    public PortalEvents Events { get; }
 
     /// <summary>Jobs the service enqueues are recorded, not run: no Hangfire server runs in service tests.</summary>
     public RecordingJobClient Jobs { get; } = new();

@@ -358,6 +358,24 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                     b.ToTable("Slots");
                 });
 
+            modelBuilder.Entity("DeployPortal.Web.Notifications.NotificationOptOut", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("UserId", "Kind");
+
+                    b.ToTable("NotificationOptOuts");
+                });
+
             modelBuilder.Entity("DeployPortal.Web.Data.Deployment", b =>
                 {
                     b.HasOne("DeployPortal.Web.Data.Slot", "Slot")

@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace DeployPortal.Web.Notifications;
+
+public static class NotificationsExtensions
+{
+    /// <summary>
+    /// Webhook receivers from <c>Notifications</c>, the delivery job and its HTTP client, and the per-person
+    /// opt-out. (<see cref="PortalEvents"/> itself is registered with the slots, which raise most events.)
+    /// </summary>
+    public static WebApplicationBuilder AddNotifications(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section)
+            .Validate(o => o.Timeout > TimeSpan.Zero && o.Retries is >= 0 and <= 10 && o.RetryDelay >= TimeSpan.Zero,
+                "Notifications:Timeout must be positive, Notifications:Retries 0–10 and Notifications:RetryDelay not negative.")
+            .Validate(o => o.Webhooks.All(w => !string.IsNullOrWhiteSpace(w.Name))
+                    && o.Webhooks.Select(w => w.Name.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).Count() == o.Webhooks.Count,
+                "Every entry of Notifications:Webhooks needs a Name, and names must differ.")
+            .Validate(o => o.Webhooks.All(w => w.Url is { IsAbsoluteUri: true, Scheme: "https" or "http" }),
+                "Every entry of Notifications:Webhooks needs an absolute http(s) Url.")
+            .Validate(o => o.PublicUrl is null or { IsAbsoluteUri: true, Scheme: "https" or "http" },
+                "Notifications:PublicUrl must be an absolute http(s) address.")
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton<NotificationPreferences>();
+        builder.Services.AddScoped<WebhookJob>();
+        builder.Services.AddHttpClient(WebhookJob.HttpClientName, client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan; // the pipeline below bounds each attempt
+                client.DefaultRequestHeaders.UserAgent.ParseAdd("DeployPortal-Webhooks/1");
+            })
+            .AddResilienceHandler("webhook", (pipeline, context) =>
+            {
+                var o = context.ServiceProvider.GetRequiredService<IOptions<NotificationOptions>>().Value;
+                if (o.Retries > 0)
+                {
+                    // Retries 5xx, 408, 429, refused connections and attempt timeouts.
+                    pipeline.AddRetry(new HttpRetryStrategyOptions
+                    {
+                        MaxRetryAttempts = o.Retries,
+                        Delay = o.RetryDelay,
+                        BackoffType = DelayBackoffType.Exponential,
+                        UseJitter = true,
+                    });
+                }
+
+                pipeline.AddTimeout(o.Timeout);
+            });
+        return builder;
+    }
+}
