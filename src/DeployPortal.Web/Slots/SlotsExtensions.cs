@@ -15,7 +15,6 @@ public static class SlotsExtensions
         builder.Services.AddSingleton<PortalEvents>();
         builder.Services.AddScoped<SlotService>();
         builder.Services.AddScoped<AuditQueries>();
-        builder.Services.AddScoped<SlotHistoryQueries>();
         builder.Services.AddScoped<HoldExpiryJob>();
         builder.Services.AddOptions<IdleOptions>().BindConfiguration(IdleOptions.Section)
             .Validate(o => o.After > TimeSpan.Zero && o.ReleaseAfter is null || o.ReleaseAfter > TimeSpan.Zero, "Idle:After and Idle:ReleaseAfter must be positive.")

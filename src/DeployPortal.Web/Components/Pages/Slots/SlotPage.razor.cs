@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Insights;
 using DeployPortal.Web.Slots;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -17,7 +18,7 @@ public sealed partial class SlotPage : IDisposable
 {
     private readonly CancellationTokenSource _cts = new();
     private SlotCard? _slot;
-    private IReadOnlyList<SlotHoldHistory> _history = [];
+    private IReadOnlyList<SlotHoldHistoryRow> _history = [];
     private SlotState _state;
     private bool _notFound;
     private string? _error;
@@ -30,7 +31,7 @@ public sealed partial class SlotPage : IDisposable
     [SupplyParameterFromQuery(Name = "app")] public string? App { get; set; }
 
     [Inject] private SlotService Slots { get; set; } = default!;
-    [Inject] private SlotHistoryQueries History { get; set; } = default!;
+    [Inject] private InsightsService Insights { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
     [Inject] private IOptionsMonitor<HoldOptions> HoldOptions { get; set; } = default!;
     [Inject] private ILogger<SlotPage> Logger { get; set; } = default!;
@@ -56,7 +57,7 @@ public sealed partial class SlotPage : IDisposable
             if (_slot is { } slot)
             {
                 _state = SlotActions.For(_user, slot, _now, HoldOptions.CurrentValue.WarnBefore).State;
-                _history = await History.ForSlotAsync(slot.Id, ct: _cts.Token);
+                _history = await Insights.GetSlotHistoryAsync(slot.Id, ct: _cts.Token);
             }
 
             _error = null;
@@ -94,14 +95,14 @@ public sealed partial class SlotPage : IDisposable
         _ => "Disabled",
     };
 
-    private static string Ending(SlotHoldHistory h) => h.Reason switch
+    private static string Ending(SlotHoldHistoryRow h) => h.ReleaseReason switch
     {
         null => "still held",
         ReleaseReason.Released => $"released by {h.ReleasedByName}",
-        ReleaseReason.QaDone => $"QA {(h.Outcome == QaOutcome.Fail ? "failed" : "passed")} ({h.ReleasedByName}){(string.IsNullOrWhiteSpace(h.Note) ? "" : $": {h.Note}")}",
+        ReleaseReason.QaDone => $"QA {(h.QaOutcome == QaOutcome.Fail ? "failed" : "passed")} ({h.ReleasedByName}){(string.IsNullOrWhiteSpace(h.ReleaseNote) ? "" : $": {h.ReleaseNote}")}",
         ReleaseReason.Expired => "expired",
         ReleaseReason.Forced => $"force-released by {h.ReleasedByName}",
-        _ => h.Reason.ToString()!,
+        _ => h.ReleaseReason.ToString()!,
     };
 
     public void Dispose()
