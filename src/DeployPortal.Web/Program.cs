@@ -4,6 +4,7 @@ using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Components;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
+using DeployPortal.Web.Health;
 using DeployPortal.Web.Jobs;
 using DeployPortal.Web.Logs;
 using DeployPortal.Web.Slots;
@@ -22,6 +23,7 @@ builder.AddCluster();
 builder.AddDeployments();
 builder.AddApi();
 builder.AddLogs();
+builder.AddHealth();
 
 var app = builder.Build();
 
@@ -40,6 +42,7 @@ app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapStaticAssets().AllowAnonymous();
+app.MapHealth();
 app.MapPortalAuth();
 app.MapJobsDashboard();
 app.MapSlotJobs();
