@@ -46,16 +46,27 @@ internal sealed class KeysDb(DbContextOptions<KeysDb> options) : DbContext(optio
         o.MigrationsHistoryTable("__KeysMigrationsHistory");
 }
 
-/// <summary>Creates the key table at start, after the portal's own migrations and before requests are served.</summary>
-internal sealed class KeysDbMigrator(IServiceScopeFactory scopes) : IHostedService
+/// <summary>
+/// Creates the key table at start. In StartingAsync, which runs before every hosted service's StartAsync:
+/// ASP.NET's own data-protection hosted service reads the key ring in its StartAsync.
+/// </summary>
+internal sealed class KeysDbMigrator(IServiceScopeFactory scopes) : IHostedLifecycleService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartingAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<KeysDb>().Database.MigrateAsync(cancellationToken);
     }
 
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 // Used only by `dotnet ef migrations add … --context KeysDb`; the connection is never opened.
