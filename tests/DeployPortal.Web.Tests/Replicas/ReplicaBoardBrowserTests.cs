@@ -4,6 +4,7 @@ using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
 namespace DeployPortal.Web.Tests.Replicas;

@@ -9,6 +9,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using k8s;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace DeployPortal.Web.Tests.Replicas;
 
