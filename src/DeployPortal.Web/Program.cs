@@ -4,6 +4,7 @@ using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Components;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
+using DeployPortal.Web.Health;
 using DeployPortal.Web.Insights;
 using DeployPortal.Web.Jobs;
 using DeployPortal.Web.Logs;
@@ -26,6 +27,7 @@ builder.AddApi();
 builder.AddLogs();
 builder.AddNotifications();
 builder.AddInsights();
+builder.AddHealth();
 
 var app = builder.Build();
 
@@ -44,6 +46,7 @@ app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapStaticAssets().AllowAnonymous();
+app.MapHealth();
 app.MapPortalAuth();
 app.MapJobsDashboard();
 app.MapSlotJobs();

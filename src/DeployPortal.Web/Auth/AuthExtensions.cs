@@ -89,6 +89,11 @@ public static class AuthExtensions
         o.SignInScheme = CookieAuthenticationDefaults.AuthenticationScheme;
         o.SignOutScheme = CookieAuthenticationDefaults.AuthenticationScheme;
         o.Authority = signIn.Authority;
+        if (!string.IsNullOrWhiteSpace(signIn.MetadataAddress))
+        {
+            o.MetadataAddress = signIn.MetadataAddress;
+        }
+
         o.ClientId = signIn.ClientId;
         o.ClientSecret = signIn.ClientSecret;
         o.RequireHttpsMetadata = signIn.RequireHttpsMetadata;

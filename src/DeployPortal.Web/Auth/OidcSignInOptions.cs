@@ -24,6 +24,14 @@ public sealed class OidcSignInOptions
 
     public string? Authority { get; set; }
 
+    /// <summary>
+    /// Where the portal itself reads the provider's discovery document, when that differs from what browsers
+    /// use: e.g. Keycloak in docker-compose, which browsers reach at <c>http://localhost:8081</c> and the portal
+    /// at <c>http://keycloak:8080</c> (with Keycloak's <c>hostname-backchannel-dynamic</c>, the token and key
+    /// endpoints it lists then point at the address the portal used). Default: from <see cref="Authority"/>.
+    /// </summary>
+    public string? MetadataAddress { get; set; }
+
     public string? ClientId { get; set; }
 
     public string? ClientSecret { get; set; }

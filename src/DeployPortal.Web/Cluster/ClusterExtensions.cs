@@ -17,6 +17,7 @@ public static class ClusterExtensions
     {
         builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section)
             .Validate(o => o.Mode != ClusterMode.Kubeconfig || !string.IsNullOrWhiteSpace(o.KubeconfigPath), "Cluster:KubeconfigPath is required in Kubeconfig mode.")
+            .Validate(o => o.Server is null || Uri.TryCreate(o.Server, UriKind.Absolute, out _), "Cluster:Server must be an absolute URL, e.g. https://k3s:6443.")
             .Validate(o => o.RequestTimeout > TimeSpan.Zero && o.MaxRetries >= 0, "Cluster:RequestTimeout must be positive and Cluster:MaxRetries not negative.")
             .ValidateOnStart();
 
@@ -26,7 +27,7 @@ public static class ClusterExtensions
             var config = options.Mode switch
             {
                 ClusterMode.Emulator => new KubernetesClientConfiguration { Host = sp.GetRequiredService<EmulatorHost>().BaseAddress.ToString() },
-                ClusterMode.Kubeconfig => KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeconfigPath, options.Context),
+                ClusterMode.Kubeconfig => KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeconfigPath, options.Context, masterUrl: options.Server),
                 _ => KubernetesClientConfiguration.InClusterConfig(),
             };
             return new Kubernetes(config, new PodLogQueryHandler());

@@ -74,8 +74,14 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
 
     public string HostFor(string app, string slot) => Options.HostPattern.Replace("{app}", app).Replace("{slot}", slot);
 
+    /// <summary>Creates the namespace when <see cref="ClusterOptions.CreateNamespaces"/> allows it; otherwise it must exist already.</summary>
     public async Task EnsureNamespaceAsync(string name, CancellationToken ct)
     {
+        if (!Options.CreateNamespaces)
+        {
+            return;
+        }
+
         var ns = new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { [ManagedByLabel] = FieldManager } } };
         await CallAsync(t => client.CoreV1.PatchNamespaceAsync(new V1Patch(ns, V1Patch.PatchType.ApplyPatch), name, fieldManager: FieldManager, force: true, cancellationToken: t), ct);
     }

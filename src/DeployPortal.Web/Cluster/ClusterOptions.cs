@@ -25,6 +25,21 @@ public sealed class ClusterOptions
 
     public string? Context { get; set; }
 
+    /// <summary>
+    /// Replaces the API server address of the kubeconfig's cluster (Kubeconfig mode). For a kubeconfig written
+    /// for another vantage point, e.g. k3s writes <c>https://127.0.0.1:6443</c>, which from a neighbouring
+    /// container is <c>https://k3s:6443</c>. The kubeconfig's CA still verifies the server's certificate, so
+    /// the name used here must be one the certificate was issued for (k3s: <c>--tls-san</c>).
+    /// </summary>
+    public string? Server { get; set; }
+
+    /// <summary>
+    /// Create (server-side apply) a slot's namespace before deploying into it. That is a cluster-scoped write;
+    /// turn it off when the portal runs with namespaced rights only (the Helm chart does) and the namespaces
+    /// are created by whoever installs the portal.
+    /// </summary>
+    public bool CreateNamespaces { get; set; } = true;
+
     /// <summary>The Deployment's <c>progressDeadlineSeconds</c>: how long a rollout may make no progress before it fails.</summary>
     public int ProgressDeadlineSeconds { get; set; } = 120;
 

@@ -31,6 +31,7 @@ public static class DataExtensions
         }
 
         builder.Services.AddHostedService<DatabaseInitializer>();
+        builder.AddSharedDataProtection(database);
         return builder;
     }
 

@@ -35,8 +35,17 @@ internal sealed class DatabaseInitializer(
                 UrlPattern = "https://{app}." + $"qa-{i}" + ".test.example.com",
                 CreatedAt = now,
             }));
-            await db.SaveChangesAsync(cancellationToken);
-            logger.LogInformation("Seeded demo slots qa-1 … qa-4 into an empty database");
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                logger.LogInformation("Seeded demo slots qa-1 … qa-4 into an empty database");
+            }
+            catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+            {
+                // Replicas starting together on an empty database: another one seeded first (migrations themselves
+                // are serialised by EF Core's migration lock).
+                logger.LogInformation("Another portal replica seeded the demo slots");
+            }
         }
     }
 

@@ -9,8 +9,11 @@ namespace DeployPortal.Web.Deployments;
 /// re-enqueues deployments that wait with no job (the process died before enqueueing, or in-memory job
 /// storage was lost on restart), deployments whose worker's lease lapsed (killed mid-deploy), and
 /// teardowns a crash interrupted. Duplicates are harmless: a job that cannot take the lease does nothing.
+/// With several replicas the recurring run happens on one of them per minute (Hangfire's recurring-job lock),
+/// but every replica runs the start-up pass, and then two can enqueue the same deployment: the lease decides
+/// which job works and the other returns at once, so the reconciler never has a deployment run twice.
 /// </summary>
-public sealed class DeploymentReconciler(IDbContextFactory<PortalDb> dbFactory, IBackgroundJobClient jobs, TimeProvider clock, ILogger<DeploymentReconciler> logger)
+public sealed class DeploymentReconciler(IDbContextFactory<PortalDb> dbFactory, IBackgroundJobClient jobs, JobStorage storage, TimeProvider clock, ILogger<DeploymentReconciler> logger)
 {
     public const string Id = "reconcile-deployments";
     private static readonly TimeSpan QueuedGrace = TimeSpan.FromSeconds(20);
@@ -18,6 +21,10 @@ public sealed class DeploymentReconciler(IDbContextFactory<PortalDb> dbFactory, 
     public async Task<int> RunAsync(bool atStartup, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
+        // At start, in-memory job storage has lost every job, so nothing queued or running has a job or a live
+        // worker any more. Durable storage (PostgreSQL) kept them, and a live lease may belong to another replica
+        // that is deploying right now: a start then looks like any other pass.
+        atStartup &= storage is Hangfire.InMemory.InMemoryStorage;
         var queuedBefore = atStartup ? now : now - QueuedGrace;
         await using var db = dbFactory.CreateDbContext();
         var stuck = await db.Deployments.AsNoTracking()

@@ -20,7 +20,22 @@ public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
         return new Subscription(() => ImmutableInterlocked.Update(ref _handlers, static (list, h) => list.Remove(h), handler));
     }
 
+    private volatile Action<SlotChange>? _relay;
+
+    /// <summary>
+    /// Also hands every change published here to <paramref name="relay"/>, which must not block: the
+    /// PostgreSQL fan-out that tells the other portal replicas.
+    /// </summary>
+    internal void RelayTo(Action<SlotChange> relay) => _relay = relay;
+
     public void Publish(SlotChange change)
+    {
+        PublishLocal(change);
+        _relay?.Invoke(change);
+    }
+
+    /// <summary>Tells this process's pages only: for changes another replica made (and already told its own pages).</summary>
+    internal void PublishLocal(SlotChange change)
     {
         foreach (var handler in _handlers)
         {

@@ -44,4 +44,13 @@ public sealed record ReleaseRequest(int SlotId, long HoldId, QaOutcome? Outcome 
 public sealed record SlotEdit(string Name, string Namespace, string Description, string UrlPattern);
 
 /// <summary>What just changed, so open pages can refresh.</summary>
-public sealed record SlotChange(int SlotId, string What, long? DeploymentId = null);
+public sealed record SlotChange(int SlotId, string What, long? DeploymentId = null)
+{
+    /// <summary>
+    /// Anything may have changed (changes from other portal replicas may have been missed while this one was
+    /// not listening): every page reloads what it shows, whatever slot it is about.
+    /// </summary>
+    public static SlotChange Resync { get; } = new(0, "resync");
+
+    public bool IsResync => this == Resync;
+}

@@ -47,7 +47,7 @@ public sealed partial class DeploymentPage : IAsyncDisposable
 
     private async Task OnChangedAsync(SlotChange change)
     {
-        if (_deployment is { } d && change.SlotId == d.SlotId)
+        if (_deployment is { } d && (change.SlotId == d.SlotId || change.IsResync))
         {
             await LoadAsync();
             StateHasChanged();
