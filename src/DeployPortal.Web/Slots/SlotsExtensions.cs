@@ -12,6 +12,7 @@ public static class SlotsExtensions
             .Validate(o => o.DefaultDuration > TimeSpan.Zero && o.DefaultDuration <= o.MaxDuration, "Holds:DefaultDuration must be positive and at most Holds:MaxDuration.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SlotChangeNotifier>();
+        builder.Services.AddSingleton<BoardSnapshot>();
         builder.Services.AddSingleton<PortalEvents>();
         builder.Services.AddScoped<SlotService>();
         builder.Services.AddScoped<AuditQueries>();

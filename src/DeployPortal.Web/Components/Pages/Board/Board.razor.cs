@@ -21,6 +21,7 @@ public sealed partial class Board : IDisposable
     private ITimer? _ticker;
 
     [Inject] private SlotService Slots { get; set; } = default!;
+    [Inject] private BoardSnapshot BoardSnapshot { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
@@ -56,7 +57,7 @@ public sealed partial class Board : IDisposable
     {
         try
         {
-            _slots = await Slots.GetBoardAsync(_cts.Token);
+            _slots = await BoardSnapshot.GetAsync(_cts.Token);
             _now = Clock.GetUtcNow().UtcDateTime;
             _error = null;
         }
