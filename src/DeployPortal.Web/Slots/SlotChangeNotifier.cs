@@ -11,8 +11,12 @@ namespace DeployPortal.Web.Slots;
 public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
 {
     private ImmutableArray<Func<SlotChange, Task>> _handlers = [];
+    private long _version;
 
     public int SubscriberCount => _handlers.Length;
+
+    /// <summary>Changes published so far; a board read taken at one version is stale at the next (<see cref="BoardSnapshot"/>).</summary>
+    public long Version => Interlocked.Read(ref _version);
 
     public IDisposable Subscribe(Func<SlotChange, Task> handler)
     {
@@ -37,6 +41,8 @@ public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
     /// <summary>Tells this process's pages only: for changes another replica made (and already told its own pages).</summary>
     internal void PublishLocal(SlotChange change)
     {
+        // Before any handler runs, so a page that reloads on this change never gets a board read before it.
+        Interlocked.Increment(ref _version);
         foreach (var handler in _handlers)
         {
             _ = InvokeAsync(handler, change);

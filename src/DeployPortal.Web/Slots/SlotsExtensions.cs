@@ -13,6 +13,7 @@ public static class SlotsExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<SlotChangeNotifier>();
         builder.AddSlotChangeFanOut();
+        builder.Services.AddSingleton<BoardSnapshot>();
         builder.Services.AddSingleton<PortalEvents>();
         builder.Services.AddScoped<SlotService>();
         builder.Services.AddScoped<AuditQueries>();

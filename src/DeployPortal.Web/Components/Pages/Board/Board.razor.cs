@@ -22,6 +22,7 @@ public sealed partial class Board : IDisposable
     private IdleOptions _idle = new();
 
     [Inject] private SlotService Slots { get; set; } = default!;
+    [Inject] private BoardSnapshot BoardSnapshot { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
@@ -60,7 +61,7 @@ public sealed partial class Board : IDisposable
     {
         try
         {
-            _slots = await Slots.GetBoardAsync(_cts.Token);
+            _slots = await BoardSnapshot.GetAsync(_cts.Token);
             _now = Clock.GetUtcNow().UtcDateTime;
             _error = null;
         }

@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Runtime;
+using DeployPortal.Web.Auth;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Slots;
+using DeployPortal.Web.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace DeployPortal.Web.Tests.Benchmarks;
+
+/// <summary>
+/// Thousands of open boards: real Blazor Server circuits on <c>/</c>, opened by the load generator
+/// (<c>tests/DeployPortal.LoadGen</c>, a separate process speaking the circuit protocol), against the real
+/// portal on Kestrel over PostgreSQL. Measures the server's memory per circuit and how long a claimed slot
+/// takes to show on every open board. <c>DEPLOYPORTAL_BENCH_CIRCUITS</c> sets the count (default 5,000).
+/// </summary>
+[Trait("Category", "Benchmark")]
+public sealed class CircuitBenchmarks(ITestOutputHelper output)
+{
+    private const int Slots = 12;
+    private const int HeldAtStart = 2;
+    private const int Rounds = 10; // one claim of a free slot per round
+
+    [Fact]
+    public async Task BoardCircuits_MemoryPerCircuit_AndSlotChangeVisibleOnEveryBoard()
+    {
+        var circuits = BenchmarkReport.Setting("DEPLOYPORTAL_BENCH_CIRCUITS", 5000);
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        await using var host = new PortalHost(database, settings: new Dictionary<string, string?>
+        {
+            ["Database:SeedDemoSlots"] = "false",
+            // Every generated tab is the same demo user; the per-person tab limit is a safety net, not a capacity limit.
+            ["Auth:Session:MaxCircuitsPerUser"] = (circuits + 100).ToString(),
+        });
+        var portal = host.Start();
+        var slots = await BoardSeed.SlotsAsync(database, Slots, HeldAtStart);
+        var notifier = host.Services.GetRequiredService<SlotChangeNotifier>();
+        var counter = host.Services.GetRequiredService<CircuitCounter>();
+
+        // Warm up (JIT, pools, the first page renders), then close those circuits and take the baseline.
+        await using (var warm = LoadGenProcess.Start(portal, 20))
+        {
+            var opened = await warm.ReplyAsync("opened", TimeSpan.FromMinutes(3));
+            Assert.True(opened.GetProperty("opened").GetInt32() == 20, $"warm-up circuits failed: {opened}");
+        }
+
+        await WaitForAsync(() => notifier.SubscriberCount == 0 && counter.OpenFor("dev:viewer") == 0, TimeSpan.FromMinutes(1), "warm-up circuits to close");
+        var (managedBefore, workingSetBefore) = MeasureMemory();
+        var serverCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+
+        await using var load = LoadGenProcess.Start(portal, circuits);
+        var ramp = await load.ReplyAsync("opened", TimeSpan.FromMinutes(15));
+        output.WriteLine($"generator: {ramp}");
+        var rampSeconds = ramp.GetProperty("rampSeconds").GetDouble();
+        var open = ramp.GetProperty("opened").GetInt32();
+        var serverCpuRamp = (Process.GetCurrentProcess().TotalProcessorTime - serverCpuBefore).TotalSeconds;
+        var generatorCpuRamp = ramp.GetProperty("cpuSeconds").GetDouble();
+
+        // The server's own view: every circuit is counted by the portal's circuit limit and every board page
+        // has subscribed to slot changes (which a page does only after its first interactive render).
+        await WaitForAsync(() => notifier.SubscriberCount >= open, TimeSpan.FromMinutes(2), $"{open} boards to subscribe");
+        Assert.Equal(open, counter.OpenFor("dev:viewer"));
+        Assert.Equal(open, notifier.SubscriberCount);
+
+        var (managedAfter, workingSetAfter) = MeasureMemory();
+        var managedPerCircuit = (managedAfter - managedBefore) / (double)open;
+        var workingSetPerCircuit = (workingSetAfter - workingSetBefore) / (double)open;
+        output.WriteLine($"{open} circuits: managed heap +{(managedAfter - managedBefore) / 1048576.0:0.0} MiB ({managedPerCircuit / 1024:0.0} KiB each), "
+            + $"working set +{(workingSetAfter - workingSetBefore) / 1048576.0:0.0} MiB ({workingSetPerCircuit / 1024:0.0} KiB each)");
+
+        // A slot change reaches every board: claim a free slot as a developer, and time until each circuit
+        // receives a render batch with the new hold's purpose in it.
+        var latencies = new List<double>();
+        var claimMs = new List<double>();
+        var missing = 0;
+        var generatorCpuBeforeChanges = load.CpuTime;
+        var serverCpuBeforeChanges = Process.GetCurrentProcess().TotalProcessorTime;
+        var changesClock = Stopwatch.StartNew();
+        for (var round = 0; round < Rounds; round++)
+        {
+            var purpose = $"bench round {round} {Guid.NewGuid():N}"[..30];
+            await load.CommandAsync("watch " + purpose, "armed", TimeSpan.FromMinutes(1));
+            var start = Stopwatch.GetTimestamp();
+            await using (var scope = host.Services.CreateAsyncScope())
+            {
+                var claimed = await scope.ServiceProvider.GetRequiredService<SlotService>()
+                    .ClaimAsync(TestUsers.Dana, new ClaimRequest(slots[HeldAtStart + round].Id, purpose, TimeSpan.FromHours(1)));
+                Assert.True(claimed.Succeeded, claimed.Failure?.Message);
+            }
+
+            claimMs.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            var seen = await load.CommandAsync("await 60000", "seen", TimeSpan.FromMinutes(2));
+            missing += seen.GetProperty("missing").GetInt32();
+            latencies.AddRange(seen.GetProperty("timestamps").EnumerateArray().Select(t => (t.GetInt64() - start) * 1000.0 / Stopwatch.Frequency));
+        }
+
+        var changeSeconds = changesClock.Elapsed.TotalSeconds;
+        var generatorCpuChanges = (load.CpuTime - generatorCpuBeforeChanges).TotalSeconds;
+        var serverCpuChanges = (Process.GetCurrentProcess().TotalProcessorTime - serverCpuBeforeChanges).TotalSeconds;
+
+        var p50 = BenchmarkReport.Percentile(latencies, 50);
+        var p95 = BenchmarkReport.Percentile(latencies, 95);
+        var max = latencies.Count == 0 ? double.NaN : latencies.Max();
+        output.WriteLine($"slot change → visible on {open} boards ({Rounds} claims): p50 {p50:0} ms, p95 {p95:0} ms, max {max:0} ms, missing {missing}; "
+            + $"claim itself p50 {BenchmarkReport.Percentile(claimMs, 50):0} ms");
+        output.WriteLine($"CPU during ramp ({rampSeconds:0.0} s): server {serverCpuRamp:0.0} s, generator {generatorCpuRamp:0.0} s; "
+            + $"during changes ({changeSeconds:0.0} s): server {serverCpuChanges:0.0} s, generator {generatorCpuChanges:0.0} s");
+
+        var cores = Environment.ProcessorCount;
+        BenchmarkReport.Row("1-circuits", $"live board circuits held ({Slots}-slot board)",
+            $"{BenchmarkReport.N(open)} of {BenchmarkReport.N(circuits)} open; managed heap {managedPerCircuit / 1024:0} KiB/circuit, working set {workingSetPerCircuit / 1024:0} KiB/circuit; "
+            + $"ramp {rampSeconds:0} s (open p50 {BenchmarkReport.Ms(ramp.GetProperty("openP50Ms").GetDouble())}, p95 {BenchmarkReport.Ms(ramp.GetProperty("openP95Ms").GetDouble())}); "
+            + $"generator CPU {generatorCpuRamp / rampSeconds:0.00} of {cores} cores, server {serverCpuRamp / rampSeconds:0.00}",
+            $"{BenchmarkReport.N(circuits)} circuits at ≤ 250 KB each",
+            open == circuits && managedPerCircuit <= 250_000 && workingSetPerCircuit <= 250_000,
+            $"the load generator (a separate process) signs in once as the demo viewer and opens each circuit like a tab: GET `/`, "
+            + "read the prerendered component markers, connect to `/_blazor` (negotiate, WebSockets, `blazorpack`), `StartCircuit`, `UpdateRootComponents`, "
+            + "acknowledge every render batch, answer every JS interop call; a circuit counts once its first interactive render arrives, and the server's "
+            + "circuit counter and slot-change subscriber count must both equal the number opened. Memory: the portal's process after a forced, compacting "
+            + "full GC, before (after 20 warm-up circuits were opened and closed) and after opening them, delta ÷ circuits, managed heap (`GC.GetTotalMemory`) "
+            + "and working set separately. The portal runs in-process in the test host (workstation GC). Board: "
+            + $"{Slots} slots, {HeldAtStart} held, PostgreSQL.");
+        BenchmarkReport.Row("2-slot-change", $"slot change → visible on every open board ({BenchmarkReport.N(open)} circuits)",
+            $"p50 {BenchmarkReport.Ms(p50)}, p95 {BenchmarkReport.Ms(p95)}, max {BenchmarkReport.Ms(max)}; {missing} never arrived; "
+            + $"generator CPU {generatorCpuChanges / changeSeconds:0.00} of {cores} cores, server {serverCpuChanges / changeSeconds:0.00}",
+            $"p95 ≤ 500 ms at {BenchmarkReport.N(circuits)} circuits",
+            open == circuits && missing == 0 && p95 <= 500,
+            $"{Rounds} claims of a free slot through `SlotService` (a developer, PostgreSQL), one after another; each is timed from just before the claim "
+            + "until each circuit receives a render batch containing the new hold's unique purpose text (clock: the shared monotonic clock of both processes). "
+            + "Latencies of all circuits and rounds pooled.");
+
+        Assert.Equal(circuits, open);
+        Assert.Equal(0, missing);
+    }
+
+    /// <summary>Live managed bytes and the process working set after a full, compacting, blocking collection.</summary>
+    private static (long Managed, long WorkingSet) MeasureMemory()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+
+        using var self = Process.GetCurrentProcess();
+        return (GC.GetTotalMemory(forceFullCollection: true), self.WorkingSet64);
+    }
+
+    /// <summary>Polls server-side state the benchmark cannot be told about (no event exists for "N boards subscribed").</summary>
+    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Timed out waiting for {what}.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}
+
+/// <summary>Board contents for benchmarks, written straight to the database.</summary>
+internal static class BoardSeed
+{
+    /// <summary><paramref name="count"/> slots named <c>bench-01</c>…, the first <paramref name="held"/> of them held (with a deployment each).</summary>
+    public static async Task<List<Slot>> SlotsAsync(TestDatabase database, int count, int held)
+    {
+        var now = DateTime.UtcNow;
+        await using var db = database.Factory.CreateDbContext();
+        var slots = Enumerable.Range(1, count).Select(i => new Slot
+        {
+            Name = $"bench-{i:00}",
+            Namespace = $"bench-{i:00}",
+            Description = $"Benchmark slot {i}",
+            UrlPattern = "https://{app}." + $"bench-{i:00}" + ".test.example.com",
+            CreatedAt = now,
+        }).ToList();
+        db.Slots.AddRange(slots);
+        await db.SaveChangesAsync();
+
+        for (var i = 0; i < held; i++)
+        {
+            var hold = new Hold
+            {
+                SlotId = slots[i].Id, HolderId = "dev:devon", HolderName = "Devon Developer", Purpose = $"payment test {i}",
+                Since = now.AddMinutes(-30), Until = now.AddHours(2),
+            };
+            db.Holds.Add(hold);
+            await db.SaveChangesAsync();
+            db.Deployments.Add(new Deployment
+            {
+                SlotId = slots[i].Id, HoldId = hold.Id, App = "storefront", Branch = $"feature/checkout-{i}", Commit = "0123456789abcdef0123456789abcdef01234567",
+                RequestedById = "dev:devon", RequestedByName = "Devon Developer", State = DeploymentState.Succeeded,
+                CreatedAt = now.AddMinutes(-29), StartedAt = now.AddMinutes(-29), FinishedAt = now.AddMinutes(-28),
+            });
+        }
+
+        await db.SaveChangesAsync();
+        return slots;
+    }
+}
