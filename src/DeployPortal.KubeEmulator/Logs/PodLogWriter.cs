@@ -34,6 +34,7 @@ internal sealed class PodLogWriter : IAsyncDisposable
         public long StartNanos;
         public long Generated;
         public long Counter;
+        public long LastAppendNanos;
     }
 
     public long NowNanos => (_time.GetUtcNow().UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
@@ -53,7 +54,7 @@ internal sealed class PodLogWriter : IAsyncDisposable
             log.App = app;
             log.Version = version;
             log.Style = image.Contains("nginx", StringComparison.OrdinalIgnoreCase) ? "nginx" : "app";
-            log.StartNanos = NowNanos;
+            log.StartNanos = log.LastAppendNanos = NowNanos;
             log.Generated = 0;
             log.Running = true;
             var banner = log.Style == "nginx"
@@ -138,7 +139,10 @@ internal sealed class PodLogWriter : IAsyncDisposable
                         if (due > Math.Max(1, (long)rate)) { log.Generated += due - (long)rate; due = Math.Max(1, (long)rate); }
                         batch.Clear();
                         for (var i = 0; i < due; i++) batch.Add(NextLine(log));
-                        log.Current.Append(now, batch, Math.Min(_options.LogTick.Ticks * 100, (long)(due / rate * 1e9)));
+                        // Lines owed after a stall (a busy machine) are spread over the time since the last append, as the
+                        // app would have written them, not bunched into one tick (which coarse timestamps would then merge).
+                        log.Current.Append(now, batch, Math.Min(Math.Max(_options.LogTick.Ticks * 100, now - log.LastAppendNanos), (long)(due / rate * 1e9)));
+                        log.LastAppendNanos = now;
                         log.Generated += due;
                         if (_options.LogRotateAfterLines is { } rot && log.Current.LinesSinceRotation >= rot) log.Current.Rotate();
                     }
