@@ -7,6 +7,7 @@ using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Jobs;
 using DeployPortal.Web.Logs;
 using DeployPortal.Web.Slots;
+using DeployPortal.Web.Waitlist;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -18,6 +19,7 @@ builder.AddData();
 builder.AddPortalAuth();
 builder.AddJobs();
 builder.AddSlots();
+builder.AddWaitlist();
 builder.AddCluster();
 builder.AddDeployments();
 builder.AddApi();

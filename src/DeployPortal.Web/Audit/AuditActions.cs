@@ -9,6 +9,11 @@ public static class AuditActions
     public const string QaDone = "qa-done";
     public const string ForceRelease = "force-release";
     public const string Expire = "expire";
+    public const string Renew = "renew";
+    public const string Remind = "remind";
+    public const string QueueJoin = "queue-join";
+    public const string QueueLeave = "queue-leave";
+    public const string QueueServed = "queue-served";
     public const string Deploy = "deploy";
     public const string Cancel = "cancel";
     public const string SlotAdded = "slot-added";

@@ -34,7 +34,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(Harness.Notifier);
         Services.AddSingleton<IOptionsMonitor<HoldOptions>>(Harness.Options);
         Services.AddScoped(sp => new SlotService(PageDatabase ?? Harness.Database.Factory, Harness.Notifier, Harness.Clock, Harness.Options, Harness.Jobs,
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SlotService>>()));
+            Harness.Handover, Harness.Events.Events, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SlotService>>()));
         Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));
         Auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));

@@ -1,5 +1,6 @@
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Slots;
+using DeployPortal.Web.Waitlist;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -13,7 +14,8 @@ public sealed class SlotHarness : IAsyncDisposable
     {
         Database = database;
         Notifier = new SlotChangeNotifier(NullLogger<SlotChangeNotifier>.Instance);
-        Service = new SlotService(database.Factory, Notifier, Clock, Options, Jobs, NullLogger<SlotService>.Instance);
+        Handover = new WaitlistHandover(database.Factory, Notifier, Events.Events, Jobs, Clock, Options, NullLogger<WaitlistHandover>.Instance);
+        Service = new SlotService(database.Factory, Notifier, Clock, Options, Jobs, Handover, Events.Events, NullLogger<SlotService>.Instance);
     }
 
     public TestDatabase Database { get; }
@@ -24,6 +26,13 @@ public sealed class SlotHarness : IAsyncDisposable
     /// <summary>Jobs the service enqueues are recorded, not run: no Hangfire server runs in service tests.</summary>
     public RecordingJobClient Jobs { get; } = new();
     public SlotService Service { get; }
+
+    /// <summary>Notification events raised (hold expiring/expired, waitlist turns).</summary>
+    public RecordingEvents Events { get; } = new();
+
+    public WaitlistHandover Handover { get; }
+
+    public HoldExpiryJob ExpiryJob => new(Service, Handover);
 
     public static async Task<SlotHarness> CreateAsync(DatabaseProvider provider) => new(await TestDatabase.CreateAsync(provider));
 
