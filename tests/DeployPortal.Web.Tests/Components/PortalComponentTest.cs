@@ -2,7 +2,12 @@ using Bunit;
 using Bunit.TestDoubles;
 using DeployPortal.Web.Audit;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Apps;
+using DeployPortal.Web.Git;
 using DeployPortal.Web.Slots;
+using DeployPortal.Web.Waitlist;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging.Abstractions;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
@@ -36,6 +41,11 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Services.AddScoped(sp => new SlotService(PageDatabase ?? Harness.Database.Factory, Harness.Notifier, Harness.Clock, Harness.Options, Harness.Jobs,
             Harness.Handover, Harness.Events.Events, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SlotService>>()));
         Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));
+        // The queue panel on the board: the real waitlist service, with no apps configured (component tests queue through the harness).
+        Services.AddScoped(sp => new WaitlistService(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<SlotService>(), Harness.Handover,
+            new AppCatalog(new TestOptionsMonitor<AppsOptions>(new AppsOptions()), Options.Create(new PortalOptions()), new TestHostEnvironment()),
+            new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), new MemoryCache(new MemoryCacheOptions())),
+            Harness.Notifier, Harness.Clock, Harness.Options, NullLogger<WaitlistService>.Instance));
         Auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }

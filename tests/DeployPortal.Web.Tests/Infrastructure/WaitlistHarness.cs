@@ -34,7 +34,7 @@ public sealed class WaitlistHarness : IAsyncDisposable
         {
             Items = [.. new[] { "storefront", "payments" }.Select(name => new AppDefinition { Name = name, GitRemote = Repository, ImageRepository = $"registry.example.com/shop/{name}" })],
         });
-        Apps = new AppCatalog(appsOptions, Microsoft.Extensions.Options.Options.Create(new PortalOptions { DataPath = _folder }), new Environment(_folder));
+        Apps = new AppCatalog(appsOptions, Microsoft.Extensions.Options.Options.Create(new PortalOptions { DataPath = _folder }), new TestHostEnvironment(_folder));
         Branches = new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), _cache);
         Waitlist = new WaitlistService(Database.Factory, Slots.Service, Slots.Handover, Apps, Branches, Slots.Notifier, Slots.Clock, Slots.Options,
             NullLogger<WaitlistService>.Instance);
@@ -92,12 +92,12 @@ public sealed class WaitlistHarness : IAsyncDisposable
         await Slots.DisposeAsync();
         Directory.Delete(_folder, recursive: true);
     }
+}
 
-    private sealed class Environment(string root) : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = "Development";
-        public string ApplicationName { get; set; } = "DeployPortal.Web";
-        public string ContentRootPath { get; set; } = root;
-        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
-    }
+public sealed class TestHostEnvironment(string? root = null) : IHostEnvironment
+{
+    public string EnvironmentName { get; set; } = "Development";
+    public string ApplicationName { get; set; } = "DeployPortal.Web";
+    public string ContentRootPath { get; set; } = root ?? Path.GetTempPath();
+    public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
 }

@@ -17,6 +17,7 @@ public sealed partial class Board : IDisposable
     private ClaimsPrincipal _user = new();
     private DateTime _now;
     private TimeSpan _warnBefore;
+    private TimeSpan _remindBefore;
     private IReadOnlyList<TimeSpan> _holdChoices = [];
     private ITimer? _ticker;
 
@@ -38,6 +39,7 @@ public sealed partial class Board : IDisposable
         _user = (await AuthState).User;
         var options = HoldOptions.CurrentValue;
         _warnBefore = options.WarnBefore;
+        _remindBefore = options.RemindBefore;
         _holdChoices = [.. options.Choices.Where(c => c <= options.MaxDuration)];
         await LoadAsync();
     }
@@ -80,7 +82,7 @@ public sealed partial class Board : IDisposable
             return [];
         }
 
-        var room = _now + HoldOptions.CurrentValue.MaxDuration - slot.Hold.Until;
+        var room = HoldOptions.CurrentValue.RoomToExtend(slot.Hold.Since, slot.Hold.Until, _now);
         return [.. _holdChoices.Where(c => c <= room)];
     }
 
