@@ -18,7 +18,7 @@ namespace DeployPortal.Web.Tests.Benchmarks;
 /// next need.</item>
 /// <item><b>Portal defaults</b>: 4 h holds, a reminder 30 min before the end (people still testing extend by
 /// 2 h; forgetters ignore it), expiry by the minutely job, and the queue (everyone queues for any slot, so a
-/// freed slot is handed over at once).</item>
+/// freed slot is handed over at once). A third run adds the manual policy's asking around to the portal.</item>
 /// </list>
 /// Both policies see the same people and needs (fixed seed): about 0.8 test needs per person per working day,
 /// arriving uniformly between 9:00 and 15:30, each using a slot for a log-normal time (median 1.5 h, capped at
@@ -41,15 +41,17 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
     {
         var needs = Needs();
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var manual = await RunAsync(needs, portal: false);
-        var portal = await RunAsync(needs, portal: true);
+        var manual = await RunAsync(needs, portal: false, ask: true);
+        var portal = await RunAsync(needs, portal: true, ask: false);
+        var portalAsking = await RunAsync(needs, portal: true, ask: true);
         var table = string.Join('\n',
             $"{needs.Count} needs from {People} people, {SlotCount} slots, {Days} working days, seed {Seed} ({started.Elapsed.TotalSeconds:F0} s)",
             "",
-            "| policy | median wait | p90 wait | max wait | needs served | idle-held slot-hours |",
-            "|---|---|---|---|---|---|",
-            manual.Row("manual booking (no expiry, no queue)"),
-            portal.Row("portal defaults (4 h holds, reminders, expiry, queue)"));
+            "| policy | median wait | p90 wait | max wait | needs served | idle-held slot-hours | holds expired | forgotten holds given back when asked |",
+            "|---|---|---|---|---|---|---|---|",
+            manual.Row("manual booking (no expiry, no queue; waiters look every 30 min and ask after 1 h)"),
+            portal.Row("portal defaults (4 h holds, reminder, expiry, queue); waiters only queue"),
+            portalAsking.Row("portal defaults, and waiters also ask around after 1 h"));
         output.WriteLine(table);
         await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "waitlist-simulation.md"), table + "\n");
         Assert.Equal(needs.Count, portal.Served + portal.Unserved);
@@ -85,12 +87,14 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
         public int Served => Waits.Count;
         public int Unserved { get; set; }
         public double IdleHours { get; set; }
+        public int Expired { get; set; }
+        public int GivenBackWhenAsked { get; set; }
 
         public string Row(string policy)
         {
             var sorted = Waits.Order().ToList();
             string At(double q) => sorted.Count == 0 ? "–" : Minutes(sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(q * sorted.Count))]);
-            return $"| {policy} | {At(0.5)} | {At(0.9)} | {(sorted.Count == 0 ? "–" : Minutes(sorted[^1]))} | {Served} of {Served + Unserved} | {IdleHours:F1} |";
+            return $"| {policy} | {At(0.5)} | {At(0.9)} | {(sorted.Count == 0 ? "–" : Minutes(sorted[^1]))} | {Served} of {Served + Unserved} | {IdleHours:F1} | {Expired} | {GivenBackWhenAsked} |";
         }
 
         private static string Minutes(TimeSpan t) => $"{t.TotalMinutes:F0} min";
@@ -110,7 +114,7 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
         public bool Done { get; set; }
     }
 
-    private async Task<Outcome> RunAsync(List<Need> needs, bool portal)
+    private async Task<Outcome> RunAsync(List<Need> needs, bool portal, bool ask)
     {
         await using var h = await WaitlistHarness.CreateAsync(DatabaseProvider.Sqlite);
         var s = h.Slots;
@@ -147,7 +151,7 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
                     p.NextLook = now;
                     if (portal)
                     {
-                        p.EntryId = await JoinAsync(h, users[p.Need.Person], p);
+                        p.EntryId = await JoinAsync(h, users[p.Need.Person], p, people);
                     }
                 }
             }
@@ -167,12 +171,18 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
                 p.NextLook = now;
                 if (portal)
                 {
-                    p.EntryId = await JoinAsync(h, users[p.Need.Person], p);
+                    p.EntryId = await JoinAsync(h, users[p.Need.Person], p, people);
                 }
             }
 
             if (portal)
             {
+                // Someone whose every app already had a waiting entry tries again as soon as one is served.
+                foreach (var p in people.Where(p => working && p.WaitingSince <= now && p.EntryId is null && p.HoldId is null))
+                {
+                    p.EntryId = await JoinAsync(h, users[p.Need.Person], p, people);
+                }
+
                 await s.ExpiryJob.RunAsync(default);
                 await PickUpServedAsync(h, people, now, outcome);
                 // Reminded and still testing: extend by 2 h (refused past the hard maximum: the hold then runs out).
@@ -190,24 +200,27 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
                 await ManualLooksAsync(s, users, people, slots, forgotten, now, outcome);
             }
 
-            // Needs that end now (or at 17:00): release, or forget.
-            foreach (var p in people.Where(p => p.HoldId is not null && !p.Done && (p.UseUntil <= now || (!working && p.UseUntil > now))))
+            if (portal && ask && working)
             {
-                p.Done = true;
-                useEnd[p.HoldId!.Value] = now;
-                var hold = await HoldAsync(h, p.HoldId.Value);
-                if (hold.ReleasedAt is not null)
+                // Queued, but also asking around every 30 min once they have waited an hour: the slot given back goes to the head of the queue.
+                foreach (var (holdId, _) in forgotten.ToList())
                 {
-                    continue; // expired while in use
+                    if ((await HoldAsync(h, holdId)).ReleasedAt is not null)
+                    {
+                        forgotten.Remove(holdId); // it expired meanwhile
+                    }
                 }
 
-                if (p.Need.Forgets)
+                foreach (var p in people.Where(p => p.WaitingSince <= now && p.HoldId is null && p.NextLook <= now))
                 {
-                    forgotten[hold.Id] = (p.Need.Person, p.SlotId);
-                }
-                else
-                {
-                    await ReleaseAsync(s, users[p.Need.Person], p.SlotId, hold.Id);
+                    p.NextLook = now.AddMinutes(30);
+                    if (p.Waited + (now - p.WaitingSince!.Value) >= TimeSpan.FromHours(1) && forgotten.Count > 0)
+                    {
+                        var (holdId, f) = forgotten.OrderBy(x => x.Key).First();
+                        await ReleaseAsync(s, users[f.Person], f.SlotId, holdId);
+                        forgotten.Remove(holdId);
+                        outcome.GivenBackWhenAsked++;
+                    }
                 }
             }
 
@@ -231,10 +244,37 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
                     p.WaitingSince = now.Date.AddDays(1) + DayStart;
                 }
             }
+
+            // Needs that end now (or at 17:00): release, or forget.
+            foreach (var p in people.Where(p => p.HoldId is not null && !p.Done && (p.UseUntil <= now || (!working && p.UseUntil > now))))
+            {
+                p.Done = true;
+                useEnd[p.HoldId!.Value] = now;
+                var hold = await HoldAsync(h, p.HoldId.Value);
+                if (hold.ReleasedAt is not null)
+                {
+                    continue; // expired while in use
+                }
+
+                if (p.Need.Forgets)
+                {
+                    forgotten[hold.Id] = (p.Need.Person, p.SlotId);
+                }
+                else
+                {
+                    await ReleaseAsync(s, users[p.Need.Person], p.SlotId, hold.Id);
+                }
+            }
+
         }
 
         outcome.Unserved = people.Count(p => p.HoldId is null);
         outcome.IdleHours = await IdleWorkingHoursAsync(h, useEnd, end);
+        await using (var db = h.Database.Factory.CreateDbContext())
+        {
+            outcome.Expired = await db.Holds.CountAsync(x => x.ReleaseReason == ReleaseReason.Expired);
+        }
+
         return outcome;
     }
 
@@ -247,13 +287,14 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
 
     private static bool IsWorking(DateTime t) => t.TimeOfDay >= DayStart && t.TimeOfDay < DayEnd;
 
-    private static async Task<long?> JoinAsync(WaitlistHarness h, ClaimsPrincipal user, Person p)
+    private static async Task<long?> JoinAsync(WaitlistHarness h, ClaimsPrincipal user, Person p, List<Person> people)
     {
         // One waiting entry per person and app: a second need of the same person waits under the other app.
         foreach (var app in new[] { "storefront", "payments" })
         {
             var joined = await h.Waitlist.JoinAsync(user, new JoinQueueRequest(app, "main", $"need {p.Need.Id}", null));
-            if (joined.Succeeded)
+            // (The same request again is taken as a double click and answered with the entry already waiting.)
+            if (joined.Succeeded && !people.Any(other => other != p && other.EntryId == joined.Value!.Id))
             {
                 return joined.Value!.Id;
             }
@@ -303,12 +344,14 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
                 var (holdId, f) = forgotten.OrderBy(x => x.Key).First();
                 await ReleaseAsync(s, users[f.Person], f.SlotId, holdId);
                 forgotten.Remove(holdId);
+                outcome.GivenBackWhenAsked++;
             }
 
             foreach (var slot in slots)
             {
                 var claim = await s.Service.ClaimAsync(users[p.Need.Person], new ClaimRequest(slot.Id, $"need {p.Need.Id}", null));
-                if (claim.Succeeded)
+                // Claiming a slot one already holds answers with that hold (a double click): not a slot for this need.
+                if (claim.Succeeded && !people.Any(other => other.HoldId == claim.Value!.Id))
                 {
                     Start(p, (await s.HoldsAsync(slot.Id)).Single(x => x.Id == claim.Value!.Id), now, outcome);
                     break;

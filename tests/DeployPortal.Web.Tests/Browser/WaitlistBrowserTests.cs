@@ -86,6 +86,6 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetim
 
         await using var db = _database.Factory.CreateDbContext();
         var entry = await db.Waitlist.SingleAsync();
-        Assert.Equal((WaitlistState.Served, "devon"), (entry.State, entry.UserId));
+        Assert.Equal((WaitlistState.Served, "dev:devon"), (entry.State, entry.UserId));
     }
 }
