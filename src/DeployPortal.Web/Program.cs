@@ -10,6 +10,7 @@ using DeployPortal.Web.Jobs;
 using DeployPortal.Web.Logs;
 using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Slots;
+using DeployPortal.Web.Waitlist;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -21,6 +22,7 @@ builder.AddData();
 builder.AddPortalAuth();
 builder.AddJobs();
 builder.AddSlots();
+builder.AddWaitlist();
 builder.AddCluster();
 builder.AddDeployments();
 builder.AddApi();

@@ -12,6 +12,11 @@ public static class AuditActions
     public const string IdleEnd = "idle-end";
     public const string Sleep = "sleep";
     public const string Wake = "wake";
+    public const string Renew = "renew";
+    public const string Remind = "remind";
+    public const string QueueJoin = "queue-join";
+    public const string QueueLeave = "queue-leave";
+    public const string QueueServed = "queue-served";
     public const string Deploy = "deploy";
     public const string Cancel = "cancel";
     public const string SlotAdded = "slot-added";

@@ -46,6 +46,12 @@ public sealed class Hold
     public ReleaseReason? ReleaseReason { get; set; }
     public QaOutcome? QaOutcome { get; set; }
     public string? ReleaseNote { get; set; }
+
+    /// <summary>
+    /// The end time the "expiring soon" reminder was sent for. A second run of the expiry job sees it and stays
+    /// quiet; an extension moves <see cref="Until"/> away from it, so the next approach to the end reminds again.
+    /// </summary>
+    public DateTime? RemindedFor { get; set; }
 }
 
 public enum ReleaseReason
@@ -138,6 +144,40 @@ public enum StepState
     Running = 1,
     Succeeded = 2,
     Failed = 3,
+}
+
+/// <summary>
+/// One person waiting for a slot: for a named slot, or for any (<see cref="SlotId"/> null). When a fitting
+/// slot frees, the first waiting entry by join order gets it: the entry is marked served in the same
+/// transaction that creates their hold and queues their deployment, so a hand-over happens exactly once.
+/// A person has at most one waiting entry per app (unique index over waiting entries).
+/// </summary>
+public sealed class WaitlistEntry
+{
+    public long Id { get; set; }
+    public int? SlotId { get; set; }
+    public Slot? Slot { get; set; }
+    public required string UserId { get; set; }
+    public required string UserName { get; set; }
+    public required string App { get; set; }
+    public required string Branch { get; set; }
+    public required string Purpose { get; set; }
+    public DateTime JoinedAt { get; set; }
+    public WaitlistState State { get; set; }
+    /// <summary>When the entry was served or left.</summary>
+    public DateTime? EndedAt { get; set; }
+    /// <summary>Who took the entry out of the queue when it was not served: its owner or an admin.</summary>
+    public string? EndedByName { get; set; }
+    /// <summary>The hold and deployment the entry became when it was served.</summary>
+    public long? HoldId { get; set; }
+    public long? DeploymentId { get; set; }
+}
+
+public enum WaitlistState
+{
+    Waiting = 1,
+    Served = 2,
+    Left = 3,
 }
 
 /// <summary>

@@ -16,6 +16,7 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
     public DbSet<DeploymentStep> DeploymentSteps => Set<DeploymentStep>();
     public DbSet<PersonalAccessToken> AccessTokens => Set<PersonalAccessToken>();
     public DbSet<Notifications.NotificationOptOut> NotificationOptOuts => Set<Notifications.NotificationOptOut>();
+    public DbSet<WaitlistEntry> Waitlist => Set<WaitlistEntry>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -80,6 +81,23 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
             audit.HasIndex(a => a.At);
             audit.HasIndex(a => new { a.SlotId, a.At });
             audit.HasIndex(a => new { a.ActorName, a.At });
+        });
+
+        modelBuilder.Entity<WaitlistEntry>(entry =>
+        {
+            entry.ToTable("WaitlistEntries");
+            entry.Property(e => e.UserId).HasMaxLength(200);
+            entry.Property(e => e.UserName).HasMaxLength(200);
+            entry.Property(e => e.App).HasMaxLength(63);
+            entry.Property(e => e.Branch).HasMaxLength(255);
+            entry.Property(e => e.Purpose).HasMaxLength(HoldLimits.PurposeMaxLength);
+            entry.Property(e => e.EndedByName).HasMaxLength(200);
+            entry.HasOne(e => e.Slot).WithMany().HasForeignKey(e => e.SlotId).OnDelete(DeleteBehavior.Cascade);
+            // One waiting entry per person and app, decided by the database: a double click or a second tab
+            // cannot put someone in the queue twice for the same thing.
+            entry.HasIndex(e => new { e.UserId, e.App }).IsUnique().HasFilter("\"State\" = 'Waiting'").HasDatabaseName("IX_Waitlist_WaitingPerUserApp");
+            // The queue in join order.
+            entry.HasIndex(e => new { e.State, e.JoinedAt, e.Id });
         });
 
         modelBuilder.Entity<PersonalAccessToken>(token =>

@@ -194,20 +194,7 @@ public sealed class DeploymentService(
             return invalidClaim;
         }
 
-        var deployment = new Deployment
-        {
-            SlotId = slot.Id,
-            App = app,
-            Branch = request.Branch,
-            Commit = pinned?.Commit,
-            Image = pinned?.Image,
-            PinnedCommit = pinned is not null,
-            RequestedById = actor.Id,
-            RequestedByName = actor.Name,
-            State = DeploymentState.Queued,
-            CreatedAt = now,
-        };
-
+        Deployment deployment;
         List<Hold> expired = [];
         try
         {
@@ -221,14 +208,11 @@ public sealed class DeploymentService(
             else
             {
                 hold = active;
+                // A deploy shows the slot is in use: push a near end out again (bounded by the hard maximum).
+                await slots.RenewForDeployAsync(db, slot, active, actor, now, ct);
             }
 
-            db.Deployments.Add(deployment);
-            await db.SaveChangesAsync(ct);
-            deployment.HoldId = hold.Id;
-            db.AuditEvents.Add(SlotService.Audit(actor, AuditActions.Deploy, slot,
-                $"#{deployment.Id} {app}@{request.Branch}" + (pinned is { } p ? $" (commit {p.Commit[..Math.Min(7, p.Commit.Length)]} again)" : ""), now));
-            await db.SaveChangesAsync(ct);
+            deployment = await AddDeploymentAsync(db, slot, hold, actor, app, request.Branch, pinned, now, ct);
             await tx.CommitAsync(ct);
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
@@ -237,13 +221,42 @@ public sealed class DeploymentService(
             return failure ?? Fail.Conflict($"{slot.Name} changed while you were deploying. Try again.");
         }
 
-        await slots.StartTeardownAsync(expired, ct);
-        slots.RaiseExpired(slot, expired);
+        await slots.ExpiredInPassingAsync(slot, expired, ct);
         await idle.OnDeployAsync(slot.Id, ct);
         Enqueue(jobs, deployment.Id);
         logger.LogInformation("{Actor} queued deployment {Id}: {App}@{Branch} into {Slot}", actor.Name, deployment.Id, app, request.Branch, slot.Name);
         notifier.Publish(new SlotChange(slot.Id, AuditActions.Deploy, deployment.Id));
         return Result<DeploymentView>.Ok((await GetAsync(deployment.Id, ct))!);
+    }
+
+    /// <summary>
+    /// Adds a queued deployment under <paramref name="hold"/> (new or existing, in the caller's transaction) and
+    /// its audit event, and saves. The deploy form and the waitlist's hand-over both create deployments here.
+    /// The caller enqueues the job after committing.
+    /// </summary>
+    internal static async Task<Deployment> AddDeploymentAsync(PortalDb db, Slot slot, Hold hold, Actor actor, string app, string branch,
+        (string Commit, string Image)? pinned, DateTime now, CancellationToken ct, string? via = null)
+    {
+        var deployment = new Deployment
+        {
+            SlotId = slot.Id,
+            App = app,
+            Branch = branch,
+            Commit = pinned?.Commit,
+            Image = pinned?.Image,
+            PinnedCommit = pinned is not null,
+            RequestedById = actor.Id,
+            RequestedByName = actor.Name,
+            State = DeploymentState.Queued,
+            CreatedAt = now,
+        };
+        db.Deployments.Add(deployment);
+        await db.SaveChangesAsync(ct);
+        deployment.HoldId = hold.Id;
+        db.AuditEvents.Add(SlotService.Audit(actor, AuditActions.Deploy, slot,
+            $"#{deployment.Id} {app}@{branch}" + (pinned is { } p ? $" (commit {p.Commit[..Math.Min(7, p.Commit.Length)]} again)" : "") + (via is null ? "" : $" ({via})"), now));
+        await db.SaveChangesAsync(ct);
+        return deployment;
     }
 
     internal static void Enqueue(IBackgroundJobClient jobs, long deploymentId) =>

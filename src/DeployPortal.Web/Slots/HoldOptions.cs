@@ -17,6 +17,36 @@ public sealed class HoldOptions
     /// <summary>The board warns when less than this is left.</summary>
     public TimeSpan WarnBefore { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// The holder is reminded this long before their hold ends: a prominent notice with one-click extend on the
+    /// board, and one <c>HoldExpiring</c> notification per end time, sent by the minutely expiry job.
+    /// </summary>
+    public TimeSpan RemindBefore { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// A deploy into a held slot shows the slot is in use: the hold is renewed to end no sooner than
+    /// <see cref="DefaultDuration"/> from the deploy (never shortened, never past <see cref="HardMaxTotal"/>).
+    /// </summary>
+    public bool RenewOnDeploy { get; set; } = true;
+
+    /// <summary>
+    /// The longest a hold may last in total, counted from the claim. Neither extending nor renewing can move its
+    /// end past this, so a slot cannot be pinned forever by extending it a day at a time.
+    /// </summary>
+    public TimeSpan HardMaxTotal { get; set; } = TimeSpan.FromDays(3);
+
     /// <summary>Durations offered on the claim and extend menus (each capped by <see cref="MaxDuration"/>).</summary>
+    /// <summary>The latest a hold that began at <paramref name="since"/> may end.</summary>
+    public DateTime LatestEnd(DateTime since) => since + HardMaxTotal;
+
+    /// <summary>How much longer a hold may run than it does now: bounded by <see cref="MaxDuration"/> from now and by <see cref="HardMaxTotal"/>.</summary>
+    public TimeSpan RoomToExtend(DateTime since, DateTime until, DateTime now)
+    {
+        var latest = Min(now + MaxDuration, LatestEnd(since));
+        return latest > until ? latest - until : TimeSpan.Zero;
+    }
+
+    private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
+
     public List<TimeSpan> Choices { get; set; } = [TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromHours(4), TimeSpan.FromHours(8), TimeSpan.FromHours(24)];
 }

@@ -6,6 +6,7 @@ using DeployPortal.Web.Auth;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Notifications;
+using DeployPortal.Web.Waitlist;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,7 @@ public sealed partial class SlotService(
     TimeProvider clock,
     IOptionsMonitor<HoldOptions> holdOptions,
     IBackgroundJobClient jobs,
+    WaitlistHandover handover,
     PortalEvents events,
     ILogger<SlotService> logger)
 {
@@ -90,8 +92,7 @@ public sealed partial class SlotService(
             }
 
             logger.LogInformation("{Actor} claimed {Slot} until {Until}", actor.Name, slot.Name, hold.Until);
-            await StartTeardownAsync(expired, ct);
-            RaiseExpired(slot, expired);
+            await ExpiredInPassingAsync(slot, expired, ct);
             notifier.Publish(new SlotChange(slot.Id, AuditActions.Claim));
             return Result<HoldView>.Ok(ToView(hold));
         }
@@ -139,6 +140,14 @@ public sealed partial class SlotService(
         }
 
         var newUntil = hold.Until + extendBy;
+        var latest = Options.LatestEnd(hold.Since);
+        if (newUntil > latest)
+        {
+            var room = latest - hold.Until;
+            return Fail.Invalid($"A hold can last at most {TimeText.Duration(Options.HardMaxTotal)} in total, so your hold on {hold.Slot.Name} must end by {latest:u}; "
+                + (room >= TimeSpan.FromMinutes(1) ? $"{TimeText.Duration(room)} more is the most you can add." : "it cannot be extended any further."));
+        }
+
         if (newUntil > now + Options.MaxDuration)
         {
             return Fail.Invalid($"A hold can end at most {TimeText.Duration(Options.MaxDuration)} from now; "
@@ -249,6 +258,7 @@ public sealed partial class SlotService(
             ReleaseReason.Forced => $"{actor.Name} took {hold.Slot.Name} back from {hold.HolderName} ({hold.Purpose}).",
             _ => $"{hold.HolderName} released {hold.Slot.Name} ({hold.Purpose}).",
         }, HistoryLink(hold.Slot)));
+        await OfferToQueueAsync(hold.SlotId);
         return Result<ReleaseReason>.Ok(reason);
     }
 
@@ -277,6 +287,7 @@ public sealed partial class SlotService(
             await StartTeardownAsync([hold], ct);
             notifier.Publish(new SlotChange(hold.SlotId, AuditActions.Expire));
             RaiseExpired(hold.Slot!, [hold]);
+            await OfferToQueueAsync(hold.SlotId);
         }
 
         if (expired > 0)
@@ -327,12 +338,108 @@ public sealed partial class SlotService(
             return $"namespace {slot.Namespace}";
         }, ct);
 
-    public async Task<Result<SlotCard>> SetEnabledAsync(ClaimsPrincipal user, int slotId, bool enabled, CancellationToken ct = default) =>
-        await ChangeSlotAsync(user, slotId, null, enabled ? AuditActions.SlotEnabled : AuditActions.SlotDisabled, slot =>
+    public async Task<Result<SlotCard>> SetEnabledAsync(ClaimsPrincipal user, int slotId, bool enabled, CancellationToken ct = default)
+    {
+        var result = await ChangeSlotAsync(user, slotId, null, enabled ? AuditActions.SlotEnabled : AuditActions.SlotDisabled, slot =>
         {
             slot.Enabled = enabled;
             return enabled ? "open for claims" : "closed for new claims";
         }, ct);
+        if (result.Succeeded && enabled)
+        {
+            await OfferToQueueAsync(slotId); // a slot opened again is a slot freed for whoever waits
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Sends the "your hold ends soon" reminder for every active hold within <see cref="HoldOptions.RemindBefore"/>
+    /// of its end, once per end time: the reminder is recorded with a conditional update, so a second run of the
+    /// job (or a second replica) sends nothing, while an extension re-arms it for the new end.
+    /// </summary>
+    public async Task<int> RemindDueHoldsAsync(CancellationToken ct = default)
+    {
+        var now = Now;
+        var horizon = now + Options.RemindBefore;
+        await using var db = dbFactory.CreateDbContext();
+        var due = await db.Holds.AsNoTracking().Include(h => h.Slot)
+            .Where(h => h.ReleasedAt == null && h.Until > now && h.Until <= horizon && (h.RemindedFor == null || h.RemindedFor != h.Until))
+            .ToListAsync(ct);
+        var sent = 0;
+        foreach (var hold in due)
+        {
+            var marked = await db.Holds.Where(h => h.Id == hold.Id && h.ReleasedAt == null && h.Until == hold.Until && (h.RemindedFor == null || h.RemindedFor != h.Until))
+                .ExecuteUpdateAsync(s => s.SetProperty(h => h.RemindedFor, hold.Until), ct);
+            if (marked == 0)
+            {
+                continue;
+            }
+
+            sent++;
+            var left = TimeText.Duration(hold.Until - now);
+            db.AuditEvents.Add(Audit(Actor.System, AuditActions.Remind, hold.Slot!, $"Reminded {hold.HolderName}: the hold ends in {left}", now));
+            await db.SaveChangesAsync(ct);
+            var room = Options.RoomToExtend(hold.Since, hold.Until, now);
+            events.Raise(new PortalEvent(PortalEventKind.HoldExpiring, hold.Slot!.Name, hold.HolderId, hold.HolderName,
+                $"Your hold on {hold.Slot.Name} ({hold.Purpose}) ends in {left}, at {hold.Until:u}. "
+                + (room >= TimeSpan.FromMinutes(1) ? "Extend it on the board if you still need it." : "It has reached its limit and cannot be extended."), "/"));
+            notifier.Publish(new SlotChange(hold.SlotId, AuditActions.Remind));
+        }
+
+        return sent;
+    }
+
+    /// <summary>
+    /// A deploy into a held slot renews the hold (when <see cref="HoldOptions.RenewOnDeploy"/>): its end moves to at
+    /// least <see cref="HoldOptions.DefaultDuration"/> from now, never earlier and never past the hard maximum.
+    /// Runs inside the deploy's transaction; a hold changed meanwhile is left alone (the deploy still goes ahead).
+    /// </summary>
+    internal async Task RenewForDeployAsync(PortalDb db, Slot slot, Hold active, Actor actor, DateTime now, CancellationToken ct)
+    {
+        var options = Options;
+        if (!options.RenewOnDeploy)
+        {
+            return;
+        }
+
+        var target = now + options.DefaultDuration;
+        var latest = options.LatestEnd(active.Since);
+        var renewed = target < latest ? target : latest;
+        if (renewed <= active.Until)
+        {
+            return;
+        }
+
+        var updated = await db.Holds.Where(h => h.Id == active.Id && h.ReleasedAt == null && h.Until == active.Until)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Until, renewed), ct);
+        if (updated == 1)
+        {
+            db.AuditEvents.Add(Audit(actor, AuditActions.Renew, slot, $"Deploy renewed {active.HolderName}'s hold until {renewed:u}"
+                + (renewed == latest ? $" (its {TimeText.Duration(options.HardMaxTotal)} limit)" : ""), now));
+            active.Until = renewed;
+        }
+    }
+
+    /// <summary>Hands a freed slot to the queue. Never fails the action that freed it: the expiry job's sweep retries.</summary>
+    private async Task OfferToQueueAsync(int slotId)
+    {
+        try
+        {
+            await handover.OfferAsync(slotId, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Handing slot {Slot} to the queue failed; the next expiry job run tries again", slotId);
+        }
+    }
+
+    /// <summary>Holds a claim found past their end and released on the way: clean up and tell their holders.</summary>
+    internal async Task ExpiredInPassingAsync(Slot slot, IReadOnlyCollection<Hold> expired, CancellationToken ct)
+    {
+        await StartTeardownAsync(expired, ct);
+        RaiseExpired(slot, expired);
+    }
 
     private async Task<Result<SlotCard>> ChangeSlotAsync(ClaimsPrincipal user, int slotId, Failure? invalid, string action,
         Func<Slot, string> change, CancellationToken ct)

@@ -2,7 +2,12 @@ using Bunit;
 using Bunit.TestDoubles;
 using DeployPortal.Web.Audit;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Apps;
+using DeployPortal.Web.Git;
 using DeployPortal.Web.Slots;
+using DeployPortal.Web.Waitlist;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging.Abstractions;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
@@ -33,13 +38,18 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<TimeProvider>(Harness.Clock);
         Services.AddSingleton(Harness.Notifier);
         Services.AddSingleton<IOptionsMonitor<HoldOptions>>(Harness.Options);
-        Services.AddScoped(sp => new SlotService(PageDatabase ?? Harness.Database.Factory, Harness.Notifier, Harness.Clock, Harness.Options, Harness.Jobs, Harness.Events,
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SlotService>>()));
+        Services.AddScoped(sp => new SlotService(PageDatabase ?? Harness.Database.Factory, Harness.Notifier, Harness.Clock, Harness.Options, Harness.Jobs,
+            Harness.Handover, Harness.Events.Events, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SlotService>>()));
         Services.AddSingleton<BoardSnapshot>();
         Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));
         Services.AddSingleton<IOptionsMonitor<IdleOptions>>(Harness.IdleOptions);
         Services.AddScoped(sp => new IdleSlots(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<SlotService>(), Harness.Notifier, Harness.Clock,
             Harness.IdleOptions, Harness.Jobs, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<IdleSlots>>()));
+        // The queue panel on the board: the real waitlist service, with no apps configured (component tests queue through the harness).
+        Services.AddScoped(sp => new WaitlistService(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<SlotService>(), Harness.Handover,
+            new AppCatalog(new TestOptionsMonitor<AppsOptions>(new AppsOptions()), Options.Create(new PortalOptions()), new TestHostEnvironment()),
+            new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), new MemoryCache(new MemoryCacheOptions())),
+            Harness.Notifier, Harness.Clock, Harness.Options, NullLogger<WaitlistService>.Instance));
         Auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }

@@ -1,6 +1,7 @@
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Slots;
+using DeployPortal.Web.Waitlist;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -14,8 +15,9 @@ public sealed class SlotHarness : IAsyncDisposable
     {
         Database = database;
         Notifier = new SlotChangeNotifier(NullLogger<SlotChangeNotifier>.Instance);
-        Events = new PortalEvents(Jobs, NotificationOptions, Clock, NullLogger<PortalEvents>.Instance);
-        Service = new SlotService(database.Factory, Notifier, Clock, Options, Jobs, Events, NullLogger<SlotService>.Instance);
+        Events = new RecordingEvents(Jobs, NotificationOptions, Clock);
+        Handover = new WaitlistHandover(database.Factory, Notifier, Events.Events, Jobs, Clock, Options, NullLogger<WaitlistHandover>.Instance);
+        Service = new SlotService(database.Factory, Notifier, Clock, Options, Jobs, Handover, Events.Events, NullLogger<SlotService>.Instance);
         Idle = new IdleSlots(database.Factory, Service, Notifier, Clock, IdleOptions, Jobs, NullLogger<IdleSlots>.Instance);
     }
 
@@ -26,13 +28,19 @@ public sealed class SlotHarness : IAsyncDisposable
 
     /// <summary>Receivers for raised events; each wanted event becomes a recorded webhook job in <see cref="Jobs"/>.</summary>
     public TestOptionsMonitor<NotificationOptions> NotificationOptions { get; } = new(new NotificationOptions());
-    public PortalEvents Events { get; }
 
     /// <summary>Jobs the service enqueues are recorded, not run: no Hangfire server runs in service tests.</summary>
     public RecordingJobClient Jobs { get; } = new();
     public SlotService Service { get; }
     public TestOptionsMonitor<IdleOptions> IdleOptions { get; } = new(new IdleOptions());
     public IdleSlots Idle { get; }
+
+    /// <summary>Notification events raised (hold expiring/expired, waitlist turns).</summary>
+    public RecordingEvents Events { get; }
+
+    public WaitlistHandover Handover { get; }
+
+    public HoldExpiryJob ExpiryJob => new(Service, Handover);
 
     public static async Task<SlotHarness> CreateAsync(DatabaseProvider provider) => new(await TestDatabase.CreateAsync(provider));
 

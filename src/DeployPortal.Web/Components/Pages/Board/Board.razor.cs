@@ -17,6 +17,7 @@ public sealed partial class Board : IDisposable
     private ClaimsPrincipal _user = new();
     private DateTime _now;
     private TimeSpan _warnBefore;
+    private TimeSpan _remindBefore;
     private IReadOnlyList<TimeSpan> _holdChoices = [];
     private ITimer? _ticker;
     private IdleOptions _idle = new();
@@ -43,6 +44,7 @@ public sealed partial class Board : IDisposable
         _idle = IdleOptions.CurrentValue;
         var options = HoldOptions.CurrentValue;
         _warnBefore = options.WarnBefore;
+        _remindBefore = options.RemindBefore;
         _holdChoices = [.. options.Choices.Where(c => c <= options.MaxDuration)];
         await LoadAsync();
     }
@@ -85,7 +87,7 @@ public sealed partial class Board : IDisposable
             return [];
         }
 
-        var room = _now + HoldOptions.CurrentValue.MaxDuration - slot.Hold.Until;
+        var room = HoldOptions.CurrentValue.RoomToExtend(slot.Hold.Since, slot.Hold.Until, _now);
         return [.. _holdChoices.Where(c => c <= room)];
     }
 

@@ -241,6 +241,9 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<DateTime?>("RemindedFor")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTime>("Since")
                         .HasColumnType("timestamp with time zone");
 
@@ -375,6 +378,77 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                     b.ToTable("Slots");
                 });
 
+            modelBuilder.Entity("DeployPortal.Web.Data.WaitlistEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("App")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<string>("Branch")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<long?>("DeploymentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("EndedByName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("HoldId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("JoinedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int?>("SlotId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("UserName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SlotId");
+
+                    b.HasIndex("UserId", "App")
+                        .IsUnique()
+                        .HasDatabaseName("IX_Waitlist_WaitingPerUserApp")
+                        .HasFilter("\"State\" = 'Waiting'");
+
+                    b.HasIndex("State", "JoinedAt", "Id");
+
+                    b.ToTable("WaitlistEntries", (string)null);
+                });
+
             modelBuilder.Entity("DeployPortal.Web.Notifications.NotificationOptOut", b =>
                 {
                     b.Property<string>("UserId")
@@ -420,6 +494,16 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                         .HasForeignKey("SlotId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+
+                    b.Navigation("Slot");
+                });
+
+            modelBuilder.Entity("DeployPortal.Web.Data.WaitlistEntry", b =>
+                {
+                    b.HasOne("DeployPortal.Web.Data.Slot", "Slot")
+                        .WithMany()
+                        .HasForeignKey("SlotId")
+                        .OnDelete(DeleteBehavior.Cascade);
 
                     b.Navigation("Slot");
                 });

@@ -228,6 +228,9 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("RemindedFor")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("Since")
                         .HasColumnType("TEXT");
 
@@ -358,6 +361,75 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                     b.ToTable("Slots");
                 });
 
+            modelBuilder.Entity("DeployPortal.Web.Data.WaitlistEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("App")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Branch")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("DeploymentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EndedByName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("HoldId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("JoinedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("SlotId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SlotId");
+
+                    b.HasIndex("UserId", "App")
+                        .IsUnique()
+                        .HasDatabaseName("IX_Waitlist_WaitingPerUserApp")
+                        .HasFilter("\"State\" = 'Waiting'");
+
+                    b.HasIndex("State", "JoinedAt", "Id");
+
+                    b.ToTable("WaitlistEntries", (string)null);
+                });
+
             modelBuilder.Entity("DeployPortal.Web.Notifications.NotificationOptOut", b =>
                 {
                     b.Property<string>("UserId")
@@ -403,6 +475,16 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                         .HasForeignKey("SlotId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+
+                    b.Navigation("Slot");
+                });
+
+            modelBuilder.Entity("DeployPortal.Web.Data.WaitlistEntry", b =>
+                {
+                    b.HasOne("DeployPortal.Web.Data.Slot", "Slot")
+                        .WithMany()
+                        .HasForeignKey("SlotId")
+                        .OnDelete(DeleteBehavior.Cascade);
 
                     b.Navigation("Slot");
                 });

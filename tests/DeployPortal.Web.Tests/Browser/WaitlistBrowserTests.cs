@@ -1,0 +1,91 @@
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Slots;
+using DeployPortal.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace DeployPortal.Web.Tests.Browser;
+
+/// <summary>The queue as people use it: every slot taken, one person queues from the deploy form, another releases.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetime
+{
+    private TestDatabase _database = default!;
+    private PortalHost _host = default!;
+    private Uri _portal = default!;
+
+    /// <summary>Dana as the development sign-in knows her (its subjects are prefixed).</summary>
+    private static readonly System.Security.Claims.ClaimsPrincipal DemoDana = TestUsers.Make("dev:dana", "Dana Developer", Web.Auth.PortalRoles.Developer);
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        _host = PortalHost.EmbeddedDefault(_database);
+        _portal = _host.Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await browser.CloseContextsAsync();
+        await _host.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Queue_AllSlotsHeld_JoinFromTheDeployForm_AnotherReleases_TheWaitingPageShowsTheSlotIsTheirsAndTheDeploymentRunning()
+    {
+        // Dana holds every slot.
+        using (var scope = _host.Services.CreateScope())
+        {
+            var slots = scope.ServiceProvider.GetRequiredService<SlotService>();
+            foreach (var slot in await slots.GetBoardAsync())
+            {
+                var claim = await slots.ClaimAsync(DemoDana, new ClaimRequest(slot.Id, "regression run", null));
+                Assert.True(claim.Succeeded, claim.Failure?.Message);
+            }
+        }
+
+        // Devon finds no free slot on the deploy form and joins the queue for any slot.
+        var devon = await browser.SignInAsync(_portal, "devon");
+        await devon.GotoAsync("/deploy");
+        await BrowserFixture.WaitInteractiveAsync(devon);
+        await Expect(devon.Locator("[data-testid=queue-offer]")).ToContainTextAsync("Every slot is taken.");
+        await devon.Locator("[data-testid=deploy-app]").ClickAsync();
+        await devon.GetByRole(AriaRole.Option, new() { Name = "storefront — The shop's web front end (demo)" }).ClickAsync();
+        await devon.Locator("[data-testid=deploy-branch]").FillAsync("login");
+        await devon.GetByRole(AriaRole.Option, new() { Name = "feature/login" }).ClickAsync();
+        await devon.Locator("[data-testid=deploy-purpose]").FillAsync("login flow");
+        await devon.Locator("[data-testid=queue-join]").ClickAsync();
+        var waiting = devon.Locator("[data-testid=queue-waiting]");
+        await Expect(waiting).ToContainTextAsync("#1 in the queue for any slot", new() { Timeout = 30_000 });
+        await Expect(waiting.Locator("[data-testid=queue-wait]")).ToHaveTextAsync("about 4 h"); // no history yet: the default hold length
+        await devon.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "queue-waiting.png"), FullPage = true });
+        await devon.EvaluateAsync("() => window.__notReloaded = true");
+
+        // Dana sees the queue on her board and releases qa-3.
+        var dana = await browser.SignInAsync(_portal, "dana");
+        await Expect(dana.Locator("[data-testid=queue-panel] [data-testid=queue-entry]")).ToContainTextAsync("Devon Developer");
+        await dana.Locator("[data-testid=slot-qa-3] [data-testid=release]").ClickAsync();
+        await dana.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Release", Exact = true }).ClickAsync();
+
+        // Devon's open page says qa-3 is his, and the deployment runs (and, on the emulator, succeeds).
+        var served = devon.Locator("[data-testid=queue-served]");
+        await Expect(served.Locator("[data-testid=queue-served-slot]")).ToHaveTextAsync("qa-3", new() { Timeout = 30_000 });
+        await Expect(served.Locator("[data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", new System.Text.RegularExpressions.Regex("^(Queued|Running|Succeeded)$"));
+        await Expect(served.Locator("[data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
+        Assert.True(await devon.EvaluateAsync<bool>("() => window.__notReloaded === true"));
+        await devon.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "queue-served.png"), FullPage = true });
+
+        // And Dana's board shows it too: qa-3 held by Devon, running his branch.
+        var qa3 = dana.Locator("[data-testid=slot-qa-3]");
+        await Expect(qa3.Locator("[data-testid=slot-holder]")).ToHaveTextAsync("Devon Developer");
+        await Expect(qa3.Locator("[data-testid=slot-deployment-storefront]")).ToContainTextAsync("storefront@feature/login");
+        await Expect(dana.Locator("[data-testid=queue-panel]")).ToHaveCountAsync(0);
+
+        await using var db = _database.Factory.CreateDbContext();
+        var entry = await db.Waitlist.SingleAsync();
+        Assert.Equal((WaitlistState.Served, "dev:devon"), (entry.State, entry.UserId));
+    }
+}

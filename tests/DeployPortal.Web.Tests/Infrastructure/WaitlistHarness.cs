@@ -1,0 +1,103 @@
+using System.Security.Claims;
+using DeployPortal.Web.Apps;
+using DeployPortal.Web.Cluster;
+using DeployPortal.Web.Common;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Deployments;
+using DeployPortal.Web.Git;
+using DeployPortal.Web.Slots;
+using DeployPortal.Web.Waitlist;
+using k8s;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace DeployPortal.Web.Tests.Infrastructure;
+
+/// <summary>
+/// The slot harness plus the real waitlist and deployment services: apps backed by a real git repository,
+/// the fake clock, jobs recorded (no Hangfire server, no cluster: deployments stay Queued).
+/// </summary>
+public sealed class WaitlistHarness : IAsyncDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("deployportal-waitlist-").FullName;
+    private readonly Kubernetes _kubernetes = new(new KubernetesClientConfiguration { Host = "http://127.0.0.1:9" }); // never called: nothing runs the jobs
+    private readonly MemoryCache _cache = new(new MemoryCacheOptions());
+
+    private WaitlistHarness(SlotHarness slots)
+    {
+        Slots = slots;
+        var appsOptions = new TestOptionsMonitor<AppsOptions>(new AppsOptions
+        {
+            Items = [.. new[] { "storefront", "payments" }.Select(name => new AppDefinition { Name = name, GitRemote = Repository, ImageRepository = $"registry.example.com/shop/{name}" })],
+        });
+        Apps = new AppCatalog(appsOptions, Microsoft.Extensions.Options.Options.Create(new PortalOptions { DataPath = _folder }), new TestHostEnvironment(_folder));
+        Branches = new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), _cache);
+        Waitlist = new WaitlistService(Database.Factory, Slots.Service, Slots.Handover, Apps, Branches, Slots.Notifier, Slots.Clock, Slots.Options,
+            NullLogger<WaitlistService>.Instance);
+        var cluster = new ClusterGateway(_kubernetes, Microsoft.Extensions.Options.Options.Create(new ClusterOptions()), NullLogger<ClusterGateway>.Instance);
+        Deployments = new DeploymentService(Database.Factory, Slots.Service, Slots.Idle, Apps, Branches, cluster, Slots.Jobs, Slots.Notifier, Slots.Clock,
+            NullLogger<DeploymentService>.Instance);
+    }
+
+    public SlotHarness Slots { get; }
+    public TestDatabase Database => Slots.Database;
+    public AppCatalog Apps { get; }
+    public BranchCatalog Branches { get; }
+    public WaitlistService Waitlist { get; }
+    public DeploymentService Deployments { get; }
+    public string Repository => Path.Combine(_folder, "repo");
+
+    public static async Task<WaitlistHarness> CreateAsync(DatabaseProvider provider)
+    {
+        var harness = new WaitlistHarness(await SlotHarness.CreateAsync(provider));
+        var git = new GitClient(NullLogger<GitClient>.Instance);
+        Directory.CreateDirectory(harness.Repository);
+        await git.RunAsync(harness.Repository, default, "init", "--quiet", "--initial-branch=main");
+        await File.WriteAllTextAsync(Path.Combine(harness.Repository, "a.txt"), "a");
+        await git.RunAsync(harness.Repository, default, "add", "a.txt");
+        await git.RunAsync(harness.Repository, default, "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "--quiet", "-m", "one");
+        await git.RunAsync(harness.Repository, default, "branch", "feature/login");
+        return harness;
+    }
+
+    public Task<Result<QueueEntryView>> JoinAsync(ClaimsPrincipal user, Slot? slot, string app = "storefront", string branch = "main", string purpose = "queue test") =>
+        Waitlist.JoinAsync(user, new JoinQueueRequest(app, branch, purpose, slot?.Id));
+
+    public async Task<List<WaitlistEntry>> EntriesAsync()
+    {
+        await using var db = Database.Factory.CreateDbContext();
+        return await db.Waitlist.AsNoTracking().OrderBy(e => e.Id).ToListAsync();
+    }
+
+    public async Task<List<Hold>> ActiveHoldsAsync()
+    {
+        await using var db = Database.Factory.CreateDbContext();
+        return await db.Holds.AsNoTracking().Where(h => h.ReleasedAt == null).OrderBy(h => h.SlotId).ToListAsync();
+    }
+
+    public async Task<List<Deployment>> DeploymentsAsync()
+    {
+        await using var db = Database.Factory.CreateDbContext();
+        return await db.Deployments.AsNoTracking().OrderBy(d => d.Id).ToListAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _kubernetes.Dispose();
+        _cache.Dispose();
+        await Slots.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+}
+
+public sealed class TestHostEnvironment(string? root = null) : IHostEnvironment
+{
+    public string EnvironmentName { get; set; } = "Development";
+    public string ApplicationName { get; set; } = "DeployPortal.Web";
+    public string ContentRootPath { get; set; } = root ?? Path.GetTempPath();
+    public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+}
