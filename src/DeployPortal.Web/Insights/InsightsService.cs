@@ -67,12 +67,26 @@ public sealed class InsightsService(IDbContextFactory<PortalDb> dbFactory, TimeP
     }
 
     /// <summary>
-    /// WAITLIST: waits are measured from the waitlist's own table (joined → got the slot), which arrives with
-    /// the waitlist work. Until then there is nothing to measure and the page says so; compute the served
-    /// entries' waits per bucket here and return them.
+    /// Waits measured from the waitlist's own table: from joining the queue to getting the slot, for the entries
+    /// served in the period (people who left the queue are not counted: their wait has no end). Null when nobody was
+    /// served, so the page can say so rather than draw zeros.
     /// </summary>
-    private static Task<WaitStats?> LoadWaitsAsync(PortalDb db, IReadOnlyList<InsightsBucket> buckets, CancellationToken ct) =>
-        Task.FromResult<WaitStats?>(null);
+    private static async Task<WaitStats?> LoadWaitsAsync(PortalDb db, IReadOnlyList<InsightsBucket> buckets, CancellationToken ct)
+    {
+        var (from, to) = (buckets[0].Start, buckets[^1].End);
+        var served = await db.Waitlist.AsNoTracking()
+            .Where(w => w.State == WaitlistState.Served && w.EndedAt != null && w.EndedAt >= from && w.EndedAt < to)
+            .Select(w => new { w.JoinedAt, EndedAt = w.EndedAt!.Value }).ToListAsync(ct);
+        if (served.Count == 0)
+        {
+            return null;
+        }
+
+        var waits = served.Select(w => w.EndedAt - w.JoinedAt).ToList();
+        var perBucket = buckets.Select(b => Percentile([.. served.Where(w => w.EndedAt >= b.Start && w.EndedAt < b.End).Select(w => w.EndedAt - w.JoinedAt)], 0.5)
+            is { } median ? median.TotalMinutes : 0).ToList();
+        return new WaitStats(served.Count, Percentile(waits, 0.5), Percentile(waits, 0.9), perBucket);
+    }
 
     /// <summary>
     /// Buckets ending with the one that holds now, their boundaries on the reader's local hours, midnights or

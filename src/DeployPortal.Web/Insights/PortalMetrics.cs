@@ -21,6 +21,7 @@ public sealed class PortalMetrics
     private readonly Gauge _slotHeld;
     private readonly Gauge _slotsHeld;
     private readonly Gauge _slotsEnabled;
+    private readonly Gauge _waitlistLength;
     private readonly Counter _holdsEnded;
     private readonly Gauge _deploymentsActive;
     private readonly Counter _deploymentsFinished;
@@ -45,7 +46,7 @@ public sealed class PortalMetrics
         _deploymentsFinished = metrics.CreateCounter("deployportal_deployments_finished_total", "Deployments that finished, by outcome.", "state");
         _duration = metrics.CreateHistogram("deployportal_deployment_duration_seconds", "Start to finish of deployments that ran, by outcome.",
             new HistogramConfiguration { LabelNames = ["state"], Buckets = [5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600] });
-        // WAITLIST: when the waitlist's table exists, add deployportal_waitlist_length (a gauge of people in line) here and in UpdateAsync.
+        _waitlistLength = metrics.CreateGauge("deployportal_waitlist_length", "People waiting in the queue for a slot now.");
         Registry.AddBeforeCollectCallback(UpdateAsync);
     }
 
@@ -92,6 +93,7 @@ public sealed class PortalMetrics
                 _deploymentsFinished.WithLabels(Label(state)).IncTo(CountOf(state));
             }
 
+            _waitlistLength.Set(await db.Waitlist.CountAsync(w => w.State == WaitlistState.Waiting, ct));
             await ObserveDurationsAsync(db, ct);
         }
         finally

@@ -37,7 +37,35 @@ public abstract class InsightsServiceTests(DatabaseProvider provider) : IAsyncLi
         Assert.Equal(7, report.Buckets.Count);
         Assert.Null(report.Deployments.SuccessRate);
         Assert.Null(report.Holds.ExpiredShare);
-        Assert.Null(report.Waits); // WAITLIST: no queue data yet
+        Assert.Null(report.Waits); // nobody served from the queue
+    }
+
+    [Fact]
+    public async Task Waits_FromJoiningTheQueueToGettingTheSlot_CountOnlyEntriesServedInThePeriod()
+    {
+        await using (var db = _database.Factory.CreateDbContext())
+        {
+            WaitlistEntry Entry(string user, double joinedHoursAgo, double endedHoursAgo, WaitlistState state) => new()
+            {
+                UserId = user, UserName = user, App = "storefront", Branch = "main", Purpose = "wait",
+                JoinedAt = Now.AddHours(-joinedHoursAgo), EndedAt = Now.AddHours(-endedHoursAgo), State = state,
+            };
+            db.Waitlist.AddRange(
+                Entry("a", 5, 4, WaitlistState.Served),    // waited 1 h
+                Entry("b", 5, 3, WaitlistState.Served),    // 2 h
+                Entry("c", 5, 1, WaitlistState.Served),    // 4 h
+                Entry("d", 5, 2, WaitlistState.Left),      // left: no wait to count
+                Entry("e", 240, 200, WaitlistState.Served)); // served before the period
+            await db.SaveChangesAsync();
+        }
+
+        var waits = (await _service.GetReportAsync(InsightsPeriod.Day)).Waits;
+
+        Assert.NotNull(waits);
+        Assert.Equal(3, waits.Served);
+        Assert.Equal(TimeSpan.FromHours(2), waits.Median);
+        Assert.Equal(TimeSpan.FromHours(4), waits.P90);
+        Assert.Equal(240, waits.MedianMinutesPerBucket.Max());
     }
 
     [Fact]
