@@ -40,14 +40,14 @@ public sealed class LoadGeneratorTests(BrowserFixture browser) : IAsyncLifetime
         var notifier = _host.Services.GetRequiredService<SlotChangeNotifier>();
         var counter = _host.Services.GetRequiredService<CircuitCounter>();
         var tab = await browser.SignInAsync(_portal, "viewer");
-        await WaitForAsync(() => notifier.SubscriberCount == 1);
+        await WaitForAsync(() => notifier.SubscriberCount == LoadGenProcess.SubscriptionsPerBoard);
         Assert.Equal(1, counter.OpenFor("dev:viewer"));
 
         await using (var load = LoadGenProcess.Start(_portal, circuits: 5, concurrency: 5))
         {
             var opened = await load.ReplyAsync("opened", TimeSpan.FromMinutes(2));
             Assert.True(opened.GetProperty("opened").GetInt32() == 5, opened.ToString());
-            await WaitForAsync(() => notifier.SubscriberCount == 6);
+            await WaitForAsync(() => notifier.SubscriberCount == 6 * LoadGenProcess.SubscriptionsPerBoard);
             Assert.Equal(6, counter.OpenFor("dev:viewer"));
 
             await load.CommandAsync("watch generator check 7f3a", "armed", TimeSpan.FromSeconds(30));
@@ -65,7 +65,7 @@ public sealed class LoadGeneratorTests(BrowserFixture browser) : IAsyncLifetime
         }
 
         // Closing them (with the disconnect beacon, as a closing tab sends) ends them on the server at once.
-        await WaitForAsync(() => notifier.SubscriberCount == 1 && counter.OpenFor("dev:viewer") == 1);
+        await WaitForAsync(() => notifier.SubscriberCount == LoadGenProcess.SubscriptionsPerBoard && counter.OpenFor("dev:viewer") == 1);
     }
 
     /// <summary>Polls server-side counters that raise no event.</summary>

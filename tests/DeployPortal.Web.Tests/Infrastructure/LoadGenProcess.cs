@@ -11,6 +11,9 @@ namespace DeployPortal.Web.Tests.Infrastructure;
 /// </summary>
 public sealed class LoadGenProcess : IAsyncDisposable
 {
+    /// <summary>Slot-change subscriptions one open board holds: the board itself and its queue panel.</summary>
+    public const int SubscriptionsPerBoard = 2;
+
     private readonly Process _process;
     private readonly Channel<(string Kind, JsonElement Body)> _replies = Channel.CreateUnbounded<(string, JsonElement)>();
     private readonly Queue<string> _log = new();
