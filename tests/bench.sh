@@ -33,8 +33,9 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "running benchmarks ($filter); output in $out/output.log"
 set +e
+# One benchmark at a time: the normal run's parallel test collections would measure each other.
 timeout 30m dotnet test "$project" -c Release --no-build --nologo --filter "$filter" \
-  --logger "console;verbosity=detailed" 2>&1 | tee "$out/output.log"
+  --logger "console;verbosity=detailed" -- xUnit.ParallelizeTestCollections=false 2>&1 | tee "$out/output.log"
 status=${PIPESTATUS[0]}
 set -e
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)

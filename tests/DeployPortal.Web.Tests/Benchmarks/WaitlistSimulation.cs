@@ -55,7 +55,6 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
         output.WriteLine(table);
         await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "waitlist-simulation.md"), table + "\n");
         Assert.Equal(needs.Count, portal.Served + portal.Unserved);
-        Assert.True(started.Elapsed < TimeSpan.FromMinutes(3), "the simulation should stay quick");
     }
 
     private sealed record Need(int Id, int Person, DateTime Arrival, TimeSpan Length, bool Forgets);
