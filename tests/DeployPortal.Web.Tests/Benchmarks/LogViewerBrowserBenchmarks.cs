@@ -27,23 +27,21 @@ public sealed class LogViewerBrowserBenchmarks(BrowserFixture browser, ITestOutp
     private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan GoalWindow = TimeSpan.FromSeconds(60); // the 10,000 lines/s goal is held for a minute
 
-    // Records, in the page, the delay of every log line that reaches the DOM (its kubelet time is when the emulator
-    // wrote it; same machine, same clock) and the longest main-thread task.
+    // Records, in the page, how old the newest line in the DOM is each time the log view changes (its kubelet time is
+    // when the emulator wrote it; same machine, same clock), and the longest main-thread task (the browser reports
+    // tasks of 50 ms and more). Blazor updates the virtualised rows in place, so text changes count as well as new rows.
     private const string Probe = """
         () => {
           const el = document.querySelector('[data-testid=log-lines]');
           const s = window.__dp = { lat: [], longest: 0 };
           const day = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
-          new MutationObserver(ms => {
-            const now = Date.now();
-            for (const m of ms) for (const n of m.addedNodes) {
-              const t = n.querySelector && n.querySelector('.portal-log-time');
-              if (!t) continue;
-              const [h, mi, rest] = t.textContent.split(':');
-              const at = day + ((+h * 60 + +mi) * 60 + parseFloat(rest)) * 1000;
-              s.lat.push(now - at);
-            }
-          }).observe(el, { childList: true, subtree: true });
+          new MutationObserver(() => {
+            const times = el.querySelectorAll('.portal-log-time');
+            const t = times[times.length - 1];
+            if (!t) return;
+            const [h, mi, rest] = t.textContent.split(':');
+            s.lat.push(Date.now() - (day + ((+h * 60 + +mi) * 60 + parseFloat(rest)) * 1000));
+          }).observe(el, { childList: true, subtree: true, characterData: true });
           new PerformanceObserver(l => { for (const e of l.getEntries()) s.longest = Math.max(s.longest, e.duration); }).observe({ type: 'longtask' });
         }
         """;
@@ -78,30 +76,19 @@ public sealed class LogViewerBrowserBenchmarks(BrowserFixture browser, ITestOutp
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"));
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 60_000 });
-        var lines = page.Locator("[data-testid=log-lines]");
-        await Expect(lines.Locator("[data-testid=log-line]").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
-        await page.EvaluateAsync(Probe);
+        // 1. Server memory: 50 viewers of the one pod, each with its subscription and a filled view, as a circuit holds
+        // them. Measured first, with the deploying page closed and its log follow gone, so nothing else is freed meanwhile.
+        var deploymentUrl = page.Url;
         var pod = (await page.Locator("[data-testid=pod] .portal-pod-name").First.TextContentAsync())!.Trim();
-
-        // 1. Latency at 1,000 lines/s.
-        var (latency, _, _, _) = await RunAtAsync(page, lines, 1_000, TimeSpan.FromSeconds(15));
-        output.WriteLine($"latency at 1,000 lines/s: p50 {Percentile(latency, 50):0} ms, p95 {Percentile(latency, 95):0} ms, max {latency.DefaultIfEmpty().Max():0} ms ({latency.Count} lines sampled in the DOM)");
-
-        // 2. Sustained rates.
-        output.WriteLine("| lines/s written | lines/s reached the page | skipped | newest line's delay p95 | longest main-thread task | keeps up |");
-        foreach (var rate in Rates)
+        await page.CloseAsync();
+        var hub = _host.Services.GetRequiredService<PodLogHub>();
+        var idle = Stopwatch.StartNew();
+        while (hub.ActiveUpstreams > 0 && idle.Elapsed < TimeSpan.FromSeconds(60))
         {
-            var window = rate == 10_000 ? GoalWindow : RateWindow;
-            var (lat, perSecond, skipped, longest) = await RunAtAsync(page, lines, rate, window);
-            var keepsUp = skipped == 0 && perSecond >= rate * 0.95 && longest <= 100 && Percentile(lat, 95) < 1_000;
-            output.WriteLine($"| {rate:N0} ({window.TotalSeconds:0} s) | {perSecond:N0} | {skipped:N0} | {Percentile(lat, 95):0} ms | {longest:0} ms | {(keepsUp ? "yes" : "no")} |");
+            await Task.Delay(200); // bounded poll: the hub raises no event when a follow closes
         }
 
         EmulatorOptions.LogLinesPerSecond = 1_000;
-        await page.CloseAsync();
-
-        // 3. Server memory: 50 viewers of the one pod, each with its subscription and a filled view, as the circuit holds them.
-        var hub = _host.Services.GetRequiredService<PodLogHub>();
         var key = new PodLogKey("qa-3", pod, "payments");
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -133,7 +120,32 @@ public sealed class LogViewerBrowserBenchmarks(BrowserFixture browser, ITestOutp
         GC.KeepAlive(viewers);
         viewers.ForEach(v => v.Subscription.Dispose());
 
-        // 4. The upper bound: KubernetesClient reading the same stream with no UI.
+        // 2. The viewer in the browser: latency at 1,000 lines/s, then rising rates.
+        page = await browser.SignInAsync(_portal, "devon");
+        await page.GotoAsync(deploymentUrl);
+        await BrowserFixture.WaitInteractiveAsync(page);
+
+        var lines = page.Locator("[data-testid=log-lines]");
+        await Expect(lines.Locator("[data-testid=log-line]").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await page.EvaluateAsync(Probe);
+
+        // Latency at 1,000 lines/s.
+        var (latency, _, _, _) = await RunAtAsync(page, lines, 1_000, TimeSpan.FromSeconds(15));
+        output.WriteLine($"latency at 1,000 lines/s: p50 {Percentile(latency, 50):0} ms, p95 {Percentile(latency, 95):0} ms, max {latency.DefaultIfEmpty().Max():0} ms ({latency.Count} lines sampled in the DOM)");
+
+        // Sustained rates.
+        output.WriteLine("| lines/s written | lines/s reached the page | skipped | newest line's delay p95 | longest main-thread task | keeps up |");
+        foreach (var rate in Rates)
+        {
+            var window = rate == 10_000 ? GoalWindow : RateWindow;
+            var (lat, perSecond, skipped, longest) = await RunAtAsync(page, lines, rate, window);
+            var keepsUp = skipped == 0 && perSecond >= rate * 0.95 && longest <= 100 && Percentile(lat, 95) < 1_000;
+            output.WriteLine($"| {rate:N0} ({window.TotalSeconds:0} s) | {perSecond:N0} | {skipped:N0} | {Percentile(lat, 95):0} ms | {(longest == 0 ? "none ≥ 50 ms" : $"{longest:0} ms")} | {(keepsUp ? "yes" : "no")} |");
+        }
+
+        await page.CloseAsync();
+
+        // 3. The upper bound: KubernetesClient reading the same stream with no UI.
         EmulatorOptions.LogLinesPerSecond = 200_000;
         var gateway = _host.Services.GetRequiredService<ClusterGateway>();
         await Task.Delay(500);
