@@ -45,7 +45,8 @@ public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
         Interlocked.Increment(ref _version);
         foreach (var handler in _handlers)
         {
-            _ = InvokeAsync(handler, change);
+            // On the thread pool: a circuit whose dispatcher is idle would otherwise render inline, on the publisher's thread.
+            _ = Task.Run(() => InvokeAsync(handler, change));
         }
     }
 
