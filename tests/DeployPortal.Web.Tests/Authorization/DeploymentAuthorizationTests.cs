@@ -59,7 +59,7 @@ public sealed class DeploymentAuthorizationTests(DeployHarnessFixture fixture) :
                 break;
         }
 
-        var before = await SnapshotAsync();
+        var before = await SnapshotAsync(slot.Id);
         var service = H.Service<DeploymentService>(out var scope);
         Failure? failure;
         using (scope)
@@ -72,13 +72,13 @@ public sealed class DeploymentAuthorizationTests(DeployHarnessFixture fixture) :
         if (allowed)
         {
             Assert.Null(failure);
-            Assert.NotEqual(before, await SnapshotAsync());
+            Assert.NotEqual(before, await SnapshotAsync(slot.Id));
         }
         else
         {
             Assert.NotNull(failure);
             Assert.Contains(failure.Kind, new[] { FailureKind.Forbidden, FailureKind.Conflict });
-            Assert.Equal(before, await SnapshotAsync());
+            Assert.Equal(before, await SnapshotAsync(slot.Id));
         }
     }
 
@@ -107,10 +107,14 @@ public sealed class DeploymentAuthorizationTests(DeployHarnessFixture fixture) :
         return deployment;
     }
 
-    private async Task<string> SnapshotAsync()
+    /// <summary>
+    /// The slot under test's deployments (earlier cases' deployments in other slots keep running on their own and
+    /// would change the picture), plus the shared holds and audit log.
+    /// </summary>
+    private async Task<string> SnapshotAsync(int slotId)
     {
         await using var db = H.Database.Factory.CreateDbContext();
-        var deployments = await db.Deployments.AsNoTracking().OrderBy(d => d.Id).Select(d => $"{d.Id}:{d.SlotId}:{d.State}:{d.CancelRequested}").ToListAsync();
+        var deployments = await db.Deployments.AsNoTracking().Where(d => d.SlotId == slotId).OrderBy(d => d.Id).Select(d => $"{d.Id}:{d.SlotId}:{d.State}:{d.CancelRequested}").ToListAsync();
         return await Matrix.SnapshotAsync(H.Database.Factory) + "\n" + string.Join('\n', deployments);
     }
 }
