@@ -80,7 +80,7 @@ public sealed class IdleSlots(
             return hold.ReleasedAt is null ? Result<HoldView>.Ok(SlotService.ToView(hold)) : Fail.Conflict($"The hold on {hold.Slot!.Name} has ended.");
         }
 
-        db.AuditEvents.Add(AuditEvent(actor, AuditActions.Sleep, hold.Slot!, $"Apps scaled to zero while {hold.HolderName}'s hold is idle"));
+        db.AuditEvents.Add(SlotService.Audit(actor, AuditActions.Sleep, hold.Slot!, $"Apps scaled to zero while {hold.HolderName}'s hold is idle", now));
         await db.SaveChangesAsync(ct);
         jobs.Enqueue<SlotSleepJob>(job => job.SleepAsync(holdId, CancellationToken.None));
         notifier.Publish(new SlotChange(slotId, "sleep"));
@@ -116,7 +116,7 @@ public sealed class IdleSlots(
             return false; // woken by someone else a moment ago
         }
 
-        db.AuditEvents.Add(AuditEvent(actor, AuditActions.Wake, hold.Slot!, $"Apps of {hold.HolderName}'s hold scaled back up"));
+        db.AuditEvents.Add(SlotService.Audit(actor, AuditActions.Wake, hold.Slot!, $"Apps of {hold.HolderName}'s hold scaled back up", now));
         await db.SaveChangesAsync(ct);
         jobs.Enqueue<SlotSleepJob>(job => job.WakeAsync(hold.Id, CancellationToken.None));
         notifier.Publish(new SlotChange(slotId, "wake"));
@@ -147,8 +147,8 @@ public sealed class IdleSlots(
             if (updated == 1)
             {
                 ended++;
-                db.AuditEvents.Add(AuditEvent(Actor.System, AuditActions.IdleEnd, hold.Slot!,
-                    $"Hold by {hold.HolderName} ({hold.Purpose}) unused for {TimeText.Duration(now - hold.LastActivityAt)}; ended early"));
+                db.AuditEvents.Add(SlotService.Audit(Actor.System, AuditActions.IdleEnd, hold.Slot!,
+                    $"Hold by {hold.HolderName} ({hold.Purpose}) unused for {TimeText.Duration(now - hold.LastActivityAt)}; ended early", now));
             }
         }
 
@@ -185,15 +185,4 @@ public sealed class IdleSlots(
             ? null
             : await slots.RefuseAsync(user, $"Only {hold.HolderName}, QA or an admin can {what} {hold.Slot!.Name}.", ct);
     }
-
-    private AuditEvent AuditEvent(Actor actor, string action, Slot slot, string details) => new()
-    {
-        At = Now,
-        ActorId = actor.Id,
-        ActorName = actor.Name,
-        Action = action,
-        SlotId = slot.Id,
-        SlotName = slot.Name,
-        Details = details,
-    };
 }

@@ -6,7 +6,6 @@ using DeployPortal.Web.Slots;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.Options;
-using MudBlazor;
 
 namespace DeployPortal.Web.Components.Pages.Slots;
 
@@ -77,23 +76,6 @@ public sealed partial class SlotPage : IDisposable
             StateHasChanged();
         }
     }
-
-    private Color StateColor => _state switch
-    {
-        SlotState.Free => Color.Success,
-        SlotState.Held => Color.Info,
-        SlotState.Expiring or SlotState.Expired => Color.Warning,
-        _ => Color.Default,
-    };
-
-    private string StateText => _state switch
-    {
-        SlotState.Free => "Free",
-        SlotState.Held => "Held",
-        SlotState.Expiring => "Expiring soon",
-        SlotState.Expired => "Expired",
-        _ => "Disabled",
-    };
 
     private static string Ending(SlotHoldHistoryRow h) => h.ReleaseReason switch
     {
