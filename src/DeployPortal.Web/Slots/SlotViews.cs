@@ -19,6 +19,18 @@ public sealed record SlotCard(
 
     /// <summary>What runs here under the current hold: the latest deployment of each app.</summary>
     public IReadOnlyList<SlotDeploymentView> Deployments { get; init; } = [];
+
+    /// <summary>
+    /// Equal when everything the board shows is equal, deployments included (a record compares lists by
+    /// reference). Each read of the board makes new cards; this lets an open board skip the cards that did not change.
+    /// </summary>
+    public bool Equals(SlotCard? other) =>
+        other is not null
+        && Id == other.Id && Name == other.Name && Namespace == other.Namespace && Description == other.Description
+        && UrlPattern == other.UrlPattern && Enabled == other.Enabled && Equals(Hold, other.Hold) && Cleaning == other.Cleaning
+        && Deployments.SequenceEqual(other.Deployments);
+
+    public override int GetHashCode() => HashCode.Combine(Id, Name, Hold, Cleaning, Deployments.Count);
 }
 
 public sealed record SlotDeploymentView(long Id, string App, string Branch, string? Commit, DeploymentState State)

@@ -11,8 +11,8 @@ namespace DeployPortal.Web.Tests.Infrastructure;
 /// </summary>
 public sealed class LoadGenProcess : IAsyncDisposable
 {
-    /// <summary>Slot-change subscriptions one open board holds: the board itself and its queue panel.</summary>
-    public const int SubscriptionsPerBoard = 2;
+    /// <summary>Slot-change subscriptions one open board holds (the board passes changes on to its queue panel).</summary>
+    public const int SubscriptionsPerBoard = 1;
 
     private readonly Process _process;
     private readonly Channel<(string Kind, JsonElement Body)> _replies = Channel.CreateUnbounded<(string, JsonElement)>();

@@ -1,5 +1,7 @@
 using System.Security.Claims;
+using DeployPortal.Web.Auth;
 using DeployPortal.Web.Common;
+using DeployPortal.Web.Components.Shared;
 using DeployPortal.Web.Slots;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -21,6 +23,8 @@ public sealed partial class Board : IDisposable
     private IReadOnlyList<TimeSpan> _holdChoices = [];
     private ITimer? _ticker;
     private IdleOptions _idle = new();
+    private SlotCardContext _cards = default!;
+    private QueuePanel? _queue;
 
     [Inject] private SlotService Slots { get; set; } = default!;
     [Inject] private BoardSnapshot BoardSnapshot { get; set; } = default!;
@@ -46,6 +50,8 @@ public sealed partial class Board : IDisposable
         _warnBefore = options.WarnBefore;
         _remindBefore = options.RemindBefore;
         _holdChoices = [.. options.Choices.Where(c => c <= options.MaxDuration)];
+        _cards = new SlotCardContext(_now, _remindBefore, _idle.After, _idle.AllowSleep, _user.Can(Policies.HoldSlots), ExtendChoices,
+            EventCallback.Factory.Create<SlotCardRequest>(this, OnCardCommandAsync));
         await LoadAsync();
     }
 
@@ -54,7 +60,7 @@ public sealed partial class Board : IDisposable
         if (firstRender && RendererInfo.IsInteractive)
         {
             // Only the wording of times ("expires in 24 min") changes with the clock; the data is pushed.
-            _ticker = Clock.CreateTimer(_ => InvokeAsync(() => { _now = Clock.GetUtcNow().UtcDateTime; StateHasChanged(); }),
+            _ticker = Clock.CreateTimer(_ => InvokeAsync(() => { SetNow(); StateHasChanged(); }),
                 null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
         }
     }
@@ -64,7 +70,7 @@ public sealed partial class Board : IDisposable
         try
         {
             _slots = await BoardSnapshot.GetAsync(_cts.Token);
-            _now = Clock.GetUtcNow().UtcDateTime;
+            SetNow();
             _error = null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -74,11 +80,35 @@ public sealed partial class Board : IDisposable
         }
     }
 
+    private void SetNow()
+    {
+        _now = Clock.GetUtcNow().UtcDateTime;
+        _cards = _cards with { Now = _now };
+    }
+
     private async Task OnSlotChangedAsync(SlotChange change)
     {
         await LoadAsync();
         StateHasChanged();
+        if (_queue is not null)
+        {
+            await _queue.SlotChangedAsync(change);
+        }
     }
+
+    private Task OnCardCommandAsync(SlotCardRequest request) => request.Command switch
+    {
+        SlotCardCommand.Claim => ClaimAsync(request.Slot),
+        SlotCardCommand.Extend => ExtendAsync(request.Slot, request.By),
+        SlotCardCommand.Release => ReleaseAsync(request.Slot),
+        SlotCardCommand.QaRelease => QaReleaseAsync(request.Slot),
+        SlotCardCommand.ForceRelease => ForceReleaseAsync(request.Slot),
+        SlotCardCommand.Edit => EditSlotAsync(request.Slot),
+        SlotCardCommand.ToggleEnabled => ToggleEnabledAsync(request.Slot),
+        SlotCardCommand.Sleep => SleepAsync(request.Slot),
+        SlotCardCommand.Wake => WakeAsync(request.Slot),
+        _ => Task.CompletedTask,
+    };
 
     private IReadOnlyList<TimeSpan> ExtendChoices(SlotCard slot)
     {
