@@ -6,12 +6,11 @@ using MudBlazor;
 namespace DeployPortal.Web.Components.Layout;
 
 /// <summary>
-/// <see cref="MudThemeProvider"/> whose theme stylesheet is built once per theme and shared by every circuit.
+/// <see cref="MudThemeProvider"/> whose theme stylesheet is built once per theme and shared by every page.
 /// MudThemeProvider builds the theme's CSS variables (about 12,000 characters) into a new string on each
-/// render, and each circuit keeps two of them in its render trees (current and previous): measured at about
-/// 130 KB of a board circuit's server memory, more than half the 250 KB budget per circuit (see README,
-/// Benchmarks). Here the same string instance goes into every circuit's render tree; the base class still
-/// renders its other styles and does its JavaScript work, with an empty theme block.
+/// render. App renders this statically with each page, outside the circuit: inside it, every open page kept
+/// the provider, a default MudTheme of its own and two copies of its styles, about 10 KB of the 250 KB budget
+/// per circuit (see README, Benchmarks). The base class still renders its other styles, with an empty theme block.
 /// </summary>
 public sealed class SharedThemeProvider : MudThemeProvider
 {
