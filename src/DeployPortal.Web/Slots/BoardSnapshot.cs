@@ -7,21 +7,27 @@ namespace DeployPortal.Web.Slots;
 /// Benchmarks). A read is reused while no change has been published since it started (the notifier's
 /// <see cref="SlotChangeNotifier.Version"/>) and it is younger than <see cref="MaxAge"/>, which bounds how
 /// long a write that was never published here (another replica, a hand edit) can go unseen. Concurrent
-/// readers of a stale board wait for one read. The cards hold nothing per user: what a person may do with a
+/// readers of a stale board share one read. The cards hold nothing per user: what a person may do with a
 /// slot is still decided per page by <see cref="SlotActions"/> and, on every action, by <see cref="SlotService"/>.
 /// </summary>
 public sealed class BoardSnapshot(IServiceScopeFactory scopes, SlotChangeNotifier notifier, TimeProvider clock)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
-    private readonly SemaphoreSlim _reading = new(1, 1);
+    private readonly Lock _gate = new();
     private Snapshot? _current;
+    private Task<Snapshot>? _reading;
+    private long _readingVersion;
 
     /// <summary>Database reads so far (for tests and benchmarks).</summary>
     public int Reads => Volatile.Read(ref _reads);
 
     private int _reads;
 
+    /// <summary>
+    /// The board. Every page that finds the last read stale awaits the same read, started by the first of them: with
+    /// thousands of boards reloading on one change they all continue when it completes, rather than one after another.
+    /// </summary>
     public async Task<IReadOnlyList<SlotCard>> GetAsync(CancellationToken ct = default)
     {
         if (Fresh(Volatile.Read(ref _current)) is { } cards)
@@ -29,27 +35,46 @@ public sealed class BoardSnapshot(IServiceScopeFactory scopes, SlotChangeNotifie
             return cards;
         }
 
-        await _reading.WaitAsync(ct);
-        try
+        Task<Snapshot> reading;
+        lock (_gate)
         {
             if (Fresh(_current) is { } again)
             {
-                return again; // another page read it while this one waited
+                return again;
             }
 
-            // Taken before the read: a change published while reading makes this result stale at once.
+            // Taken before the read: a change published while reading makes this result stale at once. A read that
+            // has completed and is still not fresh failed or aged out, so it is not reused.
             var version = notifier.Version;
-            var readAt = clock.GetUtcNow();
-            await using var scope = scopes.CreateAsyncScope();
-            var read = await scope.ServiceProvider.GetRequiredService<SlotService>().GetBoardAsync(ct);
-            Interlocked.Increment(ref _reads);
-            Volatile.Write(ref _current, new Snapshot(version, readAt, read));
-            return read;
+            if (_reading is null || _readingVersion != version || _reading.IsCompleted)
+            {
+                _readingVersion = version;
+                _reading = ReadAsync(version);
+            }
+
+            reading = _reading;
         }
-        finally
+
+        // One page giving up (navigating away) stops its wait, not the read the others share.
+        return (await reading.WaitAsync(ct)).Cards;
+    }
+
+    private async Task<Snapshot> ReadAsync(long version)
+    {
+        await Task.Yield(); // not under the caller's lock
+        var readAt = clock.GetUtcNow();
+        await using var scope = scopes.CreateAsyncScope();
+        var read = new Snapshot(version, readAt, await scope.ServiceProvider.GetRequiredService<SlotService>().GetBoardAsync());
+        Interlocked.Increment(ref _reads);
+        lock (_gate)
         {
-            _reading.Release();
+            if (_current is null || _current.Version <= version)
+            {
+                _current = read;
+            }
         }
+
+        return read;
     }
 
     private IReadOnlyList<SlotCard>? Fresh(Snapshot? snapshot) =>
