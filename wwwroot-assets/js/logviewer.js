@@ -7,7 +7,12 @@ export function attach(el, dotnet) {
   el.__dpAtEnd = true;
   el.__dpHandler = () => {
     const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight <= slack;
-    if (el.__dpAuto) { el.__dpAuto = false; el.__dpAtEnd = true; return; }
+    // The scroll event of our own jump to the end. Scroll events are coalesced per frame, so if the reader
+    // scrolled up right after it, this one event carries both: the position tells which came last.
+    if (el.__dpAuto) {
+      el.__dpAuto = false;
+      if (atEnd) { el.__dpAtEnd = true; return; }
+    }
     if (atEnd !== el.__dpAtEnd) {
       el.__dpAtEnd = atEnd;
       dotnet.invokeMethodAsync("OnScrolled", atEnd);
