@@ -6,6 +6,8 @@
 #
 #   DEPLOYPORTAL_BENCH_CIRCUITS=5000   board circuits to open (the goal is 5,000; use 100-200 to try it out)
 #   DEPLOYPORTAL_BENCH_FILTER=...      narrow to some benchmarks, e.g. FullyQualifiedName~ApiContention
+#   DEPLOYPORTAL_BENCH_HEAPDUMP=/tmp/x.dump   with every circuit open, dump the portal's heap for profiling (dotnet-dump on PATH)
+#   DEPLOYPORTAL_BENCH_PERF=/tmp/x.data       perf-sample the portal while slot changes go out (with DOTNET_PerfMapEnabled=1)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

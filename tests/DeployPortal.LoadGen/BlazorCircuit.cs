@@ -69,6 +69,10 @@ internal sealed partial class BlazorCircuit : IAsyncDisposable
             {
                 o.Cookies = _cookies;
                 o.Transports = HttpTransportType.WebSockets;
+                // Straight to the WebSocket. The negotiate request would leave an idle keep-alive connection per
+                // circuit on the server (each HubConnection has its own HttpClient), which a browser's shared
+                // connection pool does not: the benchmark would count it as memory per circuit.
+                o.SkipNegotiation = true;
             })
             .AddBlazorPackProtocol()
             .Build();

@@ -4,6 +4,7 @@ using DeployPortal.Web.Auth;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
@@ -43,6 +44,21 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         {
             var opened = await warm.ReplyAsync("opened", TimeSpan.FromMinutes(3));
             Assert.True(opened.GetProperty("opened").GetInt32() == 20, $"warm-up circuits failed: {opened}");
+
+            // One slot change through the same path as the measured rounds, so they do not pay for its first-time
+            // JIT; then that hold ends quietly (straight in the database, no teardown job) before the rounds.
+            await warm.CommandAsync("watch warm-up claim", "armed", TimeSpan.FromMinutes(1));
+            await using (var scope = host.Services.CreateAsyncScope())
+            {
+                var warmClaim = await scope.ServiceProvider.GetRequiredService<SlotService>()
+                    .ClaimAsync(TestUsers.Dana, new ClaimRequest(slots[^1].Id, "warm-up claim", TimeSpan.FromHours(1)));
+                Assert.True(warmClaim.Succeeded, warmClaim.Failure?.Message);
+                var seenWarm = await warm.CommandAsync("await 60000", "seen", TimeSpan.FromMinutes(2));
+                Assert.Equal(0, seenWarm.GetProperty("missing").GetInt32());
+                await using var db = database.Factory.CreateDbContext();
+                await db.Holds.Where(h => h.Id == warmClaim.Value!.Id).ExecuteUpdateAsync(h => h.SetProperty(x => x.ReleasedAt, DateTime.UtcNow));
+                notifier.Publish(new SlotChange(slots[^1].Id, "warm-up over"));
+            }
         }
 
         await WaitForAsync(() => notifier.SubscriberCount == 0 && counter.OpenFor("dev:viewer") == 0, TimeSpan.FromMinutes(1), "warm-up circuits to close");
@@ -64,6 +80,7 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         Assert.Equal(open * LoadGenProcess.SubscriptionsPerBoard, notifier.SubscriberCount);
 
         var (managedAfter, workingSetAfter) = MeasureMemory();
+        await HeapDumpAsync();
         var managedPerCircuit = (managedAfter - managedBefore) / (double)open;
         var workingSetPerCircuit = (workingSetAfter - workingSetBefore) / (double)open;
         output.WriteLine($"{open} circuits: managed heap +{(managedAfter - managedBefore) / 1048576.0:0.0} MiB ({managedPerCircuit / 1024:0.0} KiB each), "
@@ -77,6 +94,7 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         var generatorCpuBeforeChanges = load.CpuTime;
         var serverCpuBeforeChanges = Process.GetCurrentProcess().TotalProcessorTime;
         var changesClock = Stopwatch.StartNew();
+        using var profile = StartPerf();
         for (var round = 0; round < Rounds; round++)
         {
             var purpose = $"bench round {round} {Guid.NewGuid():N}"[..30];
@@ -96,8 +114,16 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         }
 
         var changeSeconds = changesClock.Elapsed.TotalSeconds;
+        await StopPerfAsync(profile);
         var generatorCpuChanges = (load.CpuTime - generatorCpuBeforeChanges).TotalSeconds;
         var serverCpuChanges = (Process.GetCurrentProcess().TotalProcessorTime - serverCpuBeforeChanges).TotalSeconds;
+
+        // Memory again: now every board has rendered more than once, so each component holds both of its render
+        // buffers (current and previous), as a board open all day does. This is the figure held against the goal.
+        var (managedSteady, workingSetSteady) = MeasureMemory();
+        var managedSteadyPerCircuit = (managedSteady - managedBefore) / (double)open;
+        var workingSetSteadyPerCircuit = (workingSetSteady - workingSetBefore) / (double)open;
+        output.WriteLine($"after the changes: managed heap {managedSteadyPerCircuit / 1024:0.0} KiB each, working set {workingSetSteadyPerCircuit / 1024:0.0} KiB each");
 
         var p50 = BenchmarkReport.Percentile(latencies, 50);
         var p95 = BenchmarkReport.Percentile(latencies, 95);
@@ -109,16 +135,18 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
 
         var cores = Environment.ProcessorCount;
         BenchmarkReport.Row("1-circuits", $"live board circuits held ({Slots}-slot board)",
-            $"{BenchmarkReport.N(open)} of {BenchmarkReport.N(circuits)} open; managed heap {managedPerCircuit / 1024:0} KiB/circuit, working set {workingSetPerCircuit / 1024:0} KiB/circuit; "
+            $"{BenchmarkReport.N(open)} of {BenchmarkReport.N(circuits)} open; after the slot changes (every board re-rendered) managed heap {managedSteadyPerCircuit / 1000:0} KB/circuit, "
+            + $"working set {workingSetSteadyPerCircuit / 1000:0} KB/circuit (just opened: {managedPerCircuit / 1000:0} KB, {workingSetPerCircuit / 1000:0} KB); "
             + $"ramp {rampSeconds:0} s (open p50 {BenchmarkReport.Ms(ramp.GetProperty("openP50Ms").GetDouble())}, p95 {BenchmarkReport.Ms(ramp.GetProperty("openP95Ms").GetDouble())}); "
             + $"generator CPU {generatorCpuRamp / rampSeconds:0.00} of {cores} cores, server {serverCpuRamp / rampSeconds:0.00}",
             $"{BenchmarkReport.N(circuits)} circuits at ≤ 250 KB each",
-            open == circuits && managedPerCircuit <= 250_000 && workingSetPerCircuit <= 250_000,
+            open == circuits && managedSteadyPerCircuit <= 250_000 && workingSetSteadyPerCircuit <= 250_000,
             $"the load generator (a separate process) signs in once as the demo viewer and opens each circuit like a tab: GET `/`, "
-            + "read the prerendered component markers, connect to `/_blazor` (negotiate, WebSockets, `blazorpack`), `StartCircuit`, `UpdateRootComponents`, "
+            + "read the prerendered component markers, connect to `/_blazor` (WebSockets without a negotiate request, `blazorpack`), `StartCircuit`, `UpdateRootComponents`, "
             + "acknowledge every render batch, answer every JS interop call; a circuit counts once its first interactive render arrives, and the server's "
             + "circuit counter and slot-change subscriber count must both equal the number opened. Memory: the portal's process after a forced, compacting "
-            + "full GC, before (after 20 warm-up circuits were opened and closed) and after opening them, delta ÷ circuits, managed heap (`GC.GetTotalMemory`) "
+            + "full GC, before (after 20 warm-up circuits were opened and closed), after opening them and again after the slot changes below (by then every "
+            + "board has rendered twice and holds both render buffers, like a board open all day), delta ÷ circuits, KB = 1,000 bytes, managed heap (`GC.GetTotalMemory`) "
             + "and working set separately. The portal runs in-process in the test host (workstation GC). Board: "
             + $"{Slots} slots, {HeldAtStart} held, PostgreSQL.");
         BenchmarkReport.Row("2-slot-change", $"slot change → visible on every open board ({BenchmarkReport.N(open)} circuits)",
@@ -146,6 +174,44 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
 
         using var self = Process.GetCurrentProcess();
         return (GC.GetTotalMemory(forceFullCollection: true), self.WorkingSet64);
+    }
+
+    /// <summary>
+    /// For profiling: with <c>DEPLOYPORTAL_BENCH_HEAPDUMP=file</c>, takes a heap dump of the portal with every
+    /// circuit open (<c>dotnet-dump analyze file -c "dumpheap -stat" -c exit</c> lists what the memory is made of).
+    /// Needs <c>dotnet-dump</c> on the PATH (<c>dotnet tool install -g dotnet-dump</c>).
+    /// </summary>
+    private async Task HeapDumpAsync()
+    {
+        if (Environment.GetEnvironmentVariable("DEPLOYPORTAL_BENCH_HEAPDUMP") is not { Length: > 0 } file)
+        {
+            return;
+        }
+
+        using var dump = Process.Start(new ProcessStartInfo("dotnet-dump", ["collect", "-p", Environment.ProcessId.ToString(), "--type", "Heap", "-o", file])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        output.WriteLine(await dump.StandardOutput.ReadToEndAsync());
+        await dump.WaitForExitAsync();
+    }
+
+    /// <summary>
+    /// For profiling: with <c>DEPLOYPORTAL_BENCH_PERF=file</c>, Linux <c>perf</c> samples the portal's CPU while the slot
+    /// changes go out (<c>perf report -i file</c>; run with <c>DOTNET_PerfMapEnabled=1</c> so JIT-compiled methods have names).
+    /// </summary>
+    private static Process? StartPerf() =>
+        Environment.GetEnvironmentVariable("DEPLOYPORTAL_BENCH_PERF") is { Length: > 0 } file
+            ? Process.Start("perf", ["record", "-F", "499", "-g", "-p", Environment.ProcessId.ToString(), "-o", file])
+            : null;
+
+    private static async Task StopPerfAsync(Process? perf)
+    {
+        if (perf is not null)
+        {
+            using var stop = Process.Start("kill", ["-INT", perf.Id.ToString()]);
+            await perf.WaitForExitAsync();
+        }
     }
 
     /// <summary>Polls server-side state the benchmark cannot be told about (no event exists for "N boards subscribed").</summary>
@@ -188,7 +254,7 @@ internal static class BoardSeed
             var hold = new Hold
             {
                 SlotId = slots[i].Id, HolderId = "dev:devon", HolderName = "Devon Developer", Purpose = $"payment test {i}",
-                Since = now.AddMinutes(-30), Until = now.AddHours(2),
+                Since = now.AddMinutes(-30), Until = now.AddHours(2), LastActivityAt = now.AddMinutes(-30),
             };
             db.Holds.Add(hold);
             await db.SaveChangesAsync();
