@@ -36,7 +36,8 @@ started=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "running benchmarks ($filter); output in $out/output.log"
 set +e
 # One benchmark at a time: the normal run's parallel test collections would measure each other.
-timeout 30m dotnet test "$project" -c Release --no-build --nologo --filter "$filter" \
+# Server GC, as the portal runs in production (the Web SDK default); the test host would otherwise use workstation GC.
+DOTNET_gcServer=1 timeout 30m dotnet test "$project" -c Release --no-build --nologo --filter "$filter" \
   --logger "console;verbosity=detailed" -- xUnit.ParallelizeTestCollections=false 2>&1 | tee "$out/output.log"
 status=${PIPESTATUS[0]}
 set -e

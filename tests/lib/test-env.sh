@@ -39,10 +39,13 @@ if [ "$(id -u)" -eq 0 ]; then
   run_pg() { runuser -u "$pguser" -- "$@"; }
 fi
 
+# Below the kernel's ephemeral range: a port there may be held by an outgoing connection (or thousands in
+# TIME_WAIT after a benchmark), which a connect test does not see but PostgreSQL's bind does.
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 free_port() {
   local port
   for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (ephemeral_low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
   done
   echo "no free port found" >&2; return 1
@@ -58,12 +61,16 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-pgport=$(free_port)
-log "starting PostgreSQL on 127.0.0.1:$pgport"
 run_pg "$pgbin/initdb" -D "$pgdir/data" -U postgres -A trust --no-sync >"$pgdir/initdb.log" 2>&1 \
   || { cat "$pgdir/initdb.log" >&2; exit 1; }
-# Durability is pointless for a database that is thrown away; speed is not.
-run_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 60 start -o \
-  "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null \
-  || { cat "$pgdir/server.log" >&2; exit 1; }
+# Durability is pointless for a database that is thrown away; speed is not. Another port if this one was taken meanwhile.
+for attempt in 1 2 3 4 5; do
+  pgport=$(free_port)
+  log "starting PostgreSQL on 127.0.0.1:$pgport"
+  if run_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 60 start -o \
+    "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null; then
+    break
+  fi
+  if [ "$attempt" -eq 5 ]; then cat "$pgdir/server.log" >&2; exit 1; fi
+done
 export DEPLOYPORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"

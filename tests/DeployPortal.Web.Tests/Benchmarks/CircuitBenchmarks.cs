@@ -93,6 +93,7 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         var missing = 0;
         var generatorCpuBeforeChanges = load.CpuTime;
         var serverCpuBeforeChanges = Process.GetCurrentProcess().TotalProcessorTime;
+        var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
         var changesClock = Stopwatch.StartNew();
         using var profile = StartPerf();
         for (var round = 0; round < Rounds; round++)
@@ -114,6 +115,8 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         }
 
         var changeSeconds = changesClock.Elapsed.TotalSeconds;
+        var gcDuringChanges = $"GCs gen0 {GC.CollectionCount(0) - gcBefore.Gen0}, gen1 {GC.CollectionCount(1) - gcBefore.Gen1}, gen2 {GC.CollectionCount(2) - gcBefore.Gen2}, "
+            + $"paused {(GC.GetTotalPauseDuration() - gcBefore.Pause).TotalMilliseconds:0} ms ({(GCSettings.IsServerGC ? "server" : "workstation")} GC)";
         await StopPerfAsync(profile);
         var generatorCpuChanges = (load.CpuTime - generatorCpuBeforeChanges).TotalSeconds;
         var serverCpuChanges = (Process.GetCurrentProcess().TotalProcessorTime - serverCpuBeforeChanges).TotalSeconds;
@@ -131,7 +134,7 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         output.WriteLine($"slot change → visible on {open} boards ({Rounds} claims): p50 {p50:0} ms, p95 {p95:0} ms, max {max:0} ms, missing {missing}; "
             + $"claim itself p50 {BenchmarkReport.Percentile(claimMs, 50):0} ms");
         output.WriteLine($"CPU during ramp ({rampSeconds:0.0} s): server {serverCpuRamp:0.0} s, generator {generatorCpuRamp:0.0} s; "
-            + $"during changes ({changeSeconds:0.0} s): server {serverCpuChanges:0.0} s, generator {generatorCpuChanges:0.0} s");
+            + $"during changes ({changeSeconds:0.0} s): server {serverCpuChanges:0.0} s, generator {generatorCpuChanges:0.0} s; {gcDuringChanges}");
 
         var cores = Environment.ProcessorCount;
         BenchmarkReport.Row("1-circuits", $"live board circuits held ({Slots}-slot board)",
