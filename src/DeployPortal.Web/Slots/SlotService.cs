@@ -64,25 +64,47 @@ public sealed partial class SlotService(
         var now = Now;
         await using (var db = dbFactory.CreateDbContext())
         {
-            var slot = await db.Slots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == request.SlotId, ct);
-            if (slot is null)
+            // The slot and its active hold in one read. A slot someone holds is refused from this read alone, without
+            // a transaction: under contention most claims are such refusals. A claim on a slot that looked free still
+            // has to win at the insert, where the unique index decides between claims that both saw it free.
+            var found = await (
+                from s in db.Slots.AsNoTracking()
+                where s.Id == request.SlotId
+                join h in db.Holds.AsNoTracking().Where(h => h.ReleasedAt == null) on s.Id equals h.SlotId into active
+                from h in active.DefaultIfEmpty()
+                select new { Slot = s, Active = h }).FirstOrDefaultAsync(ct);
+            if (found is null)
             {
                 return Fail.NotFound("That slot does not exist.");
             }
 
+            var slot = found.Slot;
             if (!slot.Enabled)
             {
                 return Fail.Invalid($"{slot.Name} is disabled and cannot be claimed.");
             }
 
+            if (found.Active is { } current && current.Until > now)
+            {
+                return Lost(slot, actor, current) is { } taken ? taken : Result<HoldView>.Ok(ToView(current)); // the caller's own: a double click
+            }
+
             Hold hold;
-            List<Hold> expired;
+            List<Hold> expired = [];
             try
             {
-                await using var tx = await db.Database.BeginTransactionAsync(ct);
-                (hold, expired) = await AddClaimAsync(db, slot, actor, request.Purpose, duration, now, ct);
+                if (found.Active is null)
+                {
+                    hold = AddHold(db, slot, actor, request.Purpose, duration, now);
+                }
+                else
+                {
+                    // Held, but past its end and not yet reached by the expiry job: released on the way.
+                    (hold, expired) = await AddClaimAsync(db, slot, actor, request.Purpose, duration, now, ct);
+                }
+
+                // One SaveChanges is one transaction: the hold, its audit event and any hold released on the way commit together.
                 await db.SaveChangesAsync(ct);
-                await tx.CommitAsync(ct);
             }
             catch (DbUpdateException ex) when (ex.IsUniqueViolation())
             {
@@ -508,23 +530,32 @@ public sealed partial class SlotService(
             db.AuditEvents.Add(Audit(Actor.System, AuditActions.Expire, slot, $"Hold by {old.HolderName} ({old.Purpose}) expired", now));
         }
 
+        return (AddHold(db, slot, actor, purpose, duration, now), expired);
+    }
+
+    /// <summary>Adds a new hold and its audit event to <paramref name="db"/>; the unique index decides at save whether it wins.</summary>
+    private static Hold AddHold(PortalDb db, Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now)
+    {
         var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = purpose.Trim(), Since = now, Until = now + duration, LastActivityAt = now };
         db.Holds.Add(hold);
         db.AuditEvents.Add(Audit(actor, AuditActions.Claim, slot, $"{hold.Purpose} · until {hold.Until:u}", now));
-        return (hold, expired);
+        return hold;
     }
 
     /// <summary>The message for a claim that lost the race, or null when the winner is the caller (a double click).</summary>
     internal async Task<(Hold? Winner, Failure? Failure)> LostClaimAsync(Slot slot, Actor actor, CancellationToken ct)
     {
         var winner = await ActiveHoldAsync(slot.Id, ct);
-        return winner switch
-        {
-            null => (null, Fail.Conflict($"{slot.Name} changed while you were claiming it. Try again.")),
-            { HolderId: var id } when id == actor.Id => (winner, null),
-            _ => (winner, Fail.Conflict($"{slot.Name} was just taken by {winner.HolderName} ({winner.Purpose}).")),
-        };
+        return (winner, Lost(slot, actor, winner));
     }
+
+    /// <summary>Why a claim on a slot that <paramref name="holder"/> holds fails, or null when the holder is the caller.</summary>
+    private static Failure? Lost(Slot slot, Actor actor, Hold? holder) => holder switch
+    {
+        null => Fail.Conflict($"{slot.Name} changed while you were claiming it. Try again."),
+        { HolderId: var id } when id == actor.Id => null,
+        _ => Fail.Conflict($"{slot.Name} was just taken by {holder.HolderName} ({holder.Purpose})."),
+    };
 
     /// <summary>
     /// After holds end, what the portal deployed for them is removed by a background job; the slot shows
