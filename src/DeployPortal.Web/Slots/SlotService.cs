@@ -91,26 +91,41 @@ public sealed partial class SlotService(
 
             Hold hold;
             List<Hold> expired = [];
-            try
+            if (found.Active is null && db is PostgresPortalDb)
             {
-                if (found.Active is null)
+                (hold, var audit) = NewClaim(slot, actor, request.Purpose, duration, now);
+                if (await TryInsertClaimAsync(db, hold, audit, ct) is not { } id)
                 {
-                    hold = AddHold(db, slot, actor, request.Purpose, duration, now);
-                }
-                else
-                {
-                    // Held, but past its end and not yet reached by the expiry job: released on the way.
-                    (hold, expired) = await AddClaimAsync(db, slot, actor, request.Purpose, duration, now, ct);
+                    // Someone else's claim committed first. Report who; nothing was written.
+                    var (winner, failure) = await LostClaimAsync(slot, actor, ct);
+                    return failure ?? Result<HoldView>.Ok(ToView(winner!)); // no failure: a double click, the first click already won
                 }
 
-                // One SaveChanges is one transaction: the hold, its audit event and any hold released on the way commit together.
-                await db.SaveChangesAsync(ct);
+                hold.Id = id;
             }
-            catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+            else
             {
-                // Someone else's claim committed first. Report who, and change nothing.
-                var (winner, failure) = await LostClaimAsync(slot, actor, ct);
-                return failure ?? Result<HoldView>.Ok(ToView(winner!)); // no failure: a double click, the first click already won
+                try
+                {
+                    if (found.Active is null)
+                    {
+                        hold = AddHold(db, slot, actor, request.Purpose, duration, now);
+                    }
+                    else
+                    {
+                        // Held, but past its end and not yet reached by the expiry job: released on the way.
+                        (hold, expired) = await AddClaimAsync(db, slot, actor, request.Purpose, duration, now, ct);
+                    }
+
+                    // One SaveChanges is one transaction: the hold, its audit event and any hold released on the way commit together.
+                    await db.SaveChangesAsync(ct);
+                }
+                catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+                {
+                    // Someone else's claim committed first. Report who, and change nothing.
+                    var (winner, failure) = await LostClaimAsync(slot, actor, ct);
+                    return failure ?? Result<HoldView>.Ok(ToView(winner!)); // no failure: a double click, the first click already won
+                }
             }
 
             logger.LogInformation("{Actor} claimed {Slot} until {Until}", actor.Name, slot.Name, hold.Until);
@@ -536,10 +551,39 @@ public sealed partial class SlotService(
     /// <summary>Adds a new hold and its audit event to <paramref name="db"/>; the unique index decides at save whether it wins.</summary>
     private static Hold AddHold(PortalDb db, Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now)
     {
-        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = purpose.Trim(), Since = now, Until = now + duration, LastActivityAt = now };
+        var (hold, audit) = NewClaim(slot, actor, purpose, duration, now);
         db.Holds.Add(hold);
-        db.AuditEvents.Add(Audit(actor, AuditActions.Claim, slot, $"{hold.Purpose} · until {hold.Until:u}", now));
+        db.AuditEvents.Add(audit);
         return hold;
+    }
+
+    private static (Hold Hold, AuditEvent Audit) NewClaim(Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now)
+    {
+        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = purpose.Trim(), Since = now, Until = now + duration, LastActivityAt = now };
+        return (hold, Audit(actor, AuditActions.Claim, slot, $"{hold.Purpose} · until {hold.Until:u}", now));
+    }
+
+    /// <summary>
+    /// PostgreSQL: a claim on a slot that looked free, as one statement (so one transaction and one round trip):
+    /// the hold and its audit event, or nothing at all when another claim holds the slot. The ON CONFLICT clause
+    /// names IX_Holds_ActivePerSlot by its column and predicate; like a plain insert it waits for a concurrent claim
+    /// to commit or roll back, so the index still decides, but a lost race inserts nothing and returns no id
+    /// instead of failing with a unique violation (a rollback, an exception, and EF logging it at Error).
+    /// </summary>
+    private static async Task<long?> TryInsertClaimAsync(PortalDb db, Hold hold, AuditEvent audit, CancellationToken ct)
+    {
+        var ids = await db.Database.SqlQuery<long>($"""
+            WITH hold AS (
+                INSERT INTO "Holds" ("SlotId", "HolderId", "HolderName", "Purpose", "Since", "Until", "LastActivityAt")
+                VALUES ({hold.SlotId}, {hold.HolderId}, {hold.HolderName}, {hold.Purpose}, {hold.Since}, {hold.Until}, {hold.LastActivityAt})
+                ON CONFLICT ("SlotId") WHERE "ReleasedAt" IS NULL DO NOTHING
+                RETURNING "Id"),
+            audit AS (
+                INSERT INTO "AuditEvents" ("At", "ActorId", "ActorName", "Action", "SlotId", "SlotName", "Details")
+                SELECT {audit.At}, {audit.ActorId}, {audit.ActorName}, {audit.Action}, {audit.SlotId}, {audit.SlotName}, {audit.Details} FROM hold)
+            SELECT "Id" AS "Value" FROM hold
+            """).ToListAsync(ct);
+        return ids.Count == 0 ? null : ids[0];
     }
 
     /// <summary>The message for a claim that lost the race, or null when the winner is the caller (a double click).</summary>
