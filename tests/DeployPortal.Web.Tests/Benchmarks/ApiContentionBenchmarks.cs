@@ -28,6 +28,9 @@ public sealed class ApiContentionBenchmarks(ITestOutputHelper output)
     {
         var workers = BenchmarkReport.Setting("DEPLOYPORTAL_BENCH_API_WORKERS", 32);
         var seconds = BenchmarkReport.Setting("DEPLOYPORTAL_BENCH_API_SECONDS", 15);
+        // Long enough for tiered compilation to finish: after 2 s, a quarter of the process's CPU still went to the
+        // JIT's background tier-up and much of the measured code ran unoptimized (a cold start, not the portal's steady state).
+        var warmUp = BenchmarkReport.Setting("DEPLOYPORTAL_BENCH_API_WARMUP", 10);
         await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
         await using var host = new PortalHost(database, settings: new Dictionary<string, string?>
         {
@@ -117,7 +120,7 @@ public sealed class ApiContentionBenchmarks(ITestOutputHelper output)
         }
 
         // Warm up (JIT, connection pools), then measure.
-        await Task.WhenAll(Enumerable.Range(0, workers).Select(w => WorkerAsync(w, TimeSpan.FromSeconds(2))));
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(w => WorkerAsync(w, TimeSpan.FromSeconds(warmUp))));
         intervals.Clear();
         unexpected.Clear();
         // PostgreSQL's CPU too: the portal mostly waits on it, so the process's figure alone would not say where the cores went.
@@ -170,7 +173,7 @@ public sealed class ApiContentionBenchmarks(ITestOutputHelper output)
             + (databaseCpu is { } db2 ? $"PostgreSQL {db2 / elapsed:0.00} ({db2 * 1000 / requests:0.0} ms per request)" : "PostgreSQL not measured"),
             "≥ 500 operations/s, zero double bookings",
             operations / elapsed >= 500 && doubleBookings == 0 && unexpected.IsEmpty,
-            $"{workers} workers, each its own developer with a personal access token, loop for {seconds} s (after 2 s of warm-up): `POST /api/v1/slots/{{id}}/claim` "
+            $"{workers} workers, each its own developer with a personal access token, loop for {seconds} s (after {warmUp} s of warm-up): `POST /api/v1/slots/{{id}}/claim` "
             + $"on a random one of {SlotCount} slots, and on 201 `POST …/release` with the hold id; one HTTP/1.1 connection per worker over loopback; rate limit raised. "
             + "Operations = claims won + releases. Double bookings, checked afterwards: holds left active, won holds whose row has another slot, holder or no release, "
             + "the partial unique index missing, and overlapping [claim answered, release sent] spans of different workers on one slot. "
