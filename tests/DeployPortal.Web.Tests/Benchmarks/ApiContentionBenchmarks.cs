@@ -133,6 +133,9 @@ public sealed class ApiContentionBenchmarks(ITestOutputHelper output)
         Volatile.Write(ref measuring, false);
         var processCpu = (Process.GetCurrentProcess().TotalProcessorTime - serverCpuBefore).TotalSeconds;
         var databaseCpu = postgresCpu?.Elapsed;
+        // Every release queues a teardown job; the requests do not wait for it, so say how far behind the jobs fell.
+        var monitoring = host.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
+        var jobsBehind = monitoring.EnqueuedCount("default") + monitoring.ProcessingCount();
 
         // No double booking, from the database: no slot is left held, every hold a worker won is one row
         // released by that worker, and the partial unique index that makes claims exclusive is in place.
@@ -158,6 +161,7 @@ public sealed class ApiContentionBenchmarks(ITestOutputHelper output)
         var p95 = BenchmarkReport.Percentile(latencies, 95);
         output.WriteLine($"{workers} workers, {SlotCount} slots, {elapsed:0.0} s: {won} claims won, {refused} refused (409), {released} released, {unexpected.Count} unexpected");
         output.WriteLine($"claim+release operations {operations / elapsed:0}/s, all requests {requests / elapsed:0}/s; request latency p50 {p50:0.0} ms, p95 {p95:0.0} ms");
+        output.WriteLine($"background jobs (teardowns) still queued or running at the end: {jobsBehind}, after {released} releases");
         output.WriteLine($"double bookings: {overlaps} overlapping holds seen by workers, {mismatched} won holds not matching their row, {stillHeld} left held, unique index present: {indexExists}");
         output.WriteLine($"portal + load (one process) CPU {processCpu / elapsed:0.00} of {Environment.ProcessorCount} cores, {processCpu * 1000 / requests:0.0} ms per request; "
             + (databaseCpu is { } db1 ? $"PostgreSQL CPU {db1 / elapsed:0.00} cores, {db1 * 1000 / requests:0.0} ms per request" : "PostgreSQL CPU not measured (server not on this machine)"));
@@ -170,7 +174,8 @@ public sealed class ApiContentionBenchmarks(ITestOutputHelper output)
             $"{operations / elapsed:0} successful claims + releases/s ({requests / elapsed:0} requests/s including {refused / elapsed:0}/s refused with 409); "
             + $"request p50 {BenchmarkReport.Ms(p50)}, p95 {BenchmarkReport.Ms(p95)}; {doubleBookings} double bookings; {unexpected.Count} unexpected answers; "
             + $"portal and load generator (one process) used {processCpu / elapsed:0.00} of {Environment.ProcessorCount} cores ({processCpu * 1000 / requests:0.0} ms per request), "
-            + (databaseCpu is { } db2 ? $"PostgreSQL {db2 / elapsed:0.00} ({db2 * 1000 / requests:0.0} ms per request)" : "PostgreSQL not measured"),
+            + (databaseCpu is { } db2 ? $"PostgreSQL {db2 / elapsed:0.00} ({db2 * 1000 / requests:0.0} ms per request)" : "PostgreSQL not measured")
+            + $"; {jobsBehind} teardown jobs still queued or running at the end",
             "≥ 500 operations/s, zero double bookings",
             operations / elapsed >= 500 && doubleBookings == 0 && unexpected.IsEmpty,
             $"{workers} workers, each its own developer with a personal access token, loop for {seconds} s (after {warmUp} s of warm-up): `POST /api/v1/slots/{{id}}/claim` "
