@@ -64,31 +64,68 @@ public sealed partial class SlotService(
         var now = Now;
         await using (var db = dbFactory.CreateDbContext())
         {
-            var slot = await db.Slots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == request.SlotId, ct);
-            if (slot is null)
+            // The slot and its active hold in one read. A slot someone holds is refused from this read alone, without
+            // a transaction: under contention most claims are such refusals. A claim on a slot that looked free still
+            // has to win at the insert, where the unique index decides between claims that both saw it free.
+            var found = await (
+                from s in db.Slots.AsNoTracking()
+                where s.Id == request.SlotId
+                join h in db.Holds.AsNoTracking().Where(h => h.ReleasedAt == null) on s.Id equals h.SlotId into active
+                from h in active.DefaultIfEmpty()
+                select new { Slot = s, Active = h }).FirstOrDefaultAsync(ct);
+            if (found is null)
             {
                 return Fail.NotFound("That slot does not exist.");
             }
 
+            var slot = found.Slot;
             if (!slot.Enabled)
             {
                 return Fail.Invalid($"{slot.Name} is disabled and cannot be claimed.");
             }
 
-            Hold hold;
-            List<Hold> expired;
-            try
+            if (found.Active is { } current && current.Until > now)
             {
-                await using var tx = await db.Database.BeginTransactionAsync(ct);
-                (hold, expired) = await AddClaimAsync(db, slot, actor, request.Purpose, duration, now, ct);
-                await db.SaveChangesAsync(ct);
-                await tx.CommitAsync(ct);
+                return Lost(slot, actor, current) is { } taken ? taken : Result<HoldView>.Ok(ToView(current)); // the caller's own: a double click
             }
-            catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+
+            Hold hold;
+            List<Hold> expired = [];
+            if (found.Active is null && db is PostgresPortalDb)
             {
-                // Someone else's claim committed first. Report who, and change nothing.
-                var (winner, failure) = await LostClaimAsync(slot, actor, ct);
-                return failure ?? Result<HoldView>.Ok(ToView(winner!)); // no failure: a double click, the first click already won
+                (hold, var audit) = NewClaim(slot, actor, request.Purpose, duration, now);
+                if (await TryInsertClaimAsync(db, hold, audit, ct) is not { } id)
+                {
+                    // Someone else's claim committed first. Report who; nothing was written.
+                    var (winner, failure) = await LostClaimAsync(slot, actor, ct);
+                    return failure ?? Result<HoldView>.Ok(ToView(winner!)); // no failure: a double click, the first click already won
+                }
+
+                hold.Id = id;
+            }
+            else
+            {
+                try
+                {
+                    if (found.Active is null)
+                    {
+                        hold = AddHold(db, slot, actor, request.Purpose, duration, now);
+                    }
+                    else
+                    {
+                        // Held, but past its end and not yet reached by the expiry job: released on the way.
+                        (hold, expired) = await AddClaimAsync(db, slot, actor, request.Purpose, duration, now, ct);
+                    }
+
+                    // One SaveChanges is one transaction: the hold, its audit event and any hold released on the way commit together.
+                    await db.SaveChangesAsync(ct);
+                }
+                catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+                {
+                    // Someone else's claim committed first. Report who, and change nothing.
+                    var (winner, failure) = await LostClaimAsync(slot, actor, ct);
+                    return failure ?? Result<HoldView>.Ok(ToView(winner!)); // no failure: a double click, the first click already won
+                }
             }
 
             logger.LogInformation("{Actor} claimed {Slot} until {Until}", actor.Name, slot.Name, hold.Until);
@@ -508,23 +545,61 @@ public sealed partial class SlotService(
             db.AuditEvents.Add(Audit(Actor.System, AuditActions.Expire, slot, $"Hold by {old.HolderName} ({old.Purpose}) expired", now));
         }
 
-        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = purpose.Trim(), Since = now, Until = now + duration, LastActivityAt = now };
+        return (AddHold(db, slot, actor, purpose, duration, now), expired);
+    }
+
+    /// <summary>Adds a new hold and its audit event to <paramref name="db"/>; the unique index decides at save whether it wins.</summary>
+    private static Hold AddHold(PortalDb db, Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now)
+    {
+        var (hold, audit) = NewClaim(slot, actor, purpose, duration, now);
         db.Holds.Add(hold);
-        db.AuditEvents.Add(Audit(actor, AuditActions.Claim, slot, $"{hold.Purpose} · until {hold.Until:u}", now));
-        return (hold, expired);
+        db.AuditEvents.Add(audit);
+        return hold;
+    }
+
+    private static (Hold Hold, AuditEvent Audit) NewClaim(Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now)
+    {
+        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = purpose.Trim(), Since = now, Until = now + duration, LastActivityAt = now };
+        return (hold, Audit(actor, AuditActions.Claim, slot, $"{hold.Purpose} · until {hold.Until:u}", now));
+    }
+
+    /// <summary>
+    /// PostgreSQL: a claim on a slot that looked free, as one statement (so one transaction and one round trip):
+    /// the hold and its audit event, or nothing at all when another claim holds the slot. The ON CONFLICT clause
+    /// names IX_Holds_ActivePerSlot by its column and predicate; like a plain insert it waits for a concurrent claim
+    /// to commit or roll back, so the index still decides, but a lost race inserts nothing and returns no id
+    /// instead of failing with a unique violation (a rollback, an exception, and EF logging it at Error).
+    /// </summary>
+    private static async Task<long?> TryInsertClaimAsync(PortalDb db, Hold hold, AuditEvent audit, CancellationToken ct)
+    {
+        var ids = await db.Database.SqlQuery<long>($"""
+            WITH hold AS (
+                INSERT INTO "Holds" ("SlotId", "HolderId", "HolderName", "Purpose", "Since", "Until", "LastActivityAt")
+                VALUES ({hold.SlotId}, {hold.HolderId}, {hold.HolderName}, {hold.Purpose}, {hold.Since}, {hold.Until}, {hold.LastActivityAt})
+                ON CONFLICT ("SlotId") WHERE "ReleasedAt" IS NULL DO NOTHING
+                RETURNING "Id"),
+            audit AS (
+                INSERT INTO "AuditEvents" ("At", "ActorId", "ActorName", "Action", "SlotId", "SlotName", "Details")
+                SELECT {audit.At}, {audit.ActorId}, {audit.ActorName}, {audit.Action}, {audit.SlotId}, {audit.SlotName}, {audit.Details} FROM hold)
+            SELECT "Id" AS "Value" FROM hold
+            """).ToListAsync(ct);
+        return ids.Count == 0 ? null : ids[0];
     }
 
     /// <summary>The message for a claim that lost the race, or null when the winner is the caller (a double click).</summary>
     internal async Task<(Hold? Winner, Failure? Failure)> LostClaimAsync(Slot slot, Actor actor, CancellationToken ct)
     {
         var winner = await ActiveHoldAsync(slot.Id, ct);
-        return winner switch
-        {
-            null => (null, Fail.Conflict($"{slot.Name} changed while you were claiming it. Try again.")),
-            { HolderId: var id } when id == actor.Id => (winner, null),
-            _ => (winner, Fail.Conflict($"{slot.Name} was just taken by {winner.HolderName} ({winner.Purpose}).")),
-        };
+        return (winner, Lost(slot, actor, winner));
     }
+
+    /// <summary>Why a claim on a slot that <paramref name="holder"/> holds fails, or null when the holder is the caller.</summary>
+    private static Failure? Lost(Slot slot, Actor actor, Hold? holder) => holder switch
+    {
+        null => Fail.Conflict($"{slot.Name} changed while you were claiming it. Try again."),
+        { HolderId: var id } when id == actor.Id => null,
+        _ => Fail.Conflict($"{slot.Name} was just taken by {holder.HolderName} ({holder.Purpose})."),
+    };
 
     /// <summary>
     /// After holds end, what the portal deployed for them is removed by a background job; the slot shows

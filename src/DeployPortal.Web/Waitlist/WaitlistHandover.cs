@@ -96,19 +96,20 @@ public sealed class WaitlistHandover(
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = dbFactory.CreateDbContext();
-        var slot = await db.Slots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == slotId, ct);
-        // A hold past its end that the expiry job has not released yet still blocks: the job releases it and offers the slot then.
-        if (slot is not { Enabled: true } || await db.Holds.AnyAsync(h => h.SlotId == slotId && h.ReleasedAt == null, ct))
-        {
-            return new Outcome.NothingToDo();
-        }
-
-        // First come, first served: join time, then the id the database gave (two joins in the same tick).
+        // First come, first served: join time, then the id the database gave (two joins in the same tick). Asked first:
+        // mostly nobody waits, and then one read answers (this runs after every release).
         var entry = await db.Waitlist.AsNoTracking()
             .Where(e => e.State == WaitlistState.Waiting && (e.SlotId == slotId || e.SlotId == null))
             .OrderBy(e => e.JoinedAt).ThenBy(e => e.Id)
             .FirstOrDefaultAsync(ct);
         if (entry is null)
+        {
+            return new Outcome.NothingToDo();
+        }
+
+        var slot = await db.Slots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == slotId, ct);
+        // A hold past its end that the expiry job has not released yet still blocks: the job releases it and offers the slot then.
+        if (slot is not { Enabled: true } || await db.Holds.AnyAsync(h => h.SlotId == slotId && h.ReleasedAt == null, ct))
         {
             return new Outcome.NothingToDo();
         }
