@@ -25,6 +25,8 @@ public sealed partial class Board : IDisposable
     private IdleOptions _idle = new();
     private SlotCardContext _cards = default!;
     private QueuePanel? _queue;
+    private LiveText? _summary;
+    private readonly Dictionary<int, SlotCardView> _views = [];
 
     [Inject] private SlotService Slots { get; set; } = default!;
     [Inject] private BoardSnapshot BoardSnapshot { get; set; } = default!;
@@ -88,8 +90,13 @@ public sealed partial class Board : IDisposable
 
     private async Task OnSlotChangedAsync(SlotChange change)
     {
+        var before = _slots;
         await LoadAsync();
-        StateHasChanged();
+        if (!UpdateCardsInPlace(before))
+        {
+            StateHasChanged();
+        }
+
         if (_queue is not null)
         {
             await _queue.SlotChangedAsync(change);
@@ -109,6 +116,28 @@ public sealed partial class Board : IDisposable
         SlotCardCommand.Wake => WakeAsync(request.Slot),
         _ => Task.CompletedTask,
     };
+
+    /// <summary>
+    /// When the same slots are on the board in the same order, hands each card its new data instead of re-rendering
+    /// the board: a change then renders one card on each open board. Anything else (a slot added or removed, an
+    /// error, a card not rendered yet) re-renders the board.
+    /// </summary>
+    private bool UpdateCardsInPlace(IReadOnlyList<SlotCard>? before)
+    {
+        if (before is null || _slots is null || _error is not null || _summary is null || before.Count != _slots.Count
+            || _slots.Where((slot, i) => slot.Id != before[i].Id || !_views.ContainsKey(slot.Id)).Any())
+        {
+            return false;
+        }
+
+        _summary.Set(Summary);
+        foreach (var slot in _slots)
+        {
+            _views[slot.Id].Update(slot, SlotActions.For(_user, slot, _now, _warnBefore), _cards);
+        }
+
+        return true;
+    }
 
     private IReadOnlyList<TimeSpan> ExtendChoices(SlotCard slot)
     {

@@ -42,7 +42,31 @@ public sealed partial class SlotCardView
 
     private IReadOnlyList<TimeSpan> ExtendChoices { get; set; } = [];
 
-    protected override void OnParametersSet()
+    protected override void OnParametersSet() => Recompute();
+
+    /// <summary>
+    /// Shows a newer read of this card without the board re-rendering: on a slot change the board hands each card
+    /// its new data directly, so only the card that changed renders (and the board's own render and diff of every
+    /// card are skipped on thousands of open boards).
+    /// </summary>
+    public void Update(SlotCard slot, SlotActions actions, SlotCardContext context)
+    {
+        if (slot.Equals(Slot) && actions.Equals(Actions))
+        {
+            return; // nothing this card shows changed; its times move with the board's clock
+        }
+
+        Slot = slot;
+        Actions = actions;
+        Context = context;
+        Recompute();
+        if (_changed)
+        {
+            StateHasChanged();
+        }
+    }
+
+    private void Recompute()
     {
         var hold = Slot.Hold;
         ExtendChoices = Actions.CanExtend ? Context.ExtendChoices(Slot) : [];
