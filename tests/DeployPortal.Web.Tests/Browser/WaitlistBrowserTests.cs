@@ -56,6 +56,8 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetim
         await devon.GetByRole(AriaRole.Option, new() { Name = "storefront — The shop's web front end (demo)" }).ClickAsync();
         await devon.Locator("[data-testid=deploy-branch]").FillAsync("login");
         await devon.GetByRole(AriaRole.Option, new() { Name = "feature/login" }).ClickAsync();
+        // On a loaded machine the branch list can still be open here; a click meant for "join" would only close it.
+        await Expect(devon.GetByRole(AriaRole.Listbox)).ToHaveCountAsync(0);
         await devon.Locator("[data-testid=deploy-purpose]").FillAsync("login flow");
         await devon.Locator("[data-testid=queue-join]").ClickAsync();
         var waiting = devon.Locator("[data-testid=queue-waiting]");
