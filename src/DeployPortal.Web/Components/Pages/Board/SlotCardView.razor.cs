@@ -6,9 +6,9 @@ using Microsoft.AspNetCore.Components;
 namespace DeployPortal.Web.Components.Pages.Board;
 
 /// <summary>
-/// A slot card that renders only when what it shows changed. A slot change re-renders every open board; with
-/// this, each board re-renders the one card that changed (and, as the clock moves, the cards whose "expires in…"
-/// wording moved) instead of all of them.
+/// A slot card that renders only when what it shows changed. When the board re-renders (its clock ticks, an action
+/// runs) only the cards whose content or "expires in…" wording moved render; on a slot change the board does not
+/// re-render at all but hands the cards their new data through <see cref="Update"/>.
 /// </summary>
 public sealed partial class SlotCardView
 {
