@@ -133,6 +133,32 @@ public sealed class BoardTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task Board_SlotChangedElsewhere_RendersOnlyThatCard_AndUpdatesTheSummary()
+    {
+        var slots = new List<Slot>();
+        foreach (var name in new[] { "qa-1", "qa-2", "qa-3" })
+        {
+            slots.Add(await Harness.AddSlotAsync(name));
+        }
+
+        SignInAs(TestUsers.Viewer);
+        var cut = Render<Board>();
+        cut.WaitForAssertion(() => Assert.Equal(1, Harness.Notifier.SubscriberCount));
+        Assert.Contains("3 of 3 free", cut.Markup);
+        var cards = cut.FindComponents<SlotCardView>().ToDictionary(c => c.Instance.Slot.Name);
+        var cardRenders = cards.ToDictionary(c => c.Key, c => c.Value.RenderCount);
+
+        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slots[1].Id, "login test", null));
+
+        cut.WaitForAssertion(() => Assert.Equal("Held", cut.Find("[data-testid=slot-qa-2]").GetAttribute("data-state")));
+        cut.WaitForAssertion(() => Assert.Contains("2 of 3 free", cut.Markup));
+        Assert.Contains("login test", cut.Find("[data-testid=slot-qa-2]").TextContent);
+        Assert.Equal(cardRenders["qa-2"] + 1, cards["qa-2"].RenderCount);
+        Assert.Equal(cardRenders["qa-1"], cards["qa-1"].RenderCount);
+        Assert.Equal(cardRenders["qa-3"], cards["qa-3"].RenderCount);
+    }
+
+    [Fact]
     public async Task Board_HoldNearItsEnd_IsMarkedExpiring()
     {
         var slot = await Harness.AddSlotAsync("qa-1");
