@@ -5,14 +5,17 @@ const slack = 24;
 export function attach(el, dotnet) {
   if (!el) return;
   el.__dpAtEnd = true;
+  el.__dpTop = el.scrollTop; // where the view was last seen (by a scroll event) or put (by a jump to the end)
   el.__dpHandler = () => {
     const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight <= slack;
-    // The scroll event of our own jump to the end. Scroll events are coalesced per frame, so if the reader
-    // scrolled up right after it, this one event carries both: the position tells which came last.
+    // The scroll event of our own jump to the end, unless the view is now above where the jump put it: scroll
+    // events are coalesced per frame, so a reader's scroll right after the jump arrives in the same event. Lines
+    // added meanwhile grow the content below without moving the view, so they do not count as scrolling up.
     if (el.__dpAuto) {
       el.__dpAuto = false;
-      if (atEnd) { el.__dpAtEnd = true; return; }
+      if (el.scrollTop >= el.__dpTop - slack) { el.__dpTop = el.scrollTop; el.__dpAtEnd = true; return; }
     }
+    el.__dpTop = el.scrollTop;
     if (atEnd !== el.__dpAtEnd) {
       el.__dpAtEnd = atEnd;
       dotnet.invokeMethodAsync("OnScrolled", atEnd);
@@ -25,13 +28,16 @@ export function detach(el) {
   if (el && el.__dpHandler) el.removeEventListener("scroll", el.__dpHandler);
 }
 
-// Unless forced (jump to latest), a reader who has just scrolled up wins over an auto-scroll already on its way.
+// Unless forced (jump to latest), a reader who has just scrolled up wins over an auto-scroll already on its way,
+// including one whose scroll event has not been dispatched yet (the view is above where it was last seen).
 export function scrollToEnd(el, force) {
-  if (!el || (!force && el.__dpAtEnd === false)) return;
+  if (!el) return;
+  if (!force && (el.__dpAtEnd === false || el.scrollTop < el.__dpTop - slack)) return;
   if (el.scrollHeight - el.scrollTop - el.clientHeight > 1) {
     el.__dpAuto = true;
     el.scrollTop = el.scrollHeight;
   }
+  el.__dpTop = el.scrollTop;
   el.__dpAtEnd = true;
 }
 
