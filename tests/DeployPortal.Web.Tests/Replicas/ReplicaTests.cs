@@ -144,9 +144,12 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime
             return await scope.ServiceProvider.GetRequiredService<HoldExpiryJob>().RunAsync(CancellationToken.None);
         }));
 
-        Assert.Equal(1, expired.Sum());
+        // Each host also runs the expiry as a recurring job, which may get there first (seen once in a CI-like run):
+        // what must hold is that the hold ended exactly once, whoever ended it.
+        Assert.InRange(expired.Sum(), 0, 1);
         await using var check = _h.Database.Factory.CreateDbContext();
         Assert.Equal(1, await check.AuditEvents.CountAsync(e => e.Action == AuditActions.Expire && e.SlotId == slot));
+        Assert.False(await check.Holds.AnyAsync(h => h.SlotId == slot && h.ReleasedAt == null));
     }
 
     [Fact]
