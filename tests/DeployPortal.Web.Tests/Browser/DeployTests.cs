@@ -44,7 +44,7 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deploy-form.png"), FullPage = true });
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
 
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"));
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"), new() { Timeout = 30_000 }); // preflight (git, cluster) can be slow on a busy machine
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
         await Expect(page.Locator("[data-testid=pod][data-ready=true]")).ToHaveCountAsync(2);
         await Expect(page.Locator("[data-testid=step-verify]")).ToHaveAttributeAsync("data-state", "Succeeded");
