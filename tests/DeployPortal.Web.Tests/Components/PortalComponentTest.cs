@@ -23,6 +23,10 @@ namespace DeployPortal.Web.Tests.Components;
 /// </summary>
 public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
 {
+    // bunit's default of one second for WaitFor* is too short when the whole suite shares two cores (seen in a
+    // CI-like run: a board waiting for its first card); a wait still ends as soon as its condition holds.
+    static PortalComponentTest() => DefaultWaitTimeout = TimeSpan.FromSeconds(10);
+
     protected SlotHarness Harness { get; private set; } = default!;
 
     protected BunitAuthorizationContext Auth { get; private set; } = default!;
