@@ -86,7 +86,7 @@ public sealed partial class SlotService(
 
             if (found.Active is { } current && current.Until > now)
             {
-                return Lost(slot, actor, current) is { } taken ? taken : Result<HoldView>.Ok(ToView(current)); // the caller's own: a double click
+                return HeldBy(slot, actor, current);
             }
 
             Hold hold;
@@ -97,8 +97,7 @@ public sealed partial class SlotService(
                 if (await TryInsertClaimAsync(db, hold, audit, ct) is not { } id)
                 {
                     // Someone else's claim committed first. Report who; nothing was written.
-                    var (winner, failure) = await LostClaimAsync(slot, actor, ct);
-                    return failure ?? Result<HoldView>.Ok(ToView(winner!)); // no failure: a double click, the first click already won
+                    return HeldBy(slot, actor, await ActiveHoldAsync(slot.Id, ct));
                 }
 
                 hold.Id = id;
@@ -123,8 +122,7 @@ public sealed partial class SlotService(
                 catch (DbUpdateException ex) when (ex.IsUniqueViolation())
                 {
                     // Someone else's claim committed first. Report who, and change nothing.
-                    var (winner, failure) = await LostClaimAsync(slot, actor, ct);
-                    return failure ?? Result<HoldView>.Ok(ToView(winner!)); // no failure: a double click, the first click already won
+                    return HeldBy(slot, actor, await ActiveHoldAsync(slot.Id, ct));
                 }
             }
 
@@ -592,6 +590,13 @@ public sealed partial class SlotService(
         var winner = await ActiveHoldAsync(slot.Id, ct);
         return (winner, Lost(slot, actor, winner));
     }
+
+    /// <summary>
+    /// The answer to a claim on a slot <paramref name="holder"/> holds: refused, naming them, or, when the holder is
+    /// the caller (a double click, the first click already won), their hold.
+    /// </summary>
+    private static Result<HoldView> HeldBy(Slot slot, Actor actor, Hold? holder) =>
+        Lost(slot, actor, holder) is { } failure ? failure : Result<HoldView>.Ok(ToView(holder!));
 
     /// <summary>Why a claim on a slot that <paramref name="holder"/> holds fails, or null when the holder is the caller.</summary>
     private static Failure? Lost(Slot slot, Actor actor, Hold? holder) => holder switch
