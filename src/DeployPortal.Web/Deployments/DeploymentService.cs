@@ -196,11 +196,11 @@ public sealed class DeploymentService(
 
         Deployment deployment;
         List<Hold> expired = [];
+        Hold hold;
         try
         {
             // The hold and the deployment are one step: either both exist afterwards or neither does.
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            Hold hold;
             if (active is null)
             {
                 (hold, expired) = await SlotService.AddClaimAsync(db, slot, actor, request.Purpose!, holdFor, now, ct);
@@ -222,6 +222,12 @@ public sealed class DeploymentService(
         }
 
         await slots.ExpiredInPassingAsync(slot, expired, ct);
+        if (active is not null)
+        {
+            // The hold was read before this transaction; a release may have committed since.
+            await slots.TearDownIfReleasedAsync(hold.Id, ct);
+        }
+
         await idle.OnDeployAsync(slot.Id, ct);
         Enqueue(jobs, deployment.Id);
         logger.LogInformation("{Actor} queued deployment {Id}: {App}@{Branch} into {Slot}", actor.Name, deployment.Id, app, request.Branch, slot.Name);

@@ -608,19 +608,41 @@ public sealed partial class SlotService(
 
     /// <summary>
     /// After holds end, what the portal deployed for them is removed by a background job; the slot shows
-    /// "cleaning" meanwhile. The reconciler restarts a teardown that a crash interrupted.
+    /// "cleaning" meanwhile. The reconciler restarts a teardown that a crash interrupted. A hold that never
+    /// deployed anything has nothing to remove and gets no job (most CI holds, and every release in the API benchmark).
     /// </summary>
     internal async Task StartTeardownAsync(IReadOnlyCollection<Hold> ended, CancellationToken ct)
     {
         foreach (var hold in ended)
         {
             await using var db = dbFactory.CreateDbContext();
-            await db.Slots.Where(s => s.Id == hold.SlotId).ExecuteUpdateAsync(s => s
-                .SetProperty(x => x.CleaningSince, Now)
-                .SetProperty(x => x.CleaningHoldId, hold.Id), ct);
-            var slotId = hold.SlotId;
             var holdId = hold.Id;
+            // The check and the mark are one statement. A deploy that commits under this hold after it is
+            // released (it read the hold as active before) sees the release afterwards and calls TearDownIfReleasedAsync.
+            var marked = await db.Slots.Where(s => s.Id == hold.SlotId && db.Deployments.Any(d => d.HoldId == holdId)).ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.CleaningSince, Now)
+                .SetProperty(x => x.CleaningHoldId, holdId), ct);
+            if (marked == 0)
+            {
+                continue;
+            }
+
+            var slotId = hold.SlotId;
             jobs.Enqueue<Deployments.SlotTeardownJob>(job => job.RunAsync(slotId, holdId, CancellationToken.None));
+        }
+    }
+
+    /// <summary>
+    /// For a deploy that just committed under an existing hold: when the hold was released meanwhile, its release
+    /// may have found nothing to tear down, so this deploy starts the teardown. Both sides check after their own
+    /// commit, so at least one of them sees the other.
+    /// </summary>
+    internal async Task TearDownIfReleasedAsync(long holdId, CancellationToken ct)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        if (await db.Holds.AsNoTracking().FirstOrDefaultAsync(h => h.Id == holdId && h.ReleasedAt != null, ct) is { } released)
+        {
+            await StartTeardownAsync([released], ct);
         }
     }
 

@@ -53,6 +53,18 @@ public sealed class SlotHarness : IAsyncDisposable
         return slot;
     }
 
+    /// <summary>A deployment row under <paramref name="holdId"/>, as the deploy form leaves one (nothing runs it).</summary>
+    public async Task AddDeploymentAsync(int slotId, long holdId)
+    {
+        await using var db = Database.Factory.CreateDbContext();
+        db.Deployments.Add(new Deployment
+        {
+            SlotId = slotId, HoldId = holdId, App = "storefront", Branch = "main", RequestedById = "dana", RequestedByName = "Dana Developer",
+            State = DeploymentState.Queued, CreatedAt = Clock.GetUtcNow().UtcDateTime,
+        });
+        await db.SaveChangesAsync();
+    }
+
     public async Task<List<Hold>> HoldsAsync(int slotId)
     {
         await using var db = Database.Factory.CreateDbContext();

@@ -249,10 +249,42 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         Assert.Equal("Dana Developer", stored.ReleasedByName);
         var card = (await Slots.GetBoardAsync()).Single(s => s.Id == slot.Id);
         Assert.True(card.IsFree);
+        // Nothing was deployed under the hold, so there is nothing to tear down.
+        Assert.False(card.Cleaning);
+        Assert.DoesNotContain(_h.Jobs.Jobs, j => j.Type == typeof(Web.Deployments.SlotTeardownJob));
+    }
+
+    [Fact]
+    public async Task Release_AfterADeploy_TearsDownWhatTheHoldDeployed()
+    {
+        var slot = await _h.AddSlotAsync("qa-1");
+        var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
+        await _h.AddDeploymentAsync(slot.Id, hold.Id);
+
+        Assert.True((await Slots.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id))).Succeeded);
+
         // What the hold deployed is removed by a teardown job; the board shows the slot cleaning until it ran.
-        Assert.True(card.Cleaning);
+        Assert.True((await Slots.GetBoardAsync()).Single(s => s.Id == slot.Id).Cleaning);
         var teardown = Assert.Single(_h.Jobs.Jobs, j => j.Type == typeof(Web.Deployments.SlotTeardownJob));
         Assert.Equal([slot.Id, hold.Id, CancellationToken.None], teardown.Args.Take(2).Append(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task DeployCommittedAfterTheRelease_StartsTheTeardownTheReleaseSkipped()
+    {
+        // A deploy read the hold as active, the release committed and found nothing deployed, then the deploy committed.
+        var slot = await _h.AddSlotAsync("qa-1");
+        var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
+        await Slots.TearDownIfReleasedAsync(hold.Id, CancellationToken.None);
+        Assert.True((await Slots.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id))).Succeeded);
+        Assert.Empty(_h.Jobs.Jobs);
+        await _h.AddDeploymentAsync(slot.Id, hold.Id);
+
+        await Slots.TearDownIfReleasedAsync(hold.Id, CancellationToken.None);
+
+        Assert.True((await Slots.GetBoardAsync()).Single(s => s.Id == slot.Id).Cleaning);
+        var teardown = Assert.Single(_h.Jobs.Jobs, j => j.Type == typeof(Web.Deployments.SlotTeardownJob));
+        Assert.Equal(hold.Id, teardown.Args[1]);
     }
 
     [Fact]
