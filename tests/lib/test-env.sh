@@ -68,7 +68,7 @@ for attempt in 1 2 3 4 5; do
   pgport=$(free_port)
   log "starting PostgreSQL on 127.0.0.1:$pgport"
   if run_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 60 start -o \
-    "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null; then
+    "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off ${DEPLOYPORTAL_PG_OPTIONS:-}" >/dev/null; then
     break
   fi
   if [ "$attempt" -eq 5 ]; then cat "$pgdir/server.log" >&2; exit 1; fi

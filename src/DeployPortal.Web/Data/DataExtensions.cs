@@ -20,7 +20,7 @@ public static class DataExtensions
         var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         if (database.Provider == DatabaseProvider.Postgres)
         {
-            builder.Services.AddPooledDbContextFactory<PostgresPortalDb>(o => o.UseNpgsql(database.ConnectionString));
+            builder.Services.AddPooledDbContextFactory<PostgresPortalDb>(o => o.UseNpgsql(PortalConnectionString(database.ConnectionString!)));
             builder.Services.AddSingleton<IDbContextFactory<PortalDb>, PortalDbFactory<PostgresPortalDb>>();
         }
         else
@@ -33,6 +33,29 @@ public static class DataExtensions
         builder.Services.AddHostedService<DatabaseInitializer>();
         builder.AddSharedDataProtection(database);
         return builder;
+    }
+
+    /// <summary>
+    /// The portal's own pool: each request opens a pooled connection several times, one short context per step.
+    /// Npgsql would reset each connection's session state on every return to the pool (seven statements when
+    /// statements are prepared), and PostgreSQL would parse and plan the same few queries over and over; the
+    /// portal sets no session state (no SET, LISTEN or advisory locks on these connections), so it skips the reset
+    /// and lets Npgsql prepare its frequent statements. A connection string that sets either keyword keeps its value.
+    /// </summary>
+    internal static string PortalConnectionString(string configured)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(configured);
+        if (!configured.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        if (!configured.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        return builder.ConnectionString;
     }
 
     public static string ResolveDataPath(this PortalOptions options, IHostEnvironment environment) =>
