@@ -90,6 +90,7 @@ internal static class AccessTokenExtensions
         services.AddOptions<AccessTokenOptions>().BindConfiguration(AccessTokenOptions.Section)
             .Validate(o => o.MaxLifetime > TimeSpan.Zero && o.MaxActivePerUser > 0, "Auth:AccessTokens:MaxLifetime and MaxActivePerUser must be positive.")
             .ValidateOnStart();
+        services.AddMemoryCache();
         services.AddScoped<AccessTokenService>();
         return services;
     }

@@ -5,6 +5,7 @@ using DeployPortal.Web.Audit;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.Auth;
@@ -34,10 +35,18 @@ public sealed class AccessTokenService(
     IDbContextFactory<PortalDb> dbFactory,
     TimeProvider clock,
     IOptionsMonitor<AccessTokenOptions> options,
+    IMemoryCache cache,
     ILogger<AccessTokenService> logger)
 {
     /// <summary>Every secret starts with this, so secret scanners and the handler can recognise one.</summary>
     public const string SecretPrefix = "dp_";
+
+    /// <summary>
+    /// How long a token found valid is trusted without asking the database again. A pipeline sends many requests a
+    /// second with one token, and the lookup was a quarter of the API's CPU. Revoking drops the entry on this replica
+    /// at once; another replica accepts the revoked token for at most this long. Expiry is still checked on every request.
+    /// </summary>
+    internal static readonly TimeSpan TrustFor = TimeSpan.FromSeconds(5);
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
@@ -137,6 +146,7 @@ public sealed class AccessTokenService(
             return Fail.Conflict($"\"{token.Name}\" was already revoked.");
         }
 
+        cache.Remove(CacheKey(token.Hash));
         db.AuditEvents.Add(Audit(actor, AuditActions.TokenRevoked, $"\"{token.Name}\" ({token.Prefix}…) of {token.OwnerName}", now));
         await db.SaveChangesAsync(ct);
         token.RevokedAt = now;
@@ -153,6 +163,11 @@ public sealed class AccessTokenService(
 
         var hash = Hash(secret);
         var now = Now;
+        if (cache.TryGetValue(CacheKey(hash), out PersonalAccessToken? trusted) && trusted!.ExpiresAt > now)
+        {
+            return (trusted, null);
+        }
+
         await using var db = dbFactory.CreateDbContext();
         var token = await db.AccessTokens.AsNoTracking().FirstOrDefaultAsync(t => t.Hash == hash, ct);
         if (token is null)
@@ -174,10 +189,15 @@ public sealed class AccessTokenService(
         if (token.LastUsedAt is null || now - token.LastUsedAt > TimeSpan.FromMinutes(1))
         {
             await db.AccessTokens.Where(t => t.Id == token.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), ct);
+            token.LastUsedAt = now;
         }
 
+        // Shared between requests from here on: nothing changes a cached token.
+        cache.Set(CacheKey(hash), token, TrustFor);
         return (token, null);
     }
+
+    private static (string, string) CacheKey(string hash) => ("access-token", hash);
 
     internal static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 

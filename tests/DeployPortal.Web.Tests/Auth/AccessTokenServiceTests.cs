@@ -4,6 +4,7 @@ using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -20,7 +21,7 @@ public sealed class AccessTokenServiceTests : IAsyncLifetime
         _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
         _tokens = new AccessTokenService(_database.Factory, _clock,
             new TestOptionsMonitor<AccessTokenOptions>(new AccessTokenOptions { MaxLifetime = TimeSpan.FromDays(90), MaxActivePerUser = 2 }),
-            NullLogger<AccessTokenService>.Instance);
+            new MemoryCache(new MemoryCacheOptions { Clock = new CacheClock(_clock) }), NullLogger<AccessTokenService>.Instance);
     }
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
@@ -104,4 +105,41 @@ public sealed class AccessTokenServiceTests : IAsyncLifetime
         Assert.Null(before.Refusal);
         Assert.Equal("The token has expired.", after.Refusal);
     }
+
+    [Fact]
+    public async Task Check_RightAfterARevoke_RefusesTheToken_ThoughItWasJustTrusted()
+    {
+        var token = (await _tokens.CreateAsync(TestUsers.Dana, new CreateAccessTokenRequest("ci", TimeSpan.FromDays(7)))).Value!;
+        Assert.Null((await _tokens.CheckAsync(token.Secret, default)).Refusal);
+
+        await _tokens.RevokeAsync(TestUsers.Dana, token.Token.Id);
+
+        Assert.Equal("The token was revoked.", (await _tokens.CheckAsync(token.Secret, default)).Refusal);
+    }
+
+    [Fact]
+    public async Task Check_OfATokenRevokedOnAnotherReplica_RefusesItOnceTheTrustWindowPassed()
+    {
+        var token = (await _tokens.CreateAsync(TestUsers.Dana, new CreateAccessTokenRequest("ci", TimeSpan.FromDays(7)))).Value!;
+        Assert.Null((await _tokens.CheckAsync(token.Secret, default)).Refusal);
+        await using (var db = _database.Factory.CreateDbContext())
+        {
+            // What another replica's revoke writes; this replica's trusted copy does not hear of it.
+            await db.AccessTokens.ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, _clock.GetUtcNow().UtcDateTime));
+        }
+
+        var within = await _tokens.CheckAsync(token.Secret, default);
+        _clock.Advance(AccessTokenService.TrustFor);
+        var after = await _tokens.CheckAsync(token.Secret, default);
+
+        Assert.Null(within.Refusal);
+        Assert.Equal("The token was revoked.", after.Refusal);
+    }
+
+#pragma warning disable CS0618 // MemoryCacheOptions.Clock is the cache's only time source (no TimeProvider yet)
+    private sealed class CacheClock(TimeProvider time) : Microsoft.Extensions.Internal.ISystemClock
+    {
+        public DateTimeOffset UtcNow => time.GetUtcNow();
+    }
+#pragma warning restore CS0618
 }
