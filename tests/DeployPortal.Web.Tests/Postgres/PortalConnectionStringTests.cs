@@ -1,7 +1,7 @@
 using DeployPortal.Web.Data;
 using Npgsql;
 
-namespace DeployPortal.Web.Tests.Data;
+namespace DeployPortal.Web.Tests.Postgres;
 
 public sealed class PortalConnectionStringTests
 {
