@@ -241,7 +241,7 @@ internal sealed partial class BlazorCircuit : IAsyncDisposable
     /// </summary>
     internal static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 
-    /// <summary>The layout's <c>InteractiveMarker</c>, which renders only once the circuit is live.</summary>
+    /// <summary>The layout's interactive marker, which renders only once the circuit is live.</summary>
     private static readonly byte[] InteractiveMarker = Utf8("data-testid=\"interactive\"");
 
     private static bool Contains(byte[] data, byte[] needle) => data.AsSpan().IndexOf(needle) >= 0;

@@ -42,5 +42,5 @@ public static class TimeText
 
     /// <summary>"in 25 min" for a future time, "25 min ago" for a past one.</summary>
     public static string Relative(DateTime at, DateTime now) =>
-        at >= now ? $"in {Duration(at - now)}" : $"{Duration(now - at)} ago";
+        at > now ? $"in {Duration(at - now)}" : $"{Duration(now - at)} ago"; // "now" itself has just happened
 }

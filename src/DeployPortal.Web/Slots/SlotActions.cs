@@ -14,11 +14,15 @@ public enum SlotState
 
 /// <summary>
 /// What the board shows for one slot and which buttons the current user gets. A courtesy only: the
-/// <see cref="SlotService"/> checks every action again.
+/// <see cref="SlotService"/> checks every action again. A value: an open board works it out for every card on
+/// every slot change, and compares it with the last one.
 /// </summary>
-public sealed record SlotActions(SlotState State, bool IsMine, bool CanClaim, bool CanExtend, bool CanRelease, bool CanQaRelease, bool CanForceRelease, bool CanAdminister)
+public readonly record struct SlotActions(SlotState State, bool IsMine, bool CanClaim, bool CanExtend, bool CanRelease, bool CanQaRelease, bool CanForceRelease, bool CanAdminister)
 {
-    public static SlotActions For(ClaimsPrincipal user, SlotCard slot, DateTime now, TimeSpan warnBefore)
+    public static SlotActions For(ClaimsPrincipal user, SlotCard slot, DateTime now, TimeSpan warnBefore) =>
+        For(SlotRights.Of(user), slot, now, warnBefore);
+
+    public static SlotActions For(SlotRights rights, SlotCard slot, DateTime now, TimeSpan warnBefore)
     {
         var state = slot switch
         {
@@ -29,20 +33,26 @@ public sealed record SlotActions(SlotState State, bool IsMine, bool CanClaim, bo
             _ => SlotState.Held,
         };
 
-        var canHold = user.Can(Policies.HoldSlots);
-        var mine = slot.Hold is not null && canHold && slot.Hold.HolderId == SafeActorId(user);
+        var mine = slot.Hold is not null && rights.CanHold && slot.Hold.HolderId == rights.ActorId;
         var heldByOther = slot.Hold is not null && !mine;
         return new SlotActions(
             state,
             mine,
-            CanClaim: canHold && state is SlotState.Free or SlotState.Expired,
+            CanClaim: rights.CanHold && state is SlotState.Free or SlotState.Expired,
             CanExtend: mine && state is SlotState.Held or SlotState.Expiring,
             CanRelease: mine,
-            CanQaRelease: slot.Hold is not null && user.Can(Policies.ReleaseAnySlot),
-            CanForceRelease: heldByOther && user.Can(Policies.Administer),
-            CanAdminister: user.Can(Policies.Administer));
+            CanQaRelease: slot.Hold is not null && rights.CanReleaseAny,
+            CanForceRelease: heldByOther && rights.CanAdminister,
+            CanAdminister: rights.CanAdminister);
     }
+}
 
-    private static string? SafeActorId(ClaimsPrincipal user) =>
-        user.Identity?.IsAuthenticated == true ? Actor.From(user).Id : null;
+/// <summary>What a person may do with slots, read from their claims once per page rather than per card and change.</summary>
+public sealed record SlotRights(string? ActorId, bool CanHold, bool CanReleaseAny, bool CanAdminister)
+{
+    public static SlotRights Of(ClaimsPrincipal user) => new(
+        user.Identity?.IsAuthenticated == true ? Actor.From(user).Id : null,
+        user.Can(Policies.HoldSlots),
+        user.Can(Policies.ReleaseAnySlot),
+        user.Can(Policies.Administer));
 }

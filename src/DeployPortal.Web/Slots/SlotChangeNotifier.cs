@@ -24,6 +24,31 @@ public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
         return new Subscription(() => ImmutableInterlocked.Update(ref _handlers, static (list, h) => list.Remove(h), handler));
     }
 
+    /// <summary>
+    /// For a component: <paramref name="handler"/> runs through <paramref name="invoke"/> (the component's
+    /// <c>InvokeAsync</c>, so on its dispatcher), and never once the subscription is disposed, even for a change already
+    /// on its way. Dispose it from the component's Dispose, which runs on the same dispatcher.
+    /// </summary>
+    public IDisposable SubscribeComponent(Func<Func<Task>, Task> invoke, Func<SlotChange, Task> handler)
+    {
+        var subscription = new ComponentSubscription();
+        subscription.Inner = Subscribe(change => invoke(() => subscription.Disposed ? Task.CompletedTask : handler(change)));
+        return subscription;
+    }
+
+    private sealed class ComponentSubscription : IDisposable
+    {
+        public IDisposable? Inner { get; set; }
+
+        public bool Disposed { get; private set; }
+
+        public void Dispose()
+        {
+            Disposed = true;
+            Inner?.Dispose();
+        }
+    }
+
     private volatile Action<SlotChange>? _relay;
 
     /// <summary>

@@ -24,5 +24,6 @@ public sealed class TimeTextTests
         var now = new DateTime(2026, 11, 26, 12, 0, 0, DateTimeKind.Utc);
         Assert.Equal("in 25 min", TimeText.Relative(now.AddMinutes(25), now));
         Assert.Equal("2 h ago", TimeText.Relative(now.AddHours(-2), now));
+        Assert.Equal("less than a minute ago", TimeText.Relative(now, now));
     }
 }

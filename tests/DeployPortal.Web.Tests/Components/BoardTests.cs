@@ -159,6 +159,40 @@ public sealed class BoardTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task Board_ClockTick_RewordsTheHeldCard_AndRendersNoOtherCard()
+    {
+        var held = await Harness.AddSlotAsync("qa-1");
+        await Harness.AddSlotAsync("qa-2");
+        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(held.Id, "payment test", TimeSpan.FromHours(2)));
+        SignInAs(TestUsers.Viewer);
+        var cut = Render<Board>();
+        cut.WaitForAssertion(() => Assert.Equal(1, Harness.Notifier.SubscriberCount));
+        Assert.Contains("expires in 2 h", cut.Find("[data-testid=slot-qa-1] [data-testid=slot-until]").TextContent);
+        var cards = cut.FindComponents<SlotCardView>().ToDictionary(c => c.Instance.Slot.Name);
+        var freeRenders = cards["qa-2"].RenderCount;
+
+        await cut.InvokeAsync(() => Harness.Clock.Advance(TimeSpan.FromMinutes(91)));
+
+        cut.WaitForAssertion(() => Assert.Contains("expires in 29 min", cut.Find("[data-testid=slot-qa-1] [data-testid=slot-until]").TextContent));
+        Assert.Equal("Expiring", cut.Find("[data-testid=slot-qa-1]").GetAttribute("data-state"));
+        Assert.Equal(freeRenders, cards["qa-2"].RenderCount);
+    }
+
+    [Fact]
+    public async Task Board_SlotClaimedAfterItOpened_SaysSinceInThePast()
+    {
+        var slot = await Harness.AddSlotAsync("qa-1");
+        SignInAs(TestUsers.Viewer);
+        var cut = Render<Board>();
+        cut.WaitForAssertion(() => Assert.Equal(1, Harness.Notifier.SubscriberCount));
+        await cut.InvokeAsync(() => Harness.Clock.Advance(TimeSpan.FromSeconds(20))); // before the board's clock ticks
+
+        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
+
+        cut.WaitForAssertion(() => Assert.Contains("(less than a minute ago)", cut.Find("[data-testid=slot-qa-1]").TextContent));
+    }
+
+    [Fact]
     public async Task Board_HoldNearItsEnd_IsMarkedExpiring()
     {
         var slot = await Harness.AddSlotAsync("qa-1");

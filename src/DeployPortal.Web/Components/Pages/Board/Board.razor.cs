@@ -17,11 +17,13 @@ public sealed partial class Board : IDisposable
     private IReadOnlyList<SlotCard>? _slots;
     private string? _error;
     private ClaimsPrincipal _user = new();
+    private SlotRights _rights = SlotRights.Of(new ClaimsPrincipal());
     private DateTime _now;
     private TimeSpan _warnBefore;
     private TimeSpan _remindBefore;
     private IReadOnlyList<TimeSpan> _holdChoices = [];
     private ITimer? _ticker;
+    private IDisposable? _changes;
     private IdleOptions _idle = new();
     private SlotCardContext _cards = default!;
     private QueuePanel? _queue;
@@ -30,6 +32,7 @@ public sealed partial class Board : IDisposable
 
     [Inject] private SlotService Slots { get; set; } = default!;
     [Inject] private BoardSnapshot BoardSnapshot { get; set; } = default!;
+    [Inject] private SlotChangeNotifier Notifier { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
@@ -47,6 +50,7 @@ public sealed partial class Board : IDisposable
     protected override async Task OnInitializedAsync()
     {
         _user = (await AuthState).User;
+        _rights = SlotRights.Of(_user);
         _idle = IdleOptions.CurrentValue;
         var options = HoldOptions.CurrentValue;
         _warnBefore = options.WarnBefore;
@@ -61,9 +65,11 @@ public sealed partial class Board : IDisposable
     {
         if (firstRender && RendererInfo.IsInteractive)
         {
-            // Only the wording of times ("expires in 24 min") changes with the clock; the data is pushed.
-            _ticker = Clock.CreateTimer(_ => InvokeAsync(() => { SetNow(); StateHasChanged(); }),
-                null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+            // Subscribed here rather than through SlotChangeSubscription: one component fewer in every open board.
+            _changes = Notifier.SubscribeComponent(InvokeAsync, OnSlotChangedAsync);
+            // Only the wording of times ("expires in 24 min") changes with the clock; the data is pushed. A tick hands the
+            // cards the new time like a slot change does, so only a card whose wording moved renders.
+            _ticker = Clock.CreateTimer(_ => InvokeAsync(Tick), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
         }
     }
 
@@ -79,6 +85,15 @@ public sealed partial class Board : IDisposable
         {
             Logger.LogError(ex, "Loading the board failed");
             _error = "the database did not answer.";
+        }
+    }
+
+    private void Tick()
+    {
+        SetNow();
+        if (!UpdateCardsInPlace(_slots, clockMoved: true))
+        {
+            StateHasChanged();
         }
     }
 
@@ -122,7 +137,7 @@ public sealed partial class Board : IDisposable
     /// the board: a change then renders one card on each open board. Anything else (a slot added or removed, an
     /// error, a card not rendered yet) re-renders the board.
     /// </summary>
-    private bool UpdateCardsInPlace(IReadOnlyList<SlotCard>? before)
+    private bool UpdateCardsInPlace(IReadOnlyList<SlotCard>? before, bool clockMoved = false)
     {
         if (before is null || _slots is null || _error is not null || _summary is null || before.Count != _slots.Count
             || _slots.Where((slot, i) => slot.Id != before[i].Id || !_views.ContainsKey(slot.Id)).Any())
@@ -133,7 +148,7 @@ public sealed partial class Board : IDisposable
         _summary.Set(Summary);
         foreach (var slot in _slots)
         {
-            _views[slot.Id].Update(slot, SlotActions.For(_user, slot, _now, _warnBefore), _cards);
+            _views[slot.Id].Update(slot, SlotActions.For(_rights, slot, _now, _warnBefore), _cards, clockMoved);
         }
 
         return true;
@@ -286,6 +301,7 @@ public sealed partial class Board : IDisposable
 
     public void Dispose()
     {
+        _changes?.Dispose();
         _ticker?.Dispose();
         _cts.Cancel();
         _cts.Dispose();

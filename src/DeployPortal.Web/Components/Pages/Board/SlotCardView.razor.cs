@@ -1,7 +1,13 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Components.Shared;
 using DeployPortal.Web.Slots;
 using Microsoft.AspNetCore.Components;
+using MudBlazor;
 
 namespace DeployPortal.Web.Components.Pages.Board;
 
@@ -15,14 +21,22 @@ public sealed partial class SlotCardView
     private static readonly Dictionary<SlotState, string> CardClasses = Enum.GetValues<SlotState>()
         .ToDictionary(s => s, s => $"mud-paper mud-elevation-1 mud-card portal-slot portal-slot-{s.ToString().ToLowerInvariant()}");
 
+    private static readonly MarkupString Free = new("<p class=\"mud-typography mud-typography-body2 portal-muted py-2\">Free. Nobody is using this slot.</p>");
+    private static readonly MarkupString Disabled = new("<p class=\"mud-typography mud-typography-body2 portal-muted py-2\">Disabled by an admin: no new claims.</p>");
+    private static readonly string Yours = Chip(Color.Primary, Variant.Outlined, "", "yours");
+    private static readonly string Asleep = Chip(Color.Default, Variant.Outlined, " data-testid=\"slot-sleeping\"",
+        $"<span class=\"mud-chip-icon\">{PlainMud.Icon(Icons.Material.Filled.Bedtime, Size.Small)}</span>asleep");
+    private static readonly string Cleaning = Chip(Color.Default, Variant.Outlined, " data-testid=\"slot-cleaning\"", "cleaning…");
+
     private Shown _shown;
     private bool _changed = true;
-    private string _link = "";
     private string _deployLink = "";
-    private string _caption = "";
+    private MarkupString _head;
+    private MarkupString _body;
+    private MarkupString _deployments;
 
     [Parameter, EditorRequired] public SlotCard Slot { get; set; } = default!;
-    [Parameter, EditorRequired] public SlotActions Actions { get; set; } = default!;
+    [Parameter, EditorRequired] public SlotActions Actions { get; set; }
     [Parameter] public bool Busy { get; set; }
 
     /// <summary>What every card of the board shares; one object, so each card costs the board few render-tree frames.</summary>
@@ -32,7 +46,7 @@ public sealed partial class SlotCardView
 
     private string StateName => Actions.State.ToString();
 
-    private bool Disabled => Busy || !RendererInfo.IsInteractive;
+    private bool ButtonsDisabled => Busy || !RendererInfo.IsInteractive;
 
     private DateTime Now => Context.Now;
 
@@ -45,15 +59,19 @@ public sealed partial class SlotCardView
     protected override void OnParametersSet() => Recompute();
 
     /// <summary>
-    /// Shows a newer read of this card without the board re-rendering: on a slot change the board hands each card
-    /// its new data directly, so only the card that changed renders (and the board's own render and diff of every
-    /// card are skipped on thousands of open boards).
+    /// Shows a newer read of this card, or the board's clock moving on, without the board re-rendering: the board
+    /// hands each card its new data directly, so only a card whose content or wording changed renders (and the
+    /// board's own render and diff of every card are skipped on thousands of open boards).
     /// </summary>
-    public void Update(SlotCard slot, SlotActions actions, SlotCardContext context)
+    /// <param name="clockMoved">
+    /// The board's clock ticked: the wording of times may have changed. Otherwise an unchanged card keeps its wording
+    /// until the next tick, and only a changed card is worked out again (with the board's current time).
+    /// </param>
+    public void Update(SlotCard slot, SlotActions actions, SlotCardContext context, bool clockMoved = false)
     {
-        if (slot.Equals(Slot) && actions.Equals(Actions))
+        if (actions == Actions && slot.Equals(Slot) && (!clockMoved || ReferenceEquals(context, Context)))
         {
-            return; // nothing this card shows changed; its times move with the board's clock
+            return; // nothing this card shows changed
         }
 
         Slot = slot;
@@ -71,7 +89,7 @@ public sealed partial class SlotCardView
         var hold = Slot.Hold;
         ExtendChoices = Actions.CanExtend ? Context.ExtendChoices(Slot) : [];
         var shown = new Shown(
-            Slot, Actions, Disabled, Context.CanWake, Context.AllowSleep,
+            Slot, Actions, ButtonsDisabled, Context.CanWake, Context.AllowSleep,
             hold is null ? default : LocalTime.Format(hold.Since, Zone),
             hold is null ? "" : TimeText.Relative(hold.Since, Now),
             hold is null ? default : LocalTime.Format(hold.Until, Zone),
@@ -82,15 +100,100 @@ public sealed partial class SlotCardView
             Actions.IsMine && hold is not null && hold.Until > Now && hold.Until - Now <= Context.RemindBefore,
             string.Join(' ', ExtendChoices));
         _changed = !shown.Equals(_shown);
-        if (_changed && !ReferenceEquals(Slot, _shown.Slot))
+        if (_changed)
         {
-            _link = "/slots/" + Uri.EscapeDataString(Slot.Name);
             _deployLink = "/deploy?slot=" + Uri.EscapeDataString(Slot.Name);
-            _caption = $"namespace {Slot.Namespace}" + (string.IsNullOrEmpty(Slot.Description) ? "" : $" · {Slot.Description}");
+            (_head, _body, _deployments) = SharedMarkup(shown);
         }
 
         _shown = shown;
     }
+
+    // The card's read-only parts as markup, built when what they show changed: one render-tree frame each, so an
+    // open board keeps a few frames per card and a change sends one card's markup. Every value is HTML-encoded.
+    // Boards read the same SlotCard instances (BoardSnapshot), so the markup is built once per slot read and what it
+    // shows, and thousands of open boards share it instead of each building and keeping its own copy.
+    private static readonly ConditionalWeakTable<SlotCard, ConcurrentDictionary<Shown, Parts>> Built = new();
+
+    private static Parts SharedMarkup(Shown shown)
+    {
+        var forSlot = Built.GetOrCreateValue(shown.Slot);
+        if (forSlot.Count > 32)
+        {
+            forSlot.Clear(); // a slot unchanged for hours collects a wording per minute; the boards keep what they use
+        }
+
+        return forSlot.GetOrAdd(shown, static s => new Parts(
+            Head(s.Slot, s.Actions, s),
+            s.Slot.Hold is { } hold ? HoldDetails(hold, s.Actions, s) : s.Slot.Enabled ? Free : Disabled,
+            s.Slot.Hold is null || s.Slot.Deployments.Count == 0 ? default : Deployments(s.Slot.Deployments)));
+    }
+
+    private sealed record Parts(MarkupString Head, MarkupString Body, MarkupString Deployments);
+    private static MarkupString Head(SlotCard slot, SlotActions actions, Shown shown)
+    {
+        var chips = new StringBuilder();
+        chips.Append(Chip(SlotStateChip.ColorOf(actions.State), Variant.Filled, " data-testid=\"slot-state\"", SlotStateChip.TextOf(actions.State)));
+        if (actions.IsMine)
+        {
+            chips.Append(Yours);
+        }
+
+        if (slot.Hold is { SleepingSince: not null })
+        {
+            chips.Append(Asleep);
+        }
+        else if (shown.Idle is { } idle)
+        {
+            chips.Append(Chip(Color.Warning, Variant.Outlined, $" data-testid=\"slot-idle\" title=\"{E(idle.Title)}\"", "idle " + E(idle.For)));
+        }
+
+        if (slot.Cleaning)
+        {
+            chips.Append(Cleaning);
+        }
+
+        var caption = $"namespace {slot.Namespace}" + (string.IsNullOrEmpty(slot.Description) ? "" : $" · {slot.Description}");
+        return new MarkupString(
+            "<div class=\"mud-card-header-content\"><div class=\"portal-slot-title\">"
+            + $"<h2 class=\"mud-typography mud-typography-h6\"><a href=\"/slots/{E(Uri.EscapeDataString(slot.Name))}\" class=\"portal-slot-link\" data-testid=\"slot-link\">{E(slot.Name)}</a></h2>"
+            + chips
+            + $"</div><span class=\"mud-typography mud-typography-caption portal-muted\">{E(caption)}</span></div>");
+    }
+
+    private static MarkupString HoldDetails(HoldView hold, SlotActions actions, Shown shown) => new(
+        "<dl class=\"portal-hold\">"
+        + $"<dt>Held by</dt><dd data-testid=\"slot-holder\">{E(hold.HolderName)}</dd>"
+        + $"<dt>For</dt><dd data-testid=\"slot-purpose\" class=\"portal-purpose\">{E(hold.Purpose)}</dd>"
+        + $"<dt>Since</dt><dd><span title=\"{E(shown.Since.Exact)}\">{E(shown.Since.Short)}</span> <span class=\"portal-muted\">({E(shown.SinceAgo)})</span></dd>"
+        + $"<dt>Until</dt><dd data-testid=\"slot-until\"{(actions.State is SlotState.Expiring or SlotState.Expired ? " class=\"portal-warn\"" : "")}>"
+        + $"<span title=\"{E(shown.Until.Exact)}\">{E(shown.Until.Short)}</span> <span>{E(shown.Expires)}</span></dd>"
+        + "</dl>");
+
+    private static MarkupString Deployments(IReadOnlyList<SlotDeploymentView> deployments)
+    {
+        var list = new StringBuilder("<ul class=\"portal-running\" data-testid=\"slot-deployments\">");
+        foreach (var d in deployments)
+        {
+            list.Append($"<li data-testid=\"slot-deployment-{E(d.App)}\"><a href=\"/deployments/{d.Id}\">{E(d.App)}@{E(d.Branch)}</a> ");
+            if (d.ShortCommit.Length > 0)
+            {
+                list.Append($"<code class=\"portal-muted\">{E(d.ShortCommit)}</code> ");
+            }
+
+            list.Append($"<span class=\"{PlainMud.Chip(DeploymentStateChip.ColorOf(d.State))}\" data-testid=\"deployment-state\" data-state=\"{d.State}\">{d.State}</span></li>");
+        }
+
+        return new MarkupString(list.Append("</ul>").ToString());
+    }
+
+    private static string Chip(Color color, Variant variant, string attributes, string content) =>
+        $"<span class=\"{PlainMud.Chip(color, variant)}\"{attributes}>{content}</span>";
+
+    // Encodes what HTML needs (<, >, &, quotes) and leaves other characters as they are, as Blazor's own text frames do.
+    private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
+
+    private static string E(string? text) => Html.Encode(text ?? "");
 
     protected override bool ShouldRender() => _changed;
 
