@@ -20,7 +20,7 @@ public static class DataExtensions
         var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         if (database.Provider == DatabaseProvider.Postgres)
         {
-            builder.Services.AddPooledDbContextFactory<PostgresPortalDb>(o => o.UseNpgsql(PortalConnectionString(database.ConnectionString!)));
+            builder.Services.AddPooledDbContextFactory<PostgresPortalDb>(o => o.UseNpgsql(PortalConnectionString(database.ConnectionString)));
             builder.Services.AddSingleton<IDbContextFactory<PortalDb>, PortalDbFactory<PostgresPortalDb>>();
         }
         else
@@ -42,8 +42,13 @@ public static class DataExtensions
     /// portal sets no session state (no SET, LISTEN or advisory locks on these connections), so it skips the reset
     /// and lets Npgsql prepare its frequent statements. A connection string that sets either keyword keeps its value.
     /// </summary>
-    internal static string PortalConnectionString(string configured)
+    internal static string? PortalConnectionString(string? configured)
     {
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return configured; // the start-up validation says which setting is missing
+        }
+
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(configured);
         if (!configured.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase))
         {
