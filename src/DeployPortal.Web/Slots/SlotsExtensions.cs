@@ -16,6 +16,7 @@ public static class SlotsExtensions
         builder.Services.AddSingleton<SlotChangeNotifier>();
         builder.AddSlotChangeFanOut();
         builder.Services.AddSingleton<BoardSnapshot>();
+        builder.Services.AddSingleton<BoardClock>();
         builder.Services.AddSingleton<PortalEvents>();
         builder.Services.AddScoped<SlotService>();
         builder.Services.AddScoped<AuditQueries>();

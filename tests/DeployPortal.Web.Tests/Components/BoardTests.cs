@@ -185,7 +185,7 @@ public sealed class BoardTests : PortalComponentTest
         SignInAs(TestUsers.Viewer);
         var cut = Render<Board>();
         cut.WaitForAssertion(() => Assert.Equal(1, Harness.Notifier.SubscriberCount));
-        await cut.InvokeAsync(() => Harness.Clock.Advance(TimeSpan.FromSeconds(20))); // before the board's clock ticks
+        await cut.InvokeAsync(() => Harness.Clock.Advance(TimeSpan.FromMilliseconds(500))); // before the board's clock ticks
 
         await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
 

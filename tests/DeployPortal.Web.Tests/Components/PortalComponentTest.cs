@@ -45,6 +45,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Services.AddScoped(sp => new SlotService(PageDatabase ?? Harness.Database.Factory, Harness.Notifier, Harness.Clock, Harness.Options, Harness.Jobs,
             Harness.Handover, Harness.Events.Events, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SlotService>>()));
         Services.AddSingleton<BoardSnapshot>();
+        Services.AddSingleton<BoardClock>();
         Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));
         Services.AddSingleton<IOptionsMonitor<IdleOptions>>(Harness.IdleOptions);
         Services.AddScoped(sp => new IdleSlots(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<SlotService>(), Harness.Notifier, Harness.Clock,

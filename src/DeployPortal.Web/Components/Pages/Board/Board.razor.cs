@@ -22,7 +22,7 @@ public sealed partial class Board : IDisposable
     private TimeSpan _warnBefore;
     private TimeSpan _remindBefore;
     private IReadOnlyList<TimeSpan> _holdChoices = [];
-    private ITimer? _ticker;
+    private IDisposable? _ticker;
     private IDisposable? _changes;
     private IdleOptions _idle = new();
     private SlotCardContext _cards = default!;
@@ -33,6 +33,7 @@ public sealed partial class Board : IDisposable
     [Inject] private SlotService Slots { get; set; } = default!;
     [Inject] private BoardSnapshot BoardSnapshot { get; set; } = default!;
     [Inject] private SlotChangeNotifier Notifier { get; set; } = default!;
+    [Inject] private BoardClock BoardClock { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
@@ -69,7 +70,7 @@ public sealed partial class Board : IDisposable
             _changes = Notifier.SubscribeComponent(InvokeAsync, OnSlotChangedAsync);
             // Only the wording of times ("expires in 24 min") changes with the clock; the data is pushed. A tick hands the
             // cards the new time like a slot change does, so only a card whose wording moved renders.
-            _ticker = Clock.CreateTimer(_ => InvokeAsync(Tick), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+            _ticker = BoardClock.Subscribe(() => _ = InvokeAsync(Tick));
         }
     }
 
