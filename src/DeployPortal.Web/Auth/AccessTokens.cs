@@ -44,7 +44,8 @@ public sealed class AccessTokenService(
     /// <summary>
     /// How long a token found valid is trusted without asking the database again. A pipeline sends many requests a
     /// second with one token, and the lookup was a quarter of the API's CPU. Revoking drops the entry on this replica
-    /// at once; another replica accepts the revoked token for at most this long. Expiry is still checked on every request.
+    /// at once; another replica (or a check that raced the revoke) accepts the revoked token for at most this long.
+    /// Expiry is still checked on every request.
     /// </summary>
     internal static readonly TimeSpan TrustFor = TimeSpan.FromSeconds(5);
 

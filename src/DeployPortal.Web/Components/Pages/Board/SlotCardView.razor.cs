@@ -130,6 +130,7 @@ public sealed partial class SlotCardView
     }
 
     private sealed record Parts(MarkupString Head, MarkupString Body, MarkupString Deployments);
+
     private static MarkupString Head(SlotCard slot, SlotActions actions, Shown shown)
     {
         var chips = new StringBuilder();
