@@ -102,8 +102,9 @@ public sealed partial class SlotCardView
         _changed = !shown.Equals(_shown);
         if (_changed)
         {
-            _deployLink = "/deploy?slot=" + Uri.EscapeDataString(Slot.Name);
-            (_head, _body, _deployments) = SharedMarkup(shown);
+            var parts = SharedMarkup(shown);
+            (_head, _body, _deployments, _deployLink) = (parts.Head, parts.Body, parts.Deployments, parts.DeployLink);
+            shown = parts.Key; // the shared copy of the same values: this card's own strings become garbage
         }
 
         _shown = shown;
@@ -124,12 +125,14 @@ public sealed partial class SlotCardView
         }
 
         return forSlot.GetOrAdd(shown, static s => new Parts(
+            s,
             Head(s.Slot, s.Actions, s),
             s.Slot.Hold is { } hold ? HoldDetails(hold, s.Actions, s) : s.Slot.Enabled ? Free : Disabled,
-            s.Slot.Hold is null || s.Slot.Deployments.Count == 0 ? default : Deployments(s.Slot.Deployments)));
+            s.Slot.Hold is null || s.Slot.Deployments.Count == 0 ? default : Deployments(s.Slot.Deployments),
+            "/deploy?slot=" + Uri.EscapeDataString(s.Slot.Name)));
     }
 
-    private sealed record Parts(MarkupString Head, MarkupString Body, MarkupString Deployments);
+    private sealed record Parts(Shown Key, MarkupString Head, MarkupString Body, MarkupString Deployments, string DeployLink);
 
     private static MarkupString Head(SlotCard slot, SlotActions actions, Shown shown)
     {
