@@ -2,10 +2,19 @@
 // so following pauses when the person scrolls up and resumes when they scroll back down.
 const slack = 24;
 
+// Only a reader pauses following: a scroll away from the end counts when the wheel, a touch, a key or the pointer
+// (the scroll bar) moved the view in the last second. The view also moves by itself (the browser clamps it when a
+// new choice of pod or range empties the log), and that used to pause following at random.
+const readerWindowMs = 1000;
+const readerInput = ["wheel", "touchstart", "touchmove", "keydown", "pointerdown"];
+
 export function attach(el, dotnet) {
   if (!el) return;
   el.__dpAtEnd = true;
   el.__dpTop = el.scrollTop; // where the view was last seen (by a scroll event) or put (by a jump to the end)
+  el.__dpReaderAt = -Infinity;
+  el.__dpInput = () => { el.__dpReaderAt = performance.now(); };
+  readerInput.forEach(type => el.addEventListener(type, el.__dpInput, { passive: true }));
   el.__dpHandler = () => {
     const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight <= slack;
     // The scroll event of our own jump to the end, unless the view is now above where the jump put it: scroll
@@ -16,6 +25,7 @@ export function attach(el, dotnet) {
       if (el.scrollTop >= el.__dpTop - slack) { el.__dpTop = el.scrollTop; el.__dpAtEnd = true; return; }
     }
     el.__dpTop = el.scrollTop;
+    if (!atEnd && performance.now() - el.__dpReaderAt > readerWindowMs) return; // not the reader: the next jump fixes it
     if (atEnd !== el.__dpAtEnd) {
       el.__dpAtEnd = atEnd;
       dotnet.invokeMethodAsync("OnScrolled", atEnd);
@@ -26,6 +36,7 @@ export function attach(el, dotnet) {
 
 export function detach(el) {
   if (el && el.__dpHandler) el.removeEventListener("scroll", el.__dpHandler);
+  if (el && el.__dpInput) readerInput.forEach(type => el.removeEventListener(type, el.__dpInput));
 }
 
 // Unless forced (jump to latest), a reader who has just scrolled up wins over an auto-scroll already on its way,
