@@ -39,11 +39,4 @@ public sealed class BoardClock : IDisposable
     }
 
     public void Dispose() => _timer.Dispose();
-
-    private sealed class Subscription(Action unsubscribe) : IDisposable
-    {
-        private Action? _unsubscribe = unsubscribe;
-
-        public void Dispose() => Interlocked.Exchange(ref _unsubscribe, null)?.Invoke();
-    }
 }

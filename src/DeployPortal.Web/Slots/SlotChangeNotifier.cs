@@ -86,11 +86,4 @@ public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
             logger.LogWarning(ex, "A slot change subscriber failed for {Change}", change);
         }
     }
-
-    private sealed class Subscription(Action unsubscribe) : IDisposable
-    {
-        private Action? _unsubscribe = unsubscribe;
-
-        public void Dispose() => Interlocked.Exchange(ref _unsubscribe, null)?.Invoke();
-    }
 }
