@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using DeployPortal.Web.Auth;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Components.Shared;
 using DeployPortal.Web.Slots;
@@ -18,9 +17,7 @@ public sealed partial class Board : IDisposable
     private string? _error;
     private ClaimsPrincipal _user = new();
     private SlotRights _rights = SlotRights.Of(new ClaimsPrincipal());
-    private DateTime _now;
     private TimeSpan _warnBefore;
-    private TimeSpan _remindBefore;
     private IReadOnlyList<TimeSpan> _holdChoices = [];
     private IDisposable? _ticker;
     private IDisposable? _changes;
@@ -55,9 +52,8 @@ public sealed partial class Board : IDisposable
         _idle = IdleOptions.CurrentValue;
         var options = HoldOptions.CurrentValue;
         _warnBefore = options.WarnBefore;
-        _remindBefore = options.RemindBefore;
         _holdChoices = [.. options.Choices.Where(c => c <= options.MaxDuration)];
-        _cards = new SlotCardContext(_now, _remindBefore, _idle.After, _idle.AllowSleep, _user.Can(Policies.HoldSlots), ExtendChoices,
+        _cards = new SlotCardContext(default, options.RemindBefore, _idle.After, _idle.AllowSleep, _rights.CanHold, ExtendChoices,
             EventCallback.Factory.Create<SlotCardRequest>(this, OnCardCommandAsync));
         await LoadAsync();
     }
@@ -98,11 +94,10 @@ public sealed partial class Board : IDisposable
         }
     }
 
-    private void SetNow()
-    {
-        _now = Clock.GetUtcNow().UtcDateTime;
-        _cards = _cards with { Now = _now };
-    }
+    // The board's time, which the cards share: set when the board loads and when its clock ticks.
+    private DateTime Now => _cards.Now;
+
+    private void SetNow() => _cards = _cards with { Now = Clock.GetUtcNow().UtcDateTime };
 
     private async Task OnSlotChangedAsync(SlotChange change)
     {
@@ -149,7 +144,7 @@ public sealed partial class Board : IDisposable
         _summary.Set(Summary);
         foreach (var slot in _slots)
         {
-            _views[slot.Id].Update(slot, SlotActions.For(_rights, slot, _now, _warnBefore), _cards, clockMoved);
+            _views[slot.Id].Update(slot, SlotActions.For(_rights, slot, Now, _warnBefore), _cards, clockMoved);
         }
 
         return true;
@@ -162,7 +157,7 @@ public sealed partial class Board : IDisposable
             return [];
         }
 
-        var room = HoldOptions.CurrentValue.RoomToExtend(slot.Hold.Since, slot.Hold.Until, _now);
+        var room = HoldOptions.CurrentValue.RoomToExtend(slot.Hold.Since, slot.Hold.Until, Now);
         return [.. _holdChoices.Where(c => c <= room)];
     }
 
