@@ -81,14 +81,19 @@ public sealed class WebhookReceiver : IAsyncDisposable
         await context.Request.Body.CopyToAsync(body);
         var number = Interlocked.Increment(ref _count);
         var request = new ReceivedWebhook(number, context.Request.Path, context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body.ToArray());
+        var status = Respond(number);
+        if (status == Hang)
+        {
+            // Counted before the test hears of the request, so a test that has received it sees it hanging.
+            Interlocked.Increment(ref _hanging);
+        }
+
         All.Enqueue(request);
         _received.Writer.TryWrite(request);
-        var status = Respond(number);
         if (status == Hang)
         {
             // Never answer; the sender must give up on its own. Ends when the sender aborts or the receiver stops.
             using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
-            Interlocked.Increment(ref _hanging);
             await Task.Delay(Timeout.Infinite, either.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             Interlocked.Decrement(ref _hanging);
             return;
