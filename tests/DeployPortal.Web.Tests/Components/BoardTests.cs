@@ -5,6 +5,7 @@ using DeployPortal.Web.Data;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
 using System.Data.Common;
+using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -176,6 +177,29 @@ public sealed class BoardTests : PortalComponentTest
         cut.WaitForAssertion(() => Assert.Contains("expires in 29 min", cut.Find("[data-testid=slot-qa-1] [data-testid=slot-until]").TextContent));
         Assert.Equal("Expiring", cut.Find("[data-testid=slot-qa-1]").GetAttribute("data-state"));
         Assert.Equal(freeRenders, cards["qa-2"].RenderCount);
+    }
+
+    [Fact]
+    public async Task Board_ShowsHoldTimesInTheReadersZone_AndFollowsTheZoneLearnedAfterTheFirstRender()
+    {
+        var slot = await Harness.AddSlotAsync("qa-1");
+        await Harness.AddSlotAsync("qa-2");
+        var claimed = await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(2)));
+        SignInAs(TestUsers.Viewer);
+
+        // As the layout does: UTC until the browser has said where the reader is.
+        var cut = Render<CascadingValue<TimeZoneInfo?>>(p => p.Add(c => c.Value, TimeZoneInfo.Utc).Add(c => c.IsFixed, false).AddChildContent<Board>());
+        string ExactUntil() => cut.Find("[data-testid=slot-qa-1] [data-testid=slot-until] span[title]").GetAttribute("title")!;
+        cut.WaitForAssertion(() => Assert.EndsWith("(UTC)", ExactUntil()));
+        var freeCard = cut.FindComponents<SlotCardView>().Single(c => c.Instance.Slot.Name == "qa-2");
+        var freeRenders = freeCard.RenderCount;
+
+        var tokyo = TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo");
+        cut.Render(p => p.Add(c => c.Value, tokyo).Add(c => c.IsFixed, false).AddChildContent<Board>());
+
+        var local = TimeZoneInfo.ConvertTimeFromUtc(claimed.Value!.Until, tokyo);
+        cut.WaitForAssertion(() => Assert.Equal($"{local:yyyy-MM-dd HH:mm:ss} (Asia/Tokyo)", ExactUntil()));
+        Assert.Equal(freeRenders, freeCard.RenderCount); // a free card shows no times
     }
 
     [Fact]

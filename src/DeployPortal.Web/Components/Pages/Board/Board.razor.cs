@@ -22,7 +22,7 @@ public sealed partial class Board : IDisposable
     private IDisposable? _ticker;
     private IDisposable? _changes;
     private IdleOptions _idle = new();
-    private SlotCardContext _cards = default!;
+    private SlotCardContext _cards = default!; // set in OnInitializedAsync
     private QueuePanel? _queue;
     private LiveText? _summary;
     private readonly Dictionary<int, SlotCardView> _views = [];
@@ -41,6 +41,9 @@ public sealed partial class Board : IDisposable
 
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
+    /// <summary>The reader's time zone (the layout learns it from the browser after the first render); the cards get it through <see cref="_cards"/>.</summary>
+    [CascadingParameter] private TimeZoneInfo? Zone { get; set; }
+
     private string Summary => _slots is null
         ? ""
         : $"{_slots.Count(s => s.IsFree)} of {_slots.Count(s => s.Enabled)} free";
@@ -53,9 +56,18 @@ public sealed partial class Board : IDisposable
         var options = HoldOptions.CurrentValue;
         _warnBefore = options.WarnBefore;
         _holdChoices = [.. options.Choices.Where(c => c <= options.MaxDuration)];
-        _cards = new SlotCardContext(default, options.RemindBefore, _idle.After, _idle.AllowSleep, _rights.CanHold, ExtendChoices,
+        _cards = new SlotCardContext(default, Zone, options.RemindBefore, _idle.After, _idle.AllowSleep, _rights.CanHold, ExtendChoices,
             EventCallback.Factory.Create<SlotCardRequest>(this, OnCardCommandAsync));
         await LoadAsync();
+    }
+
+    protected override void OnParametersSet()
+    {
+        // _cards is null only while OnInitializedAsync still waits for the sign-in state; it then reads Zone itself.
+        if (_cards is not null && _cards.Zone != Zone)
+        {
+            _cards = _cards with { Zone = Zone }; // a new context: every card works out its times again
+        }
     }
 
     protected override void OnAfterRender(bool firstRender)
