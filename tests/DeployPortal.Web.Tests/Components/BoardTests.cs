@@ -134,7 +134,33 @@ public sealed class BoardTests : PortalComponentTest
     }
 
     [Fact]
-    public async Task Board_SlotChangedElsewhere_RendersOnlyThatCard_AndUpdatesTheSummary()
+    public async Task Board_ChangeToACardWithButtons_RendersOnlyThatCard()
+    {
+        var slots = new List<Slot>();
+        foreach (var name in new[] { "qa-1", "qa-2", "qa-3" })
+        {
+            slots.Add(await Harness.AddSlotAsync(name));
+        }
+
+        var mine = await Harness.Service.ClaimAsync(TestUsers.Devon, new ClaimRequest(slots[1].Id, "login test", TimeSpan.FromHours(2)));
+        SignInAs(TestUsers.Devon); // free cards offer Claim, his own hold Extend and Release: all three are components
+        var cut = Render<Board>();
+        cut.WaitForAssertion(() => Assert.Equal(1, Harness.Notifier.SubscriberCount));
+        var cards = cut.FindComponents<SlotCardView>().ToDictionary(c => c.Instance.Slot.Name);
+        Assert.Equal(["qa-1", "qa-2", "qa-3"], cards.Keys.Order());
+        var cardRenders = cards.ToDictionary(c => c.Key, c => c.Value.RenderCount);
+
+        // Extended from another tab: the card is still his and still has buttons, so it takes the change itself.
+        await Harness.Service.ExtendAsync(TestUsers.Devon, slots[1].Id, mine.Value!.Id, TimeSpan.FromHours(1), mine.Value.Until);
+
+        cut.WaitForAssertion(() => Assert.Contains("expires in 3 h", cut.Find("[data-testid=slot-qa-2] [data-testid=slot-until]").TextContent));
+        Assert.Equal(cardRenders["qa-2"] + 1, cards["qa-2"].RenderCount);
+        Assert.Equal(cardRenders["qa-1"], cards["qa-1"].RenderCount);
+        Assert.Equal(cardRenders["qa-3"], cards["qa-3"].RenderCount);
+    }
+
+    [Fact]
+    public async Task Board_ForAViewer_CardsAreMarkup_AndTheBoardRendersOnlyWhenOneChanges()
     {
         var slots = new List<Slot>();
         foreach (var name in new[] { "qa-1", "qa-2", "qa-3" })
@@ -146,17 +172,18 @@ public sealed class BoardTests : PortalComponentTest
         var cut = Render<Board>();
         cut.WaitForAssertion(() => Assert.Equal(1, Harness.Notifier.SubscriberCount));
         Assert.Contains("3 of 3 free", cut.Markup);
-        var cards = cut.FindComponents<SlotCardView>().ToDictionary(c => c.Instance.Slot.Name);
-        var cardRenders = cards.ToDictionary(c => c.Key, c => c.Value.RenderCount);
+        Assert.Empty(cut.FindComponents<SlotCardView>()); // nothing to press: no card is a component
+        var boardRenders = cut.RenderCount;
 
+        // A change that alters nothing the viewer sees, then a claim: the board renders once, for the claim.
+        Harness.Notifier.Publish(new SlotChange(slots[0].Id, "nothing visible"));
         await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slots[1].Id, "login test", null));
 
         cut.WaitForAssertion(() => Assert.Equal("Held", cut.Find("[data-testid=slot-qa-2]").GetAttribute("data-state")));
         cut.WaitForAssertion(() => Assert.Contains("2 of 3 free", cut.Markup));
         Assert.Contains("login test", cut.Find("[data-testid=slot-qa-2]").TextContent);
-        Assert.Equal(cardRenders["qa-2"] + 1, cards["qa-2"].RenderCount);
-        Assert.Equal(cardRenders["qa-1"], cards["qa-1"].RenderCount);
-        Assert.Equal(cardRenders["qa-3"], cards["qa-3"].RenderCount);
+        Assert.Equal("Free", cut.Find("[data-testid=slot-qa-1]").GetAttribute("data-state"));
+        Assert.Equal(boardRenders + 1, cut.RenderCount);
     }
 
     [Fact]
@@ -165,18 +192,19 @@ public sealed class BoardTests : PortalComponentTest
         var held = await Harness.AddSlotAsync("qa-1");
         await Harness.AddSlotAsync("qa-2");
         await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(held.Id, "payment test", TimeSpan.FromHours(2)));
-        SignInAs(TestUsers.Viewer);
+        SignInAs(TestUsers.Devon); // Dana's hold is markup on his board, the free slot (Claim) a component
         var cut = Render<Board>();
         cut.WaitForAssertion(() => Assert.Equal(1, Harness.Notifier.SubscriberCount));
         Assert.Contains("expires in 2 h", cut.Find("[data-testid=slot-qa-1] [data-testid=slot-until]").TextContent);
-        var cards = cut.FindComponents<SlotCardView>().ToDictionary(c => c.Instance.Slot.Name);
-        var freeRenders = cards["qa-2"].RenderCount;
+        var freeCard = cut.FindComponents<SlotCardView>().Single();
+        Assert.Equal("qa-2", freeCard.Instance.Slot.Name);
+        var freeRenders = freeCard.RenderCount;
 
         await cut.InvokeAsync(() => Harness.Clock.Advance(TimeSpan.FromMinutes(91)));
 
         cut.WaitForAssertion(() => Assert.Contains("expires in 29 min", cut.Find("[data-testid=slot-qa-1] [data-testid=slot-until]").TextContent));
         Assert.Equal("Expiring", cut.Find("[data-testid=slot-qa-1]").GetAttribute("data-state"));
-        Assert.Equal(freeRenders, cards["qa-2"].RenderCount);
+        Assert.Equal(freeRenders, freeCard.RenderCount);
     }
 
     [Fact]
@@ -185,7 +213,7 @@ public sealed class BoardTests : PortalComponentTest
         var slot = await Harness.AddSlotAsync("qa-1");
         await Harness.AddSlotAsync("qa-2");
         var claimed = await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(2)));
-        SignInAs(TestUsers.Viewer);
+        SignInAs(TestUsers.Devon); // the held card is markup on his board, the free one (Claim) a component
 
         // As the layout does: UTC until the browser has said where the reader is.
         var cut = Render<CascadingValue<TimeZoneInfo?>>(p => p.Add(c => c.Value, TimeZoneInfo.Utc).Add(c => c.IsFixed, false).AddChildContent<Board>());

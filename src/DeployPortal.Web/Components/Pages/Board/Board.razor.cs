@@ -26,6 +26,7 @@ public sealed partial class Board : IDisposable
     private QueuePanel? _queue;
     private LiveText? _summary;
     private readonly Dictionary<int, SlotCardView> _views = [];
+    private RenderedCard[] _rendered = []; // per position on the board: what the last render showed there
 
     [Inject] private SlotService Slots { get; set; } = default!;
     [Inject] private BoardSnapshot BoardSnapshot { get; set; } = default!;
@@ -141,26 +142,68 @@ public sealed partial class Board : IDisposable
     };
 
     /// <summary>
-    /// When the same slots are on the board in the same order, hands each card its new data instead of re-rendering
-    /// the board: a change then renders one card on each open board. Anything else (a slot added or removed, an
-    /// error, a card not rendered yet) re-renders the board.
+    /// When the same slots are on the board in the same order, hands each card component its new data instead of
+    /// re-rendering the board: a change then renders one card on each open board. The board renders when a read-only
+    /// card's markup changed or a card changed between markup and component, and for anything else (a slot added or
+    /// removed, an error, a card not rendered yet).
     /// </summary>
     private bool UpdateCardsInPlace(IReadOnlyList<SlotCard>? before, bool clockMoved = false)
     {
         if (before is null || _slots is null || _error is not null || _summary is null || before.Count != _slots.Count
-            || _slots.Where((slot, i) => slot.Id != before[i].Id || !_views.ContainsKey(slot.Id)).Any())
+            || _rendered.Length != _slots.Count || _slots.Where((slot, i) => slot.Id != before[i].Id).Any())
         {
             return false;
         }
 
-        _summary.Set(Summary);
-        foreach (var slot in _slots)
+        for (var i = 0; i < _slots.Count; i++)
         {
-            _views[slot.Id].Update(slot, SlotActions.For(_rights, slot, Now, _warnBefore), _cards, clockMoved);
+            var slot = _slots[i];
+            var actions = SlotActions.For(_rights, slot, Now, _warnBefore);
+            var last = _rendered[i];
+            if (last.Card is not null && !clockMoved && actions == last.Actions && slot.Equals(last.Slot))
+            {
+                continue; // a read-only card whose slot did not change
+            }
+
+            var card = SlotCardView.ReadOnlyMarkup(slot, actions, _cards, _busy.Contains(slot.Id));
+            if (card is not null || last.Card is not null)
+            {
+                if (card?.Value != last.Card?.Value)
+                {
+                    return false; // a read-only card shows something new, or a card became or stopped being read-only
+                }
+
+                _rendered[i] = last with { Slot = slot, Actions = actions };
+            }
+            else if (_views.TryGetValue(slot.Id, out var view))
+            {
+                view.Update(slot, actions, _cards, clockMoved);
+            }
+            else
+            {
+                return false;
+            }
         }
 
+        _summary.Set(Summary);
         return true;
     }
+
+    /// <summary>The card at this position as shared markup when it has nothing to press, noting what this render shows there.</summary>
+    private MarkupString? ReadOnlyCard(int index, SlotCard slot, SlotActions actions)
+    {
+        if (_rendered.Length != _slots!.Count)
+        {
+            _rendered = new RenderedCard[_slots.Count];
+        }
+
+        var card = SlotCardView.ReadOnlyMarkup(slot, actions, _cards, _busy.Contains(slot.Id));
+        _rendered[index] = new RenderedCard(slot, actions, card);
+        return card;
+    }
+
+    /// <summary>A card as the board last rendered it: the slot read and rights it showed, and its markup when it had no buttons.</summary>
+    private readonly record struct RenderedCard(SlotCard? Slot, SlotActions Actions, MarkupString? Card);
 
     private IReadOnlyList<TimeSpan> ExtendChoices(SlotCard slot)
     {

@@ -49,8 +49,11 @@ public sealed partial class SlotCardView
     private DateTime Now => Context.Now;
 
     // A viewer's card has no buttons, and no empty button bar either.
-    private bool HasActions => Busy || Actions.CanClaim || Actions.IsMine || Actions.CanQaRelease || Actions.CanForceRelease
-        || (Slot.Hold is { SleepingSince: not null } && Context.CanWake);
+    private bool HasActions => HasActionsFor(Slot, Actions, Context, Busy);
+
+    private static bool HasActionsFor(SlotCard slot, SlotActions actions, SlotCardContext context, bool busy) =>
+        busy || actions.CanClaim || actions.IsMine || actions.CanQaRelease || actions.CanForceRelease
+        || (slot.Hold is { SleepingSince: not null } && context.CanWake);
 
     private IReadOnlyList<TimeSpan> ExtendChoices { get; set; } = [];
 
@@ -84,19 +87,8 @@ public sealed partial class SlotCardView
 
     private void Recompute()
     {
-        var hold = Slot.Hold;
         ExtendChoices = Actions.CanExtend ? Context.ExtendChoices(Slot) : [];
-        var shown = new Shown(
-            Slot, Actions, ButtonsDisabled, Context.CanWake, Context.AllowSleep,
-            hold is null ? default : LocalTime.Format(hold.Since, Context.Zone),
-            hold is null ? "" : TimeText.Relative(hold.Since, Now),
-            hold is null ? default : LocalTime.Format(hold.Until, Context.Zone),
-            hold is null ? "" : hold.Until > Now ? $"expires {TimeText.Relative(hold.Until, Now)}" : "expired, releasing…",
-            hold is not null && hold.IsIdle(Now, Context.IdleAfter)
-                ? new IdleText(TimeText.Duration(Now - hold.LastActivityAt), $"No deploy or page view since {hold.LastActivityAt:HH:mm} UTC")
-                : null,
-            Actions.IsMine && hold is not null && hold.Until > Now && hold.Until - Now <= Context.RemindBefore,
-            string.Join(' ', ExtendChoices));
+        var shown = ShownFor(Slot, Actions, Context, ButtonsDisabled, ExtendChoices);
         _changed = !shown.Equals(_shown);
         if (_changed)
         {
@@ -106,6 +98,33 @@ public sealed partial class SlotCardView
         }
 
         _shown = shown;
+    }
+
+    /// <summary>
+    /// The whole card as markup when it has nothing to press or open (every card on a viewer's board, other people's
+    /// holds on anyone's): the board then renders it as one shared string rather than as a component, which saves each
+    /// open board the component's render-tree buffers and state. Null when the card has buttons or menus.
+    /// </summary>
+    public static MarkupString? ReadOnlyMarkup(SlotCard slot, SlotActions actions, SlotCardContext context, bool busy) =>
+        actions.CanAdminister || HasActionsFor(slot, actions, context, busy)
+            ? null
+            : SharedMarkup(ShownFor(slot, actions, context, disabled: false, [])).Card;
+
+    private static Shown ShownFor(SlotCard slot, SlotActions actions, SlotCardContext context, bool disabled, IReadOnlyList<TimeSpan> extendChoices)
+    {
+        var hold = slot.Hold;
+        var now = context.Now;
+        return new Shown(
+            slot, actions, disabled, context.CanWake, context.AllowSleep,
+            hold is null ? default : LocalTime.Format(hold.Since, context.Zone),
+            hold is null ? "" : TimeText.Relative(hold.Since, now),
+            hold is null ? default : LocalTime.Format(hold.Until, context.Zone),
+            hold is null ? "" : hold.Until > now ? $"expires {TimeText.Relative(hold.Until, now)}" : "expired, releasing…",
+            hold is not null && hold.IsIdle(now, context.IdleAfter)
+                ? new IdleText(TimeText.Duration(now - hold.LastActivityAt), $"No deploy or page view since {hold.LastActivityAt:HH:mm} UTC")
+                : null,
+            actions.IsMine && hold is not null && hold.Until > now && hold.Until - now <= context.RemindBefore,
+            string.Join(' ', extendChoices));
     }
 
     // The card's read-only parts as markup, built when what they show changed: one render-tree frame each, so an
@@ -130,7 +149,22 @@ public sealed partial class SlotCardView
             "/deploy?slot=" + Uri.EscapeDataString(s.Slot.Name)));
     }
 
-    private sealed record Parts(Shown Key, MarkupString Head, MarkupString Body, MarkupString Deployments, string DeployLink);
+    private sealed class Parts(Shown key, MarkupString head, MarkupString body, MarkupString deployments, string deployLink)
+    {
+        private MarkupString? _card;
+
+        public Shown Key => key;
+        public MarkupString Head => head;
+        public MarkupString Body => body;
+        public MarkupString Deployments => deployments;
+        public string DeployLink => deployLink;
+
+        /// <summary>The card without buttons or menus, as SlotCardView.razor renders it; built when first asked for.</summary>
+        public MarkupString Card => _card ??= new MarkupString(
+            $"<div class=\"{CardClasses[key.Actions.State]}\" data-testid=\"slot-{E(key.Slot.Name)}\" data-state=\"{key.Actions.State}\">"
+            + $"<div class=\"mud-card-header mud-card-header-padding pb-1\">{head}</div>"
+            + $"<div class=\"mud-card-content mud-card-content-padding py-2\">{body}{deployments}</div></div>");
+    }
 
     private static MarkupString Head(SlotCard slot, SlotActions actions, Shown shown)
     {
