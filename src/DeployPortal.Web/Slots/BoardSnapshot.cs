@@ -64,17 +64,31 @@ public sealed class BoardSnapshot(IServiceScopeFactory scopes, SlotChangeNotifie
         await Task.Yield(); // not under the caller's lock
         var readAt = clock.GetUtcNow();
         await using var scope = scopes.CreateAsyncScope();
-        var read = new Snapshot(version, readAt, await scope.ServiceProvider.GetRequiredService<SlotService>().GetBoardAsync());
+        var cards = await scope.ServiceProvider.GetRequiredService<SlotService>().GetBoardAsync();
         Interlocked.Increment(ref _reads);
         lock (_gate)
         {
+            // A card that did not change keeps its instance: every open board then compares it by reference, and the
+            // markup built for it (SlotCardView) stays shared instead of being built again for the new read.
+            var read = new Snapshot(version, readAt, KeepUnchanged(cards, _current?.Cards));
             if (_current is null || _current.Version <= version)
             {
                 _current = read;
             }
+
+            return read;
+        }
+    }
+
+    private static IReadOnlyList<SlotCard> KeepUnchanged(IReadOnlyList<SlotCard> cards, IReadOnlyList<SlotCard>? before)
+    {
+        if (before is null)
+        {
+            return cards;
         }
 
-        return read;
+        var byId = before.ToDictionary(c => c.Id);
+        return [.. cards.Select(c => byId.TryGetValue(c.Id, out var old) && old.Equals(c) ? old : c)];
     }
 
     private IReadOnlyList<SlotCard>? Fresh(Snapshot? snapshot) =>

@@ -22,10 +22,12 @@ public sealed record SlotCard(
 
     /// <summary>
     /// Equal when everything the board shows is equal, deployments included (a record compares lists by
-    /// reference). Each read of the board makes new cards; this lets an open board skip the cards that did not change.
+    /// reference). <see cref="BoardSnapshot"/> keeps the instance of a card that did not change, so an open board
+    /// mostly compares a card with itself.
     /// </summary>
     public bool Equals(SlotCard? other) =>
-        other is not null
+        ReferenceEquals(this, other)
+        || other is not null
         && Id == other.Id && Name == other.Name && Namespace == other.Namespace && Description == other.Description
         && UrlPattern == other.UrlPattern && Enabled == other.Enabled && Equals(Hold, other.Hold) && Cleaning == other.Cleaning
         && Deployments.SequenceEqual(other.Deployments);

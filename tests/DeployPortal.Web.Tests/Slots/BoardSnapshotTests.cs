@@ -55,6 +55,22 @@ public sealed class BoardSnapshotTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ANewRead_KeepsTheCardsOfSlotsThatDidNotChange_AndReplacesTheOneThatDid()
+    {
+        var quiet = await _harness.AddSlotAsync("qa-1");
+        var claimed = await _harness.AddSlotAsync("qa-2");
+        var before = await _board.GetAsync();
+
+        await _harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(claimed.Id, "payment test", null));
+        var after = await _board.GetAsync();
+
+        Assert.Equal(2, _board.Reads);
+        Assert.Same(before.Single(c => c.Id == quiet.Id), after.Single(c => c.Id == quiet.Id));
+        Assert.NotSame(before.Single(c => c.Id == claimed.Id), after.Single(c => c.Id == claimed.Id));
+        Assert.Equal("payment test", after.Single(c => c.Id == claimed.Id).Hold?.Purpose);
+    }
+
+    [Fact]
     public async Task APageReloadingOnAChange_SeesThatChange()
     {
         var slot = await _harness.AddSlotAsync("qa-1");

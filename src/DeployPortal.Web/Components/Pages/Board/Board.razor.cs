@@ -26,7 +26,7 @@ public sealed partial class Board : IDisposable
     private QueuePanel? _queue;
     private LiveText? _summary;
     private readonly Dictionary<int, SlotCardView> _views = [];
-    private RenderedCard[] _rendered = []; // per position on the board: what the last render showed there
+    private RenderedCard[] _rendered = []; // per position on the board: what it shows there
 
     [Inject] private SlotService Slots { get; set; } = default!;
     [Inject] private BoardSnapshot BoardSnapshot { get; set; } = default!;
@@ -155,6 +155,7 @@ public sealed partial class Board : IDisposable
             return false;
         }
 
+        var render = false;
         for (var i = 0; i < _slots.Count; i++)
         {
             var slot = _slots[i];
@@ -162,18 +163,17 @@ public sealed partial class Board : IDisposable
             var last = _rendered[i];
             if (last.Card is not null && !clockMoved && actions == last.Actions && slot.Equals(last.Slot))
             {
-                continue; // a read-only card whose slot did not change
+                // A read-only card whose slot did not change keeps its wording until the next tick, as a component does.
+                _rendered[i] = last with { Slot = slot, Context = _cards };
+                continue;
             }
 
             var card = SlotCardView.ReadOnlyMarkup(slot, actions, _cards, _busy.Contains(slot.Id));
             if (card is not null || last.Card is not null)
             {
-                if (card?.Value != last.Card?.Value)
-                {
-                    return false; // a read-only card shows something new, or a card became or stopped being read-only
-                }
-
-                _rendered[i] = last with { Slot = slot, Actions = actions };
+                // Noted for the render this may cause, which then reuses it rather than working every card out again.
+                _rendered[i] = new RenderedCard(slot, actions, _cards, card);
+                render |= card?.Value != last.Card?.Value; // shows something new, or became or stopped being read-only
             }
             else if (_views.TryGetValue(slot.Id, out var view))
             {
@@ -181,15 +181,22 @@ public sealed partial class Board : IDisposable
             }
             else
             {
-                return false;
+                render = true;
             }
         }
 
-        _summary.Set(Summary);
-        return true;
+        if (!render)
+        {
+            _summary.Set(Summary);
+        }
+
+        return !render;
     }
 
-    /// <summary>The card at this position as shared markup when it has nothing to press, noting what this render shows there.</summary>
+    /// <summary>
+    /// The card at this position as shared markup when it has nothing to press, noting what this render shows there.
+    /// What <see cref="UpdateCardsInPlace"/> has just worked out for the same slot, rights and context is reused.
+    /// </summary>
     private MarkupString? ReadOnlyCard(int index, SlotCard slot, SlotActions actions)
     {
         if (_rendered.Length != _slots!.Count)
@@ -197,13 +204,22 @@ public sealed partial class Board : IDisposable
             _rendered = new RenderedCard[_slots.Count];
         }
 
+        var last = _rendered[index];
+        if (ReferenceEquals(last.Slot, slot) && last.Actions == actions && ReferenceEquals(last.Context, _cards))
+        {
+            return last.Card;
+        }
+
         var card = SlotCardView.ReadOnlyMarkup(slot, actions, _cards, _busy.Contains(slot.Id));
-        _rendered[index] = new RenderedCard(slot, actions, card);
+        _rendered[index] = new RenderedCard(slot, actions, _cards, card);
         return card;
     }
 
-    /// <summary>A card as the board last rendered it: the slot read and rights it showed, and its markup when it had no buttons.</summary>
-    private readonly record struct RenderedCard(SlotCard? Slot, SlotActions Actions, MarkupString? Card);
+    /// <summary>
+    /// A card as the board last worked it out: the slot read, rights and context it was for, and its markup when it has
+    /// no buttons (null for a component card).
+    /// </summary>
+    private readonly record struct RenderedCard(SlotCard? Slot, SlotActions Actions, SlotCardContext? Context, MarkupString? Card);
 
     private IReadOnlyList<TimeSpan> ExtendChoices(SlotCard slot)
     {
