@@ -100,7 +100,8 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         for (var round = 0; round < Rounds; round++)
         {
             var purpose = $"bench round {round} {Guid.NewGuid():N}"[..30];
-            await load.CommandAsync("watch " + purpose, "armed", TimeSpan.FromMinutes(1));
+            var armed = await load.CommandAsync("watch " + purpose, "armed", TimeSpan.FromMinutes(1));
+            var (gen0, paused, allocated) = (GC.CollectionCount(0), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
             var start = Stopwatch.GetTimestamp();
             await using (var scope = host.Services.CreateAsyncScope())
             {
@@ -112,13 +113,23 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
             claimMs.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             var seen = await load.CommandAsync("await 60000", "seen", TimeSpan.FromMinutes(2));
             missing += seen.GetProperty("missing").GetInt32();
-            latencies.AddRange(seen.GetProperty("timestamps").EnumerateArray().Select(t => (t.GetInt64() - start) * 1000.0 / Stopwatch.Frequency));
+            var inRound = seen.GetProperty("timestamps").EnumerateArray().Select(t => (t.GetInt64() - start) * 1000.0 / Stopwatch.Frequency).ToList();
+            latencies.AddRange(inRound);
+            output.WriteLine($"round {round}: p50 {BenchmarkReport.Percentile(inRound, 50):0} ms, p95 {BenchmarkReport.Percentile(inRound, 95):0} ms, "
+                + $"portal {GC.CollectionCount(0) - gen0} GCs, {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms paused, "
+                + $"{(GC.GetTotalAllocatedBytes() - allocated) / 1048576.0:0} MiB allocated; "
+                + $"generator {seen.GetProperty("gcs").GetInt32() - armed.GetProperty("gcs").GetInt32()} GCs, "
+                + $"{seen.GetProperty("gcPausedMs").GetDouble() - armed.GetProperty("gcPausedMs").GetDouble():0} ms paused, "
+                + $"{(seen.GetProperty("allocated").GetInt64() - armed.GetProperty("allocated").GetInt64()) / 1048576.0:0} MiB allocated");
         }
 
         var changeSeconds = changesClock.Elapsed.TotalSeconds;
         var gcDuringChanges = $"GCs gen0 {GC.CollectionCount(0) - gcBefore.Gen0}, gen1 {GC.CollectionCount(1) - gcBefore.Gen1}, gen2 {GC.CollectionCount(2) - gcBefore.Gen2}, "
             + $"paused {(GC.GetTotalPauseDuration() - gcBefore.Pause).TotalMilliseconds:0} ms ({(GCSettings.IsServerGC ? "server" : "workstation")} GC)";
         await StopPerfAsync(profile);
+        var idlePause = GC.GetTotalPauseDuration();
+        GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+        output.WriteLine($"a gen0 GC with every board idle: {(GC.GetTotalPauseDuration() - idlePause).TotalMilliseconds:0} ms paused");
         var generatorCpuChanges = (load.CpuTime - generatorCpuBeforeChanges).TotalSeconds;
         var serverCpuChanges = (Process.GetCurrentProcess().TotalProcessorTime - serverCpuBeforeChanges).TotalSeconds;
 

@@ -150,7 +150,7 @@ public sealed partial class Board : IDisposable
     private bool UpdateCardsInPlace(IReadOnlyList<SlotCard>? before, bool clockMoved = false)
     {
         if (before is null || _slots is null || _error is not null || _summary is null || before.Count != _slots.Count
-            || _rendered.Length != _slots.Count || _slots.Where((slot, i) => slot.Id != before[i].Id).Any())
+            || _rendered.Length != _slots.Count)
         {
             return false;
         }
@@ -159,6 +159,11 @@ public sealed partial class Board : IDisposable
         for (var i = 0; i < _slots.Count; i++)
         {
             var slot = _slots[i];
+            if (slot.Id != before[i].Id)
+            {
+                return false; // slots added, removed or reordered: the board renders
+            }
+
             var actions = SlotActions.For(_rights, slot, Now, _warnBefore);
             var last = _rendered[i];
             if (last.Card is not null && !clockMoved && actions == last.Actions && slot.Equals(last.Slot))
