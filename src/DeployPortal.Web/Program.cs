@@ -1,6 +1,7 @@
 using DeployPortal.Web.Api;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Cluster;
+using DeployPortal.Web.Common;
 using DeployPortal.Web.Components;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
@@ -17,7 +18,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddMudServices();
+builder.Services.AddMudServices().ShareMudPopoverTimers();
 builder.AddData();
 builder.AddPortalAuth();
 builder.AddJobs();
