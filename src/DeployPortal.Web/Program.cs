@@ -1,7 +1,6 @@
 using DeployPortal.Web.Api;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Cluster;
-using DeployPortal.Web.Common;
 using DeployPortal.Web.Components;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
@@ -18,7 +17,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddMudServices().ShareMudPopoverTimers();
+builder.Services.AddMudServices();
 builder.AddData();
 builder.AddPortalAuth();
 builder.AddJobs();
