@@ -129,8 +129,9 @@ public sealed partial class SlotCardView
 
     // The card's read-only parts as markup, built when what they show changed: one render-tree frame each, so an
     // open board keeps a few frames per card and a change sends one card's markup. Every value is HTML-encoded.
-    // Boards read the same SlotCard instances (BoardSnapshot), so the markup is built once per slot read and what it
-    // shows, and thousands of open boards share it instead of each building and keeping its own copy.
+    // Boards read the same SlotCard instances (BoardSnapshot, which keeps a card's instance until the slot changes), so
+    // the markup is built once per slot change and wording, and thousands of open boards share it instead of each
+    // building and keeping its own copy.
     private static readonly ConditionalWeakTable<SlotCard, ConcurrentDictionary<Shown, Parts>> Built = new();
 
     private static Parts SharedMarkup(Shown shown)
