@@ -38,9 +38,11 @@ read -r passed failed skipped < <(awk '
   /^ +Skipped: [0-9]+$/ { skipped += $2 }
   END { printf "%d %d %d\n", passed, failed, skipped }' "$results")
 # CI keeps only the tail of the output, so name the failed tests again just above the summary.
-if grep -qE '^ +Failed [A-Za-z_]' "$results"; then
+# The logger prints each as "  Failed Namespace.Class.Method(...) [time]"; log lines it passes on are indented more.
+failed_tests='^  Failed [A-Za-z_][A-Za-z0-9_]*\.[^ ]'
+if grep -qE "$failed_tests" "$results"; then
   echo "failed tests:"
-  grep -E '^ +Failed [A-Za-z_]' "$results" | sed -E 's/^ +Failed /  /'
+  grep -E "$failed_tests" "$results" | sed -E 's/^  Failed /  /'
 fi
 rm -f "$results"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a crashed test host counts as a failure
