@@ -39,6 +39,8 @@ var events = new CircuitEvents();
 var circuits = new List<BlazorCircuit>();
 var openMs = new List<double>();
 var errors = new List<string>();
+using var stopping = new CancellationTokenSource();
+var keepAlive = KeepAliveAsync(circuits, stopping.Token);
 var ramp = Stopwatch.StartNew();
 using (var gate = new SemaphoreSlim(options.Concurrency))
 {
@@ -156,6 +158,8 @@ while (Console.ReadLine() is { } line)
                 }));
             }
 
+            await stopping.CancelAsync();
+            await keepAlive;
             Reply("bye", new { });
             return 0;
         default:
@@ -170,6 +174,32 @@ static void Reply(string kind, object body)
 {
     Console.Out.WriteLine("@" + kind + " " + JsonSerializer.Serialize(body));
     Console.Out.Flush();
+}
+
+// One loop pings every circuit that has sent nothing for 15 s, as SignalR's clients do (the server drops a client it
+// has not heard from for 30 s); a timer per circuit would cost 5,000 timers.
+static async Task KeepAliveAsync(List<BlazorCircuit> circuits, CancellationToken ct)
+{
+    using var tick = new PeriodicTimer(TimeSpan.FromSeconds(5));
+    try
+    {
+        while (await tick.WaitForNextTickAsync(ct))
+        {
+            BlazorCircuit[] open;
+            lock (circuits)
+            {
+                open = [.. circuits];
+            }
+
+            foreach (var circuit in open)
+            {
+                await circuit.KeepAliveAsync(TimeSpan.FromSeconds(15));
+            }
+        }
+    }
+    catch (OperationCanceledException)
+    {
+    }
 }
 
 static double Percentile(List<double> sorted, int p) =>
