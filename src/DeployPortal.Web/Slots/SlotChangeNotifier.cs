@@ -81,6 +81,11 @@ public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
         {
             await handler(change);
         }
+        catch (OperationCanceledException)
+        {
+            // The page closed while it reloaded (its Dispose cancels what it awaits): nothing failed.
+            logger.LogDebug("A slot change subscriber was cancelled for {Change}", change);
+        }
         catch (Exception ex)
         {
             logger.LogWarning(ex, "A slot change subscriber failed for {Change}", change);

@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using DeployPortal.Web.Slots;
+using Microsoft.Extensions.Logging;
+
+namespace DeployPortal.Web.Tests.Slots;
+
+public sealed class SlotChangeNotifierTests
+{
+    [Fact]
+    public async Task Publish_ToAPageThatClosesWhileItReloads_IsNotAFailure_ButAFailingSubscriberIsLogged()
+    {
+        var log = new CapturingLogger();
+        var notifier = new SlotChangeNotifier(log);
+        using var closing = notifier.Subscribe(async _ =>
+        {
+            await Task.Yield();
+            throw new TaskCanceledException("the page's token was cancelled"); // as Board's reload when its circuit closes
+        });
+        using var broken = notifier.Subscribe(async _ =>
+        {
+            await Task.Yield();
+            throw new InvalidOperationException("broken subscriber");
+        });
+
+        notifier.Publish(new SlotChange(1, "claimed"));
+        await log.Debug.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await log.Warning.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Each subscriber's outcome is logged once: the cancelled one at debug level only, the broken one as a warning.
+        var warning = Assert.Single(log.Warnings);
+        Assert.IsType<InvalidOperationException>(warning);
+    }
+
+    /// <summary>Records what the notifier logs; a stand-in for one class's logger in a unit test.</summary>
+    private sealed class CapturingLogger : ILogger<SlotChangeNotifier>
+    {
+        public ConcurrentQueue<Exception?> Warnings { get; } = new();
+
+        public TaskCompletionSource Debug { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Warning { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Debug)
+            {
+                Debug.TrySetResult();
+            }
+            else if (logLevel >= LogLevel.Warning)
+            {
+                Warnings.Enqueue(exception);
+                Warning.TrySetResult();
+            }
+        }
+    }
+}
