@@ -84,7 +84,7 @@ internal sealed partial class BlazorCircuit : IAsyncDisposable
         // leave an idle keep-alive connection per circuit on the server, which a browser's shared connection
         // pool does not: the benchmark would count it as memory per circuit.
         _socket.Options.Cookies = _cookies;
-        _socket.Options.KeepAliveInterval = TimeSpan.Zero; // the hub protocol's own pings keep it alive (KeepAlive)
+        _socket.Options.KeepAliveInterval = TimeSpan.Zero; // the hub protocol's own pings keep it alive (KeepAliveAsync)
         var hub = new UriBuilder(new Uri(_baseUri, "_blazor")) { Scheme = _baseUri.Scheme == "https" ? "wss" : "ws" }.Uri;
         using var opening = CancellationTokenSource.CreateLinkedTokenSource(ct);
         opening.CancelAfter(timeout);

@@ -86,7 +86,7 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         Assert.Equal(open * LoadGenProcess.SubscriptionsPerBoard, notifier.SubscriberCount);
 
         var (managedAfter, workingSetAfter) = MeasureMemory();
-        await HeapDumpAsync();
+        await HeapDumpAsync("");
         var managedPerCircuit = (managedAfter - managedBefore) / (double)open;
         var workingSetPerCircuit = (workingSetAfter - workingSetBefore) / (double)open;
         output.WriteLine($"{open} circuits: managed heap +{(managedAfter - managedBefore) / 1048576.0:0.0} MiB ({managedPerCircuit / 1024:0.0} KiB each), "
@@ -102,6 +102,7 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
         var changesClock = Stopwatch.StartNew();
         using var profile = StartPerf();
+        using var gcPhases = new GcPhases();
         for (var round = 0; round < Rounds; round++)
         {
             var purpose = $"bench round {round} {Guid.NewGuid():N}"[..30];
@@ -125,16 +126,21 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
                 + $"{(GC.GetTotalAllocatedBytes() - allocated) / 1048576.0:0} MiB allocated; "
                 + $"generator {seen.GetProperty("gcs").GetInt32() - armed.GetProperty("gcs").GetInt32()} GCs, "
                 + $"{seen.GetProperty("gcPausedMs").GetDouble() - armed.GetProperty("gcPausedMs").GetDouble():0} ms paused, "
-                + $"{(seen.GetProperty("allocated").GetInt64() - armed.GetProperty("allocated").GetInt64()) / 1048576.0:0} MiB allocated");
+                + $"{(seen.GetProperty("allocated").GetInt64() - armed.GetProperty("allocated").GetInt64()) / 1048576.0:0} MiB allocated"
+                + (GC.CollectionCount(0) > gen0 ? "; portal's last GC: " + Describe(GC.GetGCMemoryInfo(GCKind.Any)) : ""));
+            gcPhases.Take().ToList().ForEach(line => output.WriteLine("  portal GC " + line));
         }
 
         var changeSeconds = changesClock.Elapsed.TotalSeconds;
         var gcDuringChanges = $"GCs gen0 {GC.CollectionCount(0) - gcBefore.Gen0}, gen1 {GC.CollectionCount(1) - gcBefore.Gen1}, gen2 {GC.CollectionCount(2) - gcBefore.Gen2}, "
             + $"paused {(GC.GetTotalPauseDuration() - gcBefore.Pause).TotalMilliseconds:0} ms ({(GCSettings.IsServerGC ? "server" : "workstation")} GC)";
         await StopPerfAsync(profile);
+        await HeapDumpAsync(".after-changes"); // what the changes left alive: dumpheap -stat -live -gen 0 (and 1)
         var idlePause = GC.GetTotalPauseDuration();
         GC.Collect(0, GCCollectionMode.Forced, blocking: true);
-        output.WriteLine($"a gen0 GC with every board idle: {(GC.GetTotalPauseDuration() - idlePause).TotalMilliseconds:0} ms paused");
+        output.WriteLine($"a gen0 GC with every board idle: {(GC.GetTotalPauseDuration() - idlePause).TotalMilliseconds:0} ms paused; {Describe(GC.GetGCMemoryInfo(GCKind.Any))}");
+        await Task.Delay(500); // the runtime hands GC events to listeners on a thread of its own, a little later
+        gcPhases.Take().ToList().ForEach(line => output.WriteLine("  portal GC " + line));
         var generatorCpuChanges = (load.CpuTime - generatorCpuBeforeChanges).TotalSeconds;
         var serverCpuChanges = (Process.GetCurrentProcess().TotalProcessorTime - serverCpuBeforeChanges).TotalSeconds;
 
@@ -196,6 +202,11 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
     /// The process working set and the GC's committed bytes after an aggressive collection, which also returns the memory
     /// the GC keeps committed for reuse to the OS: what the process needs, rather than what the GC is holding on to.
     /// </summary>
+    /// <summary>What a collection did: survivors promoted, pinned objects, whether it compacted.</summary>
+    private static string Describe(GCMemoryInfo gc) =>
+        $"gen{gc.Generation}, {gc.PauseDurations[0].TotalMilliseconds:0} ms, promoted {gc.PromotedBytes / 1048576.0:0.0} MiB, "
+        + $"{gc.PinnedObjectsCount} pinned, {(gc.Compacted ? "compacting" : "sweeping")}, heap after {gc.HeapSizeBytes / 1048576.0:0} MiB";
+
     private static (long WorkingSet, long Committed) WorkingSetOnceFreeMemoryIsReturned()
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
@@ -220,15 +231,18 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
 
     /// <summary>
     /// For profiling: with <c>DEPLOYPORTAL_BENCH_HEAPDUMP=file</c>, takes a heap dump of the portal with every
-    /// circuit open (<c>dotnet-dump analyze file -c "dumpheap -stat" -c exit</c> lists what the memory is made of).
+    /// circuit open (<c>dotnet-dump analyze file -c "dumpheap -stat" -c exit</c> lists what the memory is made of),
+    /// and another (<c>file.after-changes</c>) after the slot changes, before any further collection.
     /// Needs <c>dotnet-dump</c> on the PATH (<c>dotnet tool install -g dotnet-dump</c>).
     /// </summary>
-    private async Task HeapDumpAsync()
+    private async Task HeapDumpAsync(string suffix)
     {
-        if (Environment.GetEnvironmentVariable("DEPLOYPORTAL_BENCH_HEAPDUMP") is not { Length: > 0 } file)
+        if (Environment.GetEnvironmentVariable("DEPLOYPORTAL_BENCH_HEAPDUMP") is not { Length: > 0 } path)
         {
             return;
         }
+
+        var file = path + suffix;
 
         using var dump = Process.Start(new ProcessStartInfo("dotnet-dump", ["collect", "-p", Environment.ProcessId.ToString(), "--type", "Heap", "-o", file])
         {
