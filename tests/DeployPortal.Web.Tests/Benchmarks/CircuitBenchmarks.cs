@@ -135,11 +135,11 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         var gcDuringChanges = $"GCs gen0 {GC.CollectionCount(0) - gcBefore.Gen0}, gen1 {GC.CollectionCount(1) - gcBefore.Gen1}, gen2 {GC.CollectionCount(2) - gcBefore.Gen2}, "
             + $"paused {(GC.GetTotalPauseDuration() - gcBefore.Pause).TotalMilliseconds:0} ms ({(GCSettings.IsServerGC ? "server" : "workstation")} GC)";
         await StopPerfAsync(profile);
-        await HeapDumpAsync(".after-changes"); // what the changes left alive: dumpheap -stat -live -gen 0 (and 1)
+        await HeapDumpAsync(".after-changes"); // what the changes left alive: dumpheap -stat -live -gen gen0
         var idlePause = GC.GetTotalPauseDuration();
         GC.Collect(0, GCCollectionMode.Forced, blocking: true);
         output.WriteLine($"a gen0 GC with every board idle: {(GC.GetTotalPauseDuration() - idlePause).TotalMilliseconds:0} ms paused; {Describe(GC.GetGCMemoryInfo(GCKind.Any))}");
-        await Task.Delay(500); // the runtime hands GC events to listeners on a thread of its own, a little later
+        await gcPhases.WaitForAsync(GC.CollectionCount(0), TimeSpan.FromSeconds(10)); // events reach listeners a little later
         gcPhases.Take().ToList().ForEach(line => output.WriteLine("  portal GC " + line));
         var generatorCpuChanges = (load.CpuTime - generatorCpuBeforeChanges).TotalSeconds;
         var serverCpuChanges = (Process.GetCurrentProcess().TotalProcessorTime - serverCpuBeforeChanges).TotalSeconds;
@@ -198,15 +198,15 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         Assert.Equal(0, missing);
     }
 
-    /// <summary>
-    /// The process working set and the GC's committed bytes after an aggressive collection, which also returns the memory
-    /// the GC keeps committed for reuse to the OS: what the process needs, rather than what the GC is holding on to.
-    /// </summary>
     /// <summary>What a collection did: survivors promoted, pinned objects, whether it compacted.</summary>
     private static string Describe(GCMemoryInfo gc) =>
         $"gen{gc.Generation}, {gc.PauseDurations[0].TotalMilliseconds:0} ms, promoted {gc.PromotedBytes / 1048576.0:0.0} MiB, "
         + $"{gc.PinnedObjectsCount} pinned, {(gc.Compacted ? "compacting" : "sweeping")}, heap after {gc.HeapSizeBytes / 1048576.0:0} MiB";
 
+    /// <summary>
+    /// The process working set and the GC's committed bytes after an aggressive collection, which also returns the memory
+    /// the GC keeps committed for reuse to the OS: what the process needs, rather than what the GC is holding on to.
+    /// </summary>
     private static (long WorkingSet, long Committed) WorkingSetOnceFreeMemoryIsReturned()
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);

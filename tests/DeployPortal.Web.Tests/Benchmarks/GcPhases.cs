@@ -12,8 +12,10 @@ internal sealed class GcPhases : EventListener
 {
     private const EventKeywords GcKeyword = (EventKeywords)0x1;
     private readonly ConcurrentQueue<string> _done = new();
+    private long _lastCount;
     private DateTime _suspendBegin, _suspendEnd, _gcStart, _gcEnd, _restartBegin;
     private int _generation;
+    private long _count;
 
     protected override void OnEventSourceCreated(EventSource source)
     {
@@ -31,6 +33,7 @@ internal sealed class GcPhases : EventListener
             case "GCSuspendEEEnd_V1": _suspendEnd = e.TimeStamp; break;
             case "GCStart_V2":
                 _gcStart = e.TimeStamp;
+                _count = e.Payload is { Count: > 0 } c ? Convert.ToInt64(c[0]) : 0; // the process's collection count, as GC.CollectionCount(0)
                 _generation = e.Payload is { Count: > 1 } p ? Convert.ToInt32(p[1]) : -1;
                 break;
             case "GCEnd_V1": _gcEnd = e.TimeStamp; break;
@@ -39,7 +42,21 @@ internal sealed class GcPhases : EventListener
                 _done.Enqueue($"gen{_generation}: suspend {Ms(_suspendEnd - _suspendBegin)}, collect {Ms(_gcEnd - _gcStart)}, "
                     + $"between {Ms(_gcStart - _suspendEnd + (_restartBegin - _gcEnd))}, restart {Ms(e.TimeStamp - _restartBegin)}");
                 _suspendBegin = default;
+                Volatile.Write(ref _lastCount, _count);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Waits until the events of collection number <paramref name="count"/> (<see cref="GC.CollectionCount"/> of gen0)
+    /// have arrived: the runtime hands them to listeners on a thread of its own, a little after the collection.
+    /// </summary>
+    public async Task WaitForAsync(long count, TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref _lastCount) < count && clock.Elapsed < timeout)
+        {
+            await Task.Delay(20);
         }
     }
 
