@@ -22,7 +22,7 @@ namespace DeployPortal.LoadGen;
 /// <c>HubConnection</c>: with 5,000 clients in one process on the portal's machine, the generator's CPU is
 /// taken from the portal it measures. On <c>HubConnection</c> (a pipe pair, transport and timers per connection,
 /// reflective dispatch) the generator took 0.65–0.74 of 2 cores while slot changes went out; this client takes
-/// 0.45–0.54. The wire format is SignalR's MessagePack hub protocol: a
+/// 0.42–0.54. The wire format is SignalR's MessagePack hub protocol: a
 /// JSON handshake ending in 0x1E, then messages each prefixed with their length as a 7-bit varint, each a
 /// MessagePack array whose first item is the message type (read and written with MessagePack-CSharp, the
 /// library SignalR uses).
