@@ -103,6 +103,7 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         var changesClock = Stopwatch.StartNew();
         using var profile = StartPerf();
         using var gcPhases = new GcPhases();
+        void WriteGcPhases() => gcPhases.Take().ToList().ForEach(line => output.WriteLine("  portal GC " + line));
         for (var round = 0; round < Rounds; round++)
         {
             var purpose = $"bench round {round} {Guid.NewGuid():N}"[..30];
@@ -128,7 +129,7 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
                 + $"{seen.GetProperty("gcPausedMs").GetDouble() - armed.GetProperty("gcPausedMs").GetDouble():0} ms paused, "
                 + $"{(seen.GetProperty("allocated").GetInt64() - armed.GetProperty("allocated").GetInt64()) / 1048576.0:0} MiB allocated"
                 + (GC.CollectionCount(0) > gen0 ? "; portal's last GC: " + Describe(GC.GetGCMemoryInfo(GCKind.Any)) : ""));
-            gcPhases.Take().ToList().ForEach(line => output.WriteLine("  portal GC " + line));
+            WriteGcPhases();
         }
 
         var changeSeconds = changesClock.Elapsed.TotalSeconds;
@@ -140,7 +141,7 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         GC.Collect(0, GCCollectionMode.Forced, blocking: true);
         output.WriteLine($"a gen0 GC with every board idle: {(GC.GetTotalPauseDuration() - idlePause).TotalMilliseconds:0} ms paused; {Describe(GC.GetGCMemoryInfo(GCKind.Any))}");
         await gcPhases.WaitForAsync(GC.CollectionCount(0), TimeSpan.FromSeconds(10)); // events reach listeners a little later
-        gcPhases.Take().ToList().ForEach(line => output.WriteLine("  portal GC " + line));
+        WriteGcPhases();
         var generatorCpuChanges = (load.CpuTime - generatorCpuBeforeChanges).TotalSeconds;
         var serverCpuChanges = (Process.GetCurrentProcess().TotalProcessorTime - serverCpuBeforeChanges).TotalSeconds;
 

@@ -173,12 +173,12 @@ public sealed partial class Board : IDisposable
                 continue;
             }
 
-            var card = SlotCardView.ReadOnlyMarkup(slot, actions, _cards, _busy.Contains(slot.Id));
-            if (card is not null || last.Card is not null)
+            var worked = WorkOut(slot, actions);
+            if (worked.Card is not null || last.Card is not null)
             {
                 // Noted for the render this may cause, which then reuses it rather than working every card out again.
-                _rendered[i] = new RenderedCard(slot, actions, _cards, card);
-                render |= card?.Value != last.Card?.Value; // shows something new, or became or stopped being read-only
+                _rendered[i] = worked;
+                render |= worked.Card?.Value != last.Card?.Value; // shows something new, or became or stopped being read-only
             }
             else if (_views.TryGetValue(slot.Id, out var view))
             {
@@ -215,10 +215,13 @@ public sealed partial class Board : IDisposable
             return last.Card;
         }
 
-        var card = SlotCardView.ReadOnlyMarkup(slot, actions, _cards, _busy.Contains(slot.Id));
-        _rendered[index] = new RenderedCard(slot, actions, _cards, card);
-        return card;
+        _rendered[index] = WorkOut(slot, actions);
+        return _rendered[index].Card;
     }
+
+    /// <summary>What the board shows for this slot now: its shared markup, or null when it is a component card.</summary>
+    private RenderedCard WorkOut(SlotCard slot, SlotActions actions) =>
+        new(slot, actions, _cards, SlotCardView.ReadOnlyMarkup(slot, actions, _cards, _busy.Contains(slot.Id)));
 
     /// <summary>
     /// A card as the board last worked it out: the slot read, rights and context it was for, and its markup when it has
