@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Claims;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Components.Shared;
@@ -45,9 +46,31 @@ public sealed partial class Board : IDisposable
     /// <summary>The reader's time zone (the layout learns it from the browser after the first render); the cards get it through <see cref="_cards"/>.</summary>
     [CascadingParameter] private TimeZoneInfo? Zone { get; set; }
 
-    private string Summary => _slots is null
-        ? ""
-        : $"{_slots.Count(s => s.IsFree)} of {_slots.Count(s => s.Enabled)} free";
+    private string Summary
+    {
+        get
+        {
+            if (_slots is null)
+            {
+                return "";
+            }
+
+            var (free, enabled) = (0, 0);
+            for (var i = 0; i < _slots.Count; i++) // indexed: LINQ over the interface boxed an enumerator per count on every open board
+            {
+                free += _slots[i].IsFree ? 1 : 0;
+                enabled += _slots[i].Enabled ? 1 : 0;
+            }
+
+            return $"{free} of {enabled} free";
+        }
+    }
+
+    // @key takes an object, so a card's int id was boxed anew for every card of every open board at every change; the
+    // boxes are shared instead (one per slot id, few).
+    private static readonly ConcurrentDictionary<int, object> Keys = new();
+
+    private static object KeyFor(int id) => Keys.GetOrAdd(id, static id => id);
 
     protected override async Task OnInitializedAsync()
     {
