@@ -10,14 +10,25 @@ namespace DeployPortal.Web.Slots;
 /// readers of a stale board share one read. The cards hold nothing per user: what a person may do with a
 /// slot is still decided per page by <see cref="SlotActions"/> and, on every action, by <see cref="SlotService"/>.
 /// </summary>
-public sealed class BoardSnapshot(IServiceScopeFactory scopes, SlotChangeNotifier notifier, TimeProvider clock)
+public sealed class BoardSnapshot
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
+    private readonly IServiceScopeFactory _scopes;
+    private readonly SlotChangeNotifier _notifier;
+    private readonly TimeProvider _clock;
     private readonly Lock _gate = new();
     private Snapshot? _current;
     private Task<Snapshot>? _reading;
     private long _readingVersion;
+
+    public BoardSnapshot(IServiceScopeFactory scopes, SlotChangeNotifier notifier, TimeProvider clock)
+    {
+        (_scopes, _notifier, _clock) = (scopes, notifier, clock);
+        // Each change's read starts before the open boards hear of it, so they find it done: a board then updates without
+        // awaiting (no continuation to queue back onto each of thousands of circuits) and the read is not queued behind them.
+        notifier.PrepareWith(() => GetAsync());
+    }
 
     /// <summary>Database reads so far (for tests and benchmarks).</summary>
     public int Reads => Volatile.Read(ref _reads);
@@ -45,7 +56,7 @@ public sealed class BoardSnapshot(IServiceScopeFactory scopes, SlotChangeNotifie
 
             // Taken before the read: a change published while reading makes this result stale at once. A read that
             // has completed and is still not fresh failed or aged out, so it is not reused.
-            var version = notifier.Version;
+            var version = _notifier.Version;
             if (_reading is null || _readingVersion != version || _reading.IsCompleted)
             {
                 _readingVersion = version;
@@ -62,8 +73,8 @@ public sealed class BoardSnapshot(IServiceScopeFactory scopes, SlotChangeNotifie
     private async Task<Snapshot> ReadAsync(long version)
     {
         await Task.Yield(); // not under the caller's lock
-        var readAt = clock.GetUtcNow();
-        await using var scope = scopes.CreateAsyncScope();
+        var readAt = _clock.GetUtcNow();
+        await using var scope = _scopes.CreateAsyncScope();
         var cards = await scope.ServiceProvider.GetRequiredService<SlotService>().GetBoardAsync();
         Interlocked.Increment(ref _reads);
         lock (_gate)
@@ -92,7 +103,7 @@ public sealed class BoardSnapshot(IServiceScopeFactory scopes, SlotChangeNotifie
     }
 
     private IReadOnlyList<SlotCard>? Fresh(Snapshot? snapshot) =>
-        snapshot is not null && snapshot.Version == notifier.Version && clock.GetUtcNow() - snapshot.ReadAt < MaxAge ? snapshot.Cards : null;
+        snapshot is not null && snapshot.Version == _notifier.Version && _clock.GetUtcNow() - snapshot.ReadAt < MaxAge ? snapshot.Cards : null;
 
     private sealed record Snapshot(long Version, DateTimeOffset ReadAt, IReadOnlyList<SlotCard> Cards);
 }

@@ -50,12 +50,23 @@ public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
     }
 
     private volatile Action<SlotChange>? _relay;
+    private volatile Func<Task>? _beforeTelling;
 
     /// <summary>
     /// Also hands every change published here to <paramref name="relay"/>, which must not block: the
     /// PostgreSQL fan-out that tells the other portal replicas.
     /// </summary>
     internal void RelayTo(Action<SlotChange> relay) => _relay = relay;
+
+    /// <summary>
+    /// Runs <paramref name="prepare"/> after each change is counted and before any subscriber hears of it: the
+    /// <see cref="BoardSnapshot"/> reads the board once, so thousands of open boards find it ready rather than each
+    /// awaiting the same read. Subscribers are told even when it fails (they then read, and report, for themselves).
+    /// </summary>
+    internal void PrepareWith(Func<Task> prepare) => _beforeTelling = prepare;
+
+    /// <summary>How long subscribers wait for the preparation before they are told anyway.</summary>
+    internal TimeSpan PrepareTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     public void Publish(SlotChange change)
     {
@@ -68,10 +79,39 @@ public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
     {
         // Before any handler runs, so a page that reloads on this change never gets a board read before it.
         Interlocked.Increment(ref _version);
+        if (_beforeTelling is { } prepare && !_handlers.IsEmpty)
+        {
+            _ = PrepareThenTellAsync(prepare, change);
+        }
+        else
+        {
+            Tell(change);
+        }
+    }
+
+    private async Task PrepareThenTellAsync(Func<Task> prepare, SlotChange change)
+    {
+        try
+        {
+            // Not on the publisher's thread, which goes on with its own work; and a database that hangs delays pages only so long.
+            await Task.Run(prepare).WaitAsync(PrepareTimeout);
+        }
+        catch (Exception ex)
+        {
+            logger.LogDebug(ex, "Preparing for {Change} failed or took too long; subscribers read for themselves", change);
+        }
+
+        Tell(change);
+    }
+
+    private void Tell(SlotChange change)
+    {
         foreach (var handler in _handlers)
         {
-            // On the thread pool: a circuit whose dispatcher is idle would otherwise render inline, on the publisher's thread.
-            _ = Task.Run(() => InvokeAsync(handler, change));
+            // On the thread pool: a circuit whose dispatcher is idle would otherwise render inline, on this thread. Without the
+            // publisher's execution context (nothing a page needs) and without a Task per page, as there can be thousands.
+            ThreadPool.UnsafeQueueUserWorkItem(static work => _ = work.Notifier.InvokeAsync(work.Handler, work.Change),
+                (Notifier: this, Handler: handler, Change: change), preferLocal: false);
         }
     }
 

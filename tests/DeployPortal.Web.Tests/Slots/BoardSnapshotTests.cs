@@ -84,6 +84,25 @@ public sealed class BoardSnapshotTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AChange_IsReadOnceBeforeOpenPagesHear_SoTheyFindItReady()
+    {
+        var slot = await _harness.AddSlotAsync("qa-1");
+        await _board.GetAsync();
+        var seen = new TaskCompletionSource<(bool Ready, string? Purpose)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = _harness.Notifier.Subscribe(async _ =>
+        {
+            var reload = _board.GetAsync();
+            seen.TrySetResult((reload.IsCompletedSuccessfully, Assert.Single(await reload).Hold?.Purpose));
+        });
+
+        await _harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
+
+        // Ready when the page asks: no page awaits the read, so thousands of boards update without queueing a continuation each.
+        Assert.Equal((true, "payment test"), await seen.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(2, _board.Reads);
+    }
+
+    [Fact]
     public async Task AWriteNobodyPublished_ShowsOnceTheReadIsOlderThanMaxAge()
     {
         await _harness.AddSlotAsync("qa-1");

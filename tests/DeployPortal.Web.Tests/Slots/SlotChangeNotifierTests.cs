@@ -31,6 +31,56 @@ public sealed class SlotChangeNotifierTests
         Assert.IsType<InvalidOperationException>(warning);
     }
 
+    [Fact]
+    public async Task Publish_RunsThePreparationBeforeAnySubscriberHears()
+    {
+        var notifier = new SlotChangeNotifier(new CapturingLogger());
+        var prepared = false;
+        var heard = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        notifier.PrepareWith(async () =>
+        {
+            await Task.Yield();
+            prepared = true;
+        });
+        using var page = notifier.Subscribe(_ =>
+        {
+            heard.TrySetResult(Volatile.Read(ref prepared));
+            return Task.CompletedTask;
+        });
+
+        notifier.Publish(new SlotChange(1, "claimed"));
+
+        Assert.True(await heard.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task Publish_TellsSubscribersEvenWhenThePreparationFailsOrHangs()
+    {
+        var log = new CapturingLogger();
+        var notifier = new SlotChangeNotifier(log) { PrepareTimeout = TimeSpan.FromMilliseconds(200) };
+        var heard = new ConcurrentQueue<string>();
+        var both = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var page = notifier.Subscribe(change =>
+        {
+            heard.Enqueue(change.What);
+            if (heard.Count == 2)
+            {
+                both.TrySetResult();
+            }
+
+            return Task.CompletedTask;
+        });
+
+        notifier.PrepareWith(() => throw new InvalidOperationException("the database did not answer"));
+        notifier.Publish(new SlotChange(1, "claimed"));
+        notifier.PrepareWith(() => new TaskCompletionSource().Task); // never completes
+        notifier.Publish(new SlotChange(1, "released"));
+
+        await both.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(["claimed", "released"], heard.Order());
+        Assert.Empty(log.Warnings); // the pages read for themselves; nothing failed that they would not report
+    }
+
     /// <summary>Records what the notifier logs; a stand-in for one class's logger in a unit test.</summary>
     private sealed class CapturingLogger : ILogger<SlotChangeNotifier>
     {
