@@ -76,6 +76,16 @@ public sealed partial class DockerfileTests
     }
 
     [Fact]
+    public void Runtime_SizesTheSharedArrayPool_AsTheBenchmarksMeasuredIt()
+    {
+        // Read by the runtime from the environment only; the slot-change figures in the README depend on it.
+        const string Cap = "DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION";
+        var image = Image.Env[Cap];
+        Assert.True(int.Parse(image) > 32, $"{Cap}={image}: the runtime's default is 32");
+        Assert.Contains($"{Cap}={image} ", ShippingFiles.Read("tests/bench.sh"));
+    }
+
+    [Fact]
     public void Runtime_IsConfiguredByEnvironmentVariables_InTheAspNetConvention()
     {
         Assert.Equal("Production", Image.Env["ASPNETCORE_ENVIRONMENT"]);
