@@ -23,8 +23,8 @@ internal sealed class GcPhases : EventListener
     private readonly List<(int Heap, int Kind, long Bytes, DateTime At)> _marks = [];
     private string _heapStats = "";
 
-    // GCMarkWithType's root kinds, in the runtime's order (gcinterface: stack, finalize queue, handles, older, sized ref,
-    // overflow, dependent handles, new finalize queue, steal, background).
+    // GCMarkWithType's root kinds by number, as TraceEvent's MarkRootType names them (stack, finalization queue, handles,
+    // older generations, sized references, mark-stack overflow, dependent handles, new finalization queue, steal, background).
     private static readonly string[] MarkKinds = ["stack", "finalize-queue", "handles", "older (cards)", "sized-ref", "overflow", "dependent-handles", "new-finalize-queue", "steal", "bgc"];
 
     protected override void OnEventSourceCreated(EventSource source)
