@@ -52,6 +52,7 @@ public sealed class BoardLiveTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(qaSlot.Locator("[data-testid=slot-purpose]")).ToHaveTextAsync("payment test");
         Assert.True(await qa.EvaluateAsync<bool>("() => window.__notReloaded === true"));
         await qa.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "board-qa-sees-claim.png"), FullPage = true });
+        await Expect(qa).ToHaveTitleAsync("Board · DeployPortal"); // PortalTitle, through the board's re-render
 
         await qaSlot.Locator("[data-testid=qa-release]").ClickAsync();
         await qa.Locator("[data-testid=qa-pass]").ClickAsync();
