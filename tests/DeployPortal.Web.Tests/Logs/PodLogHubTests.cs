@@ -76,11 +76,13 @@ public sealed class PodLogHubTests : IAsyncLifetime
     [Fact]
     public async Task Stream_DroppedBetweenLinesSharingATimestamp_ResumesWithNoGapAndNoDuplicate()
     {
-        // 10 ms timestamps at 400 lines/s: about four lines per timestamp, and a drop every 11 lines lands inside a group
-        // (the 7-line start-up banner shares one timestamp, so a drop must come later than that for any progress).
+        // 10 ms timestamps at 400 lines/s: about four lines per timestamp, and a drop every 13 lines lands inside a group.
+        // The 7-line start-up banner shares one timestamp, and the first request lines can fall into the same 10 ms:
+        // a group of up to 11 lines. Resuming at a timestamp re-sends its whole group, so a drop every 11 lines could
+        // never get past it (CI once read the same 11 lines until the timeout); 13 always leaves progress.
         await using var coarse = await LogHubHarness.CreateAsync(linesPerSecond: 400, timestampResolution: TimeSpan.FromMilliseconds(10));
         (_emulator, _client, _hub, _key) = (coarse.Emulator, coarse.Client, coarse.Hub, coarse.Key);
-        _emulator.Faults.DropLogsAfterLines = 11;
+        _emulator.Faults.DropLogsAfterLines = 13;
         using var subscription = _hub.Subscribe(_key);
 
         var (lines, _) = await ReadAsync(subscription, 300);
