@@ -74,7 +74,7 @@ public sealed class LogViewerBrowserBenchmarks(BrowserFixture browser, ITestOutp
         await BrowserFixture.WaitInteractiveAsync(page);
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("log benchmark");
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"), new() { Timeout = 30_000 }); // preflight (git, cluster) can be slow on a busy machine
+        await BrowserFixture.WaitForDeploymentPageAsync(page, "log-benchmark");
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 60_000 });
         // 1. Server memory: 50 viewers of the one pod, each with its subscription and a filled view, as a circuit holds
         // them. Measured first, with the deploying page closed and its log follow gone, so nothing else is freed meanwhile.

@@ -44,7 +44,7 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deploy-form.png"), FullPage = true });
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
 
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"), new() { Timeout = 30_000 }); // preflight (git, cluster) can be slow on a busy machine
+        await BrowserFixture.WaitForDeploymentPageAsync(page, "deploy-form");
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
         await Expect(page.Locator("[data-testid=pod][data-ready=true]")).ToHaveCountAsync(2);
         await Expect(page.Locator("[data-testid=step-verify]")).ToHaveAttributeAsync("data-state", "Succeeded");
@@ -69,18 +69,7 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(page.Locator("[data-testid=deploy-preflight]")).ToHaveTextAsync("Deploys payments@crash-on-start into qa-3; claims qa-3 for 4 h.");
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
 
-        // Queuing asks the repository for the branch first (git ls-remote); give a loaded machine time.
-        try
-        {
-            await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"), new() { Timeout = 30_000 });
-        }
-        catch (TimeoutException)
-        {
-            // Seen once in a full run and not reproduced in a dozen runs of this class: say what the page showed instead.
-            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deploy-submit-no-navigation.png"), FullPage = true });
-            Assert.Fail($"No deployment page 30 s after submitting, still at {page.Url}; the page shows: {await page.Locator(".mud-main-content").InnerTextAsync()}");
-        }
-
+        await BrowserFixture.WaitForDeploymentPageAsync(page, "deploy-crash");
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Failed", new() { Timeout = 30_000 });
         await Expect(page.Locator("[data-testid=failure-reason]")).ToContainTextAsync("CrashLoopBackOff");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-failed.png"), FullPage = true });

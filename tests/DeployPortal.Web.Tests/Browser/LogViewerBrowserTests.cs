@@ -35,7 +35,7 @@ public sealed class LogViewerBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await BrowserFixture.WaitInteractiveAsync(page);
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("log check");
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"), new() { Timeout = 30_000 }); // preflight (git, cluster) can be slow on a busy machine
+        await BrowserFixture.WaitForDeploymentPageAsync(page, "logs-live");
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
 
         // Lines appear, and keep appearing while the page is open.
@@ -78,7 +78,7 @@ public sealed class LogViewerBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await BrowserFixture.WaitInteractiveAsync(page);
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("slot page check");
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"), new() { Timeout = 30_000 }); // preflight (git, cluster) can be slow on a busy machine
+        await BrowserFixture.WaitForDeploymentPageAsync(page, "slot-page");
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
 
         // The board's slot name leads to the slot page, a link that can be shared.
