@@ -73,6 +73,7 @@ public sealed class LogViewerBrowserBenchmarks(BrowserFixture browser, ITestOutp
         await page.GotoAsync("/deploy?app=payments&branch=main&slot=qa-3");
         await BrowserFixture.WaitInteractiveAsync(page);
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("log benchmark");
+        await Expect(page.Locator("[data-testid=deploy-preflight]")).ToContainTextAsync("(log benchmark)"); // the form has it: see DeployTests
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
         await BrowserFixture.WaitForDeploymentPageAsync(page, "log-benchmark");
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 60_000 });

@@ -40,7 +40,7 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
         await page.Locator("[data-testid=deploy-branch]").FillAsync("login");
         await page.GetByRole(AriaRole.Option, new() { Name = "feature/login" }).ClickAsync();
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("login flow");
-        await Expect(page.Locator("[data-testid=deploy-preflight]")).ToHaveTextAsync("Deploys storefront@feature/login into qa-2; claims qa-2 for 4 h.");
+        await Expect(page.Locator("[data-testid=deploy-preflight]")).ToHaveTextAsync("Deploys storefront@feature/login into qa-2; claims qa-2 for 4 h (login flow).");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deploy-form.png"), FullPage = true });
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
 
@@ -64,9 +64,9 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
         await page.GotoAsync("/deploy?app=payments&branch=crash-on-start&slot=qa-3");
         await BrowserFixture.WaitInteractiveAsync(page);
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("crash check");
-        // The form took the app, branch and slot from the address (the branch only if the repository listed it): submit
-        // once it says what it will do, as the test above does, so a form that is missing one fails here and says so.
-        await Expect(page.Locator("[data-testid=deploy-preflight]")).ToHaveTextAsync("Deploys payments@crash-on-start into qa-3; claims qa-3 for 4 h.");
+        // Submit once the form says what it will do, purpose included: the purpose typed a moment ago reaches the
+        // server as an input event, and a submit that overtook it would claim without one and be refused.
+        await Expect(page.Locator("[data-testid=deploy-preflight]")).ToHaveTextAsync("Deploys payments@crash-on-start into qa-3; claims qa-3 for 4 h (crash check).");
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
 
         await BrowserFixture.WaitForDeploymentPageAsync(page, "deploy-crash");
