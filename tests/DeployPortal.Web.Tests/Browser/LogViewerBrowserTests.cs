@@ -34,6 +34,7 @@ public sealed class LogViewerBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await page.GotoAsync("/deploy?app=payments&branch=main&slot=qa-3");
         await BrowserFixture.WaitInteractiveAsync(page);
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("log check");
+        await Expect(page.Locator("[data-testid=deploy-preflight]")).ToContainTextAsync("(log check)"); // the form has it: see DeployTests
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
         await BrowserFixture.WaitForDeploymentPageAsync(page, "logs-live");
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
@@ -77,6 +78,7 @@ public sealed class LogViewerBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await page.GotoAsync("/deploy?app=storefront&branch=feature/login&slot=qa-2");
         await BrowserFixture.WaitInteractiveAsync(page);
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("slot page check");
+        await Expect(page.Locator("[data-testid=deploy-preflight]")).ToContainTextAsync("(slot page check)"); // the form has it: see DeployTests
         await page.Locator("[data-testid=deploy-submit]").ClickAsync();
         await BrowserFixture.WaitForDeploymentPageAsync(page, "slot-page");
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
@@ -85,7 +87,7 @@ public sealed class LogViewerBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await page.GotoAsync("/");
         await BrowserFixture.WaitInteractiveAsync(page);
         await page.Locator("[data-testid=slot-qa-2] [data-testid=slot-link]").ClickAsync();
-        await page.WaitForURLAsync("**/slots/qa-2");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/slots/qa-2$")); // polled: see BrowserFixture.WaitForDeploymentPageAsync
         await Expect(page.Locator("[data-testid=slot-holder]")).ToHaveTextAsync("Devon Developer");
         await Expect(page.Locator("[data-testid=slot-deployment-storefront]")).ToContainTextAsync("storefront@feature/login");
         await Expect(page.Locator("[data-testid=slot-history-row]")).ToHaveCountAsync(1);

@@ -57,16 +57,18 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     /// <summary>
     /// Waits for the deployment page a submitted deploy form goes to (preflight, git and the cluster, can be slow on a
-    /// busy machine). A submit that never got there failed two full runs with nothing in the portal's log; on a timeout
-    /// this fails with the address and the page's text and saves <c>{name}-no-navigation.png</c>, so the next one says why.
+    /// busy machine). By polling the address: <c>WaitForURLAsync</c> checks the address, then waits for a navigation,
+    /// and Blazor's client-side navigation could land between the two (three clean-clone runs failed with the page
+    /// already on the deployment). On a timeout this fails with the address and the page's text and saves
+    /// <c>{name}-no-navigation.png</c>.
     /// </summary>
     public static async Task WaitForDeploymentPageAsync(IPage page, string name)
     {
         try
         {
-            await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"), new() { Timeout = 30_000 });
+            await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+$"), new() { Timeout = 30_000 });
         }
-        catch (TimeoutException)
+        catch (PlaywrightException)
         {
             await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotFolder, $"{name}-no-navigation.png"), FullPage = true });
             Assert.Fail($"No deployment page 30 s after submitting, still at {page.Url}; the page shows: {await page.Locator(".mud-main-content").InnerTextAsync()}");
