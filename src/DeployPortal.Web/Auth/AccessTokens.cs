@@ -22,6 +22,9 @@ public sealed class AccessTokenOptions
 
 public sealed record AccessTokenView(long Id, string Name, string Prefix, string Roles, DateTime CreatedAt, DateTime ExpiresAt, DateTime? RevokedAt, DateTime? LastUsedAt);
 
+/// <summary>A token with its owner, as admins see everyone's.</summary>
+public sealed record OwnedAccessTokenView(string OwnerId, string OwnerName, AccessTokenView Token);
+
 /// <summary>The one response that carries the secret; it is never retrievable again.</summary>
 public sealed record CreatedAccessToken(AccessTokenView Token, string Secret);
 
@@ -66,6 +69,11 @@ public sealed class AccessTokenService(
 
     public async Task<Result<CreatedAccessToken>> CreateAsync(ClaimsPrincipal user, CreateAccessTokenRequest request, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (user.Identity?.IsAuthenticated != true)
         {
             return Fail.Forbidden("Sign in to create a token.");
@@ -126,6 +134,11 @@ public sealed class AccessTokenService(
     /// <summary>Revokes one of the caller's own tokens (an admin may revoke anyone's). Revoking twice changes nothing.</summary>
     public async Task<Result<AccessTokenView>> RevokeAsync(ClaimsPrincipal user, long tokenId, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (user.Identity?.IsAuthenticated != true)
         {
             return Fail.Forbidden("Sign in to revoke a token.");
@@ -193,9 +206,46 @@ public sealed class AccessTokenService(
             token.LastUsedAt = now;
         }
 
+        // A token never acts with more than its owner has now: roles taken away at the identity provider (seen at their
+        // latest sign-in or refresh) are taken from their tokens too.
+        var current = await db.Sessions.AsNoTracking().Where(s => s.SubjectId == token.OwnerId)
+            .OrderByDescending(s => s.CreatedAt).Select(s => s.Roles).FirstOrDefaultAsync(ct);
+        token.Roles = EffectiveRoles(token.Roles, current);
+
         // Shared between requests from here on: nothing changes a cached token.
         cache.Set(CacheKey(hash), token, TrustFor);
         return (token, null);
+    }
+
+    /// <summary>
+    /// The lower of the role the token was created with and the role its owner has now (roles rank Viewer, Developer,
+    /// QA, Admin: each can do what the ones before it can). Unknown current roles leave the token as created.
+    /// </summary>
+    internal static string EffectiveRoles(string atCreation, string? now)
+    {
+        if (now is null)
+        {
+            return atCreation;
+        }
+
+        static int Rank(string roles) => roles.Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(r => PortalRoles.All.ToList().IndexOf(r)).DefaultIfEmpty(0).Max();
+        return PortalRoles.All[Math.Max(0, Math.Min(Rank(atCreation), Rank(now)))];
+    }
+
+    /// <summary>Every token that is still active, with its owner, for admins deciding what to revoke.</summary>
+    public async Task<Result<IReadOnlyList<OwnedAccessTokenView>>> ListAllActiveAsync(ClaimsPrincipal admin, CancellationToken ct = default)
+    {
+        if (!admin.Can(Policies.Administer))
+        {
+            return Fail.Forbidden("Only admins can see everyone's tokens.");
+        }
+
+        var now = Now;
+        await using var db = dbFactory.CreateDbContext();
+        var tokens = await db.AccessTokens.AsNoTracking().Where(t => t.RevokedAt == null && t.ExpiresAt > now).ToListAsync(ct);
+        return Result<IReadOnlyList<OwnedAccessTokenView>>.Ok(
+            [.. tokens.OrderBy(t => t.OwnerName).ThenByDescending(t => t.CreatedAt).Select(t => new OwnedAccessTokenView(t.OwnerId, t.OwnerName, ToView(t)))]);
     }
 
     private static (string, string) CacheKey(string hash) => ("access-token", hash);

@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 
 namespace DeployPortal.Web.Auth;
 
@@ -10,11 +12,38 @@ internal static class AccountEndpoints
 {
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/account/login", (string? returnUrl, IOptions<OidcSignInOptions> oidc) =>
-            oidc.Value.Enabled
-                ? Results.Challenge(new AuthenticationProperties { RedirectUri = SafeReturnUrl(returnUrl) }, [AuthExtensions.OidcScheme])
-                : Results.LocalRedirect("/signin"))
-            .AllowAnonymous();
+        endpoints.MapGet("/account/login", async (string? returnUrl, HttpContext http, IOptions<OidcSignInOptions> oidc,
+            IOptionsMonitor<OpenIdConnectOptions> oidcOptions, ILogger<OidcSignInOptions> logger) =>
+        {
+            if (!oidc.Value.Enabled)
+            {
+                return Results.LocalRedirect("/signin");
+            }
+
+            try
+            {
+                // Asked here, with a short timeout, so an unreachable provider gets the portal's own page, not an exception.
+                await OidcDiscovery.ReadAsync(oidcOptions.Get(AuthExtensions.OidcScheme), oidc.Value, http.RequestAborted);
+            }
+            catch (InvalidOperationException ex)
+            {
+                logger.LogWarning("Sign-in could not start (request {RequestId}): {Reason}", http.TraceIdentifier, ex.Message);
+                return Results.LocalRedirect($"/signin?error=sso-unavailable&request={Uri.EscapeDataString(http.TraceIdentifier)}");
+            }
+
+            try
+            {
+                // Providers that offer pushed authorization requests (PAR) are called here already, so a refused client
+                // fails now, before any redirect: the portal's own page, not an exception.
+                await http.ChallengeAsync(AuthExtensions.OidcScheme, new AuthenticationProperties { RedirectUri = SafeReturnUrl(returnUrl) });
+                return Results.Empty;
+            }
+            catch (Exception ex) when (ex is OpenIdConnectProtocolException or HttpRequestException or InvalidOperationException && !http.Response.HasStarted)
+            {
+                OidcFailures.Log(http, ex);
+                return Results.LocalRedirect($"/signin?error=sso-failed&request={Uri.EscapeDataString(http.TraceIdentifier)}");
+            }
+        }).AllowAnonymous();
 
         endpoints.MapPost("/account/signout", async (HttpContext http, IAntiforgery antiforgery, IOptions<OidcSignInOptions> oidc) =>
         {

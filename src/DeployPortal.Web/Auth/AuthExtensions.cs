@@ -2,6 +2,8 @@ using DeployPortal.Web.Audit;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.Extensions.Options;
 
@@ -31,24 +33,35 @@ public static class AuthExtensions
             .ValidateDataAnnotations()
             .Validate(o => !o.Enabled || (Uri.TryCreate(o.Authority, UriKind.Absolute, out _) && !string.IsNullOrWhiteSpace(o.ClientId)),
                 "Auth:Oidc:Authority (an absolute URL) and Auth:Oidc:ClientId are required when Auth:Oidc:Enabled is true.")
+            .Validate(o => !o.Enabled || !string.IsNullOrWhiteSpace(o.ClientSecret),
+                "Auth:Oidc:ClientSecret is required when Auth:Oidc:Enabled is true: the portal signs in as a confidential client.")
+            .Validate(o => !o.Enabled || !o.RequireHttpsMetadata || (IsHttps(o.Authority) && (o.MetadataAddress is null || IsHttps(o.MetadataAddress))),
+                "Auth:Oidc:Authority (or Auth:Oidc:MetadataAddress) is plain HTTP while Auth:Oidc:RequireHttpsMetadata is true. "
+                + "Use the provider's https:// address, or set Auth:Oidc:RequireHttpsMetadata=false for a provider on a trusted network.")
             .Validate(o => o.RoleMap.Values.All(r => PortalRoles.All.Contains(r, StringComparer.OrdinalIgnoreCase)),
                 $"Every value of Auth:Oidc:RoleMap must be a portal role: {string.Join(", ", PortalRoles.All)}.")
             .ValidateOnStart();
         builder.Services.AddOptions<SessionOptions>().BindConfiguration(SessionOptions.Section)
             .Validate(o => o.MaxCircuitsPerUser > 0, "Auth:Session:MaxCircuitsPerUser must be positive.")
+            .Validate(o => o.RevalidateEvery >= TimeSpan.FromSeconds(1) && o.RevalidateEvery <= TimeSpan.FromMinutes(1),
+                "Auth:Session:RevalidateEvery must be between 1 second and 1 minute.")
             .ValidateOnStart();
+        builder.Services.AddOptions<PlainHttpOptions>().BindConfiguration(PlainHttpOptions.Section);
         builder.Services.AddAccessTokens();
 
         var oidc = builder.Configuration.GetSection(OidcSignInOptions.Section).Get<OidcSignInOptions>() ?? new OidcSignInOptions();
+        // Secure cookies unless the portal is reached over plain HTTP on purpose: in development, or on loopback when
+        // the operator allows it (Auth:PlainHttp:AllowOnLoopback, the docker-compose demo). Decided once, here.
+        var plainHttp = development || builder.Configuration.GetValue<bool>(PlainHttpOptions.Section + ":AllowOnLoopback");
         var authentication = builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
             {
                 o.LoginPath = "/signin";
-                o.AccessDeniedPath = "/signin";
+                o.AccessDeniedPath = "/access-denied";
                 // __Host- binds the cookie to this exact origin (Secure, Path=/, no Domain). Browsers only
-                // accept it over HTTPS, so plain-HTTP development keeps an unprefixed name.
-                o.Cookie.Name = development ? "deployportal.auth" : "__Host-deployportal.auth";
-                o.Cookie.SecurePolicy = development ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+                // accept it over HTTPS, so plain HTTP keeps an unprefixed name.
+                o.Cookie.Name = plainHttp ? "deployportal.auth" : "__Host-deployportal.auth";
+                o.Cookie.SecurePolicy = plainHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Lax;
                 o.SlidingExpiration = true;
@@ -56,23 +69,32 @@ public static class AuthExtensions
                 if (oidc.Enabled)
                 {
                     o.Events.OnValidatePrincipal = context => context.HttpContext.RequestServices
-                        .GetRequiredService<CookieOidcRefresher>().ValidateOrRefreshCookieAsync(context, OidcScheme);
+                        .GetRequiredService<SessionRefresher>().ValidatePrincipalAsync(context);
                 }
             })
             .AddAccessTokenScheme();
+        // The cookie names a server-side session; the ticket (and the provider's tokens) stay in the database.
+        builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
+            .Configure<SessionStore>((o, store) => o.SessionStore = store);
+        builder.Services.AddSingleton<SessionMonitor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SessionMonitor>());
+        builder.Services.AddScoped<CircuitSession>();
+        builder.Services.AddScoped<AuthenticationStateProvider, SessionAuthenticationStateProvider>();
 
         if (oidc.Enabled)
         {
             authentication.AddOpenIdConnect(OidcScheme, _ => { });
             builder.Services.AddOptions<OpenIdConnectOptions>(OidcScheme).Configure<IOptions<OidcSignInOptions>>((o, signIn) =>
-                ConfigureOpenIdConnect(o, signIn.Value, development));
-            builder.Services.AddSingleton<CookieOidcRefresher>();
+                ConfigureOpenIdConnect(o, signIn.Value, plainHttp));
+            builder.Services.AddSingleton<SessionRefresher>();
+            builder.Services.AddHostedService<OidcDiscoveryCheck>();
         }
 
         builder.Services.AddAntiforgery(o =>
         {
-            o.Cookie.Name = development ? "deployportal.antiforgery" : "__Host-deployportal.antiforgery";
-            o.Cookie.SecurePolicy = development ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            o.Cookie.Name = plainHttp ? "deployportal.antiforgery" : "__Host-deployportal.antiforgery";
+            o.Cookie.SecurePolicy = plainHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
         });
         builder.Services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
@@ -84,7 +106,10 @@ public static class AuthExtensions
         return builder;
     }
 
-    private static void ConfigureOpenIdConnect(OpenIdConnectOptions o, OidcSignInOptions signIn, bool development)
+    private static bool IsHttps(string? address) =>
+        Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps;
+
+    private static void ConfigureOpenIdConnect(OpenIdConnectOptions o, OidcSignInOptions signIn, bool plainHttp)
     {
         o.SignInScheme = CookieAuthenticationDefaults.AuthenticationScheme;
         o.SignOutScheme = CookieAuthenticationDefaults.AuthenticationScheme;
@@ -99,9 +124,17 @@ public static class AuthExtensions
         o.RequireHttpsMetadata = signIn.RequireHttpsMetadata;
         o.ResponseType = "code";
         o.UsePkce = true;
-        o.SaveTokens = true; // the refresh token for CookieOidcRefresher, the ID token as id_token_hint at logout
+        o.SaveTokens = true; // kept in the server-side session: the refresh token for SessionRefresher, the ID token as id_token_hint at logout
         o.MapInboundClaims = false;
+        // Userinfo is read by OnTokenValidated itself, when the options want it, so sign-in and refresh read claims alike.
         o.GetClaimsFromUserInfoEndpoint = false;
+        o.Prompt = signIn.EffectivePrompt;
+        foreach (var (name, value) in signIn.AuthorizationParameters)
+        {
+            o.AdditionalAuthorizationParameters[name] = value;
+        }
+
+        o.BackchannelTimeout = signIn.DiscoveryTimeout;
         o.Scope.Clear();
         foreach (var scope in signIn.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -112,10 +145,10 @@ public static class AuthExtensions
         o.TokenValidationParameters.RoleClaimType = PortalClaims.Role;
         o.CallbackPath = "/signin-oidc";
         o.SignedOutCallbackPath = "/signout-callback-oidc";
-        if (development)
+        if (plainHttp)
         {
-            // SameSite=None requires Secure, which plain-HTTP loopback cannot give; Lax still reaches the
-            // callback on a top-level navigation. Production keeps the secure defaults (None + Secure).
+            // SameSite=None requires Secure, which plain HTTP cannot give; Lax still reaches the
+            // callback on a top-level navigation. HTTPS keeps the secure defaults (None + Secure).
             o.CorrelationCookie.SameSite = SameSiteMode.Lax;
             o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.NonceCookie.SameSite = SameSiteMode.Lax;
@@ -123,11 +156,11 @@ public static class AuthExtensions
         }
 
         o.Events.OnTokenValidated = OnTokenValidatedAsync;
+        o.Events.OnTicketReceived = OnTicketReceived;
         o.Events.OnRemoteFailure = context =>
         {
-            context.HttpContext.RequestServices.GetRequiredService<ILogger<OidcSignInOptions>>()
-                .LogWarning(context.Failure, "OpenID Connect sign-in failed");
-            context.Response.Redirect("/signin?error=sso-failed");
+            OidcFailures.Log(context.HttpContext, context.Failure);
+            context.Response.Redirect($"/signin?error=sso-failed&request={Uri.EscapeDataString(context.HttpContext.TraceIdentifier)}");
             context.HandleResponse();
             return Task.CompletedTask;
         };
@@ -138,7 +171,15 @@ public static class AuthExtensions
         var services = context.HttpContext.RequestServices;
         var options = services.GetRequiredService<IOptionsMonitor<OidcSignInOptions>>().CurrentValue;
         var audit = services.GetRequiredService<SecurityAudit>();
-        var decision = PortalSignIn.FromIdentityProvider(context.Principal!, options);
+        var logger = services.GetRequiredService<ILogger<OidcSignInOptions>>();
+        if (context.Principal!.Identity is ClaimsIdentity external && options.WantsUserInfo(external)
+            && context.TokenEndpointResponse?.AccessToken is { Length: > 0 } accessToken)
+        {
+            var configuration = await context.Options.ConfigurationManager!.GetConfigurationAsync(context.HttpContext.RequestAborted);
+            await OidcTokens.AddUserInfoClaimsAsync(context.Options, configuration, accessToken, external, context.HttpContext.RequestAborted);
+        }
+
+        var decision = PortalSignIn.FromIdentityProvider(context.Principal!, options, logger);
         if (decision.Refused)
         {
             await audit.RecordAsync(decision.Subject, decision.Name, AuditActions.SignInRefused, decision.Refusal!);
@@ -150,6 +191,25 @@ public static class AuthExtensions
         context.Principal = decision.Principal;
         await audit.RecordAsync(decision.Subject, decision.Name, AuditActions.SignIn,
             $"OpenID Connect as {string.Join(", ", decision.Principal!.FindAll(PortalClaims.Role).Select(c => c.Value))}");
+    }
+
+    /// <summary>The tokens are saved by now: note when they are due for a refresh, and say so when there will be none.</summary>
+    private static Task OnTicketReceived(TicketReceivedContext context)
+    {
+        var services = context.HttpContext.RequestServices;
+        var options = services.GetRequiredService<IOptionsMonitor<OidcSignInOptions>>().CurrentValue;
+        var properties = context.Properties!;
+        var now = context.Options.TimeProvider!.GetUtcNow();
+        OidcTokens.Stamp(properties, now, OidcTokens.Lifetime(null, properties, now), options.RefreshBefore);
+        if (properties.GetTokenValue("refresh_token") is null)
+        {
+            services.GetRequiredService<ILogger<OidcSignInOptions>>().LogWarning(
+                "The identity provider issued no refresh token for {User}, so the session ends when its tokens expire at {Expires:u}. "
+                + "Ask for offline_access in Auth:Oidc:Scopes, let Auth:Oidc:Prompt be consent, and allow the client refresh tokens at the provider.",
+                context.Principal?.Identity?.Name, OidcTokens.ExpiresAt(properties));
+        }
+
+        return Task.CompletedTask;
     }
 
     public static WebApplication MapPortalAuth(this WebApplication app)
@@ -167,4 +227,10 @@ public sealed class SessionOptions
 
     /// <summary>Open interactive circuits (tabs) one person may hold; each costs server memory.</summary>
     public int MaxCircuitsPerUser { get; set; } = 20;
+
+    /// <summary>
+    /// How often open pages' sessions are checked against the database (one query for all of them), so a sign-out
+    /// on another replica, an expiry or a role change reaches them. A sign-out on the same replica reaches them at once.
+    /// </summary>
+    public TimeSpan RevalidateEvery { get; set; } = TimeSpan.FromSeconds(30);
 }

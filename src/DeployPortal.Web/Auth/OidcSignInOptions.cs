@@ -12,6 +12,19 @@ public enum UnmappedUsers
     Refuse,
 }
 
+/// <summary>Where the portal reads name and role claims from.</summary>
+public enum UserInfoClaims
+{
+    /// <summary>From userinfo when the ID token lacks the role claim (providers that keep scope claims out of it).</summary>
+    Auto,
+
+    /// <summary>Always merge userinfo's claims into the ID token's.</summary>
+    Always,
+
+    /// <summary>The ID token only.</summary>
+    Never,
+}
+
 /// <summary>Bound from <c>Auth:Oidc</c>. Sign-in with an OpenID Connect provider (Keycloak, Entra ID, Okta…).</summary>
 public sealed class OidcSignInOptions
 {
@@ -45,7 +58,11 @@ public sealed class OidcSignInOptions
     /// <summary>The claim that carries a person's display name.</summary>
     public string NameClaim { get; set; } = "name";
 
-    /// <summary>The claim whose values are mapped to portal roles, e.g. <c>groups</c> (Okta, Keycloak) or <c>roles</c> (Entra ID app roles).</summary>
+    /// <summary>
+    /// The claim whose values are mapped to portal roles, e.g. <c>groups</c> (Okta, Keycloak), <c>roles</c> (Entra ID
+    /// app roles) or a path into a JSON claim such as <c>realm_access.roles</c> (Keycloak's realm roles). One value, an
+    /// array, or one claim per value.
+    /// </summary>
     public string RoleClaim { get; set; } = "groups";
 
     /// <summary>
@@ -56,7 +73,38 @@ public sealed class OidcSignInOptions
 
     public UnmappedUsers UnmappedUsers { get; set; } = UnmappedUsers.Viewer;
 
-    /// <summary>Refresh the access token this long before it expires (the cookie is checked on every request).</summary>
+    /// <summary>
+    /// Refresh the tokens this long before they expire, but never before half their lifetime has passed: 2-minute
+    /// tokens are refreshed once a minute, hour-long ones at 55 minutes.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan RefreshBefore { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The <c>prompt</c> sent with the sign-in request. Default: <c>consent</c> when <see cref="Scopes"/> asks for
+    /// offline_access, since OpenID Connect Core (section 11) lets a provider ignore offline_access otherwise, and
+    /// strict ones (and Google) then issue no refresh token. Empty sends none (Keycloak, Entra ID and Okta issue refresh
+    /// tokens without it).
+    /// </summary>
+    public string? Prompt { get; set; }
+
+    /// <summary>Extra parameters for the sign-in request, e.g. Google's <c>access_type=offline</c> (its way to a refresh token).</summary>
+    public Dictionary<string, string> AuthorizationParameters { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Where name and role claims come from: the ID token, userinfo, or userinfo when the ID token lacks the role claim.</summary>
+    public UserInfoClaims UserInfo { get; set; } = UserInfoClaims.Auto;
+
+    /// <summary>How long to wait for the provider's discovery document at start and at sign-in before saying it is unreachable.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan DiscoveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    internal string? EffectivePrompt =>
+        Prompt ?? (Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains("offline_access") ? "consent" : null);
+
+    internal bool WantsUserInfo(System.Security.Claims.ClaimsIdentity fromIdToken) => UserInfo switch
+    {
+        UserInfoClaims.Always => true,
+        UserInfoClaims.Never => false,
+        _ => !fromIdToken.HasClaim(c => c.Type == RoleClaim || c.Type == RoleClaim.Split('.')[0]),
+    };
 }

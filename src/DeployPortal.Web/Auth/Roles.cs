@@ -19,6 +19,9 @@ public static class PortalClaims
     public const string Subject = "sub";
     public const string Name = "name";
     public const string Role = "role";
+
+    /// <summary>The server-side session a browser's principal comes from (<see cref="SessionStore"/>); never issued to anyone.</summary>
+    public const string Session = "portal_session";
 }
 
 /// <summary>

@@ -201,3 +201,30 @@ public sealed class PersonalAccessToken
     public DateTime? RevokedAt { get; set; }
     public DateTime? LastUsedAt { get; set; }
 }
+
+/// <summary>
+/// A signed-in browser session, kept server-side: the cookie carries only <see cref="Key"/>. Sign-out, expiry, an
+/// admin's revocation or a refused token refresh set <see cref="EndedAt"/>, which every replica and every open page
+/// then sees. <see cref="Ticket"/> holds the principal and the identity provider's tokens, protected with the
+/// portal's data-protection keys.
+/// </summary>
+public sealed class PortalSession
+{
+    public required string Key { get; set; }
+    public required string SubjectId { get; set; }
+    public required string Name { get; set; }
+    /// <summary>Comma-separated portal roles, sorted, as the ticket carries them now.</summary>
+    public required string Roles { get; set; }
+    public required byte[] Ticket { get; set; }
+    /// <summary>Bumped whenever <see cref="Ticket"/> changes (a token refresh), so a stale copy cannot overwrite a newer one.</summary>
+    public int Version { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime IssuedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
+    /// <summary>When the identity provider's tokens are due for a refresh; null without an OpenID Connect session.</summary>
+    public DateTime? RefreshDueAt { get; set; }
+    /// <summary>While set and in the future, one request (on any replica) is refreshing the tokens; others wait their turn.</summary>
+    public DateTime? RefreshLeaseUntil { get; set; }
+    public DateTime? EndedAt { get; set; }
+    public string? EndReason { get; set; }
+}

@@ -17,6 +17,7 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
     public DbSet<PersonalAccessToken> AccessTokens => Set<PersonalAccessToken>();
     public DbSet<Notifications.NotificationOptOut> NotificationOptOuts => Set<Notifications.NotificationOptOut>();
     public DbSet<WaitlistEntry> Waitlist => Set<WaitlistEntry>();
+    public DbSet<PortalSession> Sessions => Set<PortalSession>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -111,6 +112,18 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
             token.Property(t => t.Prefix).HasMaxLength(16);
             token.HasIndex(t => t.Hash).IsUnique();
             token.HasIndex(t => t.OwnerId);
+        });
+
+        modelBuilder.Entity<PortalSession>(session =>
+        {
+            session.HasKey(x => x.Key);
+            session.Property(x => x.Key).HasMaxLength(32);
+            session.Property(x => x.SubjectId).HasMaxLength(200);
+            session.Property(x => x.Name).HasMaxLength(200);
+            session.Property(x => x.Roles).HasMaxLength(200);
+            session.Property(x => x.EndReason).HasMaxLength(300);
+            session.HasIndex(x => x.SubjectId);
+            session.HasIndex(x => x.ExpiresAt);
         });
 
         modelBuilder.Entity<Notifications.NotificationOptOut>(optOut =>

@@ -31,6 +31,11 @@ public sealed class DeploymentService(
 {
     public async Task<Result<DeploymentView>> CreateAsync(ClaimsPrincipal user, DeployRequest request, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (!user.Can(Policies.HoldSlots))
         {
             return await slots.RefuseAsync(user, "Your role cannot deploy. Ask for the Developer or QA role.", ct);
@@ -69,6 +74,11 @@ public sealed class DeploymentService(
     /// <summary>Deploys the exact commit and image of an earlier deployment again (a rollback), into the slot the caller holds.</summary>
     public async Task<Result<DeploymentView>> RedeployAsync(ClaimsPrincipal user, long deploymentId, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (!user.Can(Policies.HoldSlots))
         {
             return await slots.RefuseAsync(user, "Your role cannot deploy.", ct);
@@ -91,6 +101,11 @@ public sealed class DeploymentService(
 
     public async Task<Result<DeploymentState>> CancelAsync(ClaimsPrincipal user, long deploymentId, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (!user.Can(Policies.HoldSlots))
         {
             return await slots.RefuseAsync(user, "Your role cannot cancel deployments.", ct);

@@ -32,6 +32,11 @@ public sealed class NotificationPreferences(IDbContextFactory<PortalDb> dbFactor
     /// <summary>Turns one kind on (<paramref name="notify"/>) or off for the signed-in person. Repeating it changes nothing.</summary>
     public async Task<Result<bool>> SetAsync(ClaimsPrincipal user, PortalEventKind kind, bool notify, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (user.Identity?.IsAuthenticated != true)
         {
             return Fail.Forbidden("Sign in to change your notifications.");

@@ -58,6 +58,11 @@ public sealed class IdleSlots(
     /// <summary>Scales the slot's apps to zero. The holder, QA and Admin may do it; the hold stays.</summary>
     public async Task<Result<HoldView>> SleepAsync(ClaimsPrincipal user, int slotId, long holdId, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (!options.CurrentValue.AllowSleep)
         {
             return Fail.Invalid("Sleeping slots is turned off here.");
@@ -90,6 +95,11 @@ public sealed class IdleSlots(
     /// <summary>Brings a sleeping slot's apps back. Anyone who can hold slots may wake one (it only restores what was there).</summary>
     public async Task<Result<bool>> WakeAsync(ClaimsPrincipal user, int slotId, long holdId, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (!user.Can(Policies.HoldSlots))
         {
             return await slots.RefuseAsync(user, "Your role cannot wake slots.", ct);

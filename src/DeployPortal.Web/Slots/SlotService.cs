@@ -50,6 +50,11 @@ public sealed partial class SlotService(
 
     public async Task<Result<HoldView>> ClaimAsync(ClaimsPrincipal user, ClaimRequest request, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (!user.Can(Policies.HoldSlots))
         {
             return await RefuseAsync(user, "Your role cannot claim slots. Ask for the Developer or QA role.", ct);
@@ -140,6 +145,11 @@ public sealed partial class SlotService(
     public async Task<Result<HoldView>> ExtendAsync(ClaimsPrincipal user, int slotId, long holdId, TimeSpan extendBy, DateTime? seenUntil = null,
         CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (!user.Can(Policies.HoldSlots))
         {
             return await RefuseAsync(user, "Your role cannot extend holds.", ct);
@@ -211,6 +221,11 @@ public sealed partial class SlotService(
     /// </summary>
     public async Task<Result<ReleaseReason>> ReleaseAsync(ClaimsPrincipal user, ReleaseRequest request, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (!user.Can(Policies.HoldSlots))
         {
             return await RefuseAsync(user, "Your role cannot release slots.", ct);
@@ -335,6 +350,11 @@ public sealed partial class SlotService(
 
     public async Task<Result<SlotCard>> AddSlotAsync(ClaimsPrincipal user, SlotEdit edit, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (!user.Can(Policies.Administer))
         {
             return await RefuseAsync(user, "Only an admin can add slots.", ct);
@@ -479,6 +499,11 @@ public sealed partial class SlotService(
     private async Task<Result<SlotCard>> ChangeSlotAsync(ClaimsPrincipal user, int slotId, Failure? invalid, string action,
         Func<Slot, string> change, CancellationToken ct)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (!user.Can(Policies.Administer))
         {
             return await RefuseAsync(user, "Only an admin can change slots.", ct, action);

@@ -36,6 +36,11 @@ public sealed class WaitlistService(
 
     public async Task<Result<QueueEntryView>> JoinAsync(ClaimsPrincipal user, JoinQueueRequest request, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (!user.Can(Policies.HoldSlots))
         {
             return await slots.RefuseAsync(user, "Your role cannot queue for slots. Ask for the Developer or QA role.", ct);
@@ -131,6 +136,11 @@ public sealed class WaitlistService(
     /// <summary>Takes an entry out of the queue: its owner may, and an admin may take anyone's out.</summary>
     public async Task<Result<QueueEntryView>> LeaveAsync(ClaimsPrincipal user, long entryId, CancellationToken ct = default)
     {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
         if (!user.Can(Policies.HoldSlots))
         {
             return await slots.RefuseAsync(user, "Your role cannot change the queue.", ct);
