@@ -26,6 +26,14 @@ fi
 echo "$helm_sha256  $helm_bin" | sha256sum --check --quiet - || { echo "helm binary checksum mismatch: $helm_bin" >&2; exit 1; }
 export DEPLOYPORTAL_HELM=$helm_bin
 
+# --- A certified OpenID Connect provider for the sign-in tests (npm's oidc-provider, pinned by tests/idp's lock file) ---
+idp_dir="$root/tests/idp"
+if [ ! -d "$idp_dir/node_modules/oidc-provider" ]; then
+  log "installing the test identity provider (npm ci in tests/idp)"
+  npm ci --prefix "$idp_dir" --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+fi
+export DEPLOYPORTAL_IDP_DIR=$idp_dir
+
 # --- A throwaway PostgreSQL ---------------------------------------------------------------------
 pgbin=/usr/lib/postgresql/15/bin
 pgdir=$(mktemp -d /tmp/deployportal-pg.XXXXXX)

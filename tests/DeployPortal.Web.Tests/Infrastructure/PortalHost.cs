@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DeployPortal.Web.Tests.Infrastructure;
@@ -19,9 +20,15 @@ public sealed class PortalHost : WebApplicationFactory<Program>
     private readonly string _environment;
     private Uri? _address;
 
-    public PortalHost(TestDatabase? database = null, string environment = "Development", IDictionary<string, string?>? settings = null)
+    private readonly Action<IServiceCollection>? _services;
+
+    /// <param name="port">0 for any free one; a fixed port when the address must be known before start (an identity provider's redirect URI).</param>
+    /// <param name="services">Replacements for the portal's own services, e.g. a <c>FakeTimeProvider</c>.</param>
+    public PortalHost(TestDatabase? database = null, string environment = "Development", IDictionary<string, string?>? settings = null,
+        int port = 0, Action<IServiceCollection>? services = null)
     {
         _environment = environment;
+        _services = services;
         _settings = new Dictionary<string, string?>
         {
             ["Portal:DataPath"] = _dataPath,
@@ -35,7 +42,7 @@ public sealed class PortalHost : WebApplicationFactory<Program>
             _settings[key] = value;
         }
 
-        UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        UseKestrel(o => o.Listen(IPAddress.Loopback, port));
     }
 
     /// <summary>
@@ -75,6 +82,14 @@ public sealed class PortalHost : WebApplicationFactory<Program>
         return _address = new Uri(address);
     }
 
+    /// <summary>A free loopback port, for a portal whose address must be known before it starts.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>An HTTP client for the running Kestrel server (cookies kept, redirects not followed).</summary>
     public HttpClient CreateLoopbackClient()
     {
@@ -85,6 +100,14 @@ public sealed class PortalHost : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(_environment);
+        // Outside Development the portal serves its assets from published output, which a test run does not have;
+        // the build's static-web-assets manifest serves the same files.
+        builder.UseStaticWebAssets();
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
+        }
+
         foreach (var (key, value) in _settings)
         {
             if (value is not null)

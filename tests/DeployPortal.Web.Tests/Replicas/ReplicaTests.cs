@@ -207,6 +207,43 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SignOutOnA_EndsTheSessionOnB_ForItsActionsAtOnce_AndItsOpenPagesAtTheNextCheck()
+    {
+        var cookies = new System.Net.CookieContainer();
+        using var a = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = cookies }) { BaseAddress = _a.Start() };
+        using var b = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = cookies }) { BaseAddress = _b.Start() };
+        var antiforgery = AntiforgeryToken(await a.GetStringAsync("/signin"));
+        await a.PostAsync("/account/dev-signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["user"] = "dana", ["__RequestVerificationToken"] = antiforgery }));
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await b.GetAsync("/")).StatusCode);
+        string key;
+        await using (var db = _h.Database.Factory.CreateDbContext())
+        {
+            key = (await db.Sessions.SingleAsync(s => s.SubjectId == "dev:dana")).Key;
+        }
+
+        // What a page open on B holds: the principal of the session, and a watch on it.
+        var store = _b.Services.GetRequiredService<DeployPortal.Web.Auth.SessionStore>();
+        var pageUser = (await store.RetrieveAsync(key))!.Principal;
+        var told = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watch = _b.Services.GetRequiredService<DeployPortal.Web.Auth.SessionMonitor>()
+            .Watch(key, DeployPortal.Web.Auth.SessionCheck.RolesOf(pageUser), roles => { told.TrySetResult(roles); return Task.CompletedTask; });
+
+        var signedOut = await a.PostAsync("/account/signout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = AntiforgeryToken(await a.GetStringAsync("/profile")),
+        }));
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, signedOut.StatusCode);
+
+        var claim = await Slots(_b, s => s.ClaimAsync(pageUser, new ClaimRequest(1, "after sign-out", TimeSpan.FromHours(1))));
+        Assert.Equal(DeployPortal.Web.Auth.SessionCheck.SessionEndedMessage, claim.Failure?.Message);
+        await _b.Services.GetRequiredService<DeployPortal.Web.Auth.SessionMonitor>().CheckAllAsync(CancellationToken.None);
+        Assert.Null(await told.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    private static string AntiforgeryToken(string page) =>
+        System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+
+    [Fact]
     public async Task HealthEndpoints_AnswerAnonymously_ReadinessAsksTheDatabase()
     {
         using var client = _b.CreateLoopbackClient();
