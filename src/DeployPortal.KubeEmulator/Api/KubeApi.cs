@@ -24,6 +24,12 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
         {
             var segments = ctx.Request.Path.Value!.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
             if (await TryDiscoveryAsync(ctx, segments)) return;
+            if (ctx.Request.Method == "POST" && segments is ["apis", var group, "v1", var plural] &&
+                Reviews.Answer(group, plural, await ReadObjectAsync(ctx, Discovery.ReviewKinds.FirstOrDefault(r => r.Plural == plural).Kind)) is { } review)
+            {
+                await WriteJsonAsync(ctx, 201, review);
+                return;
+            }
             var target = Parse(segments) ?? throw ApiError.PathNotFound();
             await DispatchAsync(ctx, target);
         }
@@ -110,12 +116,12 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
                 return;
             case ("POST", null):
                 var validation = Validation(ctx);
-                var created = resources.Create(t.Kind, ns, await ReadObjectAsync(ctx, t.Kind), q["fieldManager"].FirstOrDefault() ?? Agent(ctx), IsDryRun(ctx), validation);
+                var created = resources.Create(t.Kind, ns, await ReadObjectAsync(ctx, t.Kind.Kind), q["fieldManager"].FirstOrDefault() ?? Agent(ctx), IsDryRun(ctx), validation);
                 await WriteObjectAsync(ctx, 201, created, validation);
                 return;
             case ("PUT", var name) when name is not null:
                 var putValidation = Validation(ctx);
-                var replaced = resources.Replace(t.Kind, ns, name, await ReadObjectAsync(ctx, t.Kind), q["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false, IsDryRun(ctx), putValidation);
+                var replaced = resources.Replace(t.Kind, ns, name, await ReadObjectAsync(ctx, t.Kind.Kind), q["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false, IsDryRun(ctx), putValidation);
                 await WriteObjectAsync(ctx, 200, replaced, putValidation);
                 return;
             case ("PATCH", var name) when name is not null:
@@ -413,7 +419,7 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
         return JsonNode.Parse(text) ?? throw ApiError.BadRequest("the request body is null");
     }
 
-    private static async Task<JsonObject> ReadObjectAsync(HttpContext ctx, ResourceKind? kind = null)
+    private static async Task<JsonObject> ReadObjectAsync(HttpContext ctx, string? kind = null)
     {
         return await ReadNodeAsync(ctx) as JsonObject ?? throw ApiError.BadRequest("the request body must be a JSON object");
     }
