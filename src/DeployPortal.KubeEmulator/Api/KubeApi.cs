@@ -405,7 +405,7 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
     {
         var contentType = ctx.Request.ContentType ?? "";
         if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase))
-            throw new ApiError(415, "UnsupportedMediaType", $"the emulator accepts JSON bodies only; {contentType} is not supported (kubectl apply and KubernetesClient send JSON)");
+            throw new ApiError(415, "UnsupportedMediaType", $"the emulator accepts JSON bodies here; {contentType} is decoded only for creates and updates (kubectl apply and KubernetesClient send JSON)");
         using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
         var text = await reader.ReadToEndAsync(ctx.RequestAborted);
         if (string.IsNullOrWhiteSpace(text))
@@ -419,8 +419,15 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
         return JsonNode.Parse(text) ?? throw ApiError.BadRequest("the request body is null");
     }
 
+    /// <summary>Reads an object body: JSON, or for a create or update of <paramref name="kind"/>, the Protobuf that typed clients send.</summary>
     private static async Task<JsonObject> ReadObjectAsync(HttpContext ctx, string? kind = null)
     {
+        if (kind is not null && Protobuf.IsProtobuf(ctx.Request.ContentType))
+        {
+            using var buffer = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
+            return Protobuf.Decode(buffer.ToArray(), kind);
+        }
         return await ReadNodeAsync(ctx) as JsonObject ?? throw ApiError.BadRequest("the request body must be a JSON object");
     }
 
