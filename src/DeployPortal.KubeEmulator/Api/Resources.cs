@@ -391,6 +391,9 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
                     }
                 Json.Obj(Json.Obj(obj, "status"), "loadBalancer");
                 break;
+            case "Secret":
+                obj["type"] ??= "Opaque";
+                break;
             case "Ingress":
                 var lb = Json.Obj(Json.Obj(obj, "status"), "loadBalancer");
                 lb["ingress"] ??= new JsonArray(new JsonObject { ["ip"] = "127.0.0.1" });
