@@ -18,7 +18,7 @@ internal sealed class FieldValidation(string directive)
     {
         null or "" or "Warn" => new("Warn"),
         "Strict" or "Ignore" => new(value),
-        _ => throw ApiError.BadRequest($"fieldValidation parameter unsupported: {value}"),
+        _ => throw ApiError.BadRequest($"fieldValidation: Unsupported value: \"{value}\": supported values: \"Ignore\", \"Strict\", \"Warn\""),
     };
 
     public string Directive { get; } = directive;

@@ -24,10 +24,9 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
         {
             var segments = ctx.Request.Path.Value!.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
             if (await TryDiscoveryAsync(ctx, segments)) return;
-            if (ctx.Request.Method == "POST" && segments is ["apis", var group, "v1", var plural] &&
-                Reviews.Answer(group, plural, await ReadObjectAsync(ctx, Discovery.ReviewKinds.FirstOrDefault(r => r.Plural == plural).Kind)) is { } review)
+            if (ctx.Request.Method == "POST" && segments is ["apis", var group, "v1", var plural] && Reviews.Find(group, plural) is { } review)
             {
-                await WriteJsonAsync(ctx, 201, review);
+                await WriteJsonAsync(ctx, 201, Reviews.Answer(review, await ReadObjectAsync(ctx, review.Kind)));
                 return;
             }
             var target = Parse(segments) ?? throw ApiError.PathNotFound();
@@ -181,7 +180,7 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
             if (string.IsNullOrEmpty(manager))
                 throw new ApiError(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
                     new JsonObject { ["group"] = "meta.k8s.io", ["kind"] = "PatchOptions", ["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueRequired", ["message"] = "Required value: is required for apply patch", ["field"] = "fieldManager" }) });
-            Validation(ctx);
+            Validation(ctx); // refuses a value it does not know; what it governs is decided in Resources.Apply
             var body = await ReadObjectAsync(ctx);
             var (obj, created) = resources.Apply(kind, ns, name, body, manager, IsTrue(q["force"]), IsDryRun(ctx));
             await WriteObjectAsync(ctx, created ? 201 : 200, obj);

@@ -11,11 +11,13 @@ internal static class Reviews
 {
     private const string Reason = "the emulator allows every request";
 
+    /// <summary>The review served at <c>/apis/{group}/v1/{plural}</c>, if any.</summary>
+    public static (string Group, string Plural, string Kind)? Find(string group, string plural) =>
+        Discovery.ReviewKinds.Where(r => r.Group == group && r.Plural == plural).Cast<(string, string, string)?>().FirstOrDefault();
+
     /// <summary>The review's answer; <paramref name="request"/> is the decoded body, whose spec is echoed.</summary>
-    public static JsonObject? Answer(string group, string plural, JsonObject request)
+    public static JsonObject Answer((string Group, string Plural, string Kind) review, JsonObject request)
     {
-        var review = Discovery.ReviewKinds.FirstOrDefault(r => r.Group == group && r.Plural == plural);
-        if (review == default) return null;
         JsonObject status = review.Kind switch
         {
             "SelfSubjectAccessReview" => new JsonObject { ["allowed"] = true, ["reason"] = Reason },

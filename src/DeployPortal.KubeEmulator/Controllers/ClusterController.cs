@@ -198,8 +198,8 @@ internal sealed class ClusterController : IAsyncDisposable
 
     /// <summary>
     /// The pod-template-hash of a template. A real controller hashes the typed object, so the text of the JSON must not
-    /// matter: keys are sorted and nulls dropped (<c>"creationTimestamp": null</c> from <c>rollout undo</c>), so an
-    /// earlier template finds its ReplicaSet again.
+    /// matter: keys are sorted and nulls and empty values dropped (<c>"creationTimestamp": null</c> from <c>rollout
+    /// undo</c>), so an earlier template finds its ReplicaSet again.
     /// </summary>
     internal static string TemplateHash(JsonNode? template)
     {
