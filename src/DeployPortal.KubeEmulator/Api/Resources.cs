@@ -38,7 +38,7 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
         SetManager(obj, fieldManager ?? "unknown", "Update", fields);
         Default(kind, obj, null);
         Validate(kind, obj);
-        if (dryRun) return new StoredObject(kind, WithRv(obj));
+        if (dryRun) return store.Get(kind, ns, name) is null ? new StoredObject(kind, WithRv(obj)) : throw ApiError.AlreadyExists(kind, name);
         return store.Create(kind, obj) ?? throw ApiError.AlreadyExists(kind, name);
     }
 
@@ -140,7 +140,9 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
     /// <summary>
     /// Server-side apply, approximated: the applied configuration is deep-merged into the live object (objects merge,
     /// lists and scalars replace), the field manager owns the leaf fields it applied, fields it stops applying that nobody
-    /// else owns are removed, and a field owned by another manager with a different value is a 409 conflict unless forced.
+    /// else owns are removed, and a field owned by another manager with a different value is a 409 conflict unless forced
+    /// (then it changes owner). Applying the value a field already has shares it; a value the live one contains counts as
+    /// the same (live list items carry what defaulting added, as a real server's keyed lists do).
     /// </summary>
     public (StoredObject Obj, bool Created) Apply(ResourceKind kind, string ns, string name, JsonObject applied, string fieldManager, bool force, bool dryRun = false)
     {
@@ -180,8 +182,10 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
             var conflicts = new List<(string Manager, string[] Path)>();
             foreach (var path in appliedPaths)
                 foreach (var (mgr, entry) in managers)
-                    if (mgr != fieldManager && entry.Paths.Any(p => p.SequenceEqual(path)) && !JsonNode.DeepEquals(Json.At(live, path), Json.At(body, path)))
+                    if (mgr != fieldManager && entry.Paths.Any(p => p.SequenceEqual(path)) && !Json.Contains(Json.At(live, path), Json.At(body, path)))
                         conflicts.Add((mgr, path));
+            // Fields applied with a different value change owner (when forced or allowed); equal ones become shared.
+            var taken = conflicts.ToList();
             // kubectl's own manager may take over what its client-side apply set, as recorded in the last-applied
             // annotation, where the live object still holds those values (the upgrade from client-side apply).
             if (fieldManager == "kubectl" && conflicts.Count > 0 && LastApplied(live) is { } lastApplied)
@@ -196,7 +200,7 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
                 throw new ApiError(409, "Conflict", msg, new JsonObject { ["causes"] = causes });
             }
             foreach (var (mgr, entry) in managers)
-                if (mgr != fieldManager) entry.Paths.RemoveAll(p => appliedPaths.Any(a => a.SequenceEqual(p)));
+                if (mgr != fieldManager) entry.Paths.RemoveAll(p => taken.Any(t => t.Manager == mgr && t.Path.SequenceEqual(p)));
             var next = live.DeepClone().AsObject();
             if (managers.TryGetValue(fieldManager, out var mine))
                 foreach (var old in mine.Paths)
