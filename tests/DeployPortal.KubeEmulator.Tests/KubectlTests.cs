@@ -7,6 +7,67 @@ namespace DeployPortal.KubeEmulator.Tests;
 /// <summary>The stock kubectl (/usr/bin/kubectl) pointed at the emulator with --server.</summary>
 public sealed class KubectlTests : KubectlTestBase
 {
+    private async Task<string> WriteManifestAsync(string name, string image = "nginx:1.27", int replicas = 1)
+    {
+        var path = Path.Combine(Home, $"{name}.yaml");
+        await File.WriteAllTextAsync(path, $"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: {name}
+              namespace: default
+            spec:
+              replicas: {replicas}
+              selector:
+                matchLabels: {"{"}app: {name}{"}"}
+              template:
+                metadata:
+                  labels: {"{"}app: {name}{"}"}
+                spec:
+                  containers:
+                  - name: web
+                    image: {image}
+                    ports:
+                    - containerPort: 80
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: {name}
+              namespace: default
+            spec:
+              selector: {"{"}app: {name}{"}"}
+              ports:
+              - port: 80
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata:
+              name: {name}
+              namespace: default
+            spec:
+              rules:
+              - host: {name}.example.test
+                http:
+                  paths:
+                  - path: /
+                    pathType: Prefix
+                    backend:
+                      service:
+                        name: {name}
+                        port:
+                          number: 80
+            """);
+        return path;
+    }
+
+    private async Task<string> ApplyAndWaitReadyAsync(string name, int replicas = 1)
+    {
+        var output = await OkAsync("apply", "--server-side", "-f", await WriteManifestAsync(name, replicas: replicas));
+        await Eventually(async () => (await Client.AppsV1.ReadNamespacedDeploymentAsync(name, "default")).Status?.AvailableReplicas == replicas, "deployment available");
+        return output;
+    }
+
     [Fact]
     public async Task Kubectl_ApplyServerSide_CreatesDeploymentServiceAndIngress()
     {
