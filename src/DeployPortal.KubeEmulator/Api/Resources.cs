@@ -38,7 +38,7 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
         SetManager(obj, fieldManager ?? "unknown", "Update", fields);
         Default(kind, obj, null);
         Validate(kind, obj);
-        if (dryRun) return store.Get(kind, ns, name) is null ? new StoredObject(kind, WithRv(obj)) : throw ApiError.AlreadyExists(kind, name);
+        if (dryRun) return store.Get(kind, ns, name) is null ? new StoredObject(kind, obj) : throw ApiError.AlreadyExists(kind, name);
         return store.Create(kind, obj) ?? throw ApiError.AlreadyExists(kind, name);
     }
 
@@ -215,7 +215,7 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
             if (dryRun) { dry = next; return null; }
             return next;
         });
-        if (dry is not null) return (new StoredObject(kind, WithRv(dry)), created);
+        if (dry is not null) return (new StoredObject(kind, dry), created);
         return (result!, created);
     }
 
@@ -329,12 +329,6 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
     {
         const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
         return string.Create(n, 0, (span, _) => { for (var i = 0; i < span.Length; i++) span[i] = alphabet[Random.Shared.Next(alphabet.Length)]; });
-    }
-
-    private static JsonObject WithRv(JsonObject o)
-    {
-        Json.Obj(o, "metadata")["resourceVersion"] ??= "0";
-        return o;
     }
 
     // ---------------------------------------------------------------- defaulting
