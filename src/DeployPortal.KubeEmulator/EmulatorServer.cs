@@ -111,6 +111,16 @@ public sealed class EmulatorServer : IAsyncDisposable
         var resources = new Resources(store, options, time);
         foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
             resources.Create(ResourceKind.Namespace, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } }, "kube-apiserver");
+        // The API server's own Service, which every cluster has in "default" (kubectl get all -A lists it).
+        resources.Create(ResourceKind.Service, "default", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "kubernetes", ["labels"] = new JsonObject { ["component"] = "apiserver", ["provider"] = "kubernetes" } },
+            ["spec"] = new JsonObject
+            {
+                ["clusterIP"] = "10.96.0.1",
+                ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = 443, ["protocol"] = "TCP", ["targetPort"] = 6443 }),
+            },
+        }, "kube-apiserver");
         store.Create(ResourceKind.Node, new JsonObject
         {
             ["apiVersion"] = "v1", ["kind"] = "Node",
@@ -136,6 +146,10 @@ public sealed class EmulatorServer : IAsyncDisposable
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", () => Results.Text("ok"));
         app.MapGet("/livez", () => Results.Text("ok"));
+        // An OpenAPI v2 document with no definitions, in the protobuf form clients ask for (an empty message is zero
+        // bytes): kubectl's client-side validation then skips kinds it has no schema for, as it does for a kind a
+        // real server does not serve, and the client's discovery answers "no matches for kind".
+        app.MapGet("/openapi/v2", () => Results.Bytes([], "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"));
         app.MapGet("/openapi/v3", () => Results.Text(OpenApi.Root().ToJsonString(), "application/json"));
         app.MapGet("/openapi/v3/{**key}", (string key) => OpenApi.GroupVersion(key) is { } doc
             ? Results.Text(doc.ToJsonString(), "application/json")

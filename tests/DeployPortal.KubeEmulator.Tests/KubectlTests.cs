@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using k8s;
 using k8s.Autorest;
@@ -6,69 +5,11 @@ using k8s.Autorest;
 namespace DeployPortal.KubeEmulator.Tests;
 
 /// <summary>The stock kubectl (/usr/bin/kubectl) pointed at the emulator with --server.</summary>
-public sealed class KubectlTests : EmulatorTestBase, IDisposable
+public sealed class KubectlTests : KubectlTestBase
 {
-    private const string Kubectl = "/usr/bin/kubectl";
-    private readonly string _home = Directory.CreateTempSubdirectory("kubectl-home-").FullName;
-
-    public KubectlTests() : base(o => o.LogLinesPerSecond = 50) { }
-
-    public void Dispose() => Directory.Delete(_home, recursive: true);
-
-    private ProcessStartInfo Start(params string[] args)
-    {
-        var psi = new ProcessStartInfo(Kubectl) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("--server");
-        psi.ArgumentList.Add(Server.BaseAddress.ToString().TrimEnd('/'));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["HOME"] = _home;          // a private discovery cache
-        psi.Environment["KUBECONFIG"] = Path.Combine(_home, "none");
-        return psi;
-    }
-
-    private async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        using var p = Process.Start(Start(args))!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try { await p.WaitForExitAsync(cts.Token); }
-        catch (OperationCanceledException) { p.Kill(entireProcessTree: true); throw new TimeoutException($"kubectl {string.Join(' ', args)} did not exit"); }
-        return (p.ExitCode, await stdout, await stderr);
-    }
-
-    private async Task<string> OkAsync(params string[] args)
-    {
-        var (exit, stdout, stderr) = await RunAsync(args);
-        Assert.True(exit == 0, $"kubectl {string.Join(' ', args)} exited {exit}: {stderr}");
-        return stdout;
-    }
-
-    /// <summary>Runs a long-lived kubectl (get -w, logs -f) until a line matches, then stops that process.</summary>
-    private async Task<List<string>> StreamUntilAsync(Func<string, bool> done, Func<Task>? afterStart, params string[] args)
-    {
-        using var p = Process.Start(Start(args))!;
-        var lines = new List<string>();
-        try
-        {
-            if (afterStart is not null) await afterStart();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            while (await p.StandardOutput.ReadLineAsync(cts.Token) is { } line)
-            {
-                lines.Add(line);
-                if (done(line)) return lines;
-            }
-            throw new InvalidOperationException($"kubectl {string.Join(' ', args)} ended early: {await p.StandardError.ReadToEndAsync()}\n{string.Join('\n', lines)}");
-        }
-        finally
-        {
-            if (!p.HasExited) p.Kill(entireProcessTree: true);
-        }
-    }
-
     private async Task<string> WriteManifestAsync(string name, string image = "nginx:1.27", int replicas = 1)
     {
-        var path = Path.Combine(_home, $"{name}.yaml");
+        var path = Path.Combine(Home, $"{name}.yaml");
         await File.WriteAllTextAsync(path, $"""
             apiVersion: apps/v1
             kind: Deployment
@@ -199,7 +140,7 @@ public sealed class KubectlTests : EmulatorTestBase, IDisposable
     {
         var name = Unique("app");
         await ApplyAndWaitReadyAsync(name);
-        var output = await OkAsync("delete", "-f", Path.Combine(_home, $"{name}.yaml"));
+        var output = await OkAsync("delete", "-f", Path.Combine(Home, $"{name}.yaml"));
         Assert.Contains($"deployment.apps \"{name}\" deleted", output);
         Assert.Contains($"service \"{name}\" deleted", output);
         var ex = await Assert.ThrowsAsync<HttpOperationException>(() => Client.AppsV1.ReadNamespacedDeploymentAsync(name, "default"));

@@ -21,8 +21,8 @@ internal sealed class ApiError(int code, string reason, string message, JsonObje
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = message,
-            ["reason"] = reason,
         };
+        if (reason.Length > 0) o["reason"] = reason; // an error without a Kubernetes reason (StatusReasonUnknown)
         if (details is not null) o["details"] = details;
         o["code"] = code;
         return o;

@@ -32,7 +32,16 @@ internal static class Discovery
         ["serverAddressByClientCIDRs"] = new JsonArray(new JsonObject { ["clientCIDR"] = "0.0.0.0/0", ["serverAddress"] = serverAddress }),
     };
 
-    private static IEnumerable<string> Groups => ResourceKind.All.Where(k => k.Group.Length > 0).Select(k => k.Group).Distinct();
+    /// <summary>The create-only review resources of <c>kubectl auth can-i</c> and <c>kubectl auth whoami</c> (see <see cref="Reviews"/>).</summary>
+    public static readonly (string Group, string Plural, string Kind)[] ReviewKinds =
+    [
+        ("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+        ("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+        ("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview"),
+    ];
+
+    private static IEnumerable<string> Groups =>
+        ResourceKind.All.Where(k => k.Group.Length > 0).Select(k => k.Group).Concat(ReviewKinds.Select(r => r.Group)).Distinct();
 
     private static JsonObject Group(string group)
     {
@@ -64,8 +73,14 @@ internal static class Discovery
     public static JsonObject? ResourceList(string group, string version)
     {
         var kinds = ResourceKind.All.Where(k => k.Group == group && k.Version == version).ToList();
-        if (kinds.Count == 0) return null;
+        var reviews = version == "v1" ? ReviewKinds.Where(r => r.Group == group).ToList() : [];
+        if (kinds.Count == 0 && reviews.Count == 0) return null;
         var resources = new JsonArray();
+        foreach (var (_, plural, kind) in reviews)
+            resources.Add(new JsonObject
+            {
+                ["name"] = plural, ["singularName"] = kind.ToLowerInvariant(), ["namespaced"] = false, ["kind"] = kind, ["verbs"] = new JsonArray("create"),
+            });
         foreach (var k in kinds)
         {
             var r = new JsonObject

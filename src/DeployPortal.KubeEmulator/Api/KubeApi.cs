@@ -24,6 +24,11 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
         {
             var segments = ctx.Request.Path.Value!.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
             if (await TryDiscoveryAsync(ctx, segments)) return;
+            if (ctx.Request.Method == "POST" && segments is ["apis", var group, "v1", var plural] && Reviews.Find(group, plural) is { } review)
+            {
+                await WriteJsonAsync(ctx, 201, Reviews.Answer(review, await ReadObjectAsync(ctx, review.Kind)));
+                return;
+            }
             var target = Parse(segments) ?? throw ApiError.PathNotFound();
             await DispatchAsync(ctx, target);
         }
@@ -89,8 +94,8 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
                 switch (method)
                 {
                     case "GET": await WriteObjectAsync(ctx, 200, Store.Get(t.Kind, ns, t.Name!) ?? throw ApiError.NotFound(t.Kind, t.Name!)); return;
-                    case "PUT": await WriteObjectAsync(ctx, 200, resources.Replace(t.Kind, ns, t.Name!, await ReadObjectAsync(ctx), q["fieldManager"], statusOnly: true)); return;
-                    case "PATCH": await WriteObjectAsync(ctx, 200, resources.Patch(t.Kind, ns, t.Name!, ctx.Request.ContentType ?? "", await ReadNodeAsync(ctx), q["fieldManager"], statusOnly: true)); return;
+                    case "PUT": await WriteObjectAsync(ctx, 200, resources.Replace(t.Kind, ns, t.Name!, await ReadObjectAsync(ctx), q["fieldManager"], statusOnly: true, IsDryRun(ctx))); return;
+                    case "PATCH": await WriteObjectAsync(ctx, 200, resources.Patch(t.Kind, ns, t.Name!, ctx.Request.ContentType ?? "", await ReadNodeAsync(ctx), q["fieldManager"], statusOnly: true, IsDryRun(ctx))); return;
                 }
             }
             throw ApiError.MethodNotAllowed();
@@ -109,11 +114,14 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
                 else await WriteObjectAsync(ctx, 200, obj);
                 return;
             case ("POST", null):
-                var created = resources.Create(t.Kind, ns, await ReadObjectAsync(ctx), q["fieldManager"].FirstOrDefault() ?? Agent(ctx), IsDryRun(ctx));
-                await WriteObjectAsync(ctx, 201, created);
+                var validation = Validation(ctx);
+                var created = resources.Create(t.Kind, ns, await ReadObjectAsync(ctx, t.Kind.Kind), q["fieldManager"].FirstOrDefault() ?? Agent(ctx), IsDryRun(ctx), validation);
+                await WriteObjectAsync(ctx, 201, created, validation);
                 return;
             case ("PUT", var name) when name is not null:
-                await WriteObjectAsync(ctx, 200, resources.Replace(t.Kind, ns, name, await ReadObjectAsync(ctx), q["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false));
+                var putValidation = Validation(ctx);
+                var replaced = resources.Replace(t.Kind, ns, name, await ReadObjectAsync(ctx, t.Kind.Kind), q["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false, IsDryRun(ctx), putValidation);
+                await WriteObjectAsync(ctx, 200, replaced, putValidation);
                 return;
             case ("PATCH", var name) when name is not null:
                 await PatchAsync(ctx, t.Kind, ns, name);
@@ -124,8 +132,10 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
             case ("DELETE", null):
                 var selector = Selectors.Parse(q["labelSelector"], q["fieldSelector"]);
                 var deleted = new List<StoredObject>();
+                var (dryRunAll, _) = await ReadDeleteOptionsAsync(ctx);
                 foreach (var o in Store.List(t.Kind, t.Namespace, selector).Items)
-                    if (Store.Delete(t.Kind, o.Namespace, o.Name, o.Uid) is { } gone) deleted.Add(gone);
+                    if (dryRunAll) deleted.Add(o);
+                    else if (Store.Delete(t.Kind, o.Namespace, o.Name, o.Uid) is { } gone) deleted.Add(gone);
                 await WriteListAsync(ctx, t.Kind, deleted, Store.CurrentResourceVersion);
                 return;
         }
@@ -140,7 +150,14 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
     }
 
     private static bool IsTrue(string? v) => v is "true" or "1" or "True";
-    private static bool IsDryRun(HttpContext ctx) => ctx.Request.Query["dryRun"].Any(v => v == "All");
+    private static bool IsDryRun(HttpContext ctx)
+    {
+        var values = ctx.Request.Query["dryRun"];
+        if (values.Any(v => v != "All")) throw ApiError.BadRequest($"Invalid dry run value: {values}. Valid values are: All");
+        return values.Count > 0;
+    }
+
+    private static FieldValidation Validation(HttpContext ctx) => FieldValidation.Parse(ctx.Request.Query["fieldValidation"].FirstOrDefault());
 
     // ------------------------------------------------------------------ verbs
 
@@ -163,6 +180,7 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
             if (string.IsNullOrEmpty(manager))
                 throw new ApiError(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
                     new JsonObject { ["group"] = "meta.k8s.io", ["kind"] = "PatchOptions", ["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueRequired", ["message"] = "Required value: is required for apply patch", ["field"] = "fieldManager" }) });
+            Validation(ctx); // refuses a value it does not know; what it governs is decided in Resources.Apply
             var body = await ReadObjectAsync(ctx);
             var (obj, created) = resources.Apply(kind, ns, name, body, manager, IsTrue(q["force"]), IsDryRun(ctx));
             await WriteObjectAsync(ctx, created ? 201 : 200, obj);
@@ -173,18 +191,15 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
             !contentType.StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase))
             throw ApiError.UnsupportedMediaType(contentType);
         var patch = await ReadNodeAsync(ctx);
-        await WriteObjectAsync(ctx, 200, resources.Patch(kind, ns, name, contentType, patch, q["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false));
+        var validation = Validation(ctx);
+        var patched = resources.Patch(kind, ns, name, contentType, patch, q["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false, IsDryRun(ctx), validation);
+        await WriteObjectAsync(ctx, 200, patched, validation);
     }
 
     private async Task DeleteAsync(HttpContext ctx, ResourceKind kind, string ns, string name)
     {
-        string? uid = null;
-        if (ctx.Request.ContentLength is > 0 || ctx.Request.Headers.TransferEncoding.Count > 0)
-        {
-            var body = await ReadNodeAsync(ctx, required: false);
-            uid = Json.Str(body, "preconditions", "uid");
-        }
-        var gone = resources.Delete(kind, ns, name, uid)!;
+        var (dryRun, uid) = await ReadDeleteOptionsAsync(ctx);
+        var gone = resources.Delete(kind, ns, name, uid, dryRun)!;
         if (kind.ReturnsObjectOnDelete) { await WriteObjectAsync(ctx, 200, gone); return; }
         var details = new JsonObject { ["name"] = name, ["kind"] = kind.Plural, ["uid"] = gone.Uid };
         if (kind.Group.Length > 0) details["group"] = kind.Group;
@@ -192,6 +207,24 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
         {
             ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["details"] = details,
         });
+    }
+
+    /// <summary>DeleteOptions come in the body (kubectl sends <c>dryRun</c> there) or the query.</summary>
+    private static async Task<(bool DryRun, string? Uid)> ReadDeleteOptionsAsync(HttpContext ctx)
+    {
+        var dryRun = IsDryRun(ctx);
+        string? uid = null;
+        if (ctx.Request.ContentLength is > 0 || ctx.Request.Headers.TransferEncoding.Count > 0)
+        {
+            var body = await ReadNodeAsync(ctx, required: false);
+            uid = Json.Str(body, "preconditions", "uid");
+            if (body["dryRun"] is JsonArray values)
+            {
+                if (values.Any(v => v?.ToString() != "All")) throw ApiError.BadRequest($"Invalid dry run value: {values.ToJsonString()}. Valid values are: All");
+                dryRun |= values.Count > 0;
+            }
+        }
+        return (dryRun, uid);
     }
 
     private async Task ScaleAsync(HttpContext ctx, Target t, string ns)
@@ -210,7 +243,7 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
                 else Json.MergePatch(scale, patch.AsObject(), strategic: false);
             }
             var replicas = Json.Long(scale, "spec", "replicas") ?? throw ApiError.BadRequest("spec.replicas is required");
-            obj = resources.Patch(t.Kind, ns, t.Name!, "application/merge-patch+json", new JsonObject { ["spec"] = new JsonObject { ["replicas"] = replicas } }, ctx.Request.Query["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false);
+            obj = resources.Patch(t.Kind, ns, t.Name!, "application/merge-patch+json", new JsonObject { ["spec"] = new JsonObject { ["replicas"] = replicas } }, ctx.Request.Query["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false, IsDryRun(ctx));
         }
         else if (ctx.Request.Method != "GET") throw ApiError.MethodNotAllowed();
         await WriteJsonAsync(ctx, 200, ToScale(obj));
@@ -371,7 +404,7 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
     {
         var contentType = ctx.Request.ContentType ?? "";
         if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase))
-            throw new ApiError(415, "UnsupportedMediaType", $"the emulator accepts JSON bodies only; {contentType} is not supported (kubectl apply and KubernetesClient send JSON)");
+            throw new ApiError(415, "UnsupportedMediaType", $"the emulator accepts JSON bodies here; {contentType} is decoded only for creates and updates (kubectl apply and KubernetesClient send JSON)");
         using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
         var text = await reader.ReadToEndAsync(ctx.RequestAborted);
         if (string.IsNullOrWhiteSpace(text))
@@ -385,8 +418,15 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
         return JsonNode.Parse(text) ?? throw ApiError.BadRequest("the request body is null");
     }
 
-    private static async Task<JsonObject> ReadObjectAsync(HttpContext ctx)
+    /// <summary>Reads an object body: JSON, or for a create or update of <paramref name="kind"/>, the Protobuf that typed clients send.</summary>
+    private static async Task<JsonObject> ReadObjectAsync(HttpContext ctx, string? kind = null)
     {
+        if (kind is not null && Protobuf.IsProtobuf(ctx.Request.ContentType))
+        {
+            using var buffer = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
+            return Protobuf.Decode(buffer.ToArray(), kind);
+        }
         return await ReadNodeAsync(ctx) as JsonObject ?? throw ApiError.BadRequest("the request body must be a JSON object");
     }
 
@@ -399,8 +439,11 @@ internal sealed class KubeApi(Resources resources, EmulatorOptions options, Time
         await ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.ToJsonString()), ctx.RequestAborted);
     }
 
-    private static async Task WriteObjectAsync(HttpContext ctx, int status, StoredObject obj)
+    private static async Task WriteObjectAsync(HttpContext ctx, int status, StoredObject obj, FieldValidation? validation = null)
     {
+        // RFC 7234 warnings, as a real server sends them and kubectl prints them ("Warning: unknown field ...").
+        foreach (var w in validation?.Warnings ?? [])
+            ctx.Response.Headers.Append("Warning", $"299 - \"{w.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         ctx.Response.ContentLength = obj.Json.Length;

@@ -21,9 +21,10 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
 
     public ObjectStore Store => store;
 
-    public StoredObject Create(ResourceKind kind, string ns, JsonObject obj, string? fieldManager, bool dryRun = false)
+    public StoredObject Create(ResourceKind kind, string ns, JsonObject obj, string? fieldManager, bool dryRun = false, FieldValidation? validation = null)
     {
         CheckKindAndNamespace(kind, ns, obj);
+        validation?.Check(kind, obj, DecodeError(kind));
         var meta = Json.Obj(obj, "metadata");
         if (meta["name"] is null)
         {
@@ -37,17 +38,18 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
         SetManager(obj, fieldManager ?? "unknown", "Update", fields);
         Default(kind, obj, null);
         Validate(kind, obj);
-        if (dryRun) return new StoredObject(kind, WithRv(obj));
+        if (dryRun) return store.Get(kind, ns, name) is null ? new StoredObject(kind, obj) : throw ApiError.AlreadyExists(kind, name);
         return store.Create(kind, obj) ?? throw ApiError.AlreadyExists(kind, name);
     }
 
     /// <summary>Replaces an object (PUT). Honours an optimistic-concurrency resourceVersion.</summary>
-    public StoredObject Replace(ResourceKind kind, string ns, string name, JsonObject obj, string? fieldManager, bool statusOnly)
+    public StoredObject Replace(ResourceKind kind, string ns, string name, JsonObject obj, string? fieldManager, bool statusOnly, bool dryRun = false, FieldValidation? validation = null)
     {
         CheckKindAndNamespace(kind, ns, obj);
+        validation?.Check(kind, obj, DecodeError(kind));
         if (Json.Str(obj, "metadata", "name") is { } n && n != name)
             throw ApiError.BadRequest("the name of the object (" + n + ") does not match the name on the URL (" + name + ")");
-        return store.Update(kind, ns, name, current =>
+        return UpdateOrDryRun(kind, ns, name, dryRun, current =>
         {
             if (current is null) throw ApiError.NotFound(kind, name);
             var rv = Json.Str(obj, "metadata", "resourceVersion");
@@ -72,13 +74,13 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
             }
             Finish(kind, live, next);
             return next;
-        })!;
+        });
     }
 
     /// <summary>JSON merge patch, strategic merge patch (approximated: named lists merge by name) or JSON patch.</summary>
-    public StoredObject Patch(ResourceKind kind, string ns, string name, string contentType, JsonNode patch, string? fieldManager, bool statusOnly)
+    public StoredObject Patch(ResourceKind kind, string ns, string name, string contentType, JsonNode patch, string? fieldManager, bool statusOnly, bool dryRun = false, FieldValidation? validation = null)
     {
-        return store.Update(kind, ns, name, current =>
+        return UpdateOrDryRun(kind, ns, name, dryRun, current =>
         {
             if (current is null) throw ApiError.NotFound(kind, name);
             var live = current.Clone();
@@ -95,6 +97,7 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
                 }
             }
             catch (InvalidOperationException e) { throw new ApiError(422, "Invalid", e.Message); }
+            validation?.Check(kind, next, ApiError.BadRequest);
             var rv = Json.Str(next, "metadata", "resourceVersion");
             if (!string.IsNullOrEmpty(rv) && rv != current.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture))
                 throw ApiError.Conflict(kind, name, "the object has been modified; please apply your changes to the latest version and try again");
@@ -107,17 +110,39 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
             else
             {
                 if (live["status"] is JsonNode st) next["status"] = st.DeepClone(); else next.Remove("status");
-                TrackUpdate(live, next, fieldManager ?? "unknown");
+                // A patch that rewrites managedFields (kubectl does, to hand client-side apply's fields to its apply
+                // manager after an upgrade) sets them; any other patch records its manager's changes.
+                if (JsonNode.DeepEquals(live["metadata"]?["managedFields"], next["metadata"]?["managedFields"]))
+                    TrackUpdate(live, next, fieldManager ?? "unknown");
             }
             Finish(kind, live, next);
             return next;
-        })!;
+        });
     }
+
+    /// <summary>
+    /// Writes the result of <paramref name="update"/>, or with <paramref name="dryRun"/> only computes it: the answer
+    /// is what would have been stored, under the current resourceVersion, and nothing changes or is watched.
+    /// </summary>
+    private StoredObject UpdateOrDryRun(ResourceKind kind, string ns, string name, bool dryRun, Func<StoredObject?, JsonObject> update)
+    {
+        if (!dryRun) return store.Update(kind, ns, name, update)!;
+        JsonObject? dry = null;
+        var current = store.Update(kind, ns, name, c => { dry = update(c); return null; });
+        Json.Obj(dry!, "metadata")["resourceVersion"] = current!.Node["metadata"]!["resourceVersion"]!.DeepClone();
+        return new StoredObject(kind, dry!);
+    }
+
+    /// <summary>How a real server answers a create or update body it cannot decode strictly.</summary>
+    private static Func<string, ApiError> DecodeError(ResourceKind kind) =>
+        message => ApiError.BadRequest($"{kind.Kind} in version \"{kind.Version}\" cannot be handled as a {kind.Kind}: {message}");
 
     /// <summary>
     /// Server-side apply, approximated: the applied configuration is deep-merged into the live object (objects merge,
     /// lists and scalars replace), the field manager owns the leaf fields it applied, fields it stops applying that nobody
-    /// else owns are removed, and a field owned by another manager with a different value is a 409 conflict unless forced.
+    /// else owns are removed, and a field owned by another manager with a different value is a 409 conflict unless forced
+    /// (then it changes owner). Applying the value a field already has shares it; a value the live one contains counts as
+    /// the same (live list items carry what defaulting added, as a real server's keyed lists do).
     /// </summary>
     public (StoredObject Obj, bool Created) Apply(ResourceKind kind, string ns, string name, JsonObject applied, string fieldManager, bool force, bool dryRun = false)
     {
@@ -126,6 +151,14 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
             throw ApiError.BadRequest("invalid object type: /, Kind=");
         if (Json.Str(applied, "metadata", "name") is { } n && n != name)
             throw ApiError.BadRequest("the name of the object (" + n + ") does not match the name on the URL (" + name + ")");
+        // Apply builds a typed object from the configuration, which fails on undeclared fields whatever the
+        // fieldValidation directive says (that one only governs duplicate keys, which JSON parsing here cannot see).
+        if (FieldSchema.Unknown(kind, applied) is { Count: > 0 } unknown)
+        {
+            var errors = unknown.Select(u => $".{u.Path}: field not declared in schema").ToList();
+            throw new ApiError(500, "", $"failed to create typed patch object ({ns}/{name}; {kind.ApiVersion}, Kind={kind.Kind}): " +
+                (errors.Count == 1 ? errors[0] : "errors:\n  " + string.Join("\n  ", errors)));
+        }
         var created = false;
         JsonObject? dry = null;
         var result = store.Update(kind, ns, name, current =>
@@ -146,22 +179,28 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
             }
             var live = current.Clone();
             var managers = ReadManagers(live);
-            var conflicts = new List<(string Manager, string Field)>();
+            var conflicts = new List<(string Manager, string[] Path)>();
             foreach (var path in appliedPaths)
                 foreach (var (mgr, entry) in managers)
-                    if (mgr != fieldManager && entry.Paths.Any(p => p.SequenceEqual(path)) && !JsonNode.DeepEquals(Json.At(live, path), Json.At(body, path)))
-                        conflicts.Add((mgr, "." + string.Join('.', path)));
+                    if (mgr != fieldManager && entry.Paths.Any(p => p.SequenceEqual(path)) && !Json.Contains(Json.At(live, path), Json.At(body, path)))
+                        conflicts.Add((mgr, path));
+            // Fields applied with a different value change owner (when forced or allowed); equal ones become shared.
+            var taken = conflicts.ToList();
+            // kubectl's own manager may take over what its client-side apply set, as recorded in the last-applied
+            // annotation, where the live object still holds those values (the upgrade from client-side apply).
+            if (fieldManager == "kubectl" && conflicts.Count > 0 && LastApplied(live) is { } lastApplied)
+                conflicts.RemoveAll(c => Json.Has(lastApplied, c.Path) && Json.Contains(Json.At(live, c.Path), Json.At(lastApplied, c.Path)));
             if (conflicts.Count > 0 && !force)
             {
                 var causes = new JsonArray();
-                foreach (var c in conflicts) causes.Add(new JsonObject { ["reason"] = "FieldManagerConflict", ["message"] = $"conflict with \"{c.Manager}\"", ["field"] = c.Field });
+                foreach (var c in conflicts) causes.Add(new JsonObject { ["reason"] = "FieldManagerConflict", ["message"] = $"conflict with \"{c.Manager}\"", ["field"] = Field(c.Path) });
                 var msg = conflicts.Count == 1
-                    ? $"Apply failed with 1 conflict: conflict with \"{conflicts[0].Manager}\": {conflicts[0].Field}"
-                    : $"Apply failed with {conflicts.Count} conflicts: " + string.Join("\n", conflicts.Select(c => $"conflict with \"{c.Manager}\": {c.Field}"));
+                    ? $"Apply failed with 1 conflict: conflict with \"{conflicts[0].Manager}\": {Field(conflicts[0].Path)}"
+                    : $"Apply failed with {conflicts.Count} conflicts: " + string.Join("\n", conflicts.Select(c => $"conflict with \"{c.Manager}\": {Field(c.Path)}"));
                 throw new ApiError(409, "Conflict", msg, new JsonObject { ["causes"] = causes });
             }
             foreach (var (mgr, entry) in managers)
-                if (mgr != fieldManager) entry.Paths.RemoveAll(p => appliedPaths.Any(a => a.SequenceEqual(p)));
+                if (mgr != fieldManager) entry.Paths.RemoveAll(p => taken.Any(t => t.Manager == mgr && t.Path.SequenceEqual(p)));
             var next = live.DeepClone().AsObject();
             if (managers.TryGetValue(fieldManager, out var mine))
                 foreach (var old in mine.Paths)
@@ -176,15 +215,25 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
             if (dryRun) { dry = next; return null; }
             return next;
         });
-        if (dry is not null) return (new StoredObject(kind, WithRv(dry)), created);
+        if (dry is not null) return (new StoredObject(kind, dry), created);
         return (result!, created);
     }
 
-    public StoredObject? Delete(ResourceKind kind, string ns, string name, string? preconditionUid = null)
+    private static string Field(string[] path) => "." + string.Join('.', path);
+
+    private static JsonObject? LastApplied(JsonObject live)
+    {
+        if (Json.Str(live, "metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration") is not { } text) return null;
+        try { return JsonNode.Parse(text) as JsonObject; }
+        catch (System.Text.Json.JsonException) { return null; }
+    }
+
+    public StoredObject? Delete(ResourceKind kind, string ns, string name, string? preconditionUid = null, bool dryRun = false)
     {
         var current = store.Get(kind, ns, name) ?? throw ApiError.NotFound(kind, name);
         if (preconditionUid is not null && preconditionUid != current.Uid)
             throw ApiError.Conflict(kind, name, $"Precondition failed: UID in precondition: {preconditionUid}, UID in object meta: {current.Uid}");
+        if (dryRun) return current;
         var gone = store.Delete(kind, ns, name) ?? throw ApiError.NotFound(kind, name);
         if (kind == ResourceKind.Namespace)
             foreach (var k in ResourceKind.All.Where(k => k.Namespaced))
@@ -282,12 +331,6 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
         return string.Create(n, 0, (span, _) => { for (var i = 0; i < span.Length; i++) span[i] = alphabet[Random.Shared.Next(alphabet.Length)]; });
     }
 
-    private static JsonObject WithRv(JsonObject o)
-    {
-        Json.Obj(o, "metadata")["resourceVersion"] ??= "0";
-        return o;
-    }
-
     // ---------------------------------------------------------------- defaulting
 
     private void Default(ResourceKind kind, JsonObject obj, JsonObject? live)
@@ -345,6 +388,9 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
                         p["targetPort"] ??= p["port"]?.DeepClone();
                     }
                 Json.Obj(Json.Obj(obj, "status"), "loadBalancer");
+                break;
+            case "Secret":
+                obj["type"] ??= "Opaque";
                 break;
             case "Ingress":
                 var lb = Json.Obj(Json.Obj(obj, "status"), "loadBalancer");

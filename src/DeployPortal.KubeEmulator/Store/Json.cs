@@ -66,6 +66,17 @@ internal static class Json
         return true;
     }
 
+    /// <summary>
+    /// Whether <paramref name="value"/> holds <paramref name="part"/>: equal scalars, objects with at least its keys, lists of the
+    /// same length item by item. A configuration is contained in the live object that defaulting has added to.
+    /// </summary>
+    public static bool Contains(JsonNode? value, JsonNode? part) => (value, part) switch
+    {
+        (JsonObject v, JsonObject p) => p.All(kv => v.ContainsKey(kv.Key) && Contains(v[kv.Key], kv.Value)),
+        (JsonArray v, JsonArray p) => v.Count == p.Count && v.Zip(p).All(x => Contains(x.First, x.Second)),
+        _ => JsonNode.DeepEquals(value, part),
+    };
+
     public static void Remove(JsonObject o, IReadOnlyList<string> path)
     {
         JsonNode? n = o;

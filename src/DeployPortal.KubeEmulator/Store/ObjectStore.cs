@@ -14,7 +14,8 @@ internal sealed class StoredObject
         var meta = node["metadata"]!.AsObject();
         Name = (string)meta["name"]!;
         Namespace = (string?)meta["namespace"] ?? "";
-        ResourceVersion = long.Parse((string)meta["resourceVersion"]!, System.Globalization.CultureInfo.InvariantCulture);
+        // A dry-run create answers an object that was never stored, so it has no resourceVersion (as on a real server).
+        ResourceVersion = meta["resourceVersion"] is { } rv ? long.Parse((string)rv!, System.Globalization.CultureInfo.InvariantCulture) : 0;
         Uid = (string?)meta["uid"] ?? "";
     }
 
