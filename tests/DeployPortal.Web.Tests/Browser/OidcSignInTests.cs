@@ -227,6 +227,7 @@ public sealed class OidcSignInTests(BrowserFixture browser, CertifiedIdp idp, Us
 
         Assert.Equal("/access-denied", new Uri(page.Url).AbsolutePath);
         await Expect(page.Locator("[data-testid=access-denied]")).ToContainTextAsync("You are Val Viewer (Viewer); the background-jobs dashboard is for admins");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "access-denied-viewer.png") });
     }
 
     [Theory]
