@@ -216,7 +216,13 @@ public sealed partial class SlotService(
             return await RefuseAsync(user, "Your role cannot release slots.", ct);
         }
 
-        if (request.Note is { Length: > HoldLimits.NoteMaxLength })
+        if (FreeText.Problem(request.Note, multiline: true) is { } badNote)
+        {
+            return Fail.Invalid("The note " + badNote);
+        }
+
+        var note = FreeText.IsBlank(request.Note) ? null : FreeText.Clean(request.Note!, multiline: true);
+        if (note is { Length: > HoldLimits.NoteMaxLength })
         {
             return Fail.Invalid($"The note can be at most {HoldLimits.NoteMaxLength} characters.");
         }
@@ -263,7 +269,6 @@ public sealed partial class SlotService(
             return await RefuseAsync(user, $"{hold.Slot.Name} is held by {hold.HolderName}; only they, QA or an admin can release it.", ct);
         }
 
-        var note = string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim();
         var updated = await db.Holds.Where(h => h.Id == hold.Id && h.ReleasedAt == null).ExecuteUpdateAsync(s => s
             .SetProperty(h => h.ReleasedAt, now)
             .SetProperty(h => h.ReleasedById, actor.Id)
@@ -557,7 +562,7 @@ public sealed partial class SlotService(
 
     private static (Hold Hold, AuditEvent Audit) NewClaim(Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now)
     {
-        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = purpose.Trim(), Since = now, Until = now + duration, LastActivityAt = now };
+        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = FreeText.Clean(purpose, multiline: false), Since = now, Until = now + duration, LastActivityAt = now };
         return (hold, Audit(actor, AuditActions.Claim, slot, $"{hold.Purpose} · until {hold.Until:u}", now));
     }
 
@@ -687,12 +692,22 @@ public sealed partial class SlotService(
         return await db.Holds.AsNoTracking().FirstOrDefaultAsync(h => h.SlotId == slotId && h.ReleasedAt == null, ct);
     }
 
-    private static Failure? ValidatePurpose(string? purpose) => purpose?.Trim() switch
+    private static Failure? ValidatePurpose(string? purpose)
     {
-        null or "" => Fail.Invalid("Say what you need the slot for, e.g. \"payment test\"."),
-        { Length: > HoldLimits.PurposeMaxLength } => Fail.Invalid($"The purpose can be at most {HoldLimits.PurposeMaxLength} characters."),
-        _ => null,
-    };
+        if (FreeText.Problem(purpose, multiline: false) is { } problem)
+        {
+            return Fail.Invalid("The purpose " + problem);
+        }
+
+        if (FreeText.IsBlank(purpose))
+        {
+            return Fail.Invalid("Say what you need the slot for, e.g. \"payment test\".");
+        }
+
+        return FreeText.Clean(purpose!, multiline: false).Length > HoldLimits.PurposeMaxLength
+            ? Fail.Invalid($"The purpose can be at most {HoldLimits.PurposeMaxLength} characters.")
+            : null;
+    }
 
     private static Failure? ValidateSlot(SlotEdit edit)
     {
@@ -704,6 +719,11 @@ public sealed partial class SlotService(
         if (!DnsLabel().IsMatch(edit.Namespace ?? ""))
         {
             return Fail.Invalid("A namespace must be 1–63 lower-case letters, digits or '-', starting and ending with a letter or digit.");
+        }
+
+        if ((FreeText.Problem(edit.Description, multiline: true) ?? FreeText.Problem(edit.UrlPattern, multiline: false)) is { } problem)
+        {
+            return Fail.Invalid("The description or URL pattern " + problem);
         }
 
         return (edit.Description?.Length ?? 0) > 500 || (edit.UrlPattern?.Length ?? 0) > 300
