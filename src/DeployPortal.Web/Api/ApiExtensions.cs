@@ -192,6 +192,7 @@ public static class ApiExtensions
             .RequireAuthorization(new AuthorizationPolicyBuilder(AccessTokenDefaults.Scheme).RequireAuthenticatedUser().Build())
             .RequireRateLimiting(RateLimitPolicy)
             .DisableAntiforgery() // bearer tokens only: a browser never sends one by itself
+            .WithIdempotencyKeys()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         v1.MapSlotsApi();

@@ -601,7 +601,7 @@ public sealed partial class SlotService(
     /// the caller (a double click, the first click already won), their hold.
     /// </summary>
     private static Result<HoldView> HeldBy(Slot slot, Actor actor, Hold? holder) =>
-        Lost(slot, actor, holder) is { } failure ? failure : Result<HoldView>.Ok(ToView(holder!));
+        Lost(slot, actor, holder) is { } failure ? failure : Result<HoldView>.Ok(ToView(holder!) with { AlreadyYours = true });
 
     /// <summary>Why a claim on a slot that <paramref name="holder"/> holds fails, or null when the holder is the caller.</summary>
     private static Failure? Lost(Slot slot, Actor actor, Hold? holder) => holder switch
