@@ -74,4 +74,12 @@ public sealed record SlotChange(int SlotId, string What, long? DeploymentId = nu
     public static SlotChange Resync { get; } = new(0, "resync");
 
     public bool IsResync => this == Resync;
+
+    /// <summary>
+    /// The live feed is down (the listening connection to PostgreSQL was lost): pages keep what they show and say since
+    /// when, until <see cref="Resync"/>.
+    /// </summary>
+    public static SlotChange Paused { get; } = new(0, "paused");
+
+    public bool IsPaused => this == Paused;
 }
