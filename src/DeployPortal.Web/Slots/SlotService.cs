@@ -531,6 +531,11 @@ public sealed partial class SlotService(
             return Fail.Invalid("Choose how long you need the slot.");
         }
 
+        if (duration < Options.MinDuration)
+        {
+            return Fail.Invalid($"A hold lasts at least {TimeText.Duration(Options.MinDuration)}; release the slot when you are done sooner.");
+        }
+
         return duration > Options.MaxDuration ? Fail.Invalid($"A hold can last at most {TimeText.Duration(Options.MaxDuration)}.") : null;
     }
 

@@ -217,6 +217,34 @@ public sealed class ApiInputTests(TwoEnvironmentHosts hosts) : IClassFixture<Two
         await AssertNoHoldAsync("Production", slot.Id);
     }
 
+    [Theory]
+    [InlineData("Development")]
+    [InlineData("Production")]
+    public async Task Claim_ForOneSecond_Answers400_NamingTheShortestHold(string environment)
+    {
+        var slot = await hosts.AddSlotAsync(environment);
+        using var client = await hosts.ClientAsync(environment, TestUsers.Dana);
+
+        var response = await client.PostAsync($"/api/v1/slots/{slot.Id}/claim", new StringContent("{\"purpose\": \"x\", \"duration\": \"00:00:01\"}", Encoding.UTF8, "application/json"));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "A hold lasts at least 5 min");
+        await AssertNoHoldAsync(environment, slot.Id);
+    }
+
+    [Theory]
+    [InlineData("Development")]
+    [InlineData("Production")]
+    public async Task Deploy_IntoASlotNameThatDoesNotExist_Answers404_SayingSo(string environment)
+    {
+        using var client = await hosts.ClientAsync(environment, TestUsers.Dana);
+
+        var unknown = await client.PostAsync("/api/v1/deployments", new StringContent("{\"app\": \"storefront\", \"branch\": \"main\", \"slot\": \"qa-99\"}", Encoding.UTF8, "application/json"));
+        var unnamed = await client.PostAsync("/api/v1/deployments", new StringContent("{\"app\": \"storefront\", \"branch\": \"main\"}", Encoding.UTF8, "application/json"));
+
+        await AssertProblemAsync(unknown, HttpStatusCode.NotFound, "There is no slot called \"qa-99\"");
+        await AssertProblemAsync(unnamed, HttpStatusCode.BadRequest, "Name the slot");
+    }
+
     private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string expected)
     {
         var body = await response.Content.ReadAsStringAsync();
