@@ -196,6 +196,9 @@ public sealed class DeploymentService(
 
         if (pinned is null && active is not null && await QueuedTwinAsync(slot.Id, app, request.Branch, actor, ct) is { } waiting)
         {
+            // The same deployment already waits; asking again still shows the slot is in use.
+            await slots.RenewForDeployAsync(db, slot, active, actor, now, ct);
+            await db.SaveChangesAsync(ct);
             return Result<DeploymentView>.Ok(waiting);
         }
 
