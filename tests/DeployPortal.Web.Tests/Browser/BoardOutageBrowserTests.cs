@@ -61,4 +61,21 @@ public sealed class BoardOutageBrowserTests(BrowserFixture browser) : IAsyncLife
         await Expect(paused).ToHaveCountAsync(0, new() { Timeout = 30_000 }); // the listener retries with backoff up to 10 s
         await Expect(card).ToHaveAttributeAsync("data-state", "Free");
     }
+
+    [Fact]
+    public async Task Board_WhenItsCircuitIsCutOff_SaysLiveUpdatesPaused_WithTheTime_AndKeepsTheCards()
+    {
+        var page = await browser.SignInAsync(_host.Start(), "quinn");
+        var card = page.Locator("[data-testid=slot-qa-1]");
+        await Expect(card).ToHaveAttributeAsync("data-state", "Free");
+        var paused = page.Locator("[data-testid=live-paused]");
+        await Expect(paused).ToBeHiddenAsync();
+
+        await _host.DisposeAsync(); // the portal goes away: the page's WebSocket closes
+
+        await Expect(paused).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(paused).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"Live updates paused — showing the state at \d\d:\d\d:\d\d\."));
+        await Expect(card).ToHaveAttributeAsync("data-state", "Free");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "board-circuit-lost.png"), FullPage = true });
+    }
 }
