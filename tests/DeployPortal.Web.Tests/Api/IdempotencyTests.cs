@@ -88,26 +88,29 @@ public sealed class IdempotencyTests(ApiHost api) : IClassFixture<ApiHost>
     }
 
     [Fact]
-    public async Task Claim_TenAtOnceWithOneKey_ClaimOnce_AndEveryAnswerIsTheClaimOrStillBeingAnswered()
+    public async Task Extend_TenAtOnceWithOneKey_ThenARetry_ExtendsOnce_AndEveryAnswerIsThatOrStillBeingAnswered()
     {
         var slot = await api.AddSlotAsync();
         using var client = api.Client((await api.CreateTokenAsync(TestUsers.Dana)).Secret);
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync($"/api/v1/slots/{slot.Id}/claim", new { purpose = "ci", duration = "01:00:00" })).StatusCode);
+        await using var before = api.Database.Factory.CreateDbContext();
+        var hold = await before.Holds.AsNoTracking().SingleAsync(h => h.SlotId == slot.Id);
         var key = Guid.NewGuid().ToString();
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => PostAsync(client, $"/api/v1/slots/{slot.Id}/claim", "{\"purpose\": \"ci\"}", key)));
-        var retry = await PostAsync(client, $"/api/v1/slots/{slot.Id}/claim", "{\"purpose\": \"ci\"}", key);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => PostAsync(client, $"/api/v1/slots/{slot.Id}/extend", "{\"by\": \"01:00:00\"}", key)));
+        var retry = await PostAsync(client, $"/api/v1/slots/{slot.Id}/extend", "{\"by\": \"01:00:00\"}", key);
 
-        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, r.StatusCode.ToString()));
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, r.StatusCode.ToString()));
         foreach (var conflict in responses.Where(r => r.StatusCode == HttpStatusCode.Conflict))
         {
             Assert.Contains("still being answered", await conflict.Content.ReadAsStringAsync());
             Assert.NotNull(conflict.Headers.RetryAfter);
         }
 
-        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
-        await using var db = api.Database.Factory.CreateDbContext();
-        var hold = await db.Holds.SingleAsync(h => h.SlotId == slot.Id);
-        Assert.Equal(hold.Id, (await retry.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
+        await using var after = api.Database.Factory.CreateDbContext();
+        Assert.Equal(hold.Until.AddHours(1), (await after.Holds.AsNoTracking().SingleAsync(h => h.Id == hold.Id)).Until);
     }
 
     [Theory]
