@@ -209,6 +209,14 @@ public sealed class DeploymentService(
             return invalidClaim;
         }
 
+        if (pinned is null && active is not null && await QueuedTwinAsync(slot.Id, app, request.Branch, actor, ct) is { } waiting)
+        {
+            // The same deployment already waits; asking again still shows the slot is in use.
+            await slots.RenewForDeployAsync(db, slot, active, actor, now, ct);
+            await db.SaveChangesAsync(ct);
+            return Result<DeploymentView>.Ok(waiting);
+        }
+
         Deployment deployment;
         List<Hold> expired = [];
         Hold hold;
@@ -232,6 +240,13 @@ public sealed class DeploymentService(
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
+            // An identical request committed first (IX_Deployments_QueuedTwin, or its claim of the free slot): this is the
+            // same deployment, so answer with it rather than with a conflict.
+            if (pinned is null && await QueuedTwinAsync(slot.Id, app, request.Branch, actor, ct) is { } twin)
+            {
+                return Result<DeploymentView>.Ok(twin);
+            }
+
             var (_, failure) = await slots.LostClaimAsync(slot, actor, ct);
             return failure ?? Fail.Conflict($"{slot.Name} changed while you were deploying. Try again.");
         }
@@ -248,6 +263,16 @@ public sealed class DeploymentService(
         logger.LogInformation("{Actor} queued deployment {Id}: {App}@{Branch} into {Slot}", actor.Name, deployment.Id, app, request.Branch, slot.Name);
         notifier.Publish(new SlotChange(slot.Id, AuditActions.Deploy, deployment.Id));
         return Result<DeploymentView>.Ok((await GetAsync(deployment.Id, ct))!);
+    }
+
+    /// <summary>The caller's own deployment of this branch that still waits to start in this slot, if any.</summary>
+    private async Task<DeploymentView?> QueuedTwinAsync(int slotId, string app, string branch, Actor actor, CancellationToken ct)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        var id = await db.Deployments.AsNoTracking()
+            .Where(d => d.SlotId == slotId && d.App == app && d.Branch == branch && d.RequestedById == actor.Id && d.State == DeploymentState.Queued && !d.PinnedCommit)
+            .Select(d => (long?)d.Id).FirstOrDefaultAsync(ct);
+        return id is null ? null : await GetAsync(id.Value, ct);
     }
 
     /// <summary>

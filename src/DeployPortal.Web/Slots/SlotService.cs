@@ -231,7 +231,13 @@ public sealed partial class SlotService(
             return await RefuseAsync(user, "Your role cannot release slots.", ct);
         }
 
-        if (request.Note is { Length: > HoldLimits.NoteMaxLength })
+        if (FreeText.Problem(request.Note, multiline: true) is { } badNote)
+        {
+            return Fail.Invalid("The note " + badNote);
+        }
+
+        var note = FreeText.IsBlank(request.Note) ? null : FreeText.Clean(request.Note!, multiline: true);
+        if (note is { Length: > HoldLimits.NoteMaxLength })
         {
             return Fail.Invalid($"The note can be at most {HoldLimits.NoteMaxLength} characters.");
         }
@@ -278,7 +284,6 @@ public sealed partial class SlotService(
             return await RefuseAsync(user, $"{hold.Slot.Name} is held by {hold.HolderName}; only they, QA or an admin can release it.", ct);
         }
 
-        var note = string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim();
         var updated = await db.Holds.Where(h => h.Id == hold.Id && h.ReleasedAt == null).ExecuteUpdateAsync(s => s
             .SetProperty(h => h.ReleasedAt, now)
             .SetProperty(h => h.ReleasedById, actor.Id)
@@ -551,6 +556,11 @@ public sealed partial class SlotService(
             return Fail.Invalid("Choose how long you need the slot.");
         }
 
+        if (duration < Options.MinDuration)
+        {
+            return Fail.Invalid($"A hold lasts at least {TimeText.Duration(Options.MinDuration)}; release the slot when you are done sooner.");
+        }
+
         return duration > Options.MaxDuration ? Fail.Invalid($"A hold can last at most {TimeText.Duration(Options.MaxDuration)}.") : null;
     }
 
@@ -582,7 +592,7 @@ public sealed partial class SlotService(
 
     private static (Hold Hold, AuditEvent Audit) NewClaim(Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now)
     {
-        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = purpose.Trim(), Since = now, Until = now + duration, LastActivityAt = now };
+        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = FreeText.Clean(purpose, multiline: false), Since = now, Until = now + duration, LastActivityAt = now };
         return (hold, Audit(actor, AuditActions.Claim, slot, $"{hold.Purpose} · until {hold.Until:u}", now));
     }
 
@@ -621,7 +631,7 @@ public sealed partial class SlotService(
     /// the caller (a double click, the first click already won), their hold.
     /// </summary>
     private static Result<HoldView> HeldBy(Slot slot, Actor actor, Hold? holder) =>
-        Lost(slot, actor, holder) is { } failure ? failure : Result<HoldView>.Ok(ToView(holder!));
+        Lost(slot, actor, holder) is { } failure ? failure : Result<HoldView>.Ok(ToView(holder!) with { AlreadyYours = true });
 
     /// <summary>Why a claim on a slot that <paramref name="holder"/> holds fails, or null when the holder is the caller.</summary>
     private static Failure? Lost(Slot slot, Actor actor, Hold? holder) => holder switch
@@ -712,12 +722,22 @@ public sealed partial class SlotService(
         return await db.Holds.AsNoTracking().FirstOrDefaultAsync(h => h.SlotId == slotId && h.ReleasedAt == null, ct);
     }
 
-    private static Failure? ValidatePurpose(string? purpose) => purpose?.Trim() switch
+    private static Failure? ValidatePurpose(string? purpose)
     {
-        null or "" => Fail.Invalid("Say what you need the slot for, e.g. \"payment test\"."),
-        { Length: > HoldLimits.PurposeMaxLength } => Fail.Invalid($"The purpose can be at most {HoldLimits.PurposeMaxLength} characters."),
-        _ => null,
-    };
+        if (FreeText.Problem(purpose, multiline: false) is { } problem)
+        {
+            return Fail.Invalid("The purpose " + problem);
+        }
+
+        if (FreeText.IsBlank(purpose))
+        {
+            return Fail.Invalid("Say what you need the slot for, e.g. \"payment test\".");
+        }
+
+        return FreeText.Clean(purpose!, multiline: false).Length > HoldLimits.PurposeMaxLength
+            ? Fail.Invalid($"The purpose can be at most {HoldLimits.PurposeMaxLength} characters.")
+            : null;
+    }
 
     private static Failure? ValidateSlot(SlotEdit edit)
     {
@@ -729,6 +749,11 @@ public sealed partial class SlotService(
         if (!DnsLabel().IsMatch(edit.Namespace ?? ""))
         {
             return Fail.Invalid("A namespace must be 1–63 lower-case letters, digits or '-', starting and ending with a letter or digit.");
+        }
+
+        if ((FreeText.Problem(edit.Description, multiline: true) ?? FreeText.Problem(edit.UrlPattern, multiline: false)) is { } problem)
+        {
+            return Fail.Invalid("The description or URL pattern " + problem);
         }
 
         return (edit.Description?.Length ?? 0) > 500 || (edit.UrlPattern?.Length ?? 0) > 300

@@ -100,7 +100,7 @@ public sealed class WaitlistService(
             UserName = actor.Name,
             App = app.Name,
             Branch = request.Branch,
-            Purpose = request.Purpose.Trim(),
+            Purpose = FreeText.Clean(request.Purpose, multiline: false),
             JoinedAt = now,
             State = WaitlistState.Waiting,
         };

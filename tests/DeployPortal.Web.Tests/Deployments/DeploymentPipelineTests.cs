@@ -217,7 +217,8 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
             done.Add(await _h.WaitFinishedAsync(d.Id, TimeSpan.FromSeconds(60)));
         }
 
-        var ordered = done.OrderBy(d => d.Id).ToList();
+        // main again is the same request as the first while that one still waits, and then answers with it.
+        var ordered = done.DistinctBy(d => d.Id).OrderBy(d => d.Id).ToList();
         for (var i = 1; i < ordered.Count; i++)
         {
             Assert.True(ordered[i].StartedAt >= ordered[i - 1].FinishedAt,
