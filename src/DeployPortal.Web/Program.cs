@@ -1,4 +1,5 @@
 using DeployPortal.Web.Api;
+using DeployPortal.Web.Audit;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Components;
@@ -62,6 +63,7 @@ app.MapSlotJobs();
 app.MapDeploymentJobs();
 app.MapApi();
 app.MapLogDownloads();
+app.MapHistoryExport();
 app.MapMetricsEndpoint();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
