@@ -58,7 +58,7 @@ public sealed class DeploymentJob(
         {
             var cancelled = await CancelRequestedAsync(deploymentId);
             await FinishAsync(deploymentId, cancelled ? DeploymentState.Cancelled : DeploymentState.Failed,
-                cancelled ? "Cancelled while running." : "Another worker took this deployment over.", CancellationToken.None);
+                cancelled ? await CancelReasonAsync(deploymentId) : "Another worker took this deployment over.", CancellationToken.None);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -66,13 +66,21 @@ public sealed class DeploymentJob(
             logger.LogInformation("Deployment {Id} interrupted by shutdown; it will be resumed", deploymentId);
             throw;
         }
-        catch (Exception ex) when (ex is ClusterRejectedException or GitException or DeploymentFailedException)
+        catch (Exception ex) when (IsFailure(ex))
         {
-            await FinishAsync(deploymentId, DeploymentState.Failed, ex.Message, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException or k8s.Autorest.HttpOperationException)
-        {
-            await FinishAsync(deploymentId, DeploymentState.Failed, $"The cluster did not answer after several tries: {ex.Message}", CancellationToken.None);
+            if (await CancelRequestedAsync(deploymentId))
+            {
+                // A release tears the slot down while the rollout runs: the cluster then answers 404 for the objects
+                // it deleted before the supervisor saw the cancel. That is the cancel taking effect, not a failure.
+                logger.LogInformation("Deployment {Id} stopped by a cancel request: {Reason}", deploymentId, ex.Message);
+                await FinishAsync(deploymentId, DeploymentState.Cancelled, await CancelReasonAsync(deploymentId), CancellationToken.None);
+            }
+            else
+            {
+                await FinishAsync(deploymentId, DeploymentState.Failed, ex is ClusterRejectedException or GitException or DeploymentFailedException
+                    ? ex.Message
+                    : $"The cluster did not answer after several tries: {ex.Message}", CancellationToken.None);
+            }
         }
         finally
         {
@@ -192,7 +200,9 @@ public sealed class DeploymentJob(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            await EndStepAsync(id, name, StepState.Failed, ex.Message, CancellationToken.None);
+            // After a cancel (a release deletes the objects under the rollout) the error is the cancel's doing.
+            await EndStepAsync(id, name, StepState.Failed,
+                await CancelRequestedAsync(id) ? "Stopped: the deployment was cancelled." : ex.Message, CancellationToken.None);
             throw;
         }
     }
@@ -289,6 +299,16 @@ public sealed class DeploymentJob(
             // The database is unreachable: keep deploying; if the lease lapses meanwhile, another run takes over safely.
             logger.LogWarning(ex, "Supervising deployment {Id} failed", id);
         }
+    }
+
+    private static bool IsFailure(Exception ex) => ex is ClusterRejectedException or GitException or DeploymentFailedException
+        or HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException or k8s.Autorest.HttpOperationException;
+
+    /// <summary>A release's teardown sets the reason with the cancel request, so the row says the slot was released.</summary>
+    private async Task<string> CancelReasonAsync(long id)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        return await db.Deployments.Where(d => d.Id == id).Select(d => d.FailureReason).SingleAsync() ?? "Cancelled while running.";
     }
 
     private async Task<bool> CancelRequestedAsync(long id)
