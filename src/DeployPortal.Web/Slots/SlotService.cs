@@ -26,6 +26,7 @@ public sealed partial class SlotService(
     IBackgroundJobClient jobs,
     WaitlistHandover handover,
     PortalEvents events,
+    SlotNamespaces namespaces,
     ILogger<SlotService> logger)
 {
     private HoldOptions Options => holdOptions.CurrentValue;
@@ -340,7 +341,7 @@ public sealed partial class SlotService(
             return await RefuseAsync(user, "Only an admin can add slots.", ct);
         }
 
-        if (ValidateSlot(edit) is { } invalid)
+        if ((ValidateSlot(edit) ?? namespaces.Check(edit.Namespace)) is { } invalid)
         {
             return invalid;
         }
@@ -356,7 +357,7 @@ public sealed partial class SlotService(
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            return Fail.Conflict($"A slot named {edit.Name} already exists.");
+            return await TakenAsync(slot, ct);
         }
 
         notifier.Publish(new SlotChange(slot.Id, AuditActions.SlotAdded));
@@ -364,7 +365,7 @@ public sealed partial class SlotService(
     }
 
     public async Task<Result<SlotCard>> EditSlotAsync(ClaimsPrincipal user, int slotId, SlotEdit edit, CancellationToken ct = default) =>
-        await ChangeSlotAsync(user, slotId, ValidateSlot(edit), AuditActions.SlotEdited, slot =>
+        await ChangeSlotAsync(user, slotId, ValidateSlot(edit) ?? namespaces.Check(edit.Namespace), AuditActions.SlotEdited, slot =>
         {
             slot.Name = edit.Name;
             slot.Namespace = edit.Namespace;
@@ -504,7 +505,7 @@ public sealed partial class SlotService(
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            return Fail.Conflict($"A slot named {slot.Name} already exists.");
+            return await TakenAsync(slot, ct);
         }
 
         notifier.Publish(new SlotChange(slot.Id, action));
@@ -709,6 +710,21 @@ public sealed partial class SlotService(
         return (edit.Description?.Length ?? 0) > 500 || (edit.UrlPattern?.Length ?? 0) > 300
             ? Fail.Invalid("The description can be at most 500 characters and the URL pattern 300.")
             : null;
+    }
+
+    /// <summary>Which unique rule a new or changed slot broke: another slot has its name, or its namespace.</summary>
+    private async Task<Failure> TakenAsync(Slot slot, CancellationToken ct)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        if (await db.Slots.AnyAsync(s => s.Id != slot.Id && s.Name == slot.Name, ct))
+        {
+            return Fail.Conflict($"A slot named {slot.Name} already exists.");
+        }
+
+        var other = await db.Slots.Where(s => s.Id != slot.Id && s.Namespace == slot.Namespace).Select(s => s.Name).FirstOrDefaultAsync(ct);
+        return Fail.Conflict(other is null
+            ? $"Another slot took the name {slot.Name} or the namespace {slot.Namespace} meanwhile. Look at the board and try again."
+            : $"The namespace {slot.Namespace} belongs to {other}: each slot needs a namespace of its own, or deploying into one would replace the other's apps and releasing it would delete them.");
     }
 
     private static void MarkReleased(Hold hold, Actor by, ReleaseReason reason, DateTime now)

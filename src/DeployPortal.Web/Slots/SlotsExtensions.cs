@@ -18,6 +18,7 @@ public static class SlotsExtensions
         builder.Services.AddSingleton<BoardSnapshot>();
         builder.Services.AddSingleton<BoardClock>();
         builder.Services.AddSingleton<PortalEvents>();
+        builder.Services.AddSingleton<SlotNamespaces>();
         builder.Services.AddScoped<SlotService>();
         builder.Services.AddScoped<AuditQueries>();
         builder.Services.AddScoped<HoldExpiryJob>();

@@ -375,6 +375,9 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                     b.HasIndex("Name")
                         .IsUnique();
 
+                    b.HasIndex("Namespace")
+                        .IsUnique();
+
                     b.ToTable("Slots");
                 });
 
