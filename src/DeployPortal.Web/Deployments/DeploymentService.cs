@@ -169,7 +169,7 @@ public sealed class DeploymentService(
     private async Task<Result<DeploymentView>> QueueAsync(ClaimsPrincipal user, DeployRequest request, string app, (string Commit, string Image)? pinned, CancellationToken ct)
     {
         var actor = Actor.From(user);
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = DbTime.UtcNow(clock);
         await using var db = dbFactory.CreateDbContext();
         var slot = await db.Slots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == request.SlotId, ct);
         if (slot is null)
