@@ -194,7 +194,14 @@ public sealed class DeploymentJob(
         Publish(id);
         try
         {
-            var (result, message) = await body();
+            // A cluster that answers 500 or hangs is retried with back-off; the step says so while it waits.
+            (T Result, string Message) outcome;
+            using (ClusterGateway.ObserveRetries(retry => UpdateStepMessageAsync(id, name, retry.ToString(), ct)))
+            {
+                outcome = await body();
+            }
+
+            var (result, message) = outcome;
             await EndStepAsync(id, name, StepState.Succeeded, message, ct);
             return result;
         }

@@ -140,6 +140,26 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deploy_WhenTheClusterAnswers500_TheStepSaysItIsRetrying_WhileItWaits()
+    {
+        _h.Emulator.Faults.PathContains = "/deployments/";
+        _h.Emulator.Faults.Method = "PATCH";
+        _h.Emulator.Faults.ErrorStatusCodes = [500];
+        _h.Emulator.Faults.ErrorRate = 1; // every apply of the Deployment, until the test has seen the step say so
+
+        var queued = await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-2");
+        var retrying = await _h.WaitForAsync(queued.Id, d => d.Steps.Any(s => s.Name == StepName.Apply && s.Message.StartsWith("retrying", StringComparison.Ordinal)));
+        _h.Emulator.Faults.Reset();
+        var done = await _h.WaitFinishedAsync(queued.Id);
+
+        var apply = retrying.Steps.Single(s => s.Name == StepName.Apply);
+        Assert.Equal(StepState.Running, apply.State);
+        Assert.Matches(@"^retrying \([2-6] of 6\): the cluster answered 500$", apply.Message);
+        Assert.Equal(DeploymentState.Succeeded, done.State);
+        Assert.StartsWith("Applied Deployment", done.Steps.Single(s => s.Name == StepName.Apply).Message);
+    }
+
+    [Fact]
     public async Task Deploy_WhenTheClusterRefusesPermanently_FailsAtOnce_WithItsMessage()
     {
         _h.Emulator.Faults.PathContains = "/deployments";
