@@ -56,8 +56,7 @@ public sealed class EmulatorHost(IOptions<ClusterOptions> options, ILogger<Emula
             return;
         }
 
-        options.Value.Emulator.Port = _port.Value;
-        _server = await EmulatorServer.StartAsync(options.Value.Emulator, cancellationToken);
+        _server = await EmulatorServer.StartAsync(options.Value.Emulator.OnPort(_port.Value), cancellationToken);
         logger.LogWarning("Using the emulated Kubernetes cluster at {Address}: nothing is really deployed", _server.BaseAddress);
     }
 
