@@ -70,7 +70,7 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
             OnRetry = async args =>
             {
                 logger.LogWarning("Cluster call failed transiently ({Reason}); retry {Attempt} in {Delay}",
-                    args.Outcome.Exception?.Message, args.AttemptNumber + 1, args.RetryDelay);
+                    Describe(args.Outcome.Exception, options.Value.RequestTimeout), args.AttemptNumber + 1, args.RetryDelay);
                 if (RetryObserver.Value is { } observe)
                 {
                     try
