@@ -62,8 +62,10 @@ public sealed class DeploymentJob(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The process is shutting down. The lease lapses and the reconciler resumes the deployment.
+            // The process is shutting down: hand the lease back, so another replica (or this one, restarted) resumes
+            // the deployment at its next lease check instead of after the lease would have lapsed.
             logger.LogInformation("Deployment {Id} interrupted by shutdown; it will be resumed", deploymentId);
+            await HandBackLeaseAsync(deploymentId);
             throw;
         }
         catch (Exception ex) when (IsFailure(ex))
@@ -265,6 +267,21 @@ public sealed class DeploymentJob(
         }
 
         return false;
+    }
+
+    private async Task HandBackLeaseAsync(long id)
+    {
+        try
+        {
+            var now = Now;
+            await using var db = dbFactory.CreateDbContext();
+            await db.Deployments.Where(d => d.Id == id && d.State == DeploymentState.Running && d.Attempts == _attempt)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, now));
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Could not hand back the lease of deployment {Id}; it lapses on its own: {Reason}", id, ex.Message);
+        }
     }
 
     /// <summary>Renews the lease while the steps run and turns a cancel request (from any replica) into cancellation.</summary>
