@@ -42,7 +42,7 @@ public static class DataExtensions
     /// second "Join the queue", a slot name taken), and EF logging each as "fail:" with a stack trace made a handled
     /// race look like a crash. Unhandled ones still reach the log through whoever did not handle them.
     /// </summary>
-    private static void ErrorsToCallers(WarningsConfigurationBuilder warnings) =>
+    internal static void ErrorsToCallers(WarningsConfigurationBuilder warnings) =>
         warnings.Log((CoreEventId.SaveChangesFailed, LogLevel.Debug), (RelationalEventId.CommandError, LogLevel.Debug));
 
     /// <summary>
