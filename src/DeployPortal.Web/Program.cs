@@ -48,6 +48,7 @@ if (!app.Environment.IsDevelopment())
 
 app.UsePlainHttpGuard();
 app.UseSecurityHeaders();
+app.UseCircuitShutdown();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseApiErrors();
 app.UseAuthentication();

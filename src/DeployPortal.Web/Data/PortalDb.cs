@@ -35,6 +35,8 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
             slot.Property(s => s.Name).HasMaxLength(63);
             slot.HasIndex(s => s.Name).IsUnique();
             slot.Property(s => s.Namespace).HasMaxLength(63);
+            // A release deletes what the portal applied in the slot's namespace: two slots sharing one would break each other.
+            slot.HasIndex(s => s.Namespace).IsUnique();
             slot.Property(s => s.Description).HasMaxLength(500);
             slot.Property(s => s.UrlPattern).HasMaxLength(300);
         });

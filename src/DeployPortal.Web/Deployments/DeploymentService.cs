@@ -184,7 +184,7 @@ public sealed class DeploymentService(
     private async Task<Result<DeploymentView>> QueueAsync(ClaimsPrincipal user, DeployRequest request, string app, (string Commit, string Image)? pinned, CancellationToken ct)
     {
         var actor = Actor.From(user);
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = DbTime.UtcNow(clock);
         await using var db = dbFactory.CreateDbContext();
         var slot = await db.Slots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == request.SlotId, ct);
         if (slot is null)
@@ -312,7 +312,7 @@ public sealed class DeploymentService(
         d.Id, d.App, d.Branch, d.Commit, d.Image, d.PinnedCommit, d.SlotId, d.Slot?.Name ?? "", d.Slot?.Namespace ?? "", d.HoldId,
         d.RequestedById, d.RequestedByName, d.State, d.CreatedAt, d.StartedAt, d.FinishedAt, d.FailureReason, d.CancelRequested,
         "https://" + cluster.HostFor(d.App, d.Slot?.Name ?? ""),
-        [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))]);
+        [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))]) { LeaseUntil = d.LeaseUntil };
 
     private static string Shorten(string value) => value.Length > 80 ? value[..80] + "…" : value;
 }

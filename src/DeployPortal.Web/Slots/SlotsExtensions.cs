@@ -19,11 +19,12 @@ public static class SlotsExtensions
         builder.Services.AddSingleton<BoardSnapshot>();
         builder.Services.AddSingleton<BoardClock>();
         builder.Services.AddSingleton<PortalEvents>();
+        builder.Services.AddSingleton<SlotNamespaces>();
         builder.Services.AddScoped<SlotService>();
         builder.Services.AddScoped<AuditQueries>();
         builder.Services.AddScoped<HoldExpiryJob>();
         builder.Services.AddOptions<IdleOptions>().BindConfiguration(IdleOptions.Section)
-            .Validate(o => o.After > TimeSpan.Zero && o.ReleaseAfter is null || o.ReleaseAfter > TimeSpan.Zero, "Idle:After and Idle:ReleaseAfter must be positive.")
+            .Validate(o => o.After > TimeSpan.Zero && (o.ReleaseAfter is null || o.ReleaseAfter > TimeSpan.Zero), "Idle:After and Idle:ReleaseAfter must be positive.")
             .ValidateOnStart();
         builder.Services.AddScoped<IdleSlots>();
         builder.Services.AddScoped<SlotSleepJob>();

@@ -489,6 +489,9 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                     b.HasIndex("Name")
                         .IsUnique();
 
+                    b.HasIndex("Namespace")
+                        .IsUnique();
+
                     b.ToTable("Slots");
                 });
 

@@ -470,6 +470,9 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                     b.HasIndex("Name")
                         .IsUnique();
 
+                    b.HasIndex("Namespace")
+                        .IsUnique();
+
                     b.ToTable("Slots");
                 });
 
