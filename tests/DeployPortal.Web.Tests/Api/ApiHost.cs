@@ -40,6 +40,9 @@ public class ApiHost : IAsyncLifetime
         return result.Value!;
     }
 
+    /// <summary>An API client with a fresh token of <paramref name="user"/>.</summary>
+    public async Task<HttpClient> ClientAsync(ClaimsPrincipal user) => Client((await CreateTokenAsync(user)).Secret);
+
     public async Task<T> WithTokensAsync<T>(Func<AccessTokenService, Task<T>> action)
     {
         await using var scope = Host.Services.CreateAsyncScope();
@@ -68,7 +71,7 @@ public class ApiHost : IAsyncLifetime
     }
 }
 
-/// <summary>The same portal on PostgreSQL, where times are kept to the microsecond.</summary>
+/// <summary>The same portal on PostgreSQL, where times are kept to the microsecond and NUL is refused.</summary>
 public sealed class PostgresApiHost : ApiHost
 {
     protected override DatabaseProvider Provider => DatabaseProvider.Postgres;

@@ -11,46 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace DeployPortal.Web.Tests.Api;
 
-/// <summary>One portal on the real PostgreSQL, which refuses NUL where SQLite stores it.</summary>
-public sealed class PostgresApiHost : IAsyncLifetime
-{
-    public TestDatabase Database { get; private set; } = default!;
-    public PortalHost Host { get; private set; } = default!;
-
-    public async Task InitializeAsync()
-    {
-        Database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
-        Host = new PortalHost(Database, settings: new Dictionary<string, string?> { ["Database:SeedDemoSlots"] = "false" });
-        Host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Host.DisposeAsync();
-        await Database.DisposeAsync();
-    }
-
-    public async Task<HttpClient> ClientAsync(System.Security.Claims.ClaimsPrincipal user)
-    {
-        await using var scope = Host.Services.CreateAsyncScope();
-        var created = await scope.ServiceProvider.GetRequiredService<AccessTokenService>()
-            .CreateAsync(user, new CreateAccessTokenRequest("text " + Guid.NewGuid().ToString("N")[..6], TimeSpan.FromDays(1)));
-        var client = Host.CreateLoopbackClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Value!.Secret);
-        return client;
-    }
-
-    public async Task<Slot> AddSlotAsync()
-    {
-        await using var db = Database.Factory.CreateDbContext();
-        var name = "text-" + Guid.NewGuid().ToString("N")[..8];
-        var slot = new Slot { Name = name, Namespace = name, CreatedAt = DateTime.UtcNow };
-        db.Slots.Add(slot);
-        await db.SaveChangesAsync();
-        return slot;
-    }
-}
-
 /// <summary>Purposes and QA notes as people paste them, through the API into PostgreSQL.</summary>
 public sealed class FreeTextApiTests(PostgresApiHost api) : IClassFixture<PostgresApiHost>
 {
