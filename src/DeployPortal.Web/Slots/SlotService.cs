@@ -678,6 +678,13 @@ public sealed partial class SlotService(
         {
             await using var db = dbFactory.CreateDbContext();
             var holdId = hold.Id;
+            // What never started is over now, not when the teardown job gets to it: the queue may hand the slot to the
+            // same person for the same app and branch in a moment, and a queued twin would block that hand-over.
+            var now = Now;
+            await db.Deployments.Where(d => d.HoldId == holdId && d.State == DeploymentState.Queued).ExecuteUpdateAsync(s => s
+                .SetProperty(d => d.State, DeploymentState.Cancelled)
+                .SetProperty(d => d.FinishedAt, now)
+                .SetProperty(d => d.FailureReason, "Cancelled: the slot was released."), ct);
             // The check and the mark are one statement. A deploy that commits under this hold after it is
             // released (it read the hold as active before) sees the release afterwards and calls TearDownIfReleasedAsync.
             var marked = await db.Slots.Where(s => s.Id == hold.SlotId && db.Deployments.Any(d => d.HoldId == holdId)).ExecuteUpdateAsync(s => s
