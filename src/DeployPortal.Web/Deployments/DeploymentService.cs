@@ -53,10 +53,11 @@ public sealed class DeploymentService(
         }
 
         RemoteBranch? branch;
+        IReadOnlyList<RemoteBranch> known;
         try
         {
-            branch = (await branches.ListAsync(app, refresh: false, ct)).FirstOrDefault(b => b.Name == request.Branch)
-                ?? await branches.ResolveAsync(app, request.Branch, ct);
+            known = await branches.ListAsync(app, refresh: false, ct);
+            branch = known.FirstOrDefault(b => b.Name == request.Branch) ?? await branches.ResolveAsync(app, request.Branch, ct);
         }
         catch (GitException ex)
         {
@@ -65,7 +66,7 @@ public sealed class DeploymentService(
 
         if (branch is null)
         {
-            return Fail.Invalid($"{app.Name}'s repository has no branch called \"{Shorten(request.Branch)}\".");
+            return Fail.Invalid(BranchNames.NotFound(app.Name, request.Branch, known.Select(b => b.Name)));
         }
 
         return await QueueAsync(user, request, app.Name, pinned: null, ct);
@@ -171,6 +172,21 @@ public sealed class DeploymentService(
         await using var db = dbFactory.CreateDbContext();
         var list = await db.Deployments.AsNoTracking().Include(x => x.Slot).OrderByDescending(d => d.Id).Take(take).ToListAsync(ct);
         return [.. list.Select(ToView)];
+    }
+
+    /// <summary>The branches of <paramref name="app"/> that <paramref name="user"/> deployed lately, most recent first: the form lists them first.</summary>
+    public async Task<IReadOnlyList<string>> RecentBranchesAsync(ClaimsPrincipal user, string app, CancellationToken ct = default)
+    {
+        if (user.Identity?.IsAuthenticated != true)
+        {
+            return [];
+        }
+
+        var id = Actor.From(user).Id;
+        await using var db = dbFactory.CreateDbContext();
+        var latest = await db.Deployments.AsNoTracking().Where(d => d.RequestedById == id && d.App == app)
+            .OrderByDescending(d => d.Id).Select(d => d.Branch).Take(50).ToListAsync(ct);
+        return [.. latest.Distinct().Take(5)];
     }
 
     /// <summary>Slots as the deploy form offers them, with who holds each and what runs there.</summary>
@@ -314,5 +330,4 @@ public sealed class DeploymentService(
         "https://" + cluster.HostFor(d.App, d.Slot?.Name ?? ""),
         [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))]) { LeaseUntil = d.LeaseUntil };
 
-    private static string Shorten(string value) => value.Length > 80 ? value[..80] + "…" : value;
 }

@@ -63,11 +63,11 @@ public sealed class WaitlistService(
 
         try
         {
-            var known = (await branches.ListAsync(app, refresh: false, ct)).Any(b => b.Name == request.Branch)
-                || await branches.ResolveAsync(app, request.Branch, ct) is not null;
+            var listed = await branches.ListAsync(app, refresh: false, ct);
+            var known = listed.Any(b => b.Name == request.Branch) || await branches.ResolveAsync(app, request.Branch, ct) is not null;
             if (!known)
             {
-                return Fail.Invalid($"{app.Name}'s repository has no branch called \"{(request.Branch.Length > 80 ? request.Branch[..80] + "…" : request.Branch)}\".");
+                return Fail.Invalid(BranchNames.NotFound(app.Name, request.Branch, listed.Select(b => b.Name)));
             }
         }
         catch (GitException ex)

@@ -58,6 +58,28 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deploy_FromALinkNamingNoBranch_KeepsTheName_SaysSo_AndDeploysNothing()
+    {
+        var page = await browser.SignInAsync(_portal, "dana");
+
+        await page.GotoAsync("/deploy?app=storefront&branch=feature-login&slot=qa-1");
+        await BrowserFixture.WaitInteractiveAsync(page);
+
+        var branch = page.Locator("[data-testid=deploy-branch]"); // the input itself
+        await Expect(branch).ToHaveValueAsync("feature-login");
+        await Expect(page.GetByText("storefront's repository has no branch called \"feature-login\"; did you mean feature/login?")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=deploy-preflight]")).ToHaveCountAsync(0);
+        await page.Locator("[data-testid=deploy-purpose]").FillAsync("typo check");
+        await page.Locator("[data-testid=deploy-submit]").ClickAsync();
+
+        await Expect(branch).ToHaveValueAsync("feature-login");
+        Assert.EndsWith("/deploy", new Uri(page.Url).AbsolutePath);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deploy-branch-typo.png"), FullPage = true });
+        await using var db = _database.Factory.CreateDbContext();
+        Assert.False(await db.Deployments.AnyAsync());
+    }
+
+    [Fact]
     public async Task Deploy_BranchThatCrashes_ShowsTheClustersReason()
     {
         var page = await browser.SignInAsync(_portal, "devon");
