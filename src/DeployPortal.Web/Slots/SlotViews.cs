@@ -48,6 +48,12 @@ public sealed record HoldView(long Id, string HolderId, string HolderName, strin
     /// <summary>See <see cref="Hold.SleepingSince"/>.</summary>
     public DateTime? SleepingSince { get; init; }
 
+    /// <summary>See <see cref="Hold.KeepDeadline"/>: set while the holder is asked whether they still need the idle slot.</summary>
+    public DateTime? KeepDeadline { get; init; }
+
+    /// <summary>See <see cref="Hold.KeepWaiterName"/>.</summary>
+    public string? KeepWaiterName { get; init; }
+
     public bool IsIdle(DateTime now, TimeSpan idleAfter) => now - LastActivityAt >= idleAfter;
 }
 

@@ -22,9 +22,12 @@ public static class SlotsExtensions
         builder.Services.AddScoped<AuditQueries>();
         builder.Services.AddScoped<HoldExpiryJob>();
         builder.Services.AddOptions<IdleOptions>().BindConfiguration(IdleOptions.Section)
-            .Validate(o => o.After > TimeSpan.Zero && o.ReleaseAfter is null || o.ReleaseAfter > TimeSpan.Zero, "Idle:After and Idle:ReleaseAfter must be positive.")
+            .Validate(o => o.After > TimeSpan.Zero && (o.ReleaseAfter is null || o.ReleaseAfter > TimeSpan.Zero), "Idle:After and Idle:ReleaseAfter must be positive.")
+            .Validate(o => o.AnswerWithin > TimeSpan.Zero && o.AskWhenQueuedAfter > TimeSpan.Zero && o.AnswerWithinWhenQueued > TimeSpan.Zero,
+                "Idle:AnswerWithin, Idle:AskWhenQueuedAfter and Idle:AnswerWithinWhenQueued must be positive.")
             .ValidateOnStart();
         builder.Services.AddScoped<IdleSlots>();
+        builder.Services.AddScoped<IdleGiveBack>();
         builder.Services.AddScoped<SlotSleepJob>();
         return builder;
     }
@@ -34,7 +37,7 @@ public static class SlotsExtensions
         app.Services.GetRequiredService<IRecurringJobManager>()
             .AddOrUpdate<HoldExpiryJob>(HoldExpiryJob.Id, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
         app.Services.GetRequiredService<IRecurringJobManager>()
-            .AddOrUpdate<IdleSlots>("end-idle-holds", idle => idle.EndIdleHoldsAsync(CancellationToken.None), Cron.Minutely());
+            .AddOrUpdate<IdleGiveBack>("end-idle-holds", idle => idle.RunAsync(CancellationToken.None), Cron.Minutely());
         return app;
     }
 }

@@ -197,6 +197,16 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("KeepAskedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("KeepDeadline")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeepWaiterName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("LastActivityAt")
                         .HasColumnType("TEXT");
 
