@@ -209,6 +209,11 @@ public sealed class DeploymentService(
             return invalidClaim;
         }
 
+        if (active is null && await slots.HoldCapRefusalAsync(db, user, now, ct) is { } capped)
+        {
+            return capped;
+        }
+
         Deployment deployment;
         List<Hold> expired = [];
         Hold hold;

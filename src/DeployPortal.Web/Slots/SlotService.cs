@@ -94,6 +94,11 @@ public sealed partial class SlotService(
                 return HeldBy(slot, actor, current);
             }
 
+            if (await HoldCapRefusalAsync(db, user, now, ct) is { } capped)
+            {
+                return capped;
+            }
+
             Hold hold;
             List<Hold> expired = [];
             if (found.Active is null && db is PostgresPortalDb)

@@ -12,6 +12,7 @@ public static class SlotsExtensions
             .Validate(o => o.DefaultDuration > TimeSpan.Zero && o.DefaultDuration <= o.MaxDuration, "Holds:DefaultDuration must be positive and at most Holds:MaxDuration.")
             .Validate(o => o.MaxDuration <= o.HardMaxTotal, "Holds:HardMaxTotal must be at least Holds:MaxDuration.")
             .Validate(o => o.RemindBefore >= TimeSpan.Zero && o.RemindBefore < o.DefaultDuration, "Holds:RemindBefore must be zero or more and shorter than Holds:DefaultDuration.")
+            .Validate(o => o.MaxHeldPerPerson is null or > 0 && o.MaxHeldPerRole.Values.All(v => v > 0), "Holds:MaxHeldPerPerson and Holds:MaxHeldPerRole must be positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SlotChangeNotifier>();
         builder.AddSlotChangeFanOut();
