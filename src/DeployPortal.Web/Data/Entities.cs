@@ -174,6 +174,9 @@ public sealed class WaitlistEntry
     public required string App { get; set; }
     public required string Branch { get; set; }
     public required string Purpose { get; set; }
+    /// <summary>How long the hold lasts when the entry is served; null: the default hold length then.</summary>
+    public TimeSpan? HoldFor { get; set; }
+
     public DateTime JoinedAt { get; set; }
     public WaitlistState State { get; set; }
     /// <summary>When the entry was served or left.</summary>

@@ -475,6 +475,9 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<TimeSpan?>("HoldFor")
+                        .HasColumnType("interval");
+
                     b.Property<long?>("HoldId")
                         .HasColumnType("bigint");
 

@@ -456,6 +456,9 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<TimeSpan?>("HoldFor")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("HoldId")
                         .HasColumnType("INTEGER");
 
