@@ -13,16 +13,16 @@ public sealed class IdleOptions
     /// "keep it"), and without an answer within <see cref="AnswerWithin"/> the hold ends as if it expired, so the next
     /// person in line gets the slot. Null turns giving back off. The default comes from the simulated week (README).
     /// </summary>
-    public TimeSpan? ReleaseAfter { get; set; } = TimeSpan.FromMinutes(60);
+    public TimeSpan? ReleaseAfter { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>How long an asked holder has to answer when nobody is waiting.</summary>
-    public TimeSpan AnswerWithin { get; set; } = TimeSpan.FromMinutes(30);
+    public TimeSpan AnswerWithin { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
     /// When someone waits for a slot like this one, a hold idle this long is asked at once (the portal asks around
     /// for the person waiting) and <see cref="AnswerWithinWhenQueued"/> applies, also to a holder asked earlier.
     /// </summary>
-    public TimeSpan AskWhenQueuedAfter { get; set; } = TimeSpan.FromMinutes(20);
+    public TimeSpan AskWhenQueuedAfter { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>How long an asked holder has to answer while someone waits.</summary>
     public TimeSpan AnswerWithinWhenQueued { get; set; } = TimeSpan.FromMinutes(10);

@@ -76,12 +76,14 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
         [
             Manual,
             new("portal before giving back (4 h holds, reminder, expiry, queue)", true, GiveBackOff),
-            GiveBack(Min(60), Min(30), Min(60), Min(30)),
+            GiveBack(Min(30), Min(15), Min(30), Min(15)),
             Defaults,
-            GiveBack(Min(30), Min(30), Min(20), Min(10)),
-            GiveBack(Min(120), Min(30), Min(20), Min(10)),
+            // Other settings tried when choosing the defaults.
+            GiveBack(Min(60), Min(30), Min(20), Min(10)),
+            GiveBack(Min(45), Min(15), Min(15), Min(10)),
+            GiveBack(Min(30), Min(15), Min(20), Min(10)),
+            GiveBack(Min(30), Min(15), Min(15), Min(15)),
             GiveBack(Min(60), Min(30), Min(10), Min(5)),
-            GiveBack(Min(60), Min(30), Min(45), Min(15)),
         ];
         using var report = Report("waitlist-simulation.md",
             $"{needs.Count} needs from {People} people at {Rate} a day, {SlotCount} slots, {Days} working days, seed {Seed}",

@@ -5,6 +5,7 @@ using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 
 namespace DeployPortal.Web.Tests.Slots;
 
@@ -51,6 +52,15 @@ public abstract class IdleGiveBackTests(DatabaseProvider provider) : IAsyncLifet
     }
 
     [Fact]
+    public void ReleaseAfter_SetToEmptyInConfiguration_TurnsGivingBackOff()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Idle:ReleaseAfter"] = "" }).Build();
+
+        Assert.Null(configuration.GetSection(IdleOptions.Section).Get<IdleOptions>()!.ReleaseAfter);
+    }
+
+    [Fact]
     public async Task IdleHold_IsAskedAfterReleaseAfter_AndGivenBackThroughTheExpiryPathWithoutAnAnswer()
     {
         var (slot, claimed) = await ClaimedAsync("qa-1");
@@ -64,7 +74,7 @@ public abstract class IdleGiveBackTests(DatabaseProvider provider) : IAsyncLifet
         Assert.Equal(Now + Options.AnswerWithin, asked.KeepDeadline);
         Assert.Null(asked.KeepWaiterName);
         var question = Assert.Single(H.Events.Of(PortalEventKind.HoldExpiring));
-        Assert.Contains("has been idle 1 h", question.Text);
+        Assert.Contains($"has been idle {TimeText.Duration(Options.ReleaseAfter.Value)}", question.Text);
         Assert.Equal(Options.AnswerWithin, (await H.Service.GetBoardAsync()).Single().Hold!.KeepDeadline - Now); // the board shows the question
 
         Assert.Equal(0, await H.GiveBack.RunAsync()); // a second run (another replica) asks nothing more
