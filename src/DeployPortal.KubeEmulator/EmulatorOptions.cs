@@ -69,6 +69,14 @@ public sealed class EmulatorOptions
 
     /// <summary>Fault injection, mutable at run time (see <see cref="EmulatorServer.Faults"/>).</summary>
     public FaultOptions Faults { get; set; } = new();
+
+    /// <summary>These settings on <paramref name="port"/>, as a copy: a host's configured options stay as configured.</summary>
+    public EmulatorOptions OnPort(int port)
+    {
+        var copy = (EmulatorOptions)MemberwiseClone();
+        copy.Port = port;
+        return copy;
+    }
 }
 
 /// <summary>

@@ -79,7 +79,10 @@ public sealed class EmulatorServer : IAsyncDisposable
     /// <summary>Stops the server and the controllers.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync().ConfigureAwait(false);
+        // Watches and log follows are open-ended requests: give them a moment to end, then close them, rather than
+        // waiting out the host's 30 s shutdown timeout.
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await _app.StopAsync(stop.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         await _cluster.DisposeAsync().ConfigureAwait(false);
     }

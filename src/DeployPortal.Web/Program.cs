@@ -1,4 +1,5 @@
 using DeployPortal.Web.Api;
+using DeployPortal.Web.Audit;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Components;
@@ -47,6 +48,7 @@ if (!app.Environment.IsDevelopment())
 
 app.UsePlainHttpGuard();
 app.UseSecurityHeaders();
+app.UseCircuitShutdown();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseApiErrors();
 app.UseAuthentication();
@@ -62,6 +64,7 @@ app.MapSlotJobs();
 app.MapDeploymentJobs();
 app.MapApi();
 app.MapLogDownloads();
+app.MapHistoryExport();
 app.MapMetricsEndpoint();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

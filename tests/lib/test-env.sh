@@ -1,4 +1,4 @@
-# Sourced by tests/run.sh and tests/bench.sh (never run on its own): installs Debian's chromium and helm if missing,
+# Sourced by tests/run.sh and tests/bench.sh (never run on its own): installs Debian's chromium, postgresql and helm if missing,
 # starts a throwaway PostgreSQL on a free loopback port as an unprivileged user, exports its connection
 # string as DEPLOYPORTAL_TEST_POSTGRES, and stops and deletes it when the calling script exits.
 # Expects the caller to have set -euo pipefail and defined log().
@@ -35,7 +35,16 @@ fi
 export DEPLOYPORTAL_IDP_DIR=$idp_dir
 
 # --- A throwaway PostgreSQL ---------------------------------------------------------------------
+# Only the server binaries are used (initdb, pg_ctl); Debian's package also creates a cluster and may start it as a
+# service, which this script never touches.
 pgbin=/usr/lib/postgresql/15/bin
+if [ ! -x "$pgbin/initdb" ]; then
+  log "installing Debian's postgresql"
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+  [ -x "$pgbin/initdb" ] || { echo "Debian's postgresql did not install $pgbin (this script expects PostgreSQL 15, as in Debian 12)" >&2; exit 1; }
+fi
 pgdir=$(mktemp -d /tmp/deployportal-pg.XXXXXX)
 pguser=$(id -un)
 run_pg() { "$@"; }

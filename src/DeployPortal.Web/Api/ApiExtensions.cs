@@ -20,6 +20,12 @@ public sealed class ApiRateLimitOptions
     public int PermitsPerWindow { get; set; } = 120;
 
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Requests answered 401 per client address and window. A fresh made-up token on every request gets a new
+    /// token bucket each time, so failed sign-ins are also counted by address; past this, the address gets 429.
+    /// </summary>
+    public int FailedAuthPerWindow { get; set; } = 30;
 }
 
 /// <summary>
@@ -36,10 +42,17 @@ public static class ApiExtensions
     public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ApiRateLimitOptions>().BindConfiguration(ApiRateLimitOptions.Section)
-            .Validate(o => o.PermitsPerWindow > 0 && o.Window > TimeSpan.Zero, "Api:RateLimit:PermitsPerWindow and Window must be positive.")
+            .Validate(o => o.PermitsPerWindow > 0 && o.FailedAuthPerWindow > 0 && o.Window > TimeSpan.Zero,
+                "Api:RateLimit:PermitsPerWindow, FailedAuthPerWindow and Window must be positive.")
             .ValidateOnStart();
         builder.Services.AddProblemDetails();
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        // A body or query the framework cannot bind throws (as it does in Development) so ApiExceptionHandler can name
+        // the field, instead of a bare 400 in Production.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        // Enums by name only: "7" or 7 for a QA outcome is refused, never stored as an outcome nobody defined.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false)));
+        builder.Services.AddSingleton(sp => FailedAuthLimiter(sp.GetRequiredService<IOptionsMonitor<ApiRateLimitOptions>>()));
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -95,11 +108,14 @@ public static class ApiExtensions
 
     /// <summary>
     /// Keeps API errors as problem details: the pages' status-code re-execution (to the HTML not-found
-    /// page) is switched off under <c>/api</c>, and any empty error response gets a problem body.
+    /// page) is switched off under <c>/api</c>, exceptions become problem details without their details
+    /// (<see cref="ApiExceptionHandler"/>), bodies are checked before they bind (<see cref="ApiRequestBody"/>),
+    /// addresses with too many failed sign-ins are refused, and any empty error response gets a problem body.
     /// </summary>
     public static WebApplication UseApiErrors(this WebApplication app)
     {
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api => api.Use(async (http, next) =>
+        var failedAuth = app.Services.GetRequiredService<PartitionedRateLimiter<string>>();
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api => api.UseExceptionHandler().Use(async (http, next) =>
         {
             if (http.Features.Get<IStatusCodePagesFeature>() is { } statusCodePages)
             {
@@ -115,14 +131,53 @@ public static class ApiExtensions
                 { DisplayName: { } name } when name.StartsWith("415 ", StringComparison.Ordinal) => StatusCodes.Status415UnsupportedMediaType,
                 _ => 0,
             };
+            var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
             if (rejected != 0)
             {
                 http.Response.StatusCode = rejected;
-                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http });
+                await problems.WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = http,
+                    ProblemDetails =
+                    {
+                        Detail = rejected switch
+                        {
+                            StatusCodes.Status404NotFound => "There is nothing at this address. The reference at /api/docs lists the API's addresses.",
+                            StatusCodes.Status405MethodNotAllowed => $"This address does not take {http.Request.Method}. The reference at /api/docs lists what each address takes.",
+                            _ => "Send the body as JSON, with the header Content-Type: application/json.",
+                        },
+                    },
+                });
+                return;
+            }
+
+            var address = "ip:" + http.Connection.RemoteIpAddress;
+            if (failedAuth.GetStatistics(address)?.CurrentAvailablePermits <= 0)
+            {
+                var limits = http.RequestServices.GetRequiredService<IOptionsMonitor<ApiRateLimitOptions>>().CurrentValue;
+                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                http.Response.Headers.RetryAfter = ((int)Math.Ceiling(limits.Window.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await problems.WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = http,
+                    ProblemDetails = { Title = "Too many failed sign-ins", Detail = "Too many requests from this address had no valid token. Retry after the time in Retry-After with a valid token." },
+                });
+                return;
+            }
+
+            if (await ApiRequestBody.CheckAsync(http) is { } refused)
+            {
+                http.Response.StatusCode = refused.Status;
+                await problems.WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = { Title = "The request was refused", Detail = refused.Detail } });
                 return;
             }
 
             await next(http);
+            if (http.Response.StatusCode == StatusCodes.Status401Unauthorized)
+            {
+                failedAuth.AttemptAcquire(address).Dispose();
+            }
+
             if (http.Response is { HasStarted: false, StatusCode: >= 400, ContentLength: null, ContentType: null })
             {
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http });
@@ -137,6 +192,7 @@ public static class ApiExtensions
             .RequireAuthorization(new AuthorizationPolicyBuilder(AccessTokenDefaults.Scheme).RequireAuthenticatedUser().Build())
             .RequireRateLimiting(RateLimitPolicy)
             .DisableAntiforgery() // bearer tokens only: a browser never sends one by itself
+            .WithIdempotencyKeys()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         v1.MapSlotsApi();
@@ -158,6 +214,15 @@ public static class ApiExtensions
             .WithNonce(http.CspNonce()));
         return app;
     }
+
+    /// <summary>Counts 401 answers per client address; <see cref="UseApiErrors"/> refuses an address that has none left.</summary>
+    private static PartitionedRateLimiter<string> FailedAuthLimiter(IOptionsMonitor<ApiRateLimitOptions> options) =>
+        PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetFixedWindowLimiter(address, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = options.CurrentValue.FailedAuthPerWindow,
+            Window = options.CurrentValue.Window,
+            QueueLimit = 0,
+        }));
 
     /// <summary>One bucket per token (hashed, never kept in clear), else per client address.</summary>
     private static string CallerKey(HttpContext http)

@@ -56,7 +56,9 @@ internal static class DeploymentsApi
                 var slotId = body.SlotId ?? (await service.SlotChoicesAsync(ct)).FirstOrDefault(s => s.Name == body.Slot)?.Id;
                 if (slotId is null)
                 {
-                    return ApiResults.Problem(Fail.Invalid("Name the slot (slotId or slot)."));
+                    return ApiResults.Problem(body.Slot is null
+                        ? Fail.Invalid("Name the slot (slotId or slot).")
+                        : Fail.NotFound($"There is no slot called \"{(body.Slot.Length > 63 ? body.Slot[..63] + "…" : body.Slot)}\"; GET /api/v1/slots lists them."));
                 }
 
                 return ApiResults.From(await service.CreateAsync(user, new DeployRequest(body.App ?? "", body.Branch ?? "", slotId.Value, body.Purpose, body.HoldFor), ct),

@@ -35,9 +35,10 @@ internal static class SlotsApi
 
         slots.MapPost("/{slotId:int}/claim", async (int slotId, ClaimSlotBody body, ClaimsPrincipal user, SlotService service, CancellationToken ct) =>
                 ApiResults.From(await service.ClaimAsync(user, new ClaimRequest(slotId, body.Purpose ?? "", body.Duration), ct),
-                    hold => TypedResults.Created($"/api/v1/slots/{slotId}", hold)))
+                    // Already yours: 200, so two pipelines sharing a token can tell which one's claim made the hold (201).
+                    hold => hold.AlreadyYours ? TypedResults.Ok(hold) : TypedResults.Created($"/api/v1/slots/{slotId}", hold)))
             .WithName("ClaimSlot").WithSummary("Claim a free slot for a purpose.")
-            .Produces<HoldView>(StatusCodes.Status201Created).ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
+            .Produces<HoldView>(StatusCodes.Status201Created).Produces<HoldView>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
 
         slots.MapPost("/{slotId:int}/extend", async Task<IResult> (int slotId, ExtendHoldBody body, ClaimsPrincipal user, SlotService service, CancellationToken ct) =>
             {

@@ -19,7 +19,7 @@ public sealed class AppDefinition
     [Required]
     public string ImageRepository { get; set; } = "";
 
-    /// <summary>Tag of a branch's image: <c>{branchSlug}</c>, <c>{shortSha}</c>, <c>{sha}</c>, e.g. <c>{branchSlug}-{shortSha}</c>.</summary>
+    /// <summary>Tag of a branch's image: <c>{branchSlug}</c>, <c>{branchSlugHash}</c>, <c>{shortSha}</c>, <c>{sha}</c>, e.g. <c>{branchSlug}-{shortSha}</c>.</summary>
     [Required]
     public string TagTemplate { get; set; } = "{branchSlug}";
 

@@ -32,4 +32,34 @@ public static class AuditActions
     public const string TokenCreated = "token-created";
     public const string TokenRevoked = "token-revoked";
     public const string TokenRefused = "token-refused";
+
+    /// <summary>The kind of each action, for the history's filter and its colours.</summary>
+    public static HistoryKind KindOf(string action) => action switch
+    {
+        Deploy or Cancel => HistoryKind.Deployments,
+        QueueJoin or QueueLeave or QueueServed => HistoryKind.Queue,
+        SlotAdded or SlotEdited or SlotEnabled or SlotDisabled => HistoryKind.Slots,
+        SignIn or SignInRefused or SessionEnded or Denied or TokenCreated or TokenRevoked or TokenRefused => HistoryKind.Security,
+        _ => HistoryKind.Holds,
+    };
+
+    /// <summary>Every action of a kind, for queries.</summary>
+    public static IReadOnlyList<string> OfKind(HistoryKind kind) => All.Where(a => KindOf(a) == kind).ToList();
+
+    public static readonly IReadOnlyList<string> All =
+    [
+        Claim, Extend, Release, QaDone, ForceRelease, Expire, IdleEnd, Sleep, Wake, Renew, Remind,
+        QueueJoin, QueueLeave, QueueServed, Deploy, Cancel, SlotAdded, SlotEdited, SlotEnabled, SlotDisabled,
+        SignIn, SignInRefused, SessionEnded, Denied, TokenCreated, TokenRevoked, TokenRefused,
+    ];
+}
+
+/// <summary>What the history can be narrowed to. Sign-ins and tokens are left out unless asked for: they are most rows.</summary>
+public enum HistoryKind
+{
+    Holds,
+    Deployments,
+    Queue,
+    Slots,
+    Security,
 }

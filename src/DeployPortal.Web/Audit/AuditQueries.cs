@@ -3,7 +3,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace DeployPortal.Web.Audit;
 
-public sealed record AuditFilter(string? Slot = null, string? Person = null, int Skip = 0, int Take = 50);
+/// <param name="Kinds">The kinds to show; null for every kind but <see cref="HistoryKind.Security"/>.</param>
+public sealed record AuditFilter(string? Slot = null, string? Person = null, int Skip = 0, int Take = 50, IReadOnlyCollection<HistoryKind>? Kinds = null);
 
 public sealed record AuditPage(IReadOnlyList<AuditEvent> Items, int Total);
 
@@ -23,6 +24,13 @@ public sealed class AuditQueries(IDbContextFactory<PortalDb> dbFactory)
         {
             var person = filter.Person.Trim().ToLower();
             query = query.Where(e => e.ActorName.ToLower().Contains(person));
+        }
+
+        var kinds = filter.Kinds ?? [HistoryKind.Holds, HistoryKind.Deployments, HistoryKind.Queue, HistoryKind.Slots];
+        if (kinds.Count < Enum.GetValues<HistoryKind>().Length)
+        {
+            var actions = kinds.SelectMany(AuditActions.OfKind).ToList();
+            query = query.Where(e => actions.Contains(e.Action));
         }
 
         var total = await query.CountAsync(ct);

@@ -81,6 +81,7 @@ public static class AuthExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SessionMonitor>());
         builder.Services.AddScoped<CircuitSession>();
         builder.Services.AddScoped<AuthenticationStateProvider, SessionAuthenticationStateProvider>();
+        builder.Services.AddScoped<CircuitHandler, SessionCircuitHandler>();
 
         if (oidc.Enabled)
         {

@@ -159,6 +159,7 @@ internal sealed class SessionAuthenticationStateProvider : ServerAuthenticationS
     private readonly SessionStore _sessions;
     private readonly CircuitSession _circuit;
     private IDisposable? _watch;
+    private bool _live;
 
     public SessionAuthenticationStateProvider(SessionMonitor monitor, SessionStore sessions, CircuitSession circuit)
     {
@@ -166,8 +167,23 @@ internal sealed class SessionAuthenticationStateProvider : ServerAuthenticationS
         AuthenticationStateChanged += OnChanged;
     }
 
+    /// <summary>
+    /// Called when this scope turns out to be a circuit (<see cref="SessionCircuitHandler"/>): only live pages are
+    /// watched. A prerender is over before any change could reach it, and one changed mid-response might never finish.
+    /// </summary>
+    public void GoLive()
+    {
+        _live = true;
+        OnChanged(GetAuthenticationStateAsync());
+    }
+
     private async void OnChanged(Task<AuthenticationState> task)
     {
+        if (!_live)
+        {
+            return;
+        }
+
         try
         {
             var user = (await task).User;
@@ -198,5 +214,15 @@ internal sealed class SessionAuthenticationStateProvider : ServerAuthenticationS
     {
         AuthenticationStateChanged -= OnChanged;
         _watch?.Dispose();
+    }
+}
+
+/// <summary>Starts the session watch of a circuit's authentication state once the circuit is open.</summary>
+internal sealed class SessionCircuitHandler(AuthenticationStateProvider authentication) : Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler
+{
+    public override Task OnCircuitOpenedAsync(Microsoft.AspNetCore.Components.Server.Circuits.Circuit circuit, CancellationToken cancellationToken)
+    {
+        (authentication as SessionAuthenticationStateProvider)?.GoLive();
+        return Task.CompletedTask;
     }
 }

@@ -56,12 +56,16 @@ public sealed class EmulatorHost(IOptions<ClusterOptions> options, ILogger<Emula
             return;
         }
 
-        options.Value.Emulator.Port = _port.Value;
-        _server = await EmulatorServer.StartAsync(options.Value.Emulator, cancellationToken);
+        _server = await EmulatorServer.StartAsync(options.Value.Emulator.OnPort(_port.Value), cancellationToken);
         logger.LogWarning("Using the emulated Kubernetes cluster at {Address}: nothing is really deployed", _server.BaseAddress);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
+    /// <summary>
+    /// Nothing: the emulator stops when the host is disposed, after the pages, pod watches, log follows and jobs that
+    /// use it have stopped. Stopping it with the other hosted services left them retrying against a cluster that was
+    /// gone (and logging each failure) until the host's shutdown timeout.
+    /// </summary>
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {

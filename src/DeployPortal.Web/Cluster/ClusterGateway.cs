@@ -25,6 +25,12 @@ public sealed record AppManifest(
     IReadOnlyDictionary<string, string> Labels,
     IReadOnlyDictionary<string, string> Annotations);
 
+/// <summary>A transient failure of a cluster call that is about to be tried again: attempt <paramref name="Attempt"/> of <paramref name="Of"/>.</summary>
+public sealed record ClusterRetry(int Attempt, int Of, string Reason)
+{
+    public override string ToString() => $"retrying ({Attempt} of {Of}): {Reason}";
+}
+
 public sealed record PodView(string Name, string Phase, bool Ready, int Restarts, string? Reason, string Image, DateTime? StartedAt);
 
 public sealed record RolloutStatus(bool Done, string? Failure, int Ready, int Desired, IReadOnlyList<PodView> Pods);
@@ -61,16 +67,53 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
             Delay = options.Value.RetryDelay,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
-            OnRetry = args =>
+            OnRetry = async args =>
             {
-                logger.LogWarning(args.Outcome.Exception, "Cluster call failed transiently; retry {Attempt} in {Delay}", args.AttemptNumber + 1, args.RetryDelay);
-                return ValueTask.CompletedTask;
+                logger.LogWarning("Cluster call failed transiently ({Reason}); retry {Attempt} in {Delay}",
+                    Describe(args.Outcome.Exception, options.Value.RequestTimeout), args.AttemptNumber + 1, args.RetryDelay);
+                if (RetryObserver.Value is { } observe)
+                {
+                    try
+                    {
+                        await observe(new ClusterRetry(args.AttemptNumber + 2, options.Value.MaxRetries + 1, Describe(args.Outcome.Exception, options.Value.RequestTimeout)));
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        logger.LogWarning("Could not report a cluster retry: {Reason}", ex.Message);
+                    }
+                }
             },
         })
         .AddTimeout(options.Value.RequestTimeout)
         .Build();
 
     private ClusterOptions Options => options.Value;
+
+    private static readonly AsyncLocal<Func<ClusterRetry, Task>?> RetryObserver = new();
+
+    /// <summary>
+    /// Until disposed, every retry of a cluster call made from the caller's async flow is reported to
+    /// <paramref name="onRetry"/> (before the back-off), so a deployment step can show it while it waits.
+    /// </summary>
+    public static IDisposable ObserveRetries(Func<ClusterRetry, Task> onRetry)
+    {
+        var previous = RetryObserver.Value;
+        RetryObserver.Value = onRetry;
+        return new RestoreObserver(previous);
+    }
+
+    private sealed class RestoreObserver(Func<ClusterRetry, Task>? previous) : IDisposable
+    {
+        public void Dispose() => RetryObserver.Value = previous;
+    }
+
+    private static string Describe(Exception? error, TimeSpan timeout) => error switch
+    {
+        HttpOperationException e => $"the cluster answered {(int)e.Response.StatusCode}",
+        TimeoutRejectedException => $"the cluster did not answer within {timeout.TotalSeconds:0.#} s",
+        null => "the cluster call failed",
+        _ => $"the cluster could not be reached ({error.Message})",
+    };
 
     public string HostFor(string app, string slot) => Options.HostPattern.Replace("{app}", app).Replace("{slot}", slot);
 

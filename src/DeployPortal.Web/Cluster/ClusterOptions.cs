@@ -51,6 +51,15 @@ public sealed class ClusterOptions
 
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>
+    /// The namespaces slots may be given: names, or prefixes ending in <c>*</c> (e.g. <c>qa-*</c>). Empty: any
+    /// namespace except Kubernetes' own (<c>default</c>, <c>kube-*</c>) and the portal's.
+    /// </summary>
+    public List<string> AllowedNamespaces { get; set; } = [];
+
+    /// <summary>The portal's own namespace, never a slot's. In the cluster it is read from the service account when not set.</summary>
+    public string? PortalNamespace { get; set; }
+
     /// <summary>Host name pattern of an app's Ingress and public URL in a slot.</summary>
     public string HostPattern { get; set; } = "{app}.{slot}.test.example.com";
 

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.Data;
@@ -20,13 +21,14 @@ public static class DataExtensions
         var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         if (database.Provider == DatabaseProvider.Postgres)
         {
-            builder.Services.AddPooledDbContextFactory<PostgresPortalDb>(o => o.UseNpgsql(PortalConnectionString(database.ConnectionString)));
+            builder.Services.AddPooledDbContextFactory<PostgresPortalDb>(o => o.UseNpgsql(PortalConnectionString(database.ConnectionString)).ConfigureWarnings(ErrorsToCallers));
             builder.Services.AddSingleton<IDbContextFactory<PortalDb>, PortalDbFactory<PostgresPortalDb>>();
         }
         else
         {
             builder.Services.AddPooledDbContextFactory<SqlitePortalDb>((sp, o) =>
-                o.UseSqlite(database.ConnectionString ?? DefaultSqlite(sp.GetRequiredService<IOptions<PortalOptions>>().Value, builder.Environment)));
+                o.UseSqlite(database.ConnectionString ?? DefaultSqlite(sp.GetRequiredService<IOptions<PortalOptions>>().Value, builder.Environment))
+                    .ConfigureWarnings(ErrorsToCallers));
             builder.Services.AddSingleton<IDbContextFactory<PortalDb>, PortalDbFactory<SqlitePortalDb>>();
         }
 
@@ -34,6 +36,14 @@ public static class DataExtensions
         builder.AddSharedDataProtection(database);
         return builder;
     }
+
+    /// <summary>
+    /// A failed command or save is the caller's to report: many are expected and handled (the unique index refusing a
+    /// second "Join the queue", a slot name taken), and EF logging each as "fail:" with a stack trace made a handled
+    /// race look like a crash. Unhandled ones still reach the log through whoever did not handle them.
+    /// </summary>
+    internal static void ErrorsToCallers(WarningsConfigurationBuilder warnings) =>
+        warnings.Log((CoreEventId.SaveChangesFailed, LogLevel.Debug), (RelationalEventId.CommandError, LogLevel.Debug));
 
     /// <summary>
     /// The portal's own pool: each request opens a pooled connection several times, one short context per step.

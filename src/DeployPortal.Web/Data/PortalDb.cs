@@ -18,6 +18,7 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
     public DbSet<Notifications.NotificationOptOut> NotificationOptOuts => Set<Notifications.NotificationOptOut>();
     public DbSet<WaitlistEntry> Waitlist => Set<WaitlistEntry>();
     public DbSet<PortalSession> Sessions => Set<PortalSession>();
+    public DbSet<Api.IdempotencyRecord> IdempotencyRecords => Set<Api.IdempotencyRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -34,6 +35,8 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
             slot.Property(s => s.Name).HasMaxLength(63);
             slot.HasIndex(s => s.Name).IsUnique();
             slot.Property(s => s.Namespace).HasMaxLength(63);
+            // A release deletes what the portal applied in the slot's namespace: two slots sharing one would break each other.
+            slot.HasIndex(s => s.Namespace).IsUnique();
             slot.Property(s => s.Description).HasMaxLength(500);
             slot.Property(s => s.UrlPattern).HasMaxLength(300);
         });
@@ -64,6 +67,10 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
             deployment.Property(d => d.FailureReason).HasMaxLength(4000);
             deployment.HasIndex(d => new { d.SlotId, d.App, d.Id });
             deployment.HasIndex(d => d.State);
+            // One queued deployment per person, slot, app and branch: identical requests (a double submit, two tabs, a
+            // retried pipeline) collapse into the one already waiting, which resolves the branch when it starts anyway.
+            deployment.HasIndex(d => new { d.SlotId, d.App, d.Branch, d.RequestedById }).IsUnique()
+                .HasFilter("\"State\" = 'Queued' AND \"PinnedCommit\" = FALSE").HasDatabaseName("IX_Deployments_QueuedTwin");
             deployment.HasMany(d => d.Steps).WithOne().HasForeignKey(s => s.DeploymentId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -125,6 +132,17 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
             session.Property(x => x.EndReason).HasMaxLength(300);
             session.HasIndex(x => x.SubjectId);
             session.HasIndex(x => x.ExpiresAt);
+        });
+
+        modelBuilder.Entity<Api.IdempotencyRecord>(record =>
+        {
+            record.Property(r => r.OwnerId).HasMaxLength(200);
+            record.Property(r => r.Key).HasMaxLength(200);
+            record.Property(r => r.RequestHash).HasMaxLength(64);
+            record.Property(r => r.ContentType).HasMaxLength(200);
+            record.Property(r => r.Location).HasMaxLength(400);
+            record.HasIndex(r => new { r.OwnerId, r.Key }).IsUnique();
+            record.HasIndex(r => r.CreatedAt);
         });
 
         modelBuilder.Entity<Notifications.NotificationOptOut>(optOut =>

@@ -20,7 +20,7 @@ internal static class SharedDataProtection
         var protection = builder.Services.AddDataProtection().SetApplicationName(ApplicationName);
         if (database.Provider == DatabaseProvider.Postgres)
         {
-            builder.Services.AddDbContext<KeysDb>(o => o.UseNpgsql(database.ConnectionString, KeysDb.Configure));
+            builder.Services.AddDbContext<KeysDb>(o => o.UseNpgsql(database.ConnectionString, KeysDb.Configure).ConfigureWarnings(DataExtensions.ErrorsToCallers));
             protection.PersistKeysToDbContext<KeysDb>();
             builder.Services.AddHostedService<KeysDbMigrator>();
         }

@@ -58,21 +58,31 @@ public sealed class DeploymentJob(
         {
             var cancelled = await CancelRequestedAsync(deploymentId);
             await FinishAsync(deploymentId, cancelled ? DeploymentState.Cancelled : DeploymentState.Failed,
-                cancelled ? "Cancelled while running." : "Another worker took this deployment over.", CancellationToken.None);
+                cancelled ? await CancelReasonAsync(deploymentId) : "Another worker took this deployment over.", CancellationToken.None);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The process is shutting down. The lease lapses and the reconciler resumes the deployment.
+            // The process is shutting down: hand the lease back, so another replica (or this one, restarted) resumes
+            // the deployment at its next lease check instead of after the lease would have lapsed.
             logger.LogInformation("Deployment {Id} interrupted by shutdown; it will be resumed", deploymentId);
+            await HandBackLeaseAsync(deploymentId);
             throw;
         }
-        catch (Exception ex) when (ex is ClusterRejectedException or GitException or DeploymentFailedException)
+        catch (Exception ex) when (IsFailure(ex))
         {
-            await FinishAsync(deploymentId, DeploymentState.Failed, ex.Message, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException or k8s.Autorest.HttpOperationException)
-        {
-            await FinishAsync(deploymentId, DeploymentState.Failed, $"The cluster did not answer after several tries: {ex.Message}", CancellationToken.None);
+            if (await CancelRequestedAsync(deploymentId))
+            {
+                // A release tears the slot down while the rollout runs: the cluster then answers 404 for the objects
+                // it deleted before the supervisor saw the cancel. That is the cancel taking effect, not a failure.
+                logger.LogInformation("Deployment {Id} stopped by a cancel request: {Reason}", deploymentId, ex.Message);
+                await FinishAsync(deploymentId, DeploymentState.Cancelled, await CancelReasonAsync(deploymentId), CancellationToken.None);
+            }
+            else
+            {
+                await FinishAsync(deploymentId, DeploymentState.Failed, ex is ClusterRejectedException or GitException or DeploymentFailedException
+                    ? ex.Message
+                    : $"The cluster did not answer after several tries: {ex.Message}", CancellationToken.None);
+            }
         }
         finally
         {
@@ -186,13 +196,22 @@ public sealed class DeploymentJob(
         Publish(id);
         try
         {
-            var (result, message) = await body();
+            // A cluster that answers 500 or hangs is retried with back-off; the step says so while it waits.
+            (T Result, string Message) outcome;
+            using (ClusterGateway.ObserveRetries(retry => UpdateStepMessageAsync(id, name, retry.ToString(), ct)))
+            {
+                outcome = await body();
+            }
+
+            var (result, message) = outcome;
             await EndStepAsync(id, name, StepState.Succeeded, message, ct);
             return result;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            await EndStepAsync(id, name, StepState.Failed, ex.Message, CancellationToken.None);
+            // After a cancel (a release deletes the objects under the rollout) the error is the cancel's doing.
+            await EndStepAsync(id, name, StepState.Failed,
+                await CancelRequestedAsync(id) ? "Stopped: the deployment was cancelled." : ex.Message, CancellationToken.None);
             throw;
         }
     }
@@ -250,6 +269,21 @@ public sealed class DeploymentJob(
         return false;
     }
 
+    private async Task HandBackLeaseAsync(long id)
+    {
+        try
+        {
+            var now = Now;
+            await using var db = dbFactory.CreateDbContext();
+            await db.Deployments.Where(d => d.Id == id && d.State == DeploymentState.Running && d.Attempts == _attempt)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, now));
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Could not hand back the lease of deployment {Id}; it lapses on its own: {Reason}", id, ex.Message);
+        }
+    }
+
     /// <summary>Renews the lease while the steps run and turns a cancel request (from any replica) into cancellation.</summary>
     private async Task SuperviseAsync(long id, CancellationTokenSource stop)
     {
@@ -289,6 +323,16 @@ public sealed class DeploymentJob(
             // The database is unreachable: keep deploying; if the lease lapses meanwhile, another run takes over safely.
             logger.LogWarning(ex, "Supervising deployment {Id} failed", id);
         }
+    }
+
+    private static bool IsFailure(Exception ex) => ex is ClusterRejectedException or GitException or DeploymentFailedException
+        or HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException or k8s.Autorest.HttpOperationException;
+
+    /// <summary>A release's teardown sets the reason with the cancel request, so the row says the slot was released.</summary>
+    private async Task<string> CancelReasonAsync(long id)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        return await db.Deployments.Where(d => d.Id == id).Select(d => d.FailureReason).SingleAsync() ?? "Cancelled while running.";
     }
 
     private async Task<bool> CancelRequestedAsync(long id)

@@ -10,4 +10,7 @@ public sealed class DeploymentOptions
     /// crash, another worker takes the deployment over once the lease has lapsed.
     /// </summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often every replica looks for deployments whose worker's lease lapsed (a killed process) to resume them.</summary>
+    public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

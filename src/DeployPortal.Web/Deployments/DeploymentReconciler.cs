@@ -1,6 +1,7 @@
 using DeployPortal.Web.Data;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.Deployments;
 
@@ -61,5 +62,63 @@ internal sealed class ReconcileAtStartup(IServiceScopeFactory scopes) : Backgrou
     {
         await using var scope = scopes.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<DeploymentReconciler>().RunAsync(atStartup: true, stoppingToken);
+    }
+}
+
+/// <summary>
+/// Resumes deployments whose worker died (kill -9, a lost node) soon after its lease lapses, on every replica:
+/// the minutely reconciler alone left them up to a minute longer, and durable job storage keeps the dead
+/// worker's job invisible for longer still. Enqueueing one twice is harmless: the lease decides who runs it.
+/// </summary>
+internal sealed class LeaseWatch(
+    IDbContextFactory<PortalDb> dbFactory,
+    IBackgroundJobClient jobs,
+    IOptions<DeploymentOptions> options,
+    TimeProvider clock,
+    ILogger<LeaseWatch> logger) : BackgroundService
+{
+    // The lapsed lease each deployment was last enqueued for, so a job waiting for a free worker is not enqueued again.
+    private readonly Dictionary<long, DateTime?> _enqueued = [];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.LeaseCheckInterval, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await CheckAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task CheckAsync(CancellationToken ct)
+    {
+        try
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            await using var db = dbFactory.CreateDbContext();
+            var lapsed = await db.Deployments.AsNoTracking().Where(d => d.State == DeploymentState.Running && d.LeaseUntil < now)
+                .Select(d => new { d.Id, d.LeaseUntil }).ToListAsync(ct);
+            foreach (var id in _enqueued.Keys.Where(id => lapsed.All(d => d.Id != id)).ToList())
+            {
+                _enqueued.Remove(id);
+            }
+
+            foreach (var d in lapsed.Where(d => !_enqueued.TryGetValue(d.Id, out var lease) || lease != d.LeaseUntil))
+            {
+                logger.LogInformation("The worker of deployment {Id} stopped (its lease lapsed at {Lease:u}); resuming it", d.Id, d.LeaseUntil);
+                DeploymentService.Enqueue(jobs, d.Id);
+                _enqueued[d.Id] = d.LeaseUntil;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The database is unreachable: the next tick looks again.
+            logger.LogWarning("Looking for deployments whose worker stopped failed: {Reason}", ex.Message);
+        }
     }
 }

@@ -184,7 +184,7 @@ public sealed class DeploymentService(
     private async Task<Result<DeploymentView>> QueueAsync(ClaimsPrincipal user, DeployRequest request, string app, (string Commit, string Image)? pinned, CancellationToken ct)
     {
         var actor = Actor.From(user);
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = DbTime.UtcNow(clock);
         await using var db = dbFactory.CreateDbContext();
         var slot = await db.Slots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == request.SlotId, ct);
         if (slot is null)
@@ -214,6 +214,14 @@ public sealed class DeploymentService(
             return capped;
         }
 
+        if (pinned is null && active is not null && await QueuedTwinAsync(slot.Id, app, request.Branch, actor, ct) is { } waiting)
+        {
+            // The same deployment already waits; asking again still shows the slot is in use.
+            await slots.RenewForDeployAsync(db, slot, active, actor, now, ct);
+            await db.SaveChangesAsync(ct);
+            return Result<DeploymentView>.Ok(waiting);
+        }
+
         Deployment deployment;
         List<Hold> expired = [];
         Hold hold;
@@ -237,6 +245,13 @@ public sealed class DeploymentService(
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
+            // An identical request committed first (IX_Deployments_QueuedTwin, or its claim of the free slot): this is the
+            // same deployment, so answer with it rather than with a conflict.
+            if (pinned is null && await QueuedTwinAsync(slot.Id, app, request.Branch, actor, ct) is { } twin)
+            {
+                return Result<DeploymentView>.Ok(twin);
+            }
+
             var (_, failure) = await slots.LostClaimAsync(slot, actor, ct);
             return failure ?? Fail.Conflict($"{slot.Name} changed while you were deploying. Try again.");
         }
@@ -253,6 +268,16 @@ public sealed class DeploymentService(
         logger.LogInformation("{Actor} queued deployment {Id}: {App}@{Branch} into {Slot}", actor.Name, deployment.Id, app, request.Branch, slot.Name);
         notifier.Publish(new SlotChange(slot.Id, AuditActions.Deploy, deployment.Id));
         return Result<DeploymentView>.Ok((await GetAsync(deployment.Id, ct))!);
+    }
+
+    /// <summary>The caller's own deployment of this branch that still waits to start in this slot, if any.</summary>
+    private async Task<DeploymentView?> QueuedTwinAsync(int slotId, string app, string branch, Actor actor, CancellationToken ct)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        var id = await db.Deployments.AsNoTracking()
+            .Where(d => d.SlotId == slotId && d.App == app && d.Branch == branch && d.RequestedById == actor.Id && d.State == DeploymentState.Queued && !d.PinnedCommit)
+            .Select(d => (long?)d.Id).FirstOrDefaultAsync(ct);
+        return id is null ? null : await GetAsync(id.Value, ct);
     }
 
     /// <summary>
@@ -292,7 +317,7 @@ public sealed class DeploymentService(
         d.Id, d.App, d.Branch, d.Commit, d.Image, d.PinnedCommit, d.SlotId, d.Slot?.Name ?? "", d.Slot?.Namespace ?? "", d.HoldId,
         d.RequestedById, d.RequestedByName, d.State, d.CreatedAt, d.StartedAt, d.FinishedAt, d.FailureReason, d.CancelRequested,
         "https://" + cluster.HostFor(d.App, d.Slot?.Name ?? ""),
-        [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))]);
+        [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))]) { LeaseUntil = d.LeaseUntil };
 
     private static string Shorten(string value) => value.Length > 80 ? value[..80] + "…" : value;
 }

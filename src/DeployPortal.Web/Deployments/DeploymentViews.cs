@@ -31,6 +31,11 @@ public sealed record DeploymentView(
 {
     public bool IsFinished => State is DeploymentState.Succeeded or DeploymentState.Failed or DeploymentState.Cancelled;
 
+    /// <summary>Until when the worker running it holds it; past that, the worker stopped (a crash) and another resumes it.</summary>
+    public DateTime? LeaseUntil { get; init; }
+
+    public bool WorkerStopped(DateTime now) => State == DeploymentState.Running && LeaseUntil < now;
+
     public string ShortCommit => Commit is { Length: >= 7 } c ? c[..7] : Commit ?? "";
 }
 

@@ -9,7 +9,8 @@ public static class DeploymentsExtensions
     public static WebApplicationBuilder AddDeployments(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<DeploymentOptions>().BindConfiguration(DeploymentOptions.Section)
-            .Validate(o => o.Lease >= TimeSpan.FromSeconds(2), "Deployments:Lease must be at least 2 seconds.").ValidateOnStart();
+            .Validate(o => o.Lease >= TimeSpan.FromSeconds(2), "Deployments:Lease must be at least 2 seconds.")
+            .Validate(o => o.LeaseCheckInterval > TimeSpan.Zero, "Deployments:LeaseCheckInterval must be positive.").ValidateOnStart();
         builder.Services.AddOptions<AppsOptions>().BindConfiguration(AppsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<GitClient>();
@@ -21,6 +22,7 @@ public static class DeploymentsExtensions
         builder.Services.AddScoped<SlotTeardownJob>();
         builder.Services.AddScoped<DeploymentReconciler>();
         builder.Services.AddHostedService<ReconcileAtStartup>();
+        builder.Services.AddHostedService<LeaseWatch>();
         return builder;
     }
 

@@ -61,10 +61,14 @@ public static class KubeNames
         && value.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-')
         && value[0] != '-' && value[^1] != '-';
 
-    /// <summary>The image for a branch build: <c>repository:tag</c> from the app's tag template.</summary>
+    /// <summary>
+    /// The image for a branch build: <c>repository:tag</c> from the app's tag template. <c>{branchSlug}</c> is the same
+    /// for branches that differ only in '/', '-', '_' or case; <c>{branchSlugHash}</c> adds a short hash of the exact name.
+    /// </summary>
     public static string ImageReference(string repository, string tagTemplate, string branch, string commit)
     {
         var tag = tagTemplate
+            .Replace("{branchSlugHash}", $"{Slug(branch, MaxLabel - HashLength - 1)}-{Hash(branch)}", StringComparison.Ordinal)
             .Replace("{branchSlug}", Slug(branch), StringComparison.Ordinal)
             .Replace("{shortSha}", commit.Length >= 8 ? commit[..8] : commit, StringComparison.Ordinal)
             .Replace("{sha}", commit, StringComparison.Ordinal);

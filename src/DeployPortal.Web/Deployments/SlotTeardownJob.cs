@@ -30,7 +30,8 @@ public sealed class SlotTeardownJob(
                 .SetProperty(d => d.FinishedAt, now)
                 .SetProperty(d => d.FailureReason, "Cancelled: the slot was released."), cancellationToken);
             await db.Deployments.Where(d => d.HoldId == holdId && d.State == DeploymentState.Running)
-                .ExecuteUpdateAsync(s => s.SetProperty(d => d.CancelRequested, true), cancellationToken);
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.CancelRequested, true)
+                    .SetProperty(d => d.FailureReason, "Cancelled: the slot was released."), cancellationToken);
         }
 
         await cluster.DeleteForHoldAsync(ns, holdId, cancellationToken);

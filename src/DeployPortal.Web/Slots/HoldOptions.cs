@@ -8,6 +8,9 @@ public sealed class HoldOptions
     /// <summary>Length of a new hold when the claimant does not choose one.</summary>
     public TimeSpan DefaultDuration { get; set; } = TimeSpan.FromHours(4);
 
+    /// <summary>Shortest hold a claim may ask for: a 1-second hold is a typo, and gone before anyone could test.</summary>
+    public TimeSpan MinDuration { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>
     /// Longest a hold may run from now: a claim or an extension can never set its end further away than
     /// this. Extending again later is allowed, so an active tester keeps the slot and a forgotten one loses it.

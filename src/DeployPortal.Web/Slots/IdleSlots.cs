@@ -26,7 +26,7 @@ public sealed class IdleSlots(
     /// <summary>Activity is written at most this often per hold: a page left open must not write on every render.</summary>
     internal static readonly TimeSpan TouchGranularity = TimeSpan.FromMinutes(1);
 
-    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+    private DateTime Now => DbTime.UtcNow(clock);
 
     /// <summary>Records that someone used the slot now (a page or log view, a deploy). Cheap and safe to call often.</summary>
     public async Task TouchAsync(int slotId, CancellationToken ct = default)

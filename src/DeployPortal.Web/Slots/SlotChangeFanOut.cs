@@ -105,6 +105,9 @@ internal sealed class SlotChangeFanOut : BackgroundService
                 if (missedSome)
                 {
                     _logger.LogInformation("Listening for other replicas' slot changes again; open pages reload");
+                    // Pooled connections from before the outage are likely dead too, and each would fail the first query
+                    // that took it (the pages' reload among them).
+                    NpgsqlConnection.ClearAllPools();
                     _notifier.PublishLocal(SlotChange.Resync);
                     missedSome = false;
                 }
@@ -124,6 +127,11 @@ internal sealed class SlotChangeFanOut : BackgroundService
             }
             catch (Exception ex)
             {
+                if (!missedSome)
+                {
+                    _notifier.PublishLocal(SlotChange.Paused); // open boards say since when they show the state
+                }
+
                 missedSome = true;
                 _logger.LogWarning(ex, "Listening for other replicas' slot changes failed; retrying in {Delay}", delay);
                 try

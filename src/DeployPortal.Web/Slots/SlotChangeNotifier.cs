@@ -18,6 +18,11 @@ public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
     /// <summary>Changes published so far; a board read taken at one version is stale at the next (<see cref="BoardSnapshot"/>).</summary>
     public long Version => Interlocked.Read(ref _version);
 
+    /// <summary>True between <see cref="SlotChange.Paused"/> and the next <see cref="SlotChange.Resync"/>, for pages opened meanwhile.</summary>
+    public bool LivePaused => Volatile.Read(ref _paused);
+
+    private bool _paused;
+
     public IDisposable Subscribe(Func<SlotChange, Task> handler)
     {
         ImmutableInterlocked.Update(ref _handlers, static (list, h) => list.Add(h), handler);
@@ -77,6 +82,11 @@ public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
     /// <summary>Tells this process's pages only: for changes another replica made (and already told its own pages).</summary>
     internal void PublishLocal(SlotChange change)
     {
+        if (change.IsPaused || change.IsResync)
+        {
+            Volatile.Write(ref _paused, change.IsPaused);
+        }
+
         // Before any handler runs, so a page that reloads on this change never gets a board read before it.
         Interlocked.Increment(ref _version);
         if (_beforeTelling is { } prepare && !_handlers.IsEmpty)

@@ -26,11 +26,12 @@ public sealed partial class SlotService(
     IBackgroundJobClient jobs,
     WaitlistHandover handover,
     PortalEvents events,
+    SlotNamespaces namespaces,
     ILogger<SlotService> logger)
 {
     private HoldOptions Options => holdOptions.CurrentValue;
 
-    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+    private DateTime Now => DbTime.UtcNow(clock);
 
     public async Task<IReadOnlyList<SlotCard>> GetBoardAsync(CancellationToken ct = default)
     {
@@ -104,21 +105,24 @@ public sealed partial class SlotService(
             if (found.Active is null && db is PostgresPortalDb)
             {
                 (hold, var audit) = NewClaim(slot, actor, request.Purpose, duration, now);
-                if (await TryInsertClaimAsync(db, hold, audit, ct) is not { } id)
+                if (await TryInsertClaimAsync(db, hold, audit, ct) is not { } inserted)
                 {
                     // Someone else's claim committed first. Report who; nothing was written.
                     return HeldBy(slot, actor, await ActiveHoldAsync(slot.Id, ct));
                 }
 
-                hold.Id = id;
+                (hold.Id, hold.Since, hold.Until, hold.LastActivityAt) = (inserted.Id, inserted.Since, inserted.Until, inserted.Since);
             }
             else
             {
                 try
                 {
+                    // The hold, its audit event and any hold released on the way commit together. On SQLite the transaction
+                    // takes the write lock first, so the last release read for the hold's start is the last one there is.
+                    await using var tx = await db.Database.BeginTransactionAsync(ct);
                     if (found.Active is null)
                     {
-                        hold = AddHold(db, slot, actor, request.Purpose, duration, now);
+                        hold = AddHold(db, slot, actor, request.Purpose, duration, await NotBeforeLastReleaseAsync(db, slot.Id, now, ct));
                     }
                     else
                     {
@@ -126,8 +130,8 @@ public sealed partial class SlotService(
                         (hold, expired) = await AddClaimAsync(db, slot, actor, request.Purpose, duration, now, ct);
                     }
 
-                    // One SaveChanges is one transaction: the hold, its audit event and any hold released on the way commit together.
                     await db.SaveChangesAsync(ct);
+                    await tx.CommitAsync(ct);
                 }
                 catch (DbUpdateException ex) when (ex.IsUniqueViolation())
                 {
@@ -184,12 +188,12 @@ public sealed partial class SlotService(
             return await RefuseAsync(user, $"Only {hold.HolderName} can extend their hold on {hold.Slot.Name}.", ct);
         }
 
-        if (seenUntil is not null && seenUntil.Value != hold.Until)
+        if (seenUntil is not null && DbTime.Truncate(seenUntil.Value) != DbTime.Truncate(hold.Until))
         {
             return Fail.Conflict($"Your hold on {hold.Slot.Name} was already extended (it now ends {hold.Until:u}). Look at the board and try again.");
         }
 
-        var newUntil = hold.Until + extendBy;
+        var newUntil = DbTime.Truncate(hold.Until + extendBy);
         var latest = Options.LatestEnd(hold.Since);
         if (newUntil > latest)
         {
@@ -236,7 +240,13 @@ public sealed partial class SlotService(
             return await RefuseAsync(user, "Your role cannot release slots.", ct);
         }
 
-        if (request.Note is { Length: > HoldLimits.NoteMaxLength })
+        if (FreeText.Problem(request.Note, multiline: true) is { } badNote)
+        {
+            return Fail.Invalid("The note " + badNote);
+        }
+
+        var note = FreeText.IsBlank(request.Note) ? null : FreeText.Clean(request.Note!, multiline: true);
+        if (note is { Length: > HoldLimits.NoteMaxLength })
         {
             return Fail.Invalid($"The note can be at most {HoldLimits.NoteMaxLength} characters.");
         }
@@ -283,7 +293,6 @@ public sealed partial class SlotService(
             return await RefuseAsync(user, $"{hold.Slot.Name} is held by {hold.HolderName}; only they, QA or an admin can release it.", ct);
         }
 
-        var note = string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim();
         var updated = await db.Holds.Where(h => h.Id == hold.Id && h.ReleasedAt == null).ExecuteUpdateAsync(s => s
             .SetProperty(h => h.ReleasedAt, now)
             .SetProperty(h => h.ReleasedById, actor.Id)
@@ -365,7 +374,7 @@ public sealed partial class SlotService(
             return await RefuseAsync(user, "Only an admin can add slots.", ct);
         }
 
-        if (ValidateSlot(edit) is { } invalid)
+        if ((ValidateSlot(edit) ?? namespaces.Check(edit.Namespace)) is { } invalid)
         {
             return invalid;
         }
@@ -381,7 +390,7 @@ public sealed partial class SlotService(
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            return Fail.Conflict($"A slot named {edit.Name} already exists.");
+            return await TakenAsync(slot, ct);
         }
 
         notifier.Publish(new SlotChange(slot.Id, AuditActions.SlotAdded));
@@ -389,7 +398,7 @@ public sealed partial class SlotService(
     }
 
     public async Task<Result<SlotCard>> EditSlotAsync(ClaimsPrincipal user, int slotId, SlotEdit edit, CancellationToken ct = default) =>
-        await ChangeSlotAsync(user, slotId, ValidateSlot(edit), AuditActions.SlotEdited, slot =>
+        await ChangeSlotAsync(user, slotId, ValidateSlot(edit) ?? namespaces.Check(edit.Namespace), AuditActions.SlotEdited, slot =>
         {
             slot.Name = edit.Name;
             slot.Namespace = edit.Namespace;
@@ -463,7 +472,7 @@ public sealed partial class SlotService(
             return;
         }
 
-        var target = now + options.DefaultDuration;
+        var target = DbTime.Truncate(now + options.DefaultDuration);
         var latest = options.LatestEnd(active.Since);
         var renewed = target < latest ? target : latest;
         if (renewed <= active.Until)
@@ -534,7 +543,7 @@ public sealed partial class SlotService(
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            return Fail.Conflict($"A slot named {slot.Name} already exists.");
+            return await TakenAsync(slot, ct);
         }
 
         notifier.Publish(new SlotChange(slot.Id, action));
@@ -556,6 +565,11 @@ public sealed partial class SlotService(
             return Fail.Invalid("Choose how long you need the slot.");
         }
 
+        if (duration < Options.MinDuration)
+        {
+            return Fail.Invalid($"A hold lasts at least {TimeText.Duration(Options.MinDuration)}; release the slot when you are done sooner.");
+        }
+
         return duration > Options.MaxDuration ? Fail.Invalid($"A hold can last at most {TimeText.Duration(Options.MaxDuration)}.") : null;
     }
 
@@ -566,6 +580,7 @@ public sealed partial class SlotService(
     /// </summary>
     internal static async Task<(Hold Hold, List<Hold> Expired)> AddClaimAsync(PortalDb db, Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now, CancellationToken ct)
     {
+        now = await NotBeforeLastReleaseAsync(db, slot.Id, now, ct);
         var expired = await db.Holds.Where(h => h.SlotId == slot.Id && h.ReleasedAt == null && h.Until <= now).ToListAsync(ct);
         foreach (var old in expired)
         {
@@ -574,6 +589,16 @@ public sealed partial class SlotService(
         }
 
         return (AddHold(db, slot, actor, purpose, duration, now), expired);
+    }
+
+    /// <summary>
+    /// A new hold starts no earlier than the slot's last release, which may have committed while this request waited
+    /// between taking the time and writing: the history never shows two holds of one slot overlapping.
+    /// </summary>
+    private static async Task<DateTime> NotBeforeLastReleaseAsync(PortalDb db, int slotId, DateTime now, CancellationToken ct)
+    {
+        var last = await db.Holds.Where(h => h.SlotId == slotId && h.ReleasedAt != null).MaxAsync(h => h.ReleasedAt, ct);
+        return last > now ? last.Value : now;
     }
 
     /// <summary>Adds a new hold and its audit event to <paramref name="db"/>; the unique index decides at save whether it wins.</summary>
@@ -587,7 +612,7 @@ public sealed partial class SlotService(
 
     private static (Hold Hold, AuditEvent Audit) NewClaim(Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now)
     {
-        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = purpose.Trim(), Since = now, Until = now + duration, LastActivityAt = now };
+        var hold = new Hold { SlotId = slot.Id, HolderId = actor.Id, HolderName = actor.Name, Purpose = FreeText.Clean(purpose, multiline: false), Since = now, Until = DbTime.Truncate(now + duration), LastActivityAt = now };
         return (hold, Audit(actor, AuditActions.Claim, slot, $"{hold.Purpose} · until {hold.Until:u}", now));
     }
 
@@ -596,22 +621,33 @@ public sealed partial class SlotService(
     /// the hold and its audit event, or nothing at all when another claim holds the slot. The ON CONFLICT clause
     /// names IX_Holds_ActivePerSlot by its column and predicate; like a plain insert it waits for a concurrent claim
     /// to commit or roll back, so the index still decides, but a lost race inserts nothing and returns no id
-    /// instead of failing with a unique violation (a rollback, an exception, and EF logging it at Error).
+    /// instead of failing with a unique violation (a rollback, an exception, and EF logging it at Error). The hold
+    /// starts no earlier than the slot's last release, which may have committed after the caller took the time.
     /// </summary>
-    private static async Task<long?> TryInsertClaimAsync(PortalDb db, Hold hold, AuditEvent audit, CancellationToken ct)
+    private static async Task<InsertedHold?> TryInsertClaimAsync(PortalDb db, Hold hold, AuditEvent audit, CancellationToken ct)
     {
-        var ids = await db.Database.SqlQuery<long>($"""
-            WITH hold AS (
+        var rows = await db.Database.SqlQuery<InsertedHold>($"""
+            WITH shift AS (
+                SELECT COALESCE(GREATEST(MAX("ReleasedAt") - {hold.Since}, interval '0'), interval '0') AS "By" FROM "Holds" WHERE "SlotId" = {hold.SlotId}),
+            hold AS (
                 INSERT INTO "Holds" ("SlotId", "HolderId", "HolderName", "Purpose", "Since", "Until", "LastActivityAt")
-                VALUES ({hold.SlotId}, {hold.HolderId}, {hold.HolderName}, {hold.Purpose}, {hold.Since}, {hold.Until}, {hold.LastActivityAt})
+                SELECT {hold.SlotId}, {hold.HolderId}, {hold.HolderName}, {hold.Purpose}, {hold.Since} + shift."By", {hold.Until} + shift."By", {hold.LastActivityAt} + shift."By"
+                FROM shift
                 ON CONFLICT ("SlotId") WHERE "ReleasedAt" IS NULL DO NOTHING
-                RETURNING "Id"),
+                RETURNING "Id", "Since", "Until"),
             audit AS (
                 INSERT INTO "AuditEvents" ("At", "ActorId", "ActorName", "Action", "SlotId", "SlotName", "Details")
                 SELECT {audit.At}, {audit.ActorId}, {audit.ActorName}, {audit.Action}, {audit.SlotId}, {audit.SlotName}, {audit.Details} FROM hold)
-            SELECT "Id" AS "Value" FROM hold
+            SELECT "Id", "Since", "Until" FROM hold
             """).ToListAsync(ct);
-        return ids.Count == 0 ? null : ids[0];
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    private sealed class InsertedHold
+    {
+        public long Id { get; set; }
+        public DateTime Since { get; set; }
+        public DateTime Until { get; set; }
     }
 
     /// <summary>The message for a claim that lost the race, or null when the winner is the caller (a double click).</summary>
@@ -626,7 +662,7 @@ public sealed partial class SlotService(
     /// the caller (a double click, the first click already won), their hold.
     /// </summary>
     private static Result<HoldView> HeldBy(Slot slot, Actor actor, Hold? holder) =>
-        Lost(slot, actor, holder) is { } failure ? failure : Result<HoldView>.Ok(ToView(holder!));
+        Lost(slot, actor, holder) is { } failure ? failure : Result<HoldView>.Ok(ToView(holder!) with { AlreadyYours = true });
 
     /// <summary>Why a claim on a slot that <paramref name="holder"/> holds fails, or null when the holder is the caller.</summary>
     private static Failure? Lost(Slot slot, Actor actor, Hold? holder) => holder switch
@@ -717,12 +753,22 @@ public sealed partial class SlotService(
         return await db.Holds.AsNoTracking().FirstOrDefaultAsync(h => h.SlotId == slotId && h.ReleasedAt == null, ct);
     }
 
-    private static Failure? ValidatePurpose(string? purpose) => purpose?.Trim() switch
+    private static Failure? ValidatePurpose(string? purpose)
     {
-        null or "" => Fail.Invalid("Say what you need the slot for, e.g. \"payment test\"."),
-        { Length: > HoldLimits.PurposeMaxLength } => Fail.Invalid($"The purpose can be at most {HoldLimits.PurposeMaxLength} characters."),
-        _ => null,
-    };
+        if (FreeText.Problem(purpose, multiline: false) is { } problem)
+        {
+            return Fail.Invalid("The purpose " + problem);
+        }
+
+        if (FreeText.IsBlank(purpose))
+        {
+            return Fail.Invalid("Say what you need the slot for, e.g. \"payment test\".");
+        }
+
+        return FreeText.Clean(purpose!, multiline: false).Length > HoldLimits.PurposeMaxLength
+            ? Fail.Invalid($"The purpose can be at most {HoldLimits.PurposeMaxLength} characters.")
+            : null;
+    }
 
     private static Failure? ValidateSlot(SlotEdit edit)
     {
@@ -736,9 +782,29 @@ public sealed partial class SlotService(
             return Fail.Invalid("A namespace must be 1–63 lower-case letters, digits or '-', starting and ending with a letter or digit.");
         }
 
+        if ((FreeText.Problem(edit.Description, multiline: true) ?? FreeText.Problem(edit.UrlPattern, multiline: false)) is { } problem)
+        {
+            return Fail.Invalid("The description or URL pattern " + problem);
+        }
+
         return (edit.Description?.Length ?? 0) > 500 || (edit.UrlPattern?.Length ?? 0) > 300
             ? Fail.Invalid("The description can be at most 500 characters and the URL pattern 300.")
             : null;
+    }
+
+    /// <summary>Which unique rule a new or changed slot broke: another slot has its name, or its namespace.</summary>
+    private async Task<Failure> TakenAsync(Slot slot, CancellationToken ct)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        if (await db.Slots.AnyAsync(s => s.Id != slot.Id && s.Name == slot.Name, ct))
+        {
+            return Fail.Conflict($"A slot named {slot.Name} already exists.");
+        }
+
+        var other = await db.Slots.Where(s => s.Id != slot.Id && s.Namespace == slot.Namespace).Select(s => s.Name).FirstOrDefaultAsync(ct);
+        return Fail.Conflict(other is null
+            ? $"Another slot took the name {slot.Name} or the namespace {slot.Namespace} meanwhile. Look at the board and try again."
+            : $"The namespace {slot.Namespace} belongs to {other}: each slot needs a namespace of its own, or deploying into one would replace the other's apps and releasing it would delete them.");
     }
 
     private static void MarkReleased(Hold hold, Actor by, ReleaseReason reason, DateTime now)

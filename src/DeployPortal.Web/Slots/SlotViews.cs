@@ -54,6 +54,13 @@ public sealed record HoldView(long Id, string HolderId, string HolderName, strin
     /// <summary>See <see cref="Hold.KeepWaiterName"/>.</summary>
     public string? KeepWaiterName { get; init; }
 
+    /// <summary>
+    /// True on the answer to a claim of a slot the caller already held (a retry, or a second pipeline with the same
+    /// token): nothing was created. Only written when true.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool AlreadyYours { get; init; }
+
     public bool IsIdle(DateTime now, TimeSpan idleAfter) => now - LastActivityAt >= idleAfter;
 }
 
@@ -73,4 +80,12 @@ public sealed record SlotChange(int SlotId, string What, long? DeploymentId = nu
     public static SlotChange Resync { get; } = new(0, "resync");
 
     public bool IsResync => this == Resync;
+
+    /// <summary>
+    /// The live feed is down (the listening connection to PostgreSQL was lost): pages keep what they show and say since
+    /// when, until <see cref="Resync"/>.
+    /// </summary>
+    public static SlotChange Paused { get; } = new(0, "paused");
+
+    public bool IsPaused => this == Paused;
 }

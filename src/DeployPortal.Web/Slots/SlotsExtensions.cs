@@ -10,6 +10,7 @@ public static class SlotsExtensions
     {
         builder.Services.AddOptions<HoldOptions>().BindConfiguration(HoldOptions.Section)
             .Validate(o => o.DefaultDuration > TimeSpan.Zero && o.DefaultDuration <= o.MaxDuration, "Holds:DefaultDuration must be positive and at most Holds:MaxDuration.")
+            .Validate(o => o.MinDuration > TimeSpan.Zero && o.MinDuration <= o.DefaultDuration, "Holds:MinDuration must be positive and at most Holds:DefaultDuration.")
             .Validate(o => o.MaxDuration <= o.HardMaxTotal, "Holds:HardMaxTotal must be at least Holds:MaxDuration.")
             .Validate(o => o.RemindBefore >= TimeSpan.Zero && o.RemindBefore < o.DefaultDuration, "Holds:RemindBefore must be zero or more and shorter than Holds:DefaultDuration.")
             .Validate(o => o.MaxHeldPerPerson is null or > 0 && o.MaxHeldPerRole.Values.All(v => v > 0), "Holds:MaxHeldPerPerson and Holds:MaxHeldPerRole must be positive.")
@@ -19,6 +20,7 @@ public static class SlotsExtensions
         builder.Services.AddSingleton<BoardSnapshot>();
         builder.Services.AddSingleton<BoardClock>();
         builder.Services.AddSingleton<PortalEvents>();
+        builder.Services.AddSingleton<SlotNamespaces>();
         builder.Services.AddScoped<SlotService>();
         builder.Services.AddScoped<AuditQueries>();
         builder.Services.AddScoped<HoldExpiryJob>();

@@ -101,7 +101,7 @@ public sealed class WaitlistHandover(
 
     private async Task<Outcome> TryHandOverAsync(int slotId, CancellationToken ct)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = DbTime.UtcNow(clock);
         await using var db = dbFactory.CreateDbContext();
         // First come, first served: join time, then the id the database gave (two joins in the same tick). Asked first:
         // mostly nobody waits, and then one read answers (this runs after every release).

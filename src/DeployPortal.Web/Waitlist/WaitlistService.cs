@@ -93,6 +93,16 @@ public sealed class WaitlistService(
             }
         }
 
+        // One slot per need: someone the queue already served (or who deployed this app into a slot they hold)
+        // deploys there. Their next join would otherwise hand them a second slot at the next release.
+        var held = await db.Holds.AsNoTracking()
+            .Where(h => h.HolderId == actor.Id && h.ReleasedAt == null && db.Deployments.Any(d => d.HoldId == h.Id && d.App == app.Name))
+            .OrderBy(h => h.Id).Select(h => h.Slot!.Name).FirstOrDefaultAsync(ct);
+        if (held is not null)
+        {
+            return Fail.Conflict($"You already hold {held} for {app.Name}: deploy into {held} from the deploy form, or release it before queueing again.");
+        }
+
         var entry = new WaitlistEntry
         {
             SlotId = slot?.Id,
@@ -100,7 +110,7 @@ public sealed class WaitlistService(
             UserName = actor.Name,
             App = app.Name,
             Branch = request.Branch,
-            Purpose = request.Purpose.Trim(),
+            Purpose = FreeText.Clean(request.Purpose, multiline: false),
             HoldFor = request.HoldFor,
             JoinedAt = now,
             State = WaitlistState.Waiting,

@@ -8,8 +8,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace DeployPortal.Web.Tests.Api;
 
 /// <summary>One running portal for the API tests, with helpers to mint tokens and add slots.</summary>
-public sealed class ApiHost : IAsyncLifetime
+public class ApiHost : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private int _slotCounter;
 
     public TestDatabase Database { get; private set; } = default!;
@@ -17,7 +19,7 @@ public sealed class ApiHost : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        Database = await TestDatabase.CreateAsync(Provider);
         Host = new PortalHost(Database, settings: new Dictionary<string, string?> { ["Database:SeedDemoSlots"] = "false" });
         Host.Start();
     }
@@ -37,6 +39,9 @@ public sealed class ApiHost : IAsyncLifetime
         Assert.True(result.Succeeded, result.Failure?.Message);
         return result.Value!;
     }
+
+    /// <summary>An API client with a fresh token of <paramref name="user"/>.</summary>
+    public async Task<HttpClient> ClientAsync(ClaimsPrincipal user) => Client((await CreateTokenAsync(user)).Secret);
 
     public async Task<T> WithTokensAsync<T>(Func<AccessTokenService, Task<T>> action)
     {
@@ -64,4 +69,10 @@ public sealed class ApiHost : IAsyncLifetime
         await db.SaveChangesAsync();
         return slot;
     }
+}
+
+/// <summary>The same portal on PostgreSQL, where times are kept to the microsecond and NUL is refused.</summary>
+public sealed class PostgresApiHost : ApiHost
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }

@@ -47,4 +47,31 @@ public sealed class RateLimitTests
         Assert.NotNull(last.Headers.RetryAfter);
         Assert.Equal(HttpStatusCode.OK, otherResponse.StatusCode);
     }
+
+    [Fact]
+    public async Task Api_AFreshMadeUpTokenOnEveryRequest_IsLimitedByAddress_After_FailedAuthPerWindow()
+    {
+        await using var database = await TestDatabase.CreateAsync(Data.DatabaseProvider.Sqlite);
+        using var host = new PortalHost(database, settings: new Dictionary<string, string?>
+        {
+            ["Api:RateLimit:FailedAuthPerWindow"] = "3",
+            ["Api:RateLimit:Window"] = "01:00:00",
+        });
+        host.Start();
+
+        using var client = host.CreateLoopbackClient();
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? last = null;
+        for (var i = 0; i < 5; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/slots");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "dp_guess" + Guid.NewGuid().ToString("N"));
+            last = await client.SendAsync(request);
+            statuses.Add(last.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal("application/problem+json", last!.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(last.Headers.RetryAfter);
+    }
 }

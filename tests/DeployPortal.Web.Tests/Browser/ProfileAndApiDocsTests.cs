@@ -67,6 +67,38 @@ public sealed class ProfileAndApiDocsTests(BrowserFixture browser) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Admin_SignsAPersonOutEverywhere_AndRevokesTheirToken_TheirOpenPageAndTokenStopAtOnce()
+    {
+        // Dana, with a token, on the board in her own browser.
+        var dana = await SignInAsync("dana");
+        await dana.GotoAsync("/profile");
+        await BrowserFixture.WaitInteractiveAsync(dana);
+        await dana.Locator("[data-testid=token-name]").FillAsync("nightly");
+        await dana.ClickAsync("[data-testid=token-create]");
+        var secret = (await dana.Locator("[data-testid=token-secret]").TextContentAsync())!.Trim();
+        await dana.GotoAsync("/");
+        await BrowserFixture.WaitInteractiveAsync(dana);
+
+        var ada = await SignInAsync("ada");
+        await ada.GotoAsync("/profile");
+        await BrowserFixture.WaitInteractiveAsync(ada);
+        var person = ada.Locator("[data-testid='person-dev:dana']");
+        await Expect(person).ToContainTextAsync("Dana Developer");
+        await ada.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "profile-admin-access.png"), FullPage = true });
+
+        await person.Locator("[data-testid=person-signout]").ClickAsync();
+        await ada.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(person).ToHaveCountAsync(0);
+        await Expect(dana.Locator("[data-testid=session-ended]")).ToBeVisibleAsync();
+
+        var token = ada.Locator("[data-testid=all-tokens] tr", new() { HasText = "nightly" });
+        await token.Locator("[data-testid=any-token-revoke]").ClickAsync();
+        await ada.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(token).ToHaveCountAsync(0);
+        Assert.Equal(HttpStatusCode.Unauthorized, await ListSlotsStatusAsync(secret));
+    }
+
+    [Fact]
     public async Task ApiDocs_RendersTheReference_WithoutContentSecurityPolicyViolations()
     {
         var page = await SignInAsync("ada");

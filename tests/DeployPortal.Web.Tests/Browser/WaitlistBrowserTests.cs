@@ -91,4 +91,49 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetim
         var entry = await db.Waitlist.SingleAsync();
         Assert.Equal((WaitlistState.Served, "dev:devon"), (entry.State, entry.UserId));
     }
+    [Fact]
+    public async Task Queue_OnceServed_TheFormDeploysIntoTheServedSlot_AndOffersNoSecondJoin()
+    {
+        using (var scope = _host.Services.CreateScope())
+        {
+            var slots = scope.ServiceProvider.GetRequiredService<SlotService>();
+            foreach (var slot in await slots.GetBoardAsync())
+            {
+                var claim = await slots.ClaimAsync(DemoDana, new ClaimRequest(slot.Id, "regression run", null));
+                Assert.True(claim.Succeeded, claim.Failure?.Message);
+            }
+        }
+
+        var quinn = await browser.SignInAsync(_portal, "quinn");
+        await quinn.GotoAsync("/deploy");
+        await BrowserFixture.WaitInteractiveAsync(quinn);
+        await quinn.Locator("[data-testid=deploy-app]").ClickAsync();
+        await quinn.GetByRole(AriaRole.Option, new() { Name = "storefront — The shop's web front end (demo)" }).ClickAsync();
+        await quinn.Locator("[data-testid=deploy-branch]").FillAsync("main");
+        await quinn.GetByRole(AriaRole.Option, new() { Name = "main", Exact = true }).ClickAsync();
+        await Expect(quinn.GetByRole(AriaRole.Listbox)).ToHaveCountAsync(0);
+        await quinn.Locator("[data-testid=deploy-purpose]").FillAsync("checkout test");
+        await quinn.Locator("[data-testid=queue-join]").ClickAsync();
+        await Expect(quinn.Locator("[data-testid=queue-waiting]")).ToContainTextAsync("#1 in the queue", new() { Timeout = 30_000 });
+
+        // A release serves her while her form is open.
+        using (var scope = _host.Services.CreateScope())
+        {
+            var slots = scope.ServiceProvider.GetRequiredService<SlotService>();
+            var qa3 = (await slots.GetBoardAsync()).Single(s => s.Name == "qa-3");
+            var released = await slots.ReleaseAsync(DemoDana, new ReleaseRequest(qa3.Id, qa3.Hold!.Id));
+            Assert.True(released.Succeeded, released.Failure?.Message);
+        }
+
+        await Expect(quinn.Locator("[data-testid=queue-served-slot]")).ToHaveTextAsync("qa-3", new() { Timeout = 30_000 });
+        // The form left queue mode: it deploys into qa-3, and "Join the queue" is gone.
+        await Expect(quinn.Locator("[data-testid=queue-join]")).ToHaveCountAsync(0);
+        await Expect(quinn.Locator("[data-testid=queue-waiting]")).ToHaveCountAsync(0);
+        await Expect(quinn.Locator("[data-testid=deploy-submit]")).ToBeVisibleAsync();
+        await Expect(quinn.Locator("[data-testid=deploy-preflight]")).ToContainTextAsync("into qa-3");
+        await quinn.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "queue-served-form.png"), FullPage = true });
+
+        await using var db = _database.Factory.CreateDbContext();
+        Assert.Equal(WaitlistState.Served, (await db.Waitlist.SingleAsync()).State);
+    }
 }

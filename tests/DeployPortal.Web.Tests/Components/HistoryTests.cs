@@ -55,4 +55,50 @@ public sealed class HistoryTests : PortalComponentTest
             Assert.Contains("Nothing matches these filters.", cut.Find("[data-testid=history-empty]").TextContent);
         }
     }
+
+    [Fact]
+    public async Task History_HidesSignInsByDefault_AndShowsThemWhenTheirKindIsTurnedOn()
+    {
+        await using (var db = Harness.Database.Factory.CreateDbContext())
+        {
+            db.AuditEvents.Add(new AuditEvent { At = Harness.Clock.GetUtcNow().UtcDateTime, ActorId = "dev:ada", ActorName = "Ada Admin", Action = Audit.AuditActions.SignIn, Details = "development sign-in as Admin" });
+            await db.SaveChangesAsync();
+        }
+
+        var cut = Render<History>();
+        cut.WaitForAssertion(() => Assert.Equal(3, cut.FindAll("[data-testid=history] tbody tr").Count));
+        Assert.Equal("false", cut.Find("[data-testid=history-kind-security]").GetAttribute("aria-pressed"));
+
+        cut.Find("[data-testid=history-kind-security]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(4, cut.FindAll("[data-testid=history] tbody tr").Count));
+        Assert.Contains("kinds=holds%2Cdeployments%2Cqueue%2Cslots%2Csecurity", Services.GetRequiredService<NavigationManager>().Uri, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("kinds=", cut.Find("[data-testid=history-export]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public void History_ShowsTheQaOutcomeAsItsOwnChip()
+    {
+        var cut = Render<History>();
+
+        cut.WaitForAssertion(() => Assert.Equal("pass", cut.Find("[data-testid=history-outcome]").TextContent.Trim()));
+    }
+
+    [Theory]
+    [InlineData("=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\"")]
+    [InlineData("-1+2", "'-1+2")]
+    [InlineData("payment, checkout", "\"payment, checkout\"")]
+    [InlineData("line\nbreak", "\"line\nbreak\"")]
+    [InlineData("plain", "plain")]
+    public void HistoryCsv_QuotesAndDefusesFreeText(string value, string cell) =>
+        Assert.Equal(cell, Audit.HistoryExport.Cell(value));
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("all", "Holds,Deployments,Queue,Slots,Security")]
+    [InlineData("security,holds", "Security,Holds")]
+    [InlineData("7,holds,nonsense", "Holds")]
+    [InlineData("none", "")]
+    public void HistoryKinds_ParseOnlyTheirNames(string? value, string? expected) =>
+        Assert.Equal(expected, Audit.HistoryExport.ParseKinds(value) is { } kinds ? string.Join(",", kinds) : null);
 }

@@ -43,7 +43,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(Harness.Notifier);
         Services.AddSingleton<IOptionsMonitor<HoldOptions>>(Harness.Options);
         Services.AddScoped(sp => new SlotService(PageDatabase ?? Harness.Database.Factory, Harness.Notifier, Harness.Clock, Harness.Options, Harness.Jobs,
-            Harness.Handover, Harness.Events.Events, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SlotService>>()));
+            Harness.Handover, Harness.Events.Events, new SlotNamespaces(Harness.ClusterOptions), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SlotService>>()));
         Services.AddSingleton<BoardSnapshot>();
         Services.AddSingleton<BoardClock>();
         Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));

@@ -140,6 +140,26 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deploy_WhenTheClusterAnswers500_TheStepSaysItIsRetrying_WhileItWaits()
+    {
+        _h.Emulator.Faults.PathContains = "/deployments/";
+        _h.Emulator.Faults.Method = "PATCH";
+        _h.Emulator.Faults.ErrorStatusCodes = [500];
+        _h.Emulator.Faults.ErrorRate = 1; // every apply of the Deployment, until the test has seen the step say so
+
+        var queued = await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-2");
+        var retrying = await _h.WaitForAsync(queued.Id, d => d.Steps.Any(s => s.Name == StepName.Apply && s.Message.StartsWith("retrying", StringComparison.Ordinal)));
+        _h.Emulator.Faults.Reset();
+        var done = await _h.WaitFinishedAsync(queued.Id);
+
+        var apply = retrying.Steps.Single(s => s.Name == StepName.Apply);
+        Assert.Equal(StepState.Running, apply.State);
+        Assert.Matches(@"^retrying \([2-6] of 6\): the cluster answered 500$", apply.Message);
+        Assert.Equal(DeploymentState.Succeeded, done.State);
+        Assert.StartsWith("Applied Deployment", done.Steps.Single(s => s.Name == StepName.Apply).Message);
+    }
+
+    [Fact]
     public async Task Deploy_WhenTheClusterRefusesPermanently_FailsAtOnce_WithItsMessage()
     {
         _h.Emulator.Faults.PathContains = "/deployments";
@@ -217,7 +237,8 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
             done.Add(await _h.WaitFinishedAsync(d.Id, TimeSpan.FromSeconds(60)));
         }
 
-        var ordered = done.OrderBy(d => d.Id).ToList();
+        // main again is the same request as the first while that one still waits, and then answers with it.
+        var ordered = done.DistinctBy(d => d.Id).OrderBy(d => d.Id).ToList();
         for (var i = 1; i < ordered.Count; i++)
         {
             Assert.True(ordered[i].StartedAt >= ordered[i - 1].FinishedAt,
@@ -273,6 +294,36 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
         Assert.Empty((await _h.Kubernetes.AppsV1.ListNamespacedDeploymentAsync("qa-2")).Items);
         Assert.Empty((await _h.Kubernetes.CoreV1.ListNamespacedServiceAsync("qa-2")).Items);
         Assert.Empty((await _h.Kubernetes.NetworkingV1.ListNamespacedIngressAsync("qa-2")).Items);
+    }
+
+    [Theory]
+    [InlineData("release")]
+    [InlineData("qa-done")]
+    [InlineData("force")]
+    public async Task Release_DuringARollout_EndsTheDeploymentCancelled_NotFailedWithTheClusters404(string how)
+    {
+        _h.Emulator.Options.ReadyDelay = TimeSpan.FromSeconds(30); // the rollout is still running when the slot is released
+        var running = await _h.DeployAsync(TestUsers.Dana, "storefront", "main", "qa-2", "release during rollout");
+        await _h.WaitForAsync(running.Id, d => d.Steps.Any(s => s.Name == StepName.Rollout && s.State == StepState.Running));
+
+        var slots = _h.Service<SlotService>(out var scope);
+        using (scope)
+        {
+            var released = how switch
+            {
+                "release" => await slots.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(running.SlotId, running.HoldId!.Value, null)),
+                "qa-done" => await slots.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(running.SlotId, running.HoldId!.Value, QaOutcome.Pass)),
+                _ => await slots.ReleaseAsync(TestUsers.Ada, new ReleaseRequest(running.SlotId, running.HoldId!.Value, null)),
+            };
+            Assert.True(released.Succeeded, released.Failure?.Message);
+        }
+
+        var done = await _h.WaitFinishedAsync(running.Id);
+        Assert.Equal(DeploymentState.Cancelled, done.State);
+        Assert.Equal("Cancelled: the slot was released.", done.FailureReason);
+        Assert.DoesNotContain(done.Steps, s => s.Message.Contains("not found", StringComparison.OrdinalIgnoreCase));
+        await using var db = _h.Database.Factory.CreateDbContext();
+        Assert.Equal(0, await db.Deployments.CountAsync(d => d.State == DeploymentState.Failed));
     }
 
     [Fact]

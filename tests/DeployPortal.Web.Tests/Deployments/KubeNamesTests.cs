@@ -74,4 +74,19 @@ public sealed class KubeNamesTests
         Assert.Equal("reg/app:feature-x-d7938cc0", KubeNames.ImageReference("reg/app", "{branchSlug}-{shortSha}", "feature/x", sha));
         Assert.Equal($"reg/app:{sha}", KubeNames.ImageReference("reg/app", "{sha}", "main", sha));
     }
+
+    [Fact]
+    public void ImageReference_BranchSlugHash_TellsApartBranchesThatShareASlug()
+    {
+        var sha = "d7938cc0123456789abcdef0123456789abcdef0";
+        string[] branches = ["feature/login", "feature-login", "feature_login"];
+
+        var slugTags = branches.Select(b => KubeNames.ImageReference("reg/app", "{branchSlug}", b, sha)).Distinct().ToList();
+        var hashTags = branches.Select(b => KubeNames.ImageReference("reg/app", "{branchSlugHash}", b, sha)).ToList();
+
+        Assert.Equal(["reg/app:feature-login"], slugTags);
+        Assert.Equal(3, hashTags.Distinct().Count());
+        Assert.All(hashTags, t => Assert.Matches("^reg/app:feature-login-[0-9a-f]{6}$", t));
+        Assert.Equal(hashTags[0], KubeNames.ImageReference("reg/app", "{branchSlugHash}", "feature/login", sha)); // deterministic
+    }
 }

@@ -50,7 +50,8 @@ public sealed class DeployHarness : IAsyncDisposable
     public Kubernetes Kubernetes { get; }
     public PortalHost Host => _hosts[^1];
 
-    public static async Task<DeployHarness> CreateAsync(DatabaseProvider provider = DatabaseProvider.Sqlite)
+    /// <param name="startHost">False to start portals later (<see cref="StartHost"/>, or a <see cref="PortalProcess"/> with <see cref="Settings"/>).</param>
+    public static async Task<DeployHarness> CreateAsync(DatabaseProvider provider = DatabaseProvider.Sqlite, bool startHost = true)
     {
         var emulator = await EmulatorServer.StartAsync(new EmulatorOptions
         {
@@ -65,12 +66,31 @@ public sealed class DeployHarness : IAsyncDisposable
         });
         var harness = new DeployHarness(emulator, await TestDatabase.CreateAsync(provider));
         await harness.CreateRepositoryAsync();
-        harness.StartHost();
+        if (startHost)
+        {
+            harness.StartHost();
+        }
+
         return harness;
     }
 
     /// <summary>Starts a (further) portal process on the same database and cluster.</summary>
-    public PortalHost StartHost()
+    public PortalHost StartHost(IReadOnlyDictionary<string, string?>? more = null)
+    {
+        var settings = Settings();
+        foreach (var (key, value) in more ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var host = new PortalHost(Database, settings: settings);
+        host.Start();
+        _hosts.Add(host);
+        return host;
+    }
+
+    /// <summary>The settings of a portal on this harness's cluster, apps and repository (not its database).</summary>
+    public Dictionary<string, string?> Settings()
     {
         var settings = new Dictionary<string, string?>
         {
@@ -98,10 +118,7 @@ public sealed class DeployHarness : IAsyncDisposable
             settings[$"Apps:Items:{i}:Replicas"] = apps[i].Replicas.ToString();
         }
 
-        var host = new PortalHost(Database, settings: settings);
-        host.Start();
-        _hosts.Add(host);
-        return host;
+        return settings;
     }
 
     /// <summary>A real git repository with the branches the tests deploy.</summary>

@@ -97,6 +97,25 @@ public sealed class PortalHost : WebApplicationFactory<Program>
         return new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = address };
     }
 
+    /// <summary>An HTTP client signed in through the development sign-in as <paramref name="user"/>, as a browser would be.</summary>
+    public async Task<HttpClient> DevSignedInClientAsync(string user)
+    {
+        var client = CreateLoopbackClient();
+        var page = await client.GetStringAsync("/signin");
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var response = await client.PostAsync("/account/dev-signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["user"] = user,
+            ["__RequestVerificationToken"] = token,
+        }));
+        if (response.StatusCode != HttpStatusCode.Redirect)
+        {
+            throw new InvalidOperationException($"The development sign-in as {user} answered {(int)response.StatusCode}.");
+        }
+
+        return client;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(_environment);

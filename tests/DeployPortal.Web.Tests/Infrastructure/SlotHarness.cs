@@ -17,7 +17,8 @@ public sealed class SlotHarness : IAsyncDisposable
         Notifier = new SlotChangeNotifier(NullLogger<SlotChangeNotifier>.Instance);
         Events = new RecordingEvents(Jobs, NotificationOptions, Clock);
         Handover = new WaitlistHandover(database.Factory, Notifier, Events.Events, Jobs, Clock, Options, NullLogger<WaitlistHandover>.Instance);
-        Service = new SlotService(database.Factory, Notifier, Clock, Options, Jobs, Handover, Events.Events, NullLogger<SlotService>.Instance);
+        Service = new SlotService(database.Factory, Notifier, Clock, Options, Jobs, Handover, Events.Events, new SlotNamespaces(ClusterOptions),
+            NullLogger<SlotService>.Instance);
         Idle = new IdleSlots(database.Factory, Service, Notifier, Clock, IdleOptions, Jobs);
         GiveBack = new IdleGiveBack(database.Factory, Service, Notifier, Events.Events, Clock, IdleOptions, NullLogger<IdleGiveBack>.Instance);
     }
@@ -26,6 +27,9 @@ public sealed class SlotHarness : IAsyncDisposable
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
     public TestOptionsMonitor<HoldOptions> Options { get; } = new(new HoldOptions());
     public SlotChangeNotifier Notifier { get; }
+
+    /// <summary>The cluster settings slot namespaces are checked against (allowed set, the portal's own namespace).</summary>
+    public TestOptionsMonitor<Web.Cluster.ClusterOptions> ClusterOptions { get; } = new(new Web.Cluster.ClusterOptions());
 
     /// <summary>Receivers for raised events; each wanted event becomes a recorded webhook job in <see cref="Jobs"/>.</summary>
     public TestOptionsMonitor<NotificationOptions> NotificationOptions { get; } = new(new NotificationOptions());

@@ -101,6 +101,8 @@ public sealed class HelmChartTests
         Assert.Equal(DatabaseProvider.Postgres, settings.Get<DatabaseOptions>().Provider); // several replicas need PostgreSQL
         Assert.Equal(ClusterMode.InCluster, settings.Get<ClusterOptions>().Mode);
         Assert.False(settings.Get<ClusterOptions>().CreateNamespaces); // a cluster-scoped write the Roles do not grant
+        Assert.Equal(["qa-1", "qa-2", "qa-3", "qa-4"], settings.Get<ClusterOptions>().AllowedNamespaces); // slots only where the Roles are
+        Assert.Equal("deployportal", settings.Get<ClusterOptions>().PortalNamespace);
         Assert.Equal("true", environment["ASPNETCORE_FORWARDEDHEADERS_ENABLED"]); // TLS ends at the ingress
     }
 

@@ -65,4 +65,34 @@ public abstract class ClaimContentionTests(DatabaseProvider provider) : IAsyncLi
         Assert.Equal(Rounds, audit.Count(a => a.Action == AuditActions.Claim));
         Assert.Equal(Rounds, audit.Count(a => a.Action == AuditActions.Release));
     }
+
+    [Fact]
+    public async Task ClaimAndRelease_ByManyPeopleAtOnce_TheHistoryNeverShowsTwoHoldsOverlapping()
+    {
+        // Every reading of the clock moves it on, so a time taken when a request started is earlier than anything
+        // that committed while the request waited for the database.
+        _h.Clock.AutoAdvanceAmount = TimeSpan.FromMilliseconds(1);
+        var slot = await _h.AddSlotAsync("qa-busy");
+        var users = Enumerable.Range(1, 8).Select(i => TestUsers.Make($"user-{i}", $"User {i}", "Developer")).ToArray();
+
+        await Task.WhenAll(users.Select(user => Task.Run(async () =>
+        {
+            for (var i = 0; i < 15; i++)
+            {
+                var claim = await _h.Service.ClaimAsync(user, new ClaimRequest(slot.Id, $"try {i}", null));
+                if (claim.Succeeded)
+                {
+                    var release = await _h.Service.ReleaseAsync(user, new ReleaseRequest(slot.Id, claim.Value!.Id));
+                    Assert.True(release.Succeeded, release.Failure?.Message);
+                }
+            }
+        })));
+
+        var holds = (await _h.HoldsAsync(slot.Id)).OrderBy(h => h.Since).ThenBy(h => h.Id).ToList();
+        Assert.True(holds.Count > 8, $"only {holds.Count} holds");
+        var overlaps = holds.Zip(holds.Skip(1)).Where(p => p.Second.Since < p.First.ReleasedAt)
+            .Select(p => $"hold {p.Second.Id} since {p.Second.Since:HH:mm:ss.fff} < hold {p.First.Id} released {p.First.ReleasedAt:HH:mm:ss.fff}").ToList();
+        Assert.Empty(overlaps);
+    }
+
 }

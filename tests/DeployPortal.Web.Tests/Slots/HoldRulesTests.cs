@@ -433,6 +433,50 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         Assert.Single(await Slots.GetBoardAsync(), s => s.Name.StartsWith("qa-"));
     }
 
+    [Fact]
+    public async Task AddOrEditSlot_WithAnotherSlotsNamespace_IsRefused_SayingWhose_AndChangesNothing()
+    {
+        var qa1 = await _h.AddSlotAsync("qa-1");
+        var qa2 = await _h.AddSlotAsync("qa-2");
+
+        var added = await Slots.AddSlotAsync(TestUsers.Ada, new SlotEdit("qa-1-copy", "qa-1", "", ""));
+        var edited = await Slots.EditSlotAsync(TestUsers.Ada, qa2.Id, new SlotEdit("qa-2", "qa-1", "", ""));
+        var keepsOwn = await Slots.EditSlotAsync(TestUsers.Ada, qa1.Id, new SlotEdit("qa-1", "qa-1", "edited", ""));
+
+        const string Whose = "The namespace qa-1 belongs to qa-1: each slot needs a namespace of its own, or deploying into one would replace the other's apps and releasing it would delete them.";
+        Assert.Equal((FailureKind.Conflict, Whose), (added.Failure?.Kind, added.Failure?.Message));
+        Assert.Equal((FailureKind.Conflict, Whose), (edited.Failure?.Kind, edited.Failure?.Message));
+        Assert.True(keepsOwn.Succeeded, keepsOwn.Failure?.Message);
+        Assert.Equal([("qa-1", "qa-1"), ("qa-2", "qa-2")], (await Slots.GetBoardAsync()).Select(s => (s.Name, s.Namespace)).OrderBy(s => s.Name));
+    }
+
+    [Theory]
+    [InlineData("kube-system", "kube-system is a namespace of Kubernetes itself")]
+    [InlineData("kube-public", "kube-public is a namespace of Kubernetes itself")]
+    [InlineData("default", "default is a namespace of Kubernetes itself")]
+    [InlineData("deployportal", "deployportal is the portal's own namespace")]
+    [InlineData("prod-shop", "The portal may not deploy into prod-shop: slot namespaces must be one of qa-*, staging (the setting Cluster:AllowedNamespaces).")]
+    public async Task AddOrEditSlot_WithASystemThePortalsOrANamespaceOutsideTheAllowedSet_IsRefused_AndChangesNothing(string ns, string message)
+    {
+        _h.ClusterOptions.CurrentValue = new Web.Cluster.ClusterOptions { PortalNamespace = "deployportal", AllowedNamespaces = ["qa-*", "staging", "kube-*", "default", "deployportal"] };
+        if (ns == "prod-shop")
+        {
+            _h.ClusterOptions.CurrentValue.AllowedNamespaces = ["qa-*", "staging"];
+        }
+
+        var qa1 = await _h.AddSlotAsync("qa-1");
+
+        var added = await Slots.AddSlotAsync(TestUsers.Ada, new SlotEdit("qa-9", ns, "", ""));
+        var edited = await Slots.EditSlotAsync(TestUsers.Ada, qa1.Id, new SlotEdit("qa-1", ns, "", ""));
+        var allowed = await Slots.AddSlotAsync(TestUsers.Ada, new SlotEdit("staging", "staging", "", ""));
+
+        Assert.Equal(FailureKind.Invalid, added.Failure?.Kind);
+        Assert.Contains(message, added.Failure!.Message);
+        Assert.Equal(added.Failure, edited.Failure);
+        Assert.True(allowed.Succeeded, allowed.Failure?.Message);
+        Assert.Equal([("qa-1", "qa-1"), ("staging", "staging")], (await Slots.GetBoardAsync()).Select(s => (s.Name, s.Namespace)).OrderBy(s => s.Name));
+    }
+
     [Theory]
     [InlineData("Developer")]
     [InlineData("QA")]

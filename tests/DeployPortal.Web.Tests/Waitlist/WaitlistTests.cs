@@ -152,6 +152,32 @@ public abstract class WaitlistTests(DatabaseProvider provider) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Join_AfterTheQueueServedThePerson_IsRefused_SoTheNextReleaseDoesNotHandThemASecondSlot()
+    {
+        var qa1 = await _h.Slots.AddSlotAsync("qa-1");
+        var qa2 = await _h.Slots.AddSlotAsync("qa-2");
+        var hold1 = await ClaimAsync(TestUsers.Ada, qa1);
+        var hold2 = await ClaimAsync(TestUsers.Ada, qa2);
+        await JoinAsync(TestUsers.Quinn, null);
+        await ReleaseAsync(TestUsers.Ada, qa2, hold2);
+        var served = await HolderOfAsync(qa2, "quinn");
+
+        // Quinn presses "Join the queue" again; the next release must not hand her qa-1 too.
+        var again = await _h.JoinAsync(TestUsers.Quinn, null, "storefront", "feature/login");
+        await ReleaseAsync(TestUsers.Ada, qa1, hold1);
+
+        Assert.Equal(FailureKind.Conflict, again.Failure?.Kind);
+        Assert.Equal("You already hold qa-2 for storefront: deploy into qa-2 from the deploy form, or release it before queueing again.", again.Failure!.Message);
+        Assert.Single(await _h.EntriesAsync());
+        Assert.Equal([qa2.Id], (await _h.ActiveHoldsAsync()).Select(h => h.SlotId));
+        Assert.True((await _h.JoinAsync(TestUsers.Quinn, null, "payments", "main")).Succeeded); // another app is another need
+
+        // Once she gives qa-2 back she may queue for storefront again.
+        await ReleaseAsync(TestUsers.Quinn, qa2, served);
+        Assert.Equal(WaitlistState.Served, (await _h.JoinAsync(TestUsers.Quinn, null, "storefront", "main")).Value?.State);
+    }
+
+    [Fact]
     public async Task Leave_OwnEntry_TakesItOut_OthersCannotButAnAdminCan_AndAServedEntryCannotLeave()
     {
         var slot = await _h.Slots.AddSlotAsync("qa-1");

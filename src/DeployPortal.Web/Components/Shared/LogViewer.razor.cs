@@ -432,7 +432,7 @@ public sealed partial class LogViewer : IAsyncDisposable
 
         var bytes = System.Text.Encoding.UTF8.GetBytes(ShownText());
         using var stream = new DotNetStreamReference(new MemoryStream(bytes));
-        await _module.InvokeVoidAsync("download", _cts.Token, $"{App}-{Namespace}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.log", stream);
+        await _module.InvokeVoidAsync("download", _cts.Token, $"{App}-{Namespace}-{Clock.GetUtcNow():yyyyMMdd-HHmmss}.log", stream);
     }
 
     public async ValueTask DisposeAsync()

@@ -29,6 +29,7 @@ public sealed partial class PodWatch : IAsyncDisposable
 
     [Inject] private ClusterGateway Cluster { get; set; } = default!;
     [Inject] private ILogger<PodWatch> Logger { get; set; } = default!;
+    [Inject] private TimeProvider Clock { get; set; } = default!;
 
     protected override async Task OnParametersSetAsync()
     {
@@ -59,14 +60,22 @@ public sealed partial class PodWatch : IAsyncDisposable
     {
         try
         {
-            var lastRender = DateTime.MinValue;
+            var lastRender = DateTimeOffset.MinValue;
+            Task trailing = Task.CompletedTask;
             await foreach (var pods in Cluster.WatchPodsAsync(ns, app, ct))
             {
                 (_pods, _error) = (pods, null);
-                if (DateTime.UtcNow - lastRender > RenderInterval)
+                var now = Clock.GetUtcNow();
+                if (now - lastRender >= RenderInterval)
                 {
-                    lastRender = DateTime.UtcNow;
+                    lastRender = now;
                     await InvokeAsync(StateHasChanged);
+                }
+                else if (trailing.IsCompleted)
+                {
+                    // The last update of a burst (often the pod turning Ready) must show even when nothing follows it.
+                    lastRender += RenderInterval;
+                    trailing = RenderAfterAsync(lastRender - now, ct);
                 }
             }
         }
@@ -78,6 +87,18 @@ public sealed partial class PodWatch : IAsyncDisposable
             Logger.LogWarning(ex, "Watching the pods of {App} in {Namespace} failed", app, ns);
             _error = "The cluster's pod list is not available right now.";
             await InvokeAsync(StateHasChanged);
+        }
+    }
+
+    private async Task RenderAfterAsync(TimeSpan delay, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(delay, Clock, ct);
+            await InvokeAsync(StateHasChanged);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

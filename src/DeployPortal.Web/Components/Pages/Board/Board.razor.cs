@@ -16,6 +16,8 @@ public sealed partial class Board : IDisposable
     private readonly CancellationTokenSource _cts = new();
     private IReadOnlyList<SlotCard>? _slots;
     private string? _error;
+    private DateTime? _shownAt; // when the board on show was read
+    private bool _paused; // live updates are not reaching this board: the database or the live feed is down
     private ClaimsPrincipal _user = new();
     private SlotRights _rights = SlotRights.Of(new ClaimsPrincipal());
     private TimeSpan _warnBefore;
@@ -114,11 +116,20 @@ public sealed partial class Board : IDisposable
             _slots = await BoardSnapshot.GetAsync(_cts.Token);
             SetNow();
             _error = null;
+            _shownAt = Now;
+            _paused = Notifier.LivePaused;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Logger.LogError(ex, "Loading the board failed");
-            _error = "the database did not answer.";
+            if (_slots is null)
+            {
+                _error = "the database did not answer.";
+            }
+            else
+            {
+                _paused = true; // keep showing the last state, and say which
+            }
         }
     }
 
@@ -131,6 +142,8 @@ public sealed partial class Board : IDisposable
         }
     }
 
+    private string ShownAt(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(utc, Zone ?? TimeZoneInfo.Utc).ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+
     // The board's time, which the cards share: set when the board loads and when its clock ticks.
     private DateTime Now => _cards.Now;
 
@@ -138,9 +151,20 @@ public sealed partial class Board : IDisposable
 
     private async Task OnSlotChangedAsync(SlotChange change)
     {
-        var before = _slots;
+        if (change.IsPaused)
+        {
+            if (!_paused && _slots is not null)
+            {
+                _paused = true;
+                StateHasChanged();
+            }
+
+            return;
+        }
+
+        var (before, wasPaused) = (_slots, _paused);
         await LoadAsync();
-        if (!UpdateCardsInPlace(before))
+        if (!UpdateCardsInPlace(before) || _paused != wasPaused)
         {
             StateHasChanged();
         }

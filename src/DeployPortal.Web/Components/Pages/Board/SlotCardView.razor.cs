@@ -116,9 +116,9 @@ public sealed partial class SlotCardView
         var now = context.Now;
         return new Shown(
             slot, actions, disabled, context.CanWake, context.AllowSleep,
-            hold is null ? default : LocalTime.Format(hold.Since, context.Zone),
+            hold is null ? default : LocalTime.Format(hold.Since, context.Zone, now),
             hold is null ? "" : TimeText.Relative(hold.Since, now),
-            hold is null ? default : LocalTime.Format(hold.Until, context.Zone),
+            hold is null ? default : LocalTime.Format(hold.Until, context.Zone, now),
             hold is null ? "" : hold.Until > now ? $"expires {TimeText.Relative(hold.Until, now)}" : "expired, releasing…",
             hold is not null && hold.IsIdle(now, context.IdleAfter)
                 ? new IdleText(TimeText.Duration(now - hold.LastActivityAt), $"No deploy or page view since {hold.LastActivityAt:HH:mm} UTC")

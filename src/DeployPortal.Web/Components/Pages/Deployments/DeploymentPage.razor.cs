@@ -18,6 +18,7 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     private bool _notFound;
     private bool _busy;
     private ClaimsPrincipal _user = new();
+    private ITimer? _leaseTimer;
 
     [Parameter] public long Id { get; set; }
 
@@ -31,6 +32,8 @@ public sealed partial class DeploymentPage : IAsyncDisposable
 
     private bool CanAct => _user.Can(Policies.HoldSlots);
 
+    private bool WorkerStopped => _deployment?.WorkerStopped(Clock.GetUtcNow().UtcDateTime) == true;
+
     protected override async Task OnInitializedAsync() => _user = (await AuthState).User;
 
     protected override async Task OnParametersSetAsync() => await LoadAsync();
@@ -42,6 +45,44 @@ public sealed partial class DeploymentPage : IAsyncDisposable
         if (_deployment is { } d)
         {
             _history = await Deployments.HistoryAsync(d.SlotId, d.App, ct: _cts.Token);
+        }
+
+        WatchLease();
+    }
+
+    /// <summary>
+    /// A worker renews its lease without telling anyone, and a dead one cannot: look again just after the lease
+    /// we know of ends, so the page says the worker stopped when it did. A take-over publishes a change.
+    /// </summary>
+    private void WatchLease()
+    {
+        _leaseTimer?.Dispose();
+        _leaseTimer = null;
+        if (_deployment is { State: DeploymentState.Running, LeaseUntil: { } lease } && !WorkerStopped)
+        {
+            var due = lease - Clock.GetUtcNow().UtcDateTime + TimeSpan.FromMilliseconds(100);
+            _leaseTimer = Clock.CreateTimer(_ => _ = InvokeAsync(ReloadAsync), null, due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private async Task ReloadAsync()
+    {
+        if (_cts.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            await LoadAsync();
+            StateHasChanged();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception)
+        {
+            // The database did not answer: the page keeps what it showed; the next change or look reloads it.
         }
     }
 
@@ -121,6 +162,7 @@ public sealed partial class DeploymentPage : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _leaseTimer?.Dispose();
         await _cts.CancelAsync();
         _cts.Dispose();
     }

@@ -22,6 +22,56 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("DeployPortal.Web.Api.IdempotencyRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Body")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Location")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int?>("Status")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("OwnerId", "Key")
+                        .IsUnique();
+
+                    b.ToTable("IdempotencyRecords");
+                });
+
             modelBuilder.Entity("DeployPortal.Web.Data.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -148,6 +198,11 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                     b.HasIndex("State");
 
                     b.HasIndex("SlotId", "App", "Id");
+
+                    b.HasIndex("SlotId", "App", "Branch", "RequestedById")
+                        .IsUnique()
+                        .HasDatabaseName("IX_Deployments_QueuedTwin")
+                        .HasFilter("\"State\" = 'Queued' AND \"PinnedCommit\" = FALSE");
 
                     b.ToTable("Deployments");
                 });
@@ -442,6 +497,9 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("Namespace")
                         .IsUnique();
 
                     b.ToTable("Slots");

@@ -17,6 +17,54 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("DeployPortal.Web.Api.IdempotencyRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Body")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Location")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("OwnerId", "Key")
+                        .IsUnique();
+
+                    b.ToTable("IdempotencyRecords");
+                });
+
             modelBuilder.Entity("DeployPortal.Web.Data.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -139,6 +187,11 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                     b.HasIndex("State");
 
                     b.HasIndex("SlotId", "App", "Id");
+
+                    b.HasIndex("SlotId", "App", "Branch", "RequestedById")
+                        .IsUnique()
+                        .HasDatabaseName("IX_Deployments_QueuedTwin")
+                        .HasFilter("\"State\" = 'Queued' AND \"PinnedCommit\" = FALSE");
 
                     b.ToTable("Deployments");
                 });
@@ -425,6 +478,9 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("Namespace")
                         .IsUnique();
 
                     b.ToTable("Slots");
