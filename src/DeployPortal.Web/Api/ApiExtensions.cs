@@ -197,6 +197,7 @@ public static class ApiExtensions
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         v1.MapSlotsApi();
         v1.MapDeploymentsApi();
+        v1.MapQueueApi();
 
         // The document only describes the API's shape (as the README does), and tools fetch it without a session.
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();

@@ -10,6 +10,8 @@ public static class AuditActions
     public const string ForceRelease = "force-release";
     public const string Expire = "expire";
     public const string IdleEnd = "idle-end";
+    public const string IdleAsk = "idle-ask";
+    public const string Keep = "keep";
     public const string Sleep = "sleep";
     public const string Wake = "wake";
     public const string Renew = "renew";

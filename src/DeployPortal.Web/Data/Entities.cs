@@ -52,6 +52,18 @@ public sealed class Hold
     /// quiet; an extension moves <see cref="Until"/> away from it, so the next approach to the end reminds again.
     /// </summary>
     public DateTime? RemindedFor { get; set; }
+
+    /// <summary>
+    /// When the holder of this idle hold was asked "keep it or give it back?"; null when not asked. Any activity after
+    /// it (a deploy, a page or log view, "keep it") answers "keep".
+    /// </summary>
+    public DateTime? KeepAskedAt { get; set; }
+
+    /// <summary>Without an answer the hold ends at this time, through the expiry path. Set with <see cref="KeepAskedAt"/>.</summary>
+    public DateTime? KeepDeadline { get; set; }
+
+    /// <summary>The first person waiting for a slot like this one when the holder was asked (the shorter deadline applies); null when nobody waited.</summary>
+    public string? KeepWaiterName { get; set; }
 }
 
 public enum ReleaseReason
@@ -162,6 +174,9 @@ public sealed class WaitlistEntry
     public required string App { get; set; }
     public required string Branch { get; set; }
     public required string Purpose { get; set; }
+    /// <summary>How long the hold lasts when the entry is served; null: the default hold length then.</summary>
+    public TimeSpan? HoldFor { get; set; }
+
     public DateTime JoinedAt { get; set; }
     public WaitlistState State { get; set; }
     /// <summary>When the entry was served or left.</summary>

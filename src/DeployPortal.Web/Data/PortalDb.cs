@@ -45,6 +45,7 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
         {
             hold.Property(h => h.HolderId).HasMaxLength(200);
             hold.Property(h => h.HolderName).HasMaxLength(200);
+            hold.Property(h => h.KeepWaiterName).HasMaxLength(200);
             hold.Property(h => h.Purpose).HasMaxLength(HoldLimits.PurposeMaxLength);
             hold.Property(h => h.ReleasedById).HasMaxLength(200);
             hold.Property(h => h.ReleasedByName).HasMaxLength(200);

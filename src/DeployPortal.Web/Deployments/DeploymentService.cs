@@ -225,6 +225,11 @@ public sealed class DeploymentService(
             return invalidClaim;
         }
 
+        if (active is null && await slots.HoldCapRefusalAsync(db, user, now, ct) is { } capped)
+        {
+            return capped;
+        }
+
         if (pinned is null && active is not null && await QueuedTwinAsync(slot.Id, app, request.Branch, actor, ct) is { } waiting)
         {
             // The same deployment already waits; asking again still shows the slot is in use.

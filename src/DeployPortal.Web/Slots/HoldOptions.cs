@@ -38,7 +38,15 @@ public sealed class HoldOptions
     /// </summary>
     public TimeSpan HardMaxTotal { get; set; } = TimeSpan.FromDays(3);
 
-    /// <summary>Durations offered on the claim and extend menus (each capped by <see cref="MaxDuration"/>).</summary>
+    /// <summary>
+    /// Fair use: the most slots one person may hold at once (a claim or a deploy into a free slot beyond it is refused,
+    /// offering the slot they hold). Null: no cap. Admins are exempt.
+    /// </summary>
+    public int? MaxHeldPerPerson { get; set; }
+
+    /// <summary>Caps for people with a given role (e.g. <c>QA: 3</c>), instead of <see cref="MaxHeldPerPerson"/>; with several roles, the largest applies.</summary>
+    public Dictionary<string, int> MaxHeldPerRole { get; set; } = [];
+
     /// <summary>The latest a hold that began at <paramref name="since"/> may end.</summary>
     public DateTime LatestEnd(DateTime since) => since + HardMaxTotal;
 
@@ -51,5 +59,6 @@ public sealed class HoldOptions
 
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 
+    /// <summary>Durations offered on the claim and extend menus (each capped by <see cref="MaxDuration"/>).</summary>
     public List<TimeSpan> Choices { get; set; } = [TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromHours(4), TimeSpan.FromHours(8), TimeSpan.FromHours(24)];
 }

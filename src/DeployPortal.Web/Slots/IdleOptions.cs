@@ -8,8 +8,24 @@ public sealed class IdleOptions
     /// <summary>A hold with no deploy, extension, or page or log view of its slot for this long is shown as idle.</summary>
     public TimeSpan After { get; set; } = TimeSpan.FromHours(2);
 
-    /// <summary>When set, a hold idle for this long is ended (as if it expired), so the next person in line gets the slot. Off by default.</summary>
-    public TimeSpan? ReleaseAfter { get; set; }
+    /// <summary>
+    /// A hold idle this long is given back unless its holder keeps it: they are asked (board and notification, one-click
+    /// "keep it"), and without an answer within <see cref="AnswerWithin"/> the hold ends as if it expired, so the next
+    /// person in line gets the slot. Null turns giving back off. The default comes from the simulated week (README).
+    /// </summary>
+    public TimeSpan? ReleaseAfter { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long an asked holder has to answer when nobody is waiting.</summary>
+    public TimeSpan AnswerWithin { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// When someone waits for a slot like this one, a hold idle this long is asked at once (the portal asks around
+    /// for the person waiting) and <see cref="AnswerWithinWhenQueued"/> applies, also to a holder asked earlier.
+    /// </summary>
+    public TimeSpan AskWhenQueuedAfter { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long an asked holder has to answer while someone waits.</summary>
+    public TimeSpan AnswerWithinWhenQueued { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Whether the board offers to sleep a held slot (scale its apps to zero) and to wake it again.</summary>
     public bool AllowSleep { get; set; } = true;

@@ -11,7 +11,7 @@ namespace DeployPortal.Web.Slots;
 
 /// <summary>
 /// Held slots that nobody uses: activity is recorded on the hold, the board marks a hold idle after
-/// <see cref="IdleOptions.After"/>, idle holds can be ended automatically, and a held slot can be put to sleep
+/// <see cref="IdleOptions.After"/>, idle holds are given back (<see cref="IdleGiveBack"/>), and a held slot can be put to sleep
 /// (its apps scaled to zero) and woken again. Every change is a conditional update, so double clicks and two
 /// replicas do the work once.
 /// </summary>
@@ -21,8 +21,7 @@ public sealed class IdleSlots(
     SlotChangeNotifier notifier,
     TimeProvider clock,
     IOptionsMonitor<IdleOptions> options,
-    IBackgroundJobClient jobs,
-    ILogger<IdleSlots> logger)
+    IBackgroundJobClient jobs)
 {
     /// <summary>Activity is written at most this often per hold: a page left open must not write on every render.</summary>
     internal static readonly TimeSpan TouchGranularity = TimeSpan.FromMinutes(1);
@@ -131,45 +130,6 @@ public sealed class IdleSlots(
         jobs.Enqueue<SlotSleepJob>(job => job.WakeAsync(hold.Id, CancellationToken.None));
         notifier.Publish(new SlotChange(slotId, "wake"));
         return true;
-    }
-
-    /// <summary>
-    /// Recurring: with <see cref="IdleOptions.ReleaseAfter"/> set, ends holds idle that long by moving their end to
-    /// now, so the expiry rules (teardown, the next person in line, notifications) apply exactly as for any expiry.
-    /// </summary>
-    public async Task<int> EndIdleHoldsAsync(CancellationToken ct = default)
-    {
-        if (options.CurrentValue.ReleaseAfter is not { } after)
-        {
-            return 0;
-        }
-
-        var now = Now;
-        var idleSince = now - after;
-        await using var db = dbFactory.CreateDbContext();
-        var idle = await db.Holds.AsNoTracking().Include(h => h.Slot)
-            .Where(h => h.ReleasedAt == null && h.LastActivityAt <= idleSince && h.Until > now).ToListAsync(ct);
-        var ended = 0;
-        foreach (var hold in idle)
-        {
-            var updated = await db.Holds.Where(h => h.Id == hold.Id && h.ReleasedAt == null && h.LastActivityAt <= idleSince)
-                .ExecuteUpdateAsync(s => s.SetProperty(h => h.Until, now), ct);
-            if (updated == 1)
-            {
-                ended++;
-                db.AuditEvents.Add(SlotService.Audit(Actor.System, AuditActions.IdleEnd, hold.Slot!,
-                    $"Hold by {hold.HolderName} ({hold.Purpose}) unused for {TimeText.Duration(now - hold.LastActivityAt)}; ended early", now));
-            }
-        }
-
-        if (ended > 0)
-        {
-            await db.SaveChangesAsync(ct);
-            logger.LogInformation("Ended {Count} idle holds", ended);
-            await slots.ExpireDueHoldsAsync(ct);
-        }
-
-        return ended;
     }
 
     private async Task<Failure?> CheckAsync(ClaimsPrincipal user, int slotId, long holdId, string what, CancellationToken ct)

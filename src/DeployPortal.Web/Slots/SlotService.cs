@@ -95,6 +95,11 @@ public sealed partial class SlotService(
                 return HeldBy(slot, actor, current);
             }
 
+            if (await HoldCapRefusalAsync(db, user, now, ct) is { } capped)
+            {
+                return capped;
+            }
+
             Hold hold;
             List<Hold> expired = [];
             if (found.Active is null && db is PostgresPortalDb)
@@ -832,7 +837,7 @@ public sealed partial class SlotService(
         new(s.Id, s.Name, s.Namespace, s.Description, s.UrlPattern, s.Enabled, hold is null ? null : ToView(hold)) { Cleaning = s.CleaningSince is not null };
 
     internal static HoldView ToView(Hold h) =>
-        new(h.Id, h.HolderId, h.HolderName, h.Purpose, h.Since, h.Until) { LastActivityAt = h.LastActivityAt, SleepingSince = h.SleepingSince };
+        new(h.Id, h.HolderId, h.HolderName, h.Purpose, h.Since, h.Until) { LastActivityAt = h.LastActivityAt, SleepingSince = h.SleepingSince, KeepDeadline = h.KeepDeadline, KeepWaiterName = h.KeepWaiterName };
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     private static partial Regex DnsLabel();

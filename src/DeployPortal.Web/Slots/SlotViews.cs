@@ -48,6 +48,12 @@ public sealed record HoldView(long Id, string HolderId, string HolderName, strin
     /// <summary>See <see cref="Hold.SleepingSince"/>.</summary>
     public DateTime? SleepingSince { get; init; }
 
+    /// <summary>See <see cref="Hold.KeepDeadline"/>: set while the holder is asked whether they still need the idle slot.</summary>
+    public DateTime? KeepDeadline { get; init; }
+
+    /// <summary>See <see cref="Hold.KeepWaiterName"/>.</summary>
+    public string? KeepWaiterName { get; init; }
+
     /// <summary>
     /// True on the answer to a claim of a slot the caller already held (a retry, or a second pipeline with the same
     /// token): nothing was created. Only written when true.

@@ -13,6 +13,7 @@ public static class SlotsExtensions
             .Validate(o => o.MinDuration > TimeSpan.Zero && o.MinDuration <= o.DefaultDuration, "Holds:MinDuration must be positive and at most Holds:DefaultDuration.")
             .Validate(o => o.MaxDuration <= o.HardMaxTotal, "Holds:HardMaxTotal must be at least Holds:MaxDuration.")
             .Validate(o => o.RemindBefore >= TimeSpan.Zero && o.RemindBefore < o.DefaultDuration, "Holds:RemindBefore must be zero or more and shorter than Holds:DefaultDuration.")
+            .Validate(o => o.MaxHeldPerPerson is null or > 0 && o.MaxHeldPerRole.Values.All(v => v > 0), "Holds:MaxHeldPerPerson and Holds:MaxHeldPerRole must be positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SlotChangeNotifier>();
         builder.AddSlotChangeFanOut();
@@ -25,8 +26,11 @@ public static class SlotsExtensions
         builder.Services.AddScoped<HoldExpiryJob>();
         builder.Services.AddOptions<IdleOptions>().BindConfiguration(IdleOptions.Section)
             .Validate(o => o.After > TimeSpan.Zero && (o.ReleaseAfter is null || o.ReleaseAfter > TimeSpan.Zero), "Idle:After and Idle:ReleaseAfter must be positive.")
+            .Validate(o => o.AnswerWithin > TimeSpan.Zero && o.AskWhenQueuedAfter > TimeSpan.Zero && o.AnswerWithinWhenQueued > TimeSpan.Zero,
+                "Idle:AnswerWithin, Idle:AskWhenQueuedAfter and Idle:AnswerWithinWhenQueued must be positive.")
             .ValidateOnStart();
         builder.Services.AddScoped<IdleSlots>();
+        builder.Services.AddScoped<IdleGiveBack>();
         builder.Services.AddScoped<SlotSleepJob>();
         return builder;
     }
@@ -36,7 +40,7 @@ public static class SlotsExtensions
         app.Services.GetRequiredService<IRecurringJobManager>()
             .AddOrUpdate<HoldExpiryJob>(HoldExpiryJob.Id, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
         app.Services.GetRequiredService<IRecurringJobManager>()
-            .AddOrUpdate<IdleSlots>("end-idle-holds", idle => idle.EndIdleHoldsAsync(CancellationToken.None), Cron.Minutely());
+            .AddOrUpdate<IdleGiveBack>("end-idle-holds", idle => idle.RunAsync(CancellationToken.None), Cron.Minutely());
         return app;
     }
 }

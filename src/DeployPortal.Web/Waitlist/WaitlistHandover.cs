@@ -92,6 +92,13 @@ public sealed class WaitlistHandover(
         public sealed record EntryGone : Outcome;
     }
 
+    /// <summary>The length the person chose when joining (bounded by today's maximum, which may have shrunk since), else the default.</summary>
+    private TimeSpan HoldLength(WaitlistEntry entry)
+    {
+        var options = holdOptions.CurrentValue;
+        return entry.HoldFor is { } chosen ? (chosen < options.MaxDuration ? chosen : options.MaxDuration) : options.DefaultDuration;
+    }
+
     private async Task<Outcome> TryHandOverAsync(int slotId, CancellationToken ct)
     {
         var now = DbTime.UtcNow(clock);
@@ -127,7 +134,7 @@ public sealed class WaitlistHandover(
                 return new Outcome.EntryGone();
             }
 
-            (hold, _) = await SlotService.AddClaimAsync(db, slot, actor, entry.Purpose, holdOptions.CurrentValue.DefaultDuration, now, ct);
+            (hold, _) = await SlotService.AddClaimAsync(db, slot, actor, entry.Purpose, HoldLength(entry), now, ct);
             deployment = await DeploymentService.AddDeploymentAsync(db, slot, hold, actor, entry.App, entry.Branch, pinned: null, now, ct, via: "from the queue");
             await db.Waitlist.Where(e => e.Id == entry.Id)
                 .ExecuteUpdateAsync(s => s.SetProperty(e => e.HoldId, hold.Id).SetProperty(e => e.DeploymentId, deployment.Id), ct);

@@ -56,7 +56,7 @@ public sealed class WaitlistService(
             return Fail.Invalid("Choose a branch.");
         }
 
-        if (slots.ValidateClaim(request.Purpose, null, out _) is { } invalid)
+        if (slots.ValidateClaim(request.Purpose, request.HoldFor, out _) is { } invalid)
         {
             return invalid;
         }
@@ -111,6 +111,7 @@ public sealed class WaitlistService(
             App = app.Name,
             Branch = request.Branch,
             Purpose = FreeText.Clean(request.Purpose, multiline: false),
+            HoldFor = request.HoldFor,
             JoinedAt = now,
             State = WaitlistState.Waiting,
         };
@@ -124,7 +125,7 @@ public sealed class WaitlistService(
         {
             var existing = await db.Waitlist.AsNoTracking().Include(e => e.Slot)
                 .FirstOrDefaultAsync(e => e.UserId == actor.Id && e.App == app.Name && e.State == WaitlistState.Waiting, ct);
-            if (existing is not null && existing.Branch == entry.Branch && existing.SlotId == entry.SlotId)
+            if (existing is not null && existing.Branch == entry.Branch && existing.SlotId == entry.SlotId && existing.HoldFor == entry.HoldFor)
             {
                 return Result<QueueEntryView>.Ok((await GetEntryAsync(existing.Id, ct))!); // a double click: the first one queued
             }
@@ -244,7 +245,7 @@ public sealed class WaitlistService(
 
     private static QueueEntryView ToView(WaitlistEntry e, WaitEstimator.Estimate? estimate) => new(
         e.Id, e.State, estimate?.Position ?? 0, e.UserId, e.UserName, e.App, e.Branch, e.Purpose, e.SlotId, e.Slot?.Name, e.JoinedAt,
-        estimate?.Wait, e.EndedAt, DeploymentId: e.DeploymentId);
+        estimate?.Wait, e.EndedAt, DeploymentId: e.DeploymentId, HoldFor: e.HoldFor);
 
     private async Task<(Dictionary<long, WaitEstimator.Estimate> Estimates, TimeSpan Typical, int Sampled)> EstimateAsync(PortalDb db, CancellationToken ct)
     {

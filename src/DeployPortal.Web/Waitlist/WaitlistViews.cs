@@ -2,8 +2,11 @@ using DeployPortal.Web.Data;
 
 namespace DeployPortal.Web.Waitlist;
 
-/// <summary>Join the queue: deploy <paramref name="App"/>@<paramref name="Branch"/> into <paramref name="SlotId"/> (null: any slot) when it frees.</summary>
-public sealed record JoinQueueRequest(string App, string Branch, string Purpose, int? SlotId);
+/// <summary>
+/// Join the queue: deploy <paramref name="App"/>@<paramref name="Branch"/> into <paramref name="SlotId"/> (null: any slot) when it frees,
+/// holding it for <paramref name="HoldFor"/> (null: the default hold length).
+/// </summary>
+public sealed record JoinQueueRequest(string App, string Branch, string Purpose, int? SlotId, TimeSpan? HoldFor = null);
 
 /// <summary>
 /// One entry as people see it. <paramref name="Position"/> counts the waiting entries ahead that compete for the
@@ -26,7 +29,8 @@ public sealed record QueueEntryView(
     DateTime? EndedAt = null,
     string? ServedSlotName = null,
     long? DeploymentId = null,
-    DeploymentState? DeploymentState = null)
+    DeploymentState? DeploymentState = null,
+    TimeSpan? HoldFor = null)
 {
     public string Target => SlotName ?? "any slot";
 }

@@ -10,21 +10,29 @@ namespace DeployPortal.Web.Tests.Benchmarks;
 
 /// <summary>
 /// A team of 30 and 6 slots over a working week (Monday to Friday, 9:00 to 17:00), driven through the real
-/// SlotService, waitlist and expiry job on SQLite with a fake clock, under two policies:
+/// SlotService, waitlist, expiry job and idle give-back job on SQLite with a fake clock, under several policies:
 /// <list type="bullet">
 /// <item><b>Manual booking</b>: no expiry, no queue. Someone who finds every slot taken looks again every
 /// 30 minutes and takes the first free slot they see; from an hour of waiting on, each look also asks around,
 /// and a holder who forgot their slot gives it back then. A forgotten hold otherwise stays until its holder's
 /// next need.</item>
-/// <item><b>Portal defaults</b>: 4 h holds, a reminder 30 min before the end (people still testing extend by
-/// 2 h; forgetters ignore it), expiry by the minutely job, and the queue (everyone queues for any slot, so a
-/// freed slot is handed over at once). A third run adds the manual policy's asking around to the portal.</item>
+/// <item><b>Portal</b> rows: 4 h holds, a reminder 30 min before the end (people still testing extend by 2 h;
+/// forgetters ignore it), expiry by the minutely job, and the queue (everyone queues for any slot, so a freed slot
+/// is handed over at once); then, row by row, giving idle holds back (<see cref="IdleGiveBack"/>) with the settings
+/// shown.</item>
 /// </list>
-/// Both policies see the same people and needs (fixed seed): about 0.8 test needs per person per working day,
+/// Every policy sees the same people and needs (fixed seed): about 0.8 test needs per person per working day,
 /// arriving uniformly between 9:00 and 15:30, each using a slot for a log-normal time (median 1.5 h, capped at
 /// 6 h); 30 % of needs end with the slot forgotten rather than released. At 17:00 people go home: those still
 /// testing stop (and release or forget as they would), waiters come back at 9:00. Waits count working time only;
-/// idle-held slot-hours are working hours a slot was held by someone no longer using it.
+/// idle-held slot-hours are working hours a slot was held by someone no longer using it; idle pod-hours are all
+/// hours (the cluster runs at night too) during which a hold's apps ran while nobody used them (every hold is
+/// deployed when it starts and torn down when it ends).
+/// <para>
+/// Activity is the portal's own signals only: someone testing opens the slot's page or logs, or deploys, at random
+/// (exponential gaps, mean 30 min); a forgetter does nothing. Asked "keep it?", someone still testing answers after
+/// an exponential delay (mean 5 min); one who answers after the deadline loses the slot mid-test (counted).
+/// </para>
 /// </summary>
 [Trait("Category", "Benchmark")]
 public sealed class WaitlistSimulation(ITestOutputHelper output)
@@ -33,46 +41,144 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
     private const int SlotCount = 6;
     private const int Days = 5;
     private const int Seed = 20261130;
+    private const double Rate = 0.8;
     private static readonly DateTime Monday = new(2026, 11, 30, 0, 0, 0, DateTimeKind.Utc);
     private static readonly TimeSpan DayStart = TimeSpan.FromHours(9), DayEnd = TimeSpan.FromHours(17);
+    private static readonly TimeSpan ActivityGap = TimeSpan.FromMinutes(30), AnswerDelay = TimeSpan.FromMinutes(5);
 
-    [Fact]
-    public async Task Simulate_ManualBookingVersusPortalDefaults()
+    /// <summary>A policy row: the manual one, or the portal with give-back off (<paramref name="Idle"/> with no ReleaseAfter) or on.</summary>
+    private sealed record Policy(string Name, bool Portal, IdleOptions Idle);
+
+    private static IdleOptions GiveBackOff => new() { ReleaseAfter = null };
+
+    private static Policy Manual => new("manual booking (no expiry, no queue; waiters look every 30 min and ask after 1 h)", false, GiveBackOff);
+
+    private static Policy Defaults => new($"**portal defaults**: {Describe(new IdleOptions())}", true, new IdleOptions());
+
+    private static string Describe(IdleOptions o) =>
+        $"give back after {o.ReleaseAfter!.Value.TotalMinutes:F0} min idle ({o.AnswerWithin.TotalMinutes:F0} min to answer); "
+        + (o.AskWhenQueuedAfter >= o.ReleaseAfter ? "no faster question when someone waits" : $"someone waiting: after {o.AskWhenQueuedAfter.TotalMinutes:F0} min ({o.AnswerWithinWhenQueued.TotalMinutes:F0} min to answer)");
+
+    private static Policy GiveBack(TimeSpan releaseAfter, TimeSpan answer, TimeSpan askQueued, TimeSpan answerQueued)
     {
-        var needs = Needs();
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        var manual = await RunAsync(needs, portal: false, ask: true);
-        var portal = await RunAsync(needs, portal: true, ask: false);
-        var portalAsking = await RunAsync(needs, portal: true, ask: true);
-        var table = string.Join('\n',
-            $"{needs.Count} needs from {People} people, {SlotCount} slots, {Days} working days, seed {Seed} ({started.Elapsed.TotalSeconds:F0} s)",
-            "",
-            "| policy | median wait | p90 wait | max wait | needs served | idle-held slot-hours | holds expired | forgotten holds given back when asked |",
-            "|---|---|---|---|---|---|---|---|",
-            manual.Row("manual booking (no expiry, no queue; waiters look every 30 min and ask after 1 h)"),
-            portal.Row("portal defaults (4 h holds, reminder, expiry, queue); waiters only queue"),
-            portalAsking.Row("portal defaults, and waiters also ask around after 1 h"));
-        output.WriteLine(table);
-        await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "waitlist-simulation.md"), table + "\n");
-        Assert.Equal(needs.Count, portal.Served + portal.Unserved);
+        var idle = new IdleOptions { ReleaseAfter = releaseAfter, AnswerWithin = answer, AskWhenQueuedAfter = askQueued, AnswerWithinWhenQueued = answerQueued };
+        return new($"portal, {Describe(idle)}", true, idle);
     }
 
-    private sealed record Need(int Id, int Person, DateTime Arrival, TimeSpan Length, bool Forgets);
+    private static TimeSpan Min(double minutes) => TimeSpan.FromMinutes(minutes);
 
-    private static List<Need> Needs()
+    [Fact]
+    public async Task Simulate_ManualBookingVersusPortalPolicies()
     {
-        var random = new Random(Seed);
+        var needs = Needs(Seed, Rate);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        Policy[] policies =
+        [
+            Manual,
+            new("portal before giving back (4 h holds, reminder, expiry, queue)", true, GiveBackOff),
+            GiveBack(Min(30), Min(15), Min(30), Min(15)),
+            Defaults,
+            // Other settings tried when choosing the defaults.
+            GiveBack(Min(60), Min(30), Min(20), Min(10)),
+            GiveBack(Min(45), Min(15), Min(15), Min(10)),
+            GiveBack(Min(30), Min(15), Min(20), Min(10)),
+            GiveBack(Min(30), Min(15), Min(15), Min(15)),
+            GiveBack(Min(60), Min(30), Min(10), Min(5)),
+        ];
+        using var report = Report("waitlist-simulation.md",
+            $"{needs.Count} needs from {People} people at {Rate} a day, {SlotCount} slots, {Days} working days, seed {Seed}",
+            "",
+            "| policy | median wait | p90 wait | max wait | needs served | idle-held slot-hours | idle pod-hours | questions to people still testing | slots lost mid-test | holds past their maximum | double bookings |",
+            "|---|---|---|---|---|---|---|---|---|---|---|");
+        var outcomes = new List<Outcome>();
+        foreach (var policy in policies)
+        {
+            var outcome = await RunAsync(needs, policy);
+            outcomes.Add(outcome);
+            report.Line(outcome.Row(policy.Name, outcomes.Count == 1 ? null : outcomes[0]));
+        }
+
+        report.Line("", $"({started.Elapsed.TotalSeconds:F0} s)");
+        Assert.All(outcomes, o => Assert.Equal((0, 0), (o.PastMaximum, o.DoubleBookings)));
+        Assert.All(outcomes, o => Assert.Equal(needs.Count, o.Served + o.Unserved));
+    }
+
+    /// <summary>Not tuned to one trace: other seeds and arrival rates, manual booking against the defaults on the same needs.</summary>
+    [Fact]
+    public async Task Simulate_DefaultsAgainstManualBooking_OverSeedsAndArrivalRates()
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using var report = Report("waitlist-sensitivity.md",
+            "Portal defaults against manual booking on the same needs (percentages are of manual).",
+            "",
+            "| needs per person per day | seed | needs | manual median / p90 wait | defaults median / p90 wait | median | p90 | idle-held slot-hours | idle pod-hours | holds past maximum, double bookings |",
+            "|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var rate in new[] { 0.6, 0.8, 1.2 })
+        {
+            foreach (var seed in new[] { 1, 2, 3, 4, 5 })
+            {
+                var trace = Needs(seed, rate);
+                var m = await RunAsync(trace, Manual);
+                var d = await RunAsync(trace, Defaults);
+                report.Line($"| {rate} | {seed} | {trace.Count} | {Minutes(m.Quantile(0.5))} / {Minutes(m.Quantile(0.9))} | {Minutes(d.Quantile(0.5))} / {Minutes(d.Quantile(0.9))} "
+                    + $"| {Percent(d.Quantile(0.5).TotalMinutes, m.Quantile(0.5).TotalMinutes)} | {Percent(d.Quantile(0.9).TotalMinutes, m.Quantile(0.9).TotalMinutes)} "
+                    + $"| {Percent(d.IdleHours, m.IdleHours)} | {Percent(d.IdlePodHours, m.IdlePodHours)} | {d.PastMaximum}, {d.DoubleBookings} |");
+                Assert.Equal((0, 0), (d.PastMaximum, d.DoubleBookings));
+            }
+        }
+
+        report.Line("", $"({started.Elapsed.TotalSeconds:F0} s)");
+    }
+
+    /// <summary>A table written line by line to the test output and to a file next to the binaries (readable while the run goes on).</summary>
+    private Lines Report(string file, params string[] head)
+    {
+        var lines = new Lines(output, Path.Combine(AppContext.BaseDirectory, file));
+        lines.Line(head);
+        return lines;
+    }
+
+    private sealed class Lines(ITestOutputHelper output, string path) : IDisposable
+    {
+        private readonly StreamWriter _file = new(path) { AutoFlush = true };
+
+        public void Line(params string[] lines)
+        {
+            foreach (var line in lines)
+            {
+                output.WriteLine(line);
+                _file.WriteLine(line);
+            }
+        }
+
+        public void Dispose() => _file.Dispose();
+    }
+
+    private sealed record Need(int Id, int Person, DateTime Arrival, TimeSpan Length, bool Forgets, TimeSpan[] Activity, TimeSpan Answer);
+
+    private static List<Need> Needs(int seed, double rate)
+    {
+        var random = new Random(seed == Seed ? Seed : seed * 7919 + (int)(rate * 1000));
         var needs = new List<Need>();
         for (var day = 0; day < Days; day++)
         {
             for (var person = 0; person < People; person++)
             {
-                var count = Poisson(random, 0.8);
+                var count = Poisson(random, rate);
                 for (var i = 0; i < count; i++)
                 {
                     var arrival = Monday.AddDays(day) + DayStart + TimeSpan.FromMinutes(Math.Floor(random.NextDouble() * 6.5 * 60));
                     var hours = Math.Min(6, Math.Exp(Math.Log(1.5) + 0.6 * Normal(random)));
-                    needs.Add(new Need(needs.Count, person, arrival, TimeSpan.FromMinutes(Math.Max(10, Math.Round(hours * 60))), random.NextDouble() < 0.3));
+                    var length = TimeSpan.FromMinutes(Math.Max(10, Math.Round(hours * 60)));
+                    var forgets = random.NextDouble() < 0.3;
+                    // Signs of use while testing, as offsets from the start of use, and how long a question takes to answer.
+                    var activity = new List<TimeSpan>();
+                    for (var at = Exponential(random, ActivityGap); at < length; at += Exponential(random, ActivityGap))
+                    {
+                        activity.Add(at);
+                    }
+
+                    needs.Add(new Need(needs.Count, person, arrival, length, forgets, [.. activity], Exponential(random, AnswerDelay)));
                 }
             }
         }
@@ -80,24 +186,41 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
         return [.. needs.OrderBy(n => n.Arrival).ThenBy(n => n.Id)];
     }
 
+    private static TimeSpan Exponential(Random random, TimeSpan mean) =>
+        TimeSpan.FromMinutes(Math.Max(1, Math.Round(-Math.Log(1 - random.NextDouble()) * mean.TotalMinutes)));
+
     private sealed class Outcome
     {
         public List<TimeSpan> Waits { get; } = [];
         public int Served => Waits.Count;
         public int Unserved { get; set; }
         public double IdleHours { get; set; }
-        public int Expired { get; set; }
-        public int GivenBackWhenAsked { get; set; }
+        public double IdlePodHours { get; set; }
+        public int AskedWhileTesting { get; set; }
+        public int LostMidTest { get; set; }
+        public int PastMaximum { get; set; }
+        public int DoubleBookings { get; set; }
 
-        public string Row(string policy)
+        public TimeSpan Quantile(double q)
         {
             var sorted = Waits.Order().ToList();
-            string At(double q) => sorted.Count == 0 ? "–" : Minutes(sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(q * sorted.Count))]);
-            return $"| {policy} | {At(0.5)} | {At(0.9)} | {(sorted.Count == 0 ? "–" : Minutes(sorted[^1]))} | {Served} of {Served + Unserved} | {IdleHours:F1} | {Expired} | {GivenBackWhenAsked} |";
+            return sorted.Count == 0 ? TimeSpan.Zero : sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(q * sorted.Count))];
         }
 
-        private static string Minutes(TimeSpan t) => $"{t.TotalMinutes:F0} min";
+        public string Row(string policy, Outcome? manual)
+        {
+            string Of(double value, double manualValue) => manual is null ? "" : $" ({Percent(value, manualValue)})";
+            var (median, p90) = (Quantile(0.5), Quantile(0.9));
+            return $"| {policy} | {Minutes(median)}{Of(median.TotalMinutes, manual?.Quantile(0.5).TotalMinutes ?? 0)} "
+                + $"| {Minutes(p90)}{Of(p90.TotalMinutes, manual?.Quantile(0.9).TotalMinutes ?? 0)} | {Minutes(Quantile(1))} | {Served} of {Served + Unserved} "
+                + $"| {IdleHours:F1}{Of(IdleHours, manual?.IdleHours ?? 0)} | {IdlePodHours:F1}{Of(IdlePodHours, manual?.IdlePodHours ?? 0)} "
+                + $"| {AskedWhileTesting} | {LostMidTest} | {PastMaximum} | {DoubleBookings} |";
+        }
     }
+
+    private static string Minutes(TimeSpan t) => $"{t.TotalMinutes:F0} min";
+
+    private static string Percent(double value, double manual) => manual <= 0 ? (value <= 0 ? "= manual" : "–") : $"{100 * value / manual:F0} %";
 
     /// <summary>A need's life: waiting since (working time counts), then using a hold until it ends, then done.</summary>
     private sealed class Person(Need need)
@@ -109,15 +232,20 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
         public long? EntryId { get; set; }
         public long? HoldId { get; set; }
         public int SlotId { get; set; }
+        public DateTime UseFrom { get; set; }
         public DateTime UseUntil { get; set; }
+        public int NextActivity { get; set; }
+        public DateTime? AnswerAt { get; set; }
         public bool Done { get; set; }
     }
 
-    private async Task<Outcome> RunAsync(List<Need> needs, bool portal, bool ask)
+    private async Task<Outcome> RunAsync(List<Need> needs, Policy policy)
     {
+        var portal = policy.Portal;
         await using var h = await WaitlistHarness.CreateAsync(DatabaseProvider.Sqlite);
         var s = h.Slots;
         s.Clock.SetUtcNow(Monday);
+        s.IdleOptions.CurrentValue = policy.Idle;
         if (!portal)
         {
             // Manual booking: a hold lasts until it is given back.
@@ -182,13 +310,45 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
                     p.EntryId = await JoinAsync(h, users[p.Need.Person], p, people);
                 }
 
+                // People testing use the slot (the portal sees page and log views, deploys) and answer its questions.
+                var asked = await ActiveHoldsAsync(h);
+                foreach (var p in people.Where(p => p.HoldId is not null && !p.Done && p.UseUntil > now))
+                {
+                    if (p.NextActivity < p.Need.Activity.Length && p.UseFrom + p.Need.Activity[p.NextActivity] <= now)
+                    {
+                        p.NextActivity++;
+                        await s.Idle.TouchAsync(p.SlotId);
+                    }
+
+                    if (asked.GetValueOrDefault(p.HoldId!.Value) is { KeepDeadline: not null } hold)
+                    {
+                        if (p.AnswerAt is null)
+                        {
+                            p.AnswerAt = now + p.Need.Answer;
+                            outcome.AskedWhileTesting++;
+                        }
+
+                        if (p.AnswerAt <= now)
+                        {
+                            await s.GiveBack.KeepAsync(users[p.Need.Person], p.SlotId, hold.Id);
+                            p.AnswerAt = null;
+                        }
+                    }
+                    else
+                    {
+                        p.AnswerAt = null;
+                    }
+                }
+
+                await DeploymentsFinishAsync(h);
+                await s.GiveBack.RunAsync();
                 await s.ExpiryJob.RunAsync(default);
                 await PickUpServedAsync(h, people, now, outcome);
                 // Reminded and still testing: extend by 2 h (refused past the hard maximum: the hold then runs out).
+                var active = await ActiveHoldsAsync(h);
                 foreach (var p in people.Where(p => p.HoldId is not null && !p.Done && p.UseUntil > now))
                 {
-                    var hold = await HoldAsync(h, p.HoldId!.Value);
-                    if (hold.ReleasedAt is null && hold.Until - now <= s.Options.CurrentValue.RemindBefore && p.UseUntil > hold.Until)
+                    if (active.GetValueOrDefault(p.HoldId!.Value) is { } hold && hold.Until - now <= s.Options.CurrentValue.RemindBefore && p.UseUntil > hold.Until)
                     {
                         await s.Service.ExtendAsync(users[p.Need.Person], p.SlotId, hold.Id, TimeSpan.FromHours(2));
                     }
@@ -197,30 +357,6 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
             else if (working)
             {
                 await ManualLooksAsync(s, users, people, slots, forgotten, now, outcome);
-            }
-
-            if (portal && ask && working)
-            {
-                // Queued, but also asking around every 30 min once they have waited an hour: the slot given back goes to the head of the queue.
-                foreach (var (holdId, _) in forgotten.ToList())
-                {
-                    if ((await HoldAsync(h, holdId)).ReleasedAt is not null)
-                    {
-                        forgotten.Remove(holdId); // it expired meanwhile
-                    }
-                }
-
-                foreach (var p in people.Where(p => p.WaitingSince <= now && p.HoldId is null && p.NextLook <= now))
-                {
-                    p.NextLook = now.AddMinutes(30);
-                    if (p.Waited + (now - p.WaitingSince!.Value) >= TimeSpan.FromHours(1) && forgotten.Count > 0)
-                    {
-                        var (holdId, f) = forgotten.OrderBy(x => x.Key).First();
-                        await ReleaseAsync(s, users[f.Person], f.SlotId, holdId);
-                        forgotten.Remove(holdId);
-                        outcome.GivenBackWhenAsked++;
-                    }
-                }
             }
 
             // 17:00: waiters go home and leave the queue; their wait so far counts.
@@ -245,12 +381,12 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
             }
 
             // Needs that end now (or at 17:00): release, or forget.
+            var current = await ActiveHoldsAsync(h);
             foreach (var p in people.Where(p => p.HoldId is not null && !p.Done && (p.UseUntil <= now || (!working && p.UseUntil > now))))
             {
                 p.Done = true;
                 useEnd[p.HoldId!.Value] = now;
-                var hold = await HoldAsync(h, p.HoldId.Value);
-                if (hold.ReleasedAt is not null)
+                if (current.GetValueOrDefault(p.HoldId.Value) is not { } hold)
                 {
                     continue; // expired while in use
                 }
@@ -265,13 +401,38 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
                 }
             }
 
+            // A hold given back while its holder was still testing (the answer came too late).
+            foreach (var p in people.Where(p => p.HoldId is not null && !p.Done && p.UseUntil > now && p.AnswerAt is not null))
+            {
+                if (!current.ContainsKey(p.HoldId!.Value))
+                {
+                    p.Done = true;
+                    useEnd[p.HoldId.Value] = now;
+                    outcome.LostMidTest++;
+                }
+            }
+
+            if (forgotten.Count > 0 && portal)
+            {
+                foreach (var (holdId, _) in forgotten.ToList())
+                {
+                    if (!current.ContainsKey(holdId))
+                    {
+                        forgotten.Remove(holdId); // expired or given back meanwhile
+                    }
+                }
+            }
         }
 
         outcome.Unserved = people.Count(p => p.HoldId is null);
-        outcome.IdleHours = await IdleWorkingHoursAsync(h, useEnd, end);
         await using (var db = h.Database.Factory.CreateDbContext())
         {
-            outcome.Expired = await db.Holds.CountAsync(x => x.ReleaseReason == ReleaseReason.Expired);
+            var holds = await db.Holds.AsNoTracking().ToListAsync();
+            (outcome.IdleHours, outcome.IdlePodHours) = IdleHours(holds, useEnd, end);
+            var hardMax = s.Options.CurrentValue.HardMaxTotal;
+            outcome.PastMaximum = holds.Count(x => (x.ReleasedAt ?? end) - x.Since > hardMax || x.Until - x.Since > hardMax);
+            outcome.DoubleBookings = holds.GroupBy(x => x.SlotId)
+                .Sum(g => g.OrderBy(x => x.Since).Zip(g.OrderBy(x => x.Since).Skip(1)).Count(pair => (pair.First.ReleasedAt ?? DateTime.MaxValue) > pair.Second.Since));
         }
 
         return outcome;
@@ -327,6 +488,7 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
         p.WaitingSince = null;
         p.HoldId = hold.Id;
         p.SlotId = hold.SlotId;
+        p.UseFrom = now;
         p.UseUntil = now + p.Need.Length;
         outcome.Waits.Add(p.Waited);
     }
@@ -343,7 +505,6 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
                 var (holdId, f) = forgotten.OrderBy(x => x.Key).First();
                 await ReleaseAsync(s, users[f.Person], f.SlotId, holdId);
                 forgotten.Remove(holdId);
-                outcome.GivenBackWhenAsked++;
             }
 
             foreach (var slot in slots)
@@ -364,31 +525,39 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
         await s.Service.ReleaseAsync(user, new ReleaseRequest(slotId, holdId));
     }
 
-    private static async Task<Hold> HoldAsync(WaitlistHarness h, long id)
+    /// <summary>
+    /// No pipeline runs here: deployments (from the queue's hand-overs) succeed at the next step, as a quick deploy would.
+    /// Left queued, they would also block handing the same slot to the same person again (one queued twin per slot).
+    /// </summary>
+    private static async Task DeploymentsFinishAsync(WaitlistHarness h)
     {
         await using var db = h.Database.Factory.CreateDbContext();
-        return await db.Holds.AsNoTracking().SingleAsync(x => x.Id == id);
+        await db.Deployments.Where(d => d.State == DeploymentState.Queued).ExecuteUpdateAsync(x => x.SetProperty(d => d.State, DeploymentState.Succeeded));
     }
 
-    /// <summary>Working hours each slot spent held by someone who had stopped using it.</summary>
-    private static async Task<double> IdleWorkingHoursAsync(WaitlistHarness h, Dictionary<long, DateTime> useEnd, DateTime end)
+    /// <summary>The holds not released yet, by id: one read per step instead of one per person.</summary>
+    private static async Task<Dictionary<long, Hold>> ActiveHoldsAsync(WaitlistHarness h)
     {
         await using var db = h.Database.Factory.CreateDbContext();
-        var holds = await db.Holds.AsNoTracking().ToListAsync();
-        var idle = TimeSpan.Zero;
+        return await db.Holds.AsNoTracking().Where(x => x.ReleasedAt == null).ToDictionaryAsync(x => x.Id);
+    }
+
+    /// <summary>
+    /// Working hours each slot spent held by someone who had stopped using it, and all hours its apps ran meanwhile.
+    /// A hold nobody started using (served at night, then given back) counts from its claim.
+    /// </summary>
+    private static (double Held, double Pods) IdleHours(List<Hold> holds, Dictionary<long, DateTime> useEnd, DateTime end)
+    {
+        var (held, pods) = (TimeSpan.Zero, TimeSpan.Zero);
         foreach (var hold in holds)
         {
-            var from = useEnd.TryGetValue(hold.Id, out var stopped) ? stopped : end; // a hold nobody started using (served at night) counts from its claim
-            if (!useEnd.ContainsKey(hold.Id))
-            {
-                from = hold.Since;
-            }
-
-            var to = hold.ReleasedAt ?? end;
-            idle += WorkingOverlap(from, to < end ? to : end);
+            var from = useEnd.TryGetValue(hold.Id, out var stopped) ? stopped : hold.Since;
+            var to = Min(hold.ReleasedAt ?? end, end);
+            held += WorkingOverlap(from, to);
+            pods += to > from ? to - from : TimeSpan.Zero;
         }
 
-        return idle.TotalHours;
+        return (held.TotalHours, pods.TotalHours);
     }
 
     private static TimeSpan WorkingOverlap(DateTime from, DateTime to)

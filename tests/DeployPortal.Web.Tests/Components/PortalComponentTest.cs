@@ -49,7 +49,9 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));
         Services.AddSingleton<IOptionsMonitor<IdleOptions>>(Harness.IdleOptions);
         Services.AddScoped(sp => new IdleSlots(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<SlotService>(), Harness.Notifier, Harness.Clock,
-            Harness.IdleOptions, Harness.Jobs, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<IdleSlots>>()));
+            Harness.IdleOptions, Harness.Jobs));
+        Services.AddScoped(sp => new IdleGiveBack(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<SlotService>(), Harness.Notifier,
+            Harness.Events.Events, Harness.Clock, Harness.IdleOptions, NullLogger<IdleGiveBack>.Instance));
         // The queue panel on the board: the real waitlist service, with no apps configured (component tests queue through the harness).
         Services.AddScoped(sp => new WaitlistService(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<SlotService>(), Harness.Handover,
             new AppCatalog(new TestOptionsMonitor<AppsOptions>(new AppsOptions()), Options.Create(new PortalOptions()), new TestHostEnvironment()),

@@ -19,7 +19,8 @@ public sealed class SlotHarness : IAsyncDisposable
         Handover = new WaitlistHandover(database.Factory, Notifier, Events.Events, Jobs, Clock, Options, NullLogger<WaitlistHandover>.Instance);
         Service = new SlotService(database.Factory, Notifier, Clock, Options, Jobs, Handover, Events.Events, new SlotNamespaces(ClusterOptions),
             NullLogger<SlotService>.Instance);
-        Idle = new IdleSlots(database.Factory, Service, Notifier, Clock, IdleOptions, Jobs, NullLogger<IdleSlots>.Instance);
+        Idle = new IdleSlots(database.Factory, Service, Notifier, Clock, IdleOptions, Jobs);
+        GiveBack = new IdleGiveBack(database.Factory, Service, Notifier, Events.Events, Clock, IdleOptions, NullLogger<IdleGiveBack>.Instance);
     }
 
     public TestDatabase Database { get; }
@@ -38,6 +39,7 @@ public sealed class SlotHarness : IAsyncDisposable
     public SlotService Service { get; }
     public TestOptionsMonitor<IdleOptions> IdleOptions { get; } = new(new IdleOptions());
     public IdleSlots Idle { get; }
+    public IdleGiveBack GiveBack { get; }
 
     /// <summary>Notification events raised (hold expiring/expired, waitlist turns).</summary>
     public RecordingEvents Events { get; }

@@ -79,27 +79,6 @@ public abstract class IdleSlotsTests(DatabaseProvider provider) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task EndIdleHolds_WhenTurnedOn_EndsOnlyHoldsIdleThatLong_AsAnExpiry()
-    {
-        var (idle, _) = await ClaimedAsync("qa-1");
-        var (used, _) = await ClaimedAsync("qa-2", TestUsers.Devon);
-        _h.Clock.Advance(TimeSpan.FromHours(3));
-        Assert.Equal(0, await _h.Idle.EndIdleHoldsAsync()); // off by default
-
-        _h.IdleOptions.CurrentValue.ReleaseAfter = TimeSpan.FromHours(3.5);
-        await _h.Idle.TouchAsync(used.Id);
-        _h.Clock.Advance(TimeSpan.FromMinutes(31));
-
-        Assert.Equal(1, await _h.Idle.EndIdleHoldsAsync());
-        Assert.Equal(0, await _h.Idle.EndIdleHoldsAsync()); // a second run (another replica) finds nothing more
-
-        var ended = Assert.Single(await _h.HoldsAsync(idle.Id));
-        Assert.Equal(ReleaseReason.Expired, ended.ReleaseReason);
-        Assert.Contains(await _h.AuditAsync(idle.Id), a => a.Action == AuditActions.IdleEnd);
-        Assert.Null(Assert.Single(await _h.HoldsAsync(used.Id)).ReleasedAt);
-    }
-
-    [Fact]
     public async Task Sleep_ByTheHolder_MarksTheHoldAsleep_AndADoubleClickQueuesOneJob()
     {
         var (slot, hold) = await ClaimedAsync("qa-1");

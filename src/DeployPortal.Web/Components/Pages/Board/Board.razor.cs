@@ -40,6 +40,7 @@ public sealed partial class Board : IDisposable
     [Inject] private TimeProvider Clock { get; set; } = default!;
     [Inject] private IOptionsMonitor<HoldOptions> HoldOptions { get; set; } = default!;
     [Inject] private IdleSlots Idle { get; set; } = default!;
+    [Inject] private IdleGiveBack GiveBack { get; set; } = default!;
     [Inject] private IOptionsMonitor<IdleOptions> IdleOptions { get; set; } = default!;
     [Inject] private ILogger<Board> Logger { get; set; } = default!;
 
@@ -185,6 +186,7 @@ public sealed partial class Board : IDisposable
         SlotCardCommand.ToggleEnabled => ToggleEnabledAsync(request.Slot),
         SlotCardCommand.Sleep => SleepAsync(request.Slot),
         SlotCardCommand.Wake => WakeAsync(request.Slot),
+        SlotCardCommand.Keep => KeepAsync(request.Slot),
         _ => Task.CompletedTask,
     };
 
@@ -360,6 +362,9 @@ public sealed partial class Board : IDisposable
 
     private Task WakeAsync(SlotCard slot) =>
         RunAsync(slot, () => Idle.WakeAsync(_user, slot.Id, slot.Hold!.Id, _cts.Token), _ => $"{slot.Name} is waking up.");
+
+    private Task KeepAsync(SlotCard slot) =>
+        RunAsync(slot, () => GiveBack.KeepAsync(_user, slot.Id, slot.Hold!.Id, _cts.Token), _ => $"{slot.Name} is yours; it will not be given back now.");
 
     private async Task AddSlotAsync()
     {

@@ -124,7 +124,11 @@ public sealed partial class SlotCardView
                 ? new IdleText(TimeText.Duration(now - hold.LastActivityAt), $"No deploy or page view since {hold.LastActivityAt:HH:mm} UTC")
                 : null,
             actions.IsMine && hold is not null && hold.Until > now && hold.Until - now <= context.RemindBefore,
-            string.Join(' ', extendChoices));
+            string.Join(' ', extendChoices),
+            actions.IsMine && hold is { KeepDeadline: { } deadline } && deadline > now
+                ? (hold.KeepWaiterName is { } waiter ? $"{waiter} is waiting; your" : "Your")
+                  + $" slot has been idle {TimeText.Duration(now - hold.LastActivityAt)}. Keep it or release it: otherwise it is given back {TimeText.Relative(deadline, now)}."
+                : null);
     }
 
     // The card's read-only parts as markup, built when what they show changed: one render-tree frame each, so an
@@ -250,7 +254,8 @@ public sealed partial class SlotCardView
         string Expires,
         IdleText? Idle,
         bool Reminder,
-        string ExtendChoices);
+        string ExtendChoices,
+        string? KeepQuestion);
 
     private sealed record IdleText(string For, string Title);
 }
@@ -284,6 +289,7 @@ public enum SlotCardCommand
     ToggleEnabled,
     Sleep,
     Wake,
+    Keep,
 }
 
 /// <summary>A button pressed on a card; <paramref name="By"/> is the extension chosen.</summary>

@@ -265,6 +265,16 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<DateTime?>("KeepAskedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("KeepDeadline")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("KeepWaiterName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<DateTime>("LastActivityAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -522,6 +532,9 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                     b.Property<string>("EndedByName")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
+
+                    b.Property<TimeSpan?>("HoldFor")
+                        .HasColumnType("interval");
 
                     b.Property<long?>("HoldId")
                         .HasColumnType("bigint");

@@ -250,6 +250,16 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("KeepAskedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("KeepDeadline")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeepWaiterName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("LastActivityAt")
                         .HasColumnType("TEXT");
 
@@ -500,6 +510,9 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
 
                     b.Property<string>("EndedByName")
                         .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<TimeSpan?>("HoldFor")
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("HoldId")

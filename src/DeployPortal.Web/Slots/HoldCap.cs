@@ -1,0 +1,44 @@
+using System.Security.Claims;
+using DeployPortal.Web.Auth;
+using DeployPortal.Web.Common;
+using DeployPortal.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace DeployPortal.Web.Slots;
+
+// Fair use: how many slots one person may hold at once (HoldOptions.MaxHeldPerPerson, MaxHeldPerRole).
+public sealed partial class SlotService
+{
+    /// <summary>
+    /// Refuses a new hold for someone who already holds as many slots as their role allows, offering the slots they
+    /// hold. Admins are exempt. A count, not a constraint: one person racing their own two claims can end one over the
+    /// cap, which fair use tolerates (exclusivity of a slot is still decided by the database).
+    /// </summary>
+    internal async Task<Failure?> HoldCapRefusalAsync(PortalDb db, ClaimsPrincipal user, DateTime now, CancellationToken ct)
+    {
+        if (user.Can(Policies.Administer) || HoldCapFor(user) is not { } cap)
+        {
+            return null;
+        }
+
+        var id = Actor.From(user).Id;
+        var held = await db.Holds.AsNoTracking().Where(h => h.HolderId == id && h.ReleasedAt == null && h.Until > now)
+            .OrderBy(h => h.Since).Select(h => h.Slot!.Name).ToListAsync(ct);
+        if (held.Count < cap)
+        {
+            return null;
+        }
+
+        var names = held.Count == 1 ? held[0] : string.Join(", ", held[..^1]) + " and " + held[^1];
+        return Fail.Conflict($"You hold {names} already — deploy there? "
+            + $"At most {cap} {(cap == 1 ? "slot" : "slots")} per person at a time: release one first, or join the queue.");
+    }
+
+    /// <summary>The most slots <paramref name="user"/> may hold at once: the largest cap among their roles, else the per-person cap; null for no cap.</summary>
+    internal int? HoldCapFor(ClaimsPrincipal user)
+    {
+        var options = Options;
+        var byRole = options.MaxHeldPerRole.Where(r => user.IsInRole(r.Key)).Select(r => (int?)r.Value).Max();
+        return byRole ?? options.MaxHeldPerPerson;
+    }
+}
