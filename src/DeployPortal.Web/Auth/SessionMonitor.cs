@@ -23,8 +23,6 @@ internal sealed class SessionMonitor(
     private readonly ConcurrentDictionary<Watcher, string> _watchers = new();
     private readonly ILogger _logger = logger;
 
-    public int Watching => _watchers.Count;
-
     /// <summary>Calls <paramref name="changed"/> with the session's new roles, or null once it ended, until disposed.</summary>
     public IDisposable Watch(string key, string roles, Func<string?, Task> changed)
     {
