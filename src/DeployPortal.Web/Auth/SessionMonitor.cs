@@ -81,7 +81,7 @@ internal sealed class SessionMonitor(
                     if (refresher is not null)
                     {
                         var (outcome, ticket) = await refresher.RefreshAsync(key, ct);
-                        state = outcome == RefreshOutcome.Ended ? default : state with { Roles = ticket is null ? state.Roles : SessionStore.RolesOf(ticket.Principal) };
+                        state = outcome == RefreshOutcome.Ended ? default : state with { Roles = ticket is null ? state.Roles : SessionCheck.RolesOf(ticket.Principal) };
                     }
                 }
 
@@ -187,7 +187,7 @@ internal sealed class SessionAuthenticationStateProvider : ServerAuthenticationS
             var user = (await task).User;
             _watch?.Dispose();
             _watch = user.FindFirst(PortalClaims.Session)?.Value is { } key
-                ? _monitor.Watch(key, SessionStore.RolesOf(user), roles => ChangedAsync(key, roles))
+                ? _monitor.Watch(key, SessionCheck.RolesOf(user), roles => ChangedAsync(key, roles))
                 : null;
         }
         catch (Exception)

@@ -142,7 +142,7 @@ internal sealed class SessionRefresher(
                 return (RefreshOutcome.Ended, null); // ended while we asked the provider
             }
 
-            var (before, after) = (SessionStore.RolesOf(ticket.Principal), SessionStore.RolesOf(refreshed.Ticket!.Principal));
+            var (before, after) = (SessionCheck.RolesOf(ticket.Principal), SessionCheck.RolesOf(refreshed.Ticket!.Principal));
             if (before != after)
             {
                 await audit.RecordAsync(refreshed.Ticket.Principal.FindFirst(PortalClaims.Subject)?.Value ?? "unknown",

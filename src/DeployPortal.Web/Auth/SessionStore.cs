@@ -46,7 +46,7 @@ internal sealed class SessionStore(
             Key = key,
             SubjectId = Clip(ticket.Principal.FindFirst(PortalClaims.Subject)?.Value ?? "unknown", 200),
             Name = Clip(ticket.Principal.Identity?.Name ?? "unknown", 200),
-            Roles = RolesOf(ticket.Principal),
+            Roles = SessionCheck.RolesOf(ticket.Principal),
             Ticket = Protect(ticket),
             CreatedAt = now,
             IssuedAt = ticket.Properties.IssuedUtc?.UtcDateTime ?? now,
@@ -147,7 +147,7 @@ internal sealed class SessionStore(
     {
         await using var db = dbFactory.CreateDbContext();
         var bytes = Protect(ticket);
-        var roles = RolesOf(ticket.Principal);
+        var roles = SessionCheck.RolesOf(ticket.Principal);
         var name = Clip(ticket.Principal.Identity?.Name ?? "unknown", 200);
         var due = OidcTokens.RefreshAt(ticket.Properties)?.UtcDateTime;
         var updated = await db.Sessions.Where(s => s.Key == key && s.Version == version && s.EndedAt == null)
@@ -205,8 +205,6 @@ internal sealed class SessionStore(
         var before = Now.AddDays(-1);
         return await db.Sessions.Where(s => s.ExpiresAt < before || s.EndedAt < before).ExecuteDeleteAsync(ct);
     }
-
-    internal static string RolesOf(ClaimsPrincipal user) => SessionCheck.RolesOf(user);
 
     private async Task<PortalSession?> FindAsync(string key, bool useCache, CancellationToken ct = default)
     {
