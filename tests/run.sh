@@ -39,10 +39,14 @@ read -r passed failed skipped < <(awk '
   END { printf "%d %d %d\n", passed, failed, skipped }' "$results")
 # CI keeps only the tail of the output, so name the failed tests again just above the summary.
 # The logger prints each as "  Failed Namespace.Class.Method(...) [time]"; log lines it passes on are indented more.
+# Each is followed by the first lines of its error message and stack, so a failure in CI can be read from the tail alone.
 failed_tests='^  Failed [A-Za-z_][A-Za-z0-9_]*\.[^ ]'
 if grep -qE "$failed_tests" "$results"; then
   echo "failed tests:"
-  grep -E "$failed_tests" "$results" | sed -E 's/^  Failed /  /'
+  awk -v pattern="$failed_tests" '
+    $0 ~ pattern { sub(/^  Failed /, "  "); print; shown = 0; showing = 1; next }
+    showing && /^  (Passed|Failed|Skipped) / { showing = 0 }
+    showing && shown < 14 && !/^ *$/ { print "    " $0; shown++ }' "$results"
 fi
 rm -f "$results"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a crashed test host counts as a failure
