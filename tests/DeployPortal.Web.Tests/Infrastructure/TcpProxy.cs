@@ -5,16 +5,18 @@ namespace DeployPortal.Web.Tests.Infrastructure;
 
 /// <summary>
 /// A loopback TCP forwarder in front of a real server (the test PostgreSQL), so a test can take the server away
-/// as a network outage does: <see cref="Cut"/> drops every open connection and refuses new ones, <see cref="Restore"/>
-/// listens again on the same port.
+/// as a network outage does: <see cref="Cut"/> resets every open connection and every new one, <see cref="Restore"/>
+/// forwards again. The listening socket stays open the whole time: closing and binding it again could fail with
+/// "address in use" while the port's earlier connections linger in TIME_WAIT.
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
     private readonly IPEndPoint _target;
     private readonly Lock _gate = new();
     private readonly List<TcpClient> _open = [];
-    private TcpListener? _listener;
-    private CancellationTokenSource _cts = new();
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stopping = new();
+    private bool _cut;
 
     public TcpProxy(string targetHost, int targetPort)
     {
@@ -22,27 +24,20 @@ public sealed class TcpProxy : IAsyncDisposable
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _ = AcceptAsync(_listener, _cts.Token);
+        _ = AcceptAsync(_stopping.Token);
     }
 
     public int Port { get; }
 
-    /// <summary>Closes the listening socket and every forwarded connection: the server is gone as far as clients can tell.</summary>
+    /// <summary>Resets every forwarded connection and each new one: the server is gone as far as clients can tell.</summary>
     public void Cut()
     {
         lock (_gate)
         {
-            _cts.Cancel();
-            _listener?.Stop();
-            _listener = null;
+            _cut = true;
             foreach (var client in _open)
             {
-                if (client.Client is { } socket) // null once a pump has closed it
-                {
-                    socket.LingerState = new LingerOption(true, 0); // a reset, like a dead host's firewall or a crashed server
-                }
-
-                client.Dispose();
+                Reset(client);
             }
 
             _open.Clear();
@@ -53,26 +48,28 @@ public sealed class TcpProxy : IAsyncDisposable
     {
         lock (_gate)
         {
-            _cts = new CancellationTokenSource();
-            _listener = new TcpListener(IPAddress.Loopback, Port);
-            _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            _listener.Start();
-            _ = AcceptAsync(_listener, _cts.Token);
+            _cut = false;
         }
     }
 
-    private async Task AcceptAsync(TcpListener listener, CancellationToken ct)
+    private async Task AcceptAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
             TcpClient inbound;
             try
             {
-                inbound = await listener.AcceptTcpClientAsync(ct);
+                inbound = await _listener.AcceptTcpClientAsync(ct);
             }
             catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
             {
                 return;
+            }
+
+            if (IsCut())
+            {
+                Reset(inbound);
+                continue;
             }
 
             var outbound = new TcpClient();
@@ -82,18 +79,18 @@ public sealed class TcpProxy : IAsyncDisposable
             }
             catch (Exception ex) when (ex is OperationCanceledException or SocketException)
             {
-                inbound.Dispose();
+                Reset(inbound);
                 outbound.Dispose();
                 continue;
             }
 
             lock (_gate)
             {
-                if (ct.IsCancellationRequested)
+                if (_cut) // cut while connecting
                 {
-                    inbound.Dispose();
-                    outbound.Dispose();
-                    return;
+                    Reset(inbound);
+                    Reset(outbound);
+                    continue;
                 }
 
                 _open.Add(inbound);
@@ -103,6 +100,31 @@ public sealed class TcpProxy : IAsyncDisposable
             _ = PumpAsync(inbound, outbound, ct);
             _ = PumpAsync(outbound, inbound, ct);
         }
+    }
+
+    private bool IsCut()
+    {
+        lock (_gate)
+        {
+            return _cut;
+        }
+    }
+
+    /// <summary>Closes with a reset rather than a goodbye, like a dead host's firewall or a crashed server.</summary>
+    private static void Reset(TcpClient client)
+    {
+        try
+        {
+            if (client.Client is { } socket) // null once a pump has closed it
+            {
+                socket.LingerState = new LingerOption(true, 0);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        client.Dispose();
     }
 
     private static async Task PumpAsync(TcpClient from, TcpClient to, CancellationToken ct)
@@ -124,6 +146,9 @@ public sealed class TcpProxy : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         Cut();
+        _stopping.Cancel();
+        _listener.Stop();
+        _stopping.Dispose();
         return ValueTask.CompletedTask;
     }
 }
