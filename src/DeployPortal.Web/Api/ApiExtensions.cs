@@ -28,6 +28,15 @@ public sealed class ApiRateLimitOptions
     public int FailedAuthPerWindow { get; set; } = 30;
 }
 
+internal sealed class ApiRateLimitOptionsValidator : IValidateOptions<ApiRateLimitOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ApiRateLimitOptions o) => new Common.OptionRules(ApiRateLimitOptions.Section)
+        .Positive(nameof(o.PermitsPerWindow), o.PermitsPerWindow)
+        .Positive(nameof(o.FailedAuthPerWindow), o.FailedAuthPerWindow)
+        .Positive(nameof(o.Window), o.Window)
+        .Result();
+}
+
 /// <summary>
 /// The REST API for CI at <c>/api/v1</c>: bearer personal access tokens only (no cookies, so no CSRF),
 /// problem details for every error, a rate limit per caller, an OpenAPI document at
@@ -41,10 +50,7 @@ public static class ApiExtensions
 
     public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ApiRateLimitOptions>().BindConfiguration(ApiRateLimitOptions.Section)
-            .Validate(o => o.PermitsPerWindow > 0 && o.FailedAuthPerWindow > 0 && o.Window > TimeSpan.Zero,
-                "Api:RateLimit:PermitsPerWindow, FailedAuthPerWindow and Window must be positive.")
-            .ValidateOnStart();
+        builder.Services.AddOptionsWithValidateOnStart<ApiRateLimitOptions, ApiRateLimitOptionsValidator>().BindConfiguration(ApiRateLimitOptions.Section);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         // A body or query the framework cannot bind throws (as it does in Development) so ApiExceptionHandler can name

@@ -87,9 +87,7 @@ internal static class AccessTokenExtensions
 {
     public static IServiceCollection AddAccessTokens(this IServiceCollection services)
     {
-        services.AddOptions<AccessTokenOptions>().BindConfiguration(AccessTokenOptions.Section)
-            .Validate(o => o.MaxLifetime > TimeSpan.Zero && o.MaxActivePerUser > 0, "Auth:AccessTokens:MaxLifetime and MaxActivePerUser must be positive.")
-            .ValidateOnStart();
+        services.AddOptionsWithValidateOnStart<AccessTokenOptions, AccessTokenOptionsValidator>().BindConfiguration(AccessTokenOptions.Section);
         services.AddMemoryCache();
         services.AddScoped<AccessTokenService>();
         return services;

@@ -20,6 +20,14 @@ public sealed class AccessTokenOptions
     public int MaxActivePerUser { get; set; } = 20;
 }
 
+internal sealed class AccessTokenOptionsValidator : IValidateOptions<AccessTokenOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AccessTokenOptions o) => new Common.OptionRules(AccessTokenOptions.Section)
+        .Positive(nameof(o.MaxLifetime), o.MaxLifetime)
+        .Positive(nameof(o.MaxActivePerUser), o.MaxActivePerUser)
+        .Result();
+}
+
 public sealed record AccessTokenView(long Id, string Name, string Prefix, string Roles, DateTime CreatedAt, DateTime ExpiresAt, DateTime? RevokedAt, DateTime? LastUsedAt);
 
 /// <summary>A token with its owner, as admins see everyone's.</summary>

@@ -23,29 +23,9 @@ public static class AuthExtensions
     public static WebApplicationBuilder AddPortalAuth(this WebApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();
-        builder.Services.AddOptions<DevSignInOptions>().BindConfiguration(DevSignInOptions.Section)
-            .Validate(o => !o.Enabled || !builder.Environment.IsProduction(),
-                "The development sign-in (Auth:DevSignIn:Enabled) is refused in Production. Configure OpenID Connect instead.")
-            .Validate(o => !o.Enabled || !builder.Configuration.GetValue<bool>(OidcSignInOptions.Section + ":Enabled"),
-                "The development sign-in is for the embedded default only: turn it off (Auth:DevSignIn:Enabled=false) when OpenID Connect is on.")
-            .ValidateOnStart();
-        builder.Services.AddOptions<OidcSignInOptions>().BindConfiguration(OidcSignInOptions.Section)
-            .ValidateDataAnnotations()
-            .Validate(o => !o.Enabled || (Uri.TryCreate(o.Authority, UriKind.Absolute, out _) && !string.IsNullOrWhiteSpace(o.ClientId)),
-                "Auth:Oidc:Authority (an absolute URL) and Auth:Oidc:ClientId are required when Auth:Oidc:Enabled is true.")
-            .Validate(o => !o.Enabled || !string.IsNullOrWhiteSpace(o.ClientSecret),
-                "Auth:Oidc:ClientSecret is required when Auth:Oidc:Enabled is true: the portal signs in as a confidential client.")
-            .Validate(o => !o.Enabled || !o.RequireHttpsMetadata || (IsHttps(o.Authority) && (o.MetadataAddress is null || IsHttps(o.MetadataAddress))),
-                "Auth:Oidc:Authority (or Auth:Oidc:MetadataAddress) is plain HTTP while Auth:Oidc:RequireHttpsMetadata is true. "
-                + "Use the provider's https:// address, or set Auth:Oidc:RequireHttpsMetadata=false for a provider on a trusted network.")
-            .Validate(o => o.RoleMap.Values.All(r => PortalRoles.All.Contains(r, StringComparer.OrdinalIgnoreCase)),
-                $"Every value of Auth:Oidc:RoleMap must be a portal role: {string.Join(", ", PortalRoles.All)}.")
-            .ValidateOnStart();
-        builder.Services.AddOptions<SessionOptions>().BindConfiguration(SessionOptions.Section)
-            .Validate(o => o.MaxCircuitsPerUser > 0, "Auth:Session:MaxCircuitsPerUser must be positive.")
-            .Validate(o => o.RevalidateEvery >= TimeSpan.FromSeconds(1) && o.RevalidateEvery <= TimeSpan.FromMinutes(1),
-                "Auth:Session:RevalidateEvery must be between 1 second and 1 minute.")
-            .ValidateOnStart();
+        builder.Services.AddOptionsWithValidateOnStart<DevSignInOptions, DevSignInOptionsValidator>().BindConfiguration(DevSignInOptions.Section);
+        builder.Services.AddOptionsWithValidateOnStart<OidcSignInOptions, OidcSignInOptionsValidator>().BindConfiguration(OidcSignInOptions.Section);
+        builder.Services.AddOptionsWithValidateOnStart<SessionOptions, SessionOptionsValidator>().BindConfiguration(SessionOptions.Section);
         builder.Services.AddOptions<PlainHttpOptions>().BindConfiguration(PlainHttpOptions.Section);
         builder.Services.AddAccessTokens();
 
@@ -106,9 +86,6 @@ public static class AuthExtensions
         builder.Services.AddScoped<CircuitHandler, CircuitLimitHandler>();
         return builder;
     }
-
-    private static bool IsHttps(string? address) =>
-        Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps;
 
     private static void ConfigureOpenIdConnect(OpenIdConnectOptions o, OidcSignInOptions signIn, bool plainHttp)
     {

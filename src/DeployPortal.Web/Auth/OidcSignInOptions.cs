@@ -77,7 +77,6 @@ public sealed class OidcSignInOptions
     /// Refresh the tokens this long before they expire, but never before half their lifetime has passed: 2-minute
     /// tokens are refreshed once a minute, hour-long ones at 55 minutes.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan RefreshBefore { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
@@ -95,7 +94,6 @@ public sealed class OidcSignInOptions
     public UserInfoClaims UserInfo { get; set; } = UserInfoClaims.Auto;
 
     /// <summary>How long to wait for the provider's discovery document at start and at sign-in before saying it is unreachable.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan DiscoveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     internal string? EffectivePrompt =>

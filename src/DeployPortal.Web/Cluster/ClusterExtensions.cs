@@ -15,11 +15,7 @@ public static class ClusterExtensions
     /// </summary>
     public static WebApplicationBuilder AddCluster(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section)
-            .Validate(o => o.Mode != ClusterMode.Kubeconfig || !string.IsNullOrWhiteSpace(o.KubeconfigPath), "Cluster:KubeconfigPath is required in Kubeconfig mode.")
-            .Validate(o => o.Server is null || Uri.TryCreate(o.Server, UriKind.Absolute, out _), "Cluster:Server must be an absolute URL, e.g. https://k3s:6443.")
-            .Validate(o => o.RequestTimeout > TimeSpan.Zero && o.MaxRetries >= 0, "Cluster:RequestTimeout must be positive and Cluster:MaxRetries not negative.")
-            .ValidateOnStart();
+        builder.Services.AddOptionsWithValidateOnStart<ClusterOptions, ClusterOptionsValidator>().BindConfiguration(ClusterOptions.Section);
 
         builder.Services.AddSingleton<IKubernetes>(sp =>
         {

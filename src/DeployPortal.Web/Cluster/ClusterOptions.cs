@@ -1,4 +1,6 @@
 using DeployPortal.KubeEmulator;
+using DeployPortal.Web.Common;
+using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.Cluster;
 
@@ -65,4 +67,14 @@ public sealed class ClusterOptions
 
     /// <summary>Settings of the in-process emulator in <see cref="ClusterMode.Emulator"/>.</summary>
     public EmulatorOptions Emulator { get; set; } = new();
+}
+
+internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ClusterOptions o) => new OptionRules(ClusterOptions.Section)
+        .Check(o.Mode != ClusterMode.Kubeconfig || !string.IsNullOrWhiteSpace(o.KubeconfigPath), "Cluster:KubeconfigPath is required in Kubeconfig mode.")
+        .Check(o.Server is null || Uri.TryCreate(o.Server, UriKind.Absolute, out _), "Cluster:Server must be an absolute URL, e.g. https://k3s:6443.")
+        .Positive(nameof(o.RequestTimeout), o.RequestTimeout)
+        .NotNegative(nameof(o.MaxRetries), o.MaxRetries)
+        .Result();
 }

@@ -12,11 +12,8 @@ public static class DataExtensions
     /// </summary>
     public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section)
-            .Validate(o => o.Provider != DatabaseProvider.Postgres || !string.IsNullOrWhiteSpace(o.ConnectionString),
-                "Database:ConnectionString is required when Database:Provider is Postgres.")
-            .ValidateOnStart();
+        builder.Services.AddOptionsWithValidateOnStart<PortalOptions, PortalOptionsValidator>().BindConfiguration(PortalOptions.Section);
+        builder.Services.AddOptionsWithValidateOnStart<DatabaseOptions, DatabaseOptionsValidator>().BindConfiguration(DatabaseOptions.Section);
 
         var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         if (database.Provider == DatabaseProvider.Postgres)

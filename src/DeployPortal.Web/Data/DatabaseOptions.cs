@@ -1,4 +1,5 @@
-using System.ComponentModel.DataAnnotations;
+using DeployPortal.Web.Common;
+using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.Data;
 
@@ -29,6 +30,20 @@ public sealed class PortalOptions
     public const string Section = "Portal";
 
     /// <summary>Where the embedded default keeps its files (SQLite database, demo repository). Relative to the content root.</summary>
-    [Required]
     public string DataPath { get; set; } = "data";
+}
+
+internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DatabaseOptions o) => new OptionRules(DatabaseOptions.Section)
+        .Check(o.Provider != DatabaseProvider.Postgres || !string.IsNullOrWhiteSpace(o.ConnectionString),
+            "Database:ConnectionString is required when Database:Provider is Postgres.")
+        .Result();
+}
+
+internal sealed class PortalOptionsValidator : IValidateOptions<PortalOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PortalOptions o) => new OptionRules(PortalOptions.Section)
+        .Check(!string.IsNullOrWhiteSpace(o.DataPath), "Portal:DataPath is required.")
+        .Result();
 }

@@ -1,3 +1,6 @@
+using DeployPortal.Web.Common;
+using Microsoft.Extensions.Options;
+
 namespace DeployPortal.Web.Deployments;
 
 /// <summary>Bound from <c>Deployments</c>.</summary>
@@ -13,4 +16,12 @@ public sealed class DeploymentOptions
 
     /// <summary>How often every replica looks for deployments whose worker's lease lapsed (a killed process) to resume them.</summary>
     public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+internal sealed class DeploymentOptionsValidator : IValidateOptions<DeploymentOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DeploymentOptions o) => new OptionRules(DeploymentOptions.Section)
+        .Check(o.Lease >= TimeSpan.FromSeconds(2), "Deployments:Lease must be at least 2 seconds.")
+        .Positive(nameof(o.LeaseCheckInterval), o.LeaseCheckInterval)
+        .Result();
 }

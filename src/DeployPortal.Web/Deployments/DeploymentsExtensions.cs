@@ -8,9 +8,7 @@ public static class DeploymentsExtensions
 {
     public static WebApplicationBuilder AddDeployments(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DeploymentOptions>().BindConfiguration(DeploymentOptions.Section)
-            .Validate(o => o.Lease >= TimeSpan.FromSeconds(2), "Deployments:Lease must be at least 2 seconds.")
-            .Validate(o => o.LeaseCheckInterval > TimeSpan.Zero, "Deployments:LeaseCheckInterval must be positive.").ValidateOnStart();
+        builder.Services.AddOptionsWithValidateOnStart<DeploymentOptions, DeploymentOptionsValidator>().BindConfiguration(DeploymentOptions.Section);
         builder.Services.AddOptions<AppsOptions>().BindConfiguration(AppsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<GitClient>();

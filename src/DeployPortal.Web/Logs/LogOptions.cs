@@ -1,3 +1,6 @@
+using DeployPortal.Web.Common;
+using Microsoft.Extensions.Options;
+
 namespace DeployPortal.Web.Logs;
 
 /// <summary>Bound from <c>Logs</c>.</summary>
@@ -19,4 +22,14 @@ public sealed class LogOptions
 
     /// <summary>Events a subscriber may have unread before the oldest are dropped (and counted), so a stuck page cannot exhaust memory.</summary>
     public int SubscriberQueue { get; set; } = 100_000;
+}
+
+internal sealed class LogOptionsValidator : IValidateOptions<LogOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LogOptions o) => new OptionRules(LogOptions.Section)
+        .Positive(nameof(o.BufferLines), o.BufferLines)
+        .Positive(nameof(o.SubscriberQueue), o.SubscriberQueue)
+        .Positive(nameof(o.ReconnectDelay), o.ReconnectDelay)
+        .Check(o.MaxReconnectDelay < TimeSpan.FromSeconds(5), "Logs:MaxReconnectDelay must stay under 5 s.")
+        .Result();
 }

@@ -1,3 +1,6 @@
+using DeployPortal.Web.Common;
+using Microsoft.Extensions.Options;
+
 namespace DeployPortal.Web.Notifications;
 
 /// <summary>Bound from <c>Notifications</c>: where portal events are sent, and how patiently.</summary>
@@ -44,8 +47,27 @@ public sealed class WebhookOptions
     /// <summary>The event kinds this receiver wants; empty means every kind.</summary>
     public List<PortalEventKind> Events { get; set; } = [];
 
-    /// <summary>When set, each request carries <c>X-DeployPortal-Signature: sha256=&lt;hex HMAC-SHA256 of the body&gt;</c>.</summary>
+    /// <summary>
+    /// When set, each request is signed the Standard Webhooks way (<c>webhook-signature: v1,&lt;base64 HMAC-SHA256 of
+    /// id.timestamp.body&gt;</c>); base64 of 24–64 random bytes, optionally prefixed <c>whsec_</c>.
+    /// </summary>
     public string? Secret { get; set; }
 
     public bool Wants(PortalEventKind kind) => Events.Count == 0 || Events.Contains(kind);
+}
+
+internal sealed class NotificationOptionsValidator : IValidateOptions<NotificationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NotificationOptions o) => new OptionRules(NotificationOptions.Section)
+        .HttpUrl(nameof(o.PublicUrl), o.PublicUrl)
+        .Positive(nameof(o.Timeout), o.Timeout)
+        .Between(nameof(o.Retries), o.Retries, 0, 10)
+        .NotNegative(nameof(o.RetryDelay), o.RetryDelay)
+        .Check(o.Webhooks.All(w => !string.IsNullOrWhiteSpace(w.Name)), "Every entry of Notifications:Webhooks needs a Name.")
+        .Check(o.Webhooks.Select(w => w.Name.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).Count() == o.Webhooks.Count,
+            "The names of Notifications:Webhooks must differ.")
+        .Check(o.Webhooks.All(w => w.Url is { IsAbsoluteUri: true, Scheme: "https" or "http" }), "Every entry of Notifications:Webhooks needs an absolute http(s) Url.")
+        .Check(o.Webhooks.All(w => string.IsNullOrEmpty(w.Secret) || WebhookMessages.IsValidSecret(w.Secret)),
+            "A Notifications:Webhooks Secret is base64 of 24 to 64 random bytes, optionally prefixed whsec_ (e.g. the output of openssl rand -base64 32).")
+        .Result();
 }

@@ -12,17 +12,7 @@ public static class NotificationsExtensions
     /// </summary>
     public static WebApplicationBuilder AddNotifications(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section)
-            .Validate(o => o.Timeout > TimeSpan.Zero && o.Retries is >= 0 and <= 10 && o.RetryDelay >= TimeSpan.Zero,
-                "Notifications:Timeout must be positive, Notifications:Retries 0–10 and Notifications:RetryDelay not negative.")
-            .Validate(o => o.Webhooks.All(w => !string.IsNullOrWhiteSpace(w.Name))
-                    && o.Webhooks.Select(w => w.Name.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).Count() == o.Webhooks.Count,
-                "Every entry of Notifications:Webhooks needs a Name, and names must differ.")
-            .Validate(o => o.Webhooks.All(w => w.Url is { IsAbsoluteUri: true, Scheme: "https" or "http" }),
-                "Every entry of Notifications:Webhooks needs an absolute http(s) Url.")
-            .Validate(o => o.PublicUrl is null or { IsAbsoluteUri: true, Scheme: "https" or "http" },
-                "Notifications:PublicUrl must be an absolute http(s) address.")
-            .ValidateOnStart();
+        builder.Services.AddOptionsWithValidateOnStart<NotificationOptions, NotificationOptionsValidator>().BindConfiguration(NotificationOptions.Section);
 
         builder.Services.AddSingleton<NotificationPreferences>();
         builder.Services.AddScoped<WebhookJob>();

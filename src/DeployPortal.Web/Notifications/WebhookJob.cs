@@ -14,6 +14,7 @@ public sealed class WebhookJob(
     IHttpClientFactory httpClients,
     IOptionsMonitor<NotificationOptions> options,
     NotificationPreferences preferences,
+    TimeProvider time,
     ILogger<WebhookJob> logger)
 {
     public const string HttpClientName = "webhooks";
@@ -36,7 +37,7 @@ public sealed class WebhookJob(
             return;
         }
 
-        using var request = WebhookMessages.Build(receiver, delivery, settings.PublicUrl);
+        using var request = WebhookMessages.Build(receiver, delivery, settings.PublicUrl, time.GetUtcNow());
         using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
         if (response.IsSuccessStatusCode)
         {

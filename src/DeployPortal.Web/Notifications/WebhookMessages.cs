@@ -1,16 +1,21 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using StandardWebhooks;
 
 namespace DeployPortal.Web.Notifications;
 
-/// <summary>Builds the HTTP request for one delivery: Slack's incoming-webhook body or the portal's JSON body.</summary>
+/// <summary>
+/// Builds the HTTP request for one delivery: Slack's incoming-webhook body or the portal's JSON body, signed the
+/// Standard Webhooks way (<c>webhook-id</c>, <c>webhook-timestamp</c>, <c>webhook-signature</c> over id, timestamp
+/// and body) so a receiver can refuse a captured delivery replayed later.
+/// </summary>
 internal static class WebhookMessages
 {
     public const string EventHeader = "X-DeployPortal-Event";
-    public const string DeliveryHeader = "X-DeployPortal-Delivery";
-    public const string SignatureHeader = "X-DeployPortal-Signature";
+    public const string IdHeader = "webhook-id";
+    public const string TimestampHeader = "webhook-timestamp";
+    public const string SignatureHeader = "webhook-signature";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -18,7 +23,8 @@ internal static class WebhookMessages
         Converters = { new JsonStringEnumConverter() },
     };
 
-    public static HttpRequestMessage Build(WebhookOptions receiver, WebhookDelivery delivery, Uri? publicUrl)
+    /// <param name="sentAt">This attempt's time: each retry is signed afresh, as the scheme expects.</param>
+    public static HttpRequestMessage Build(WebhookOptions receiver, WebhookDelivery delivery, Uri? publicUrl, DateTimeOffset sentAt)
     {
         var link = AbsoluteLink(delivery.Event.Link, publicUrl);
         var body = receiver.Kind == WebhookKind.Slack ? SlackBody(delivery.Event, link) : JsonBody(delivery, link ?? delivery.Event.Link);
@@ -28,18 +34,26 @@ internal static class WebhookMessages
             Content = new ByteArrayContent(body) { Headers = { ContentType = new("application/json") { CharSet = "utf-8" } } },
         };
         request.Headers.Add(EventHeader, delivery.Event.Kind.ToString());
-        request.Headers.Add(DeliveryHeader, delivery.Id);
+        request.Headers.Add(IdHeader, delivery.Id);
+        request.Headers.Add(TimestampHeader, sentAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (!string.IsNullOrEmpty(receiver.Secret))
         {
-            request.Headers.Add(SignatureHeader, Sign(receiver.Secret, body));
+            request.Headers.Add(SignatureHeader, new StandardWebhook(receiver.Secret).Sign(delivery.Id, sentAt, Encoding.UTF8.GetString(body)));
         }
 
         return request;
     }
 
-    /// <summary><c>sha256=</c> and the lower-case hex HMAC-SHA256 of the exact body bytes, keyed with the receiver's secret.</summary>
-    public static string Sign(string secret, byte[] body) =>
-        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+    /// <summary>
+    /// Whether <paramref name="secret"/> is a Standard Webhooks signing secret: base64 of 24 to 64 random bytes, with
+    /// or without the <c>whsec_</c> prefix (what <c>openssl rand -base64 32</c> prints).
+    /// </summary>
+    public static bool IsValidSecret(string secret)
+    {
+        var key = secret.StartsWith("whsec_", StringComparison.Ordinal) ? secret["whsec_".Length..] : secret;
+        var bytes = new byte[key.Length];
+        return Convert.TryFromBase64String(key, bytes, out var length) && length is >= 24 and <= 64;
+    }
 
     /// <summary>
     /// The generic body, documented in the README: <c>id</c> (the delivery, the same on every retry), <c>kind</c>,

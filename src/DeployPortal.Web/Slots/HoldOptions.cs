@@ -1,3 +1,6 @@
+using DeployPortal.Web.Common;
+using Microsoft.Extensions.Options;
+
 namespace DeployPortal.Web.Slots;
 
 /// <summary>Bound from <c>Holds</c>: how long a slot may be held.</summary>
@@ -61,4 +64,19 @@ public sealed class HoldOptions
 
     /// <summary>Durations offered on the claim and extend menus (each capped by <see cref="MaxDuration"/>).</summary>
     public List<TimeSpan> Choices { get; set; } = [TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromHours(4), TimeSpan.FromHours(8), TimeSpan.FromHours(24)];
+}
+
+internal sealed class HoldOptionsValidator : IValidateOptions<HoldOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HoldOptions o) => new OptionRules(HoldOptions.Section)
+        .Positive(nameof(o.MinDuration), o.MinDuration)
+        .Positive(nameof(o.DefaultDuration), o.DefaultDuration)
+        .Check(o.MinDuration <= o.DefaultDuration, "Holds:MinDuration must be at most Holds:DefaultDuration.")
+        .Check(o.DefaultDuration <= o.MaxDuration, "Holds:DefaultDuration must be at most Holds:MaxDuration.")
+        .Check(o.MaxDuration <= o.HardMaxTotal, "Holds:HardMaxTotal must be at least Holds:MaxDuration.")
+        .NotNegative(nameof(o.RemindBefore), o.RemindBefore)
+        .Check(o.RemindBefore < o.DefaultDuration, "Holds:RemindBefore must be shorter than Holds:DefaultDuration.")
+        .Positive(nameof(o.MaxHeldPerPerson), o.MaxHeldPerPerson)
+        .Check(o.MaxHeldPerRole.Values.All(v => v > 0), "Every Holds:MaxHeldPerRole value must be positive.")
+        .Result();
 }

@@ -1,3 +1,6 @@
+using DeployPortal.Web.Common;
+using Microsoft.Extensions.Options;
+
 namespace DeployPortal.Web.Slots;
 
 /// <summary>Bound from <c>Idle</c>: when a held slot counts as unused, and what the portal may do about it.</summary>
@@ -29,4 +32,15 @@ public sealed class IdleOptions
 
     /// <summary>Whether the board offers to sleep a held slot (scale its apps to zero) and to wake it again.</summary>
     public bool AllowSleep { get; set; } = true;
+}
+
+internal sealed class IdleOptionsValidator : IValidateOptions<IdleOptions>
+{
+    public ValidateOptionsResult Validate(string? name, IdleOptions o) => new OptionRules(IdleOptions.Section)
+        .Positive(nameof(o.After), o.After)
+        .Positive(nameof(o.ReleaseAfter), o.ReleaseAfter)
+        .Positive(nameof(o.AnswerWithin), o.AnswerWithin)
+        .Positive(nameof(o.AskWhenQueuedAfter), o.AskWhenQueuedAfter)
+        .Positive(nameof(o.AnswerWithinWhenQueued), o.AnswerWithinWhenQueued)
+        .Result();
 }

@@ -128,6 +128,8 @@ public abstract class PortalEventTests(DatabaseProvider provider) : IAsyncLifeti
 /// <summary>The bodies receivers get, byte for byte where it matters.</summary>
 public sealed class WebhookMessageTests
 {
+    private static readonly DateTimeOffset SentAt = new(2025, 11, 26, 9, 30, 0, TimeSpan.Zero);
+
     private static readonly WebhookDelivery Delivery = new("d1", "r", new DateTime(2026, 11, 26, 9, 30, 0, DateTimeKind.Utc),
         new PortalEvent(PortalEventKind.DeployFailed, "qa-2", "dana", "Dana Developer", "storefront <@channel> & co failed", "/deployments/7"));
 
@@ -144,10 +146,10 @@ public sealed class WebhookMessageTests
     [Fact]
     public async Task Build_WithoutPublicUrl_SlackHasNoLink_JsonKeepsThePath_AndUnsignedWithoutSecret()
     {
-        using var slack = WebhookMessages.Build(new WebhookOptions { Name = "s", Url = new Uri("http://127.0.0.1:9/s"), Kind = WebhookKind.Slack }, Delivery, null);
+        using var slack = WebhookMessages.Build(new WebhookOptions { Name = "s", Url = new Uri("http://127.0.0.1:9/s"), Kind = WebhookKind.Slack }, Delivery, null, SentAt);
         Assert.DoesNotContain("Open in DeployPortal", await slack.Content!.ReadAsStringAsync());
 
-        using var json = WebhookMessages.Build(new WebhookOptions { Name = "j", Url = new Uri("http://127.0.0.1:9/j") }, Delivery, null);
+        using var json = WebhookMessages.Build(new WebhookOptions { Name = "j", Url = new Uri("http://127.0.0.1:9/j") }, Delivery, null, SentAt);
         Assert.False(json.Headers.Contains(WebhookMessages.SignatureHeader));
         var root = JsonDocument.Parse(await json.Content!.ReadAsStringAsync()).RootElement;
         Assert.Equal("/deployments/7", root.GetProperty("link").GetString());
@@ -158,10 +160,33 @@ public sealed class WebhookMessageTests
     [Fact]
     public async Task Build_WithPublicUrlUnderAPath_KeepsThePath()
     {
-        using var json = WebhookMessages.Build(new WebhookOptions { Name = "j", Url = new Uri("http://127.0.0.1:9/j"), Secret = "k" }, Delivery,
-            new Uri("https://example.com/tools/portal"));
+        using var json = WebhookMessages.Build(new WebhookOptions { Name = "j", Url = new Uri("http://127.0.0.1:9/j") }, Delivery,
+            new Uri("https://example.com/tools/portal"), SentAt);
         var root = JsonDocument.Parse(await json.Content!.ReadAsStringAsync()).RootElement;
         Assert.Equal("https://example.com/tools/portal/deployments/7", root.GetProperty("link").GetString());
-        Assert.Equal(WebhookMessages.Sign("k", await json.Content.ReadAsByteArrayAsync()), json.Headers.GetValues(WebhookMessages.SignatureHeader).Single());
     }
+
+    [Fact]
+    public async Task Build_WithSecret_SignsIdTimestampAndBody_AsTheStandardWebhooksSpecSays()
+    {
+        var key = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+        using var json = WebhookMessages.Build(new WebhookOptions { Name = "j", Url = new Uri("http://127.0.0.1:9/j"), Secret = "whsec_" + Convert.ToBase64String(key) },
+            Delivery, null, SentAt);
+        var body = await json.Content!.ReadAsByteArrayAsync();
+
+        Assert.Equal("d1", json.Headers.GetValues(WebhookMessages.IdHeader).Single());
+        Assert.Equal("1764149400", json.Headers.GetValues(WebhookMessages.TimestampHeader).Single());
+        // The spec's recipe, written out here rather than taken from the library the portal signs with.
+        var signed = Encoding.UTF8.GetBytes("d1.1764149400.").Concat(body).ToArray();
+        Assert.Equal("v1," + Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(key, signed)),
+            json.Headers.GetValues(WebhookMessages.SignatureHeader).Single());
+    }
+
+    [Theory]
+    [InlineData("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", true)] // the spec's example secret
+    [InlineData("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", true)]
+    [InlineData("s3cret", false)] // not base64 of enough bytes: a guessable password
+    [InlineData("whsec_not base64!", false)]
+    [InlineData("whsec_AAAA", false)] // 3 bytes
+    public void Secrets_AreBase64Of24To64Bytes(string secret, bool valid) => Assert.Equal(valid, WebhookMessages.IsValidSecret(secret));
 }

@@ -19,7 +19,7 @@ namespace DeployPortal.Web.Tests.Notifications;
 /// </summary>
 public sealed class WebhookDeliveryTests : IAsyncLifetime
 {
-    private const string Secret = "s3cret-for-tests";
+    private const string Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"; // the Standard Webhooks spec's example
     private TestDatabase _database = default!;
     private WebhookReceiver _slack = default!;
     private WebhookReceiver _json = default!;
@@ -102,12 +102,20 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         Assert.Equal("SlotReleased", slack.Header(WebhookMessages.EventHeader));
 
         var json = await _json.NextAsync();
-        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), json.Body));
-        Assert.Equal(expected, json.Header(WebhookMessages.SignatureHeader));
+        // A receiver checks it with a Standard Webhooks library; a replay with a fresh timestamp fails.
+        var headers = new Microsoft.AspNetCore.Http.HeaderDictionary
+        {
+            [WebhookMessages.IdHeader] = json.Header(WebhookMessages.IdHeader),
+            [WebhookMessages.TimestampHeader] = json.Header(WebhookMessages.TimestampHeader),
+            [WebhookMessages.SignatureHeader] = json.Header(WebhookMessages.SignatureHeader),
+        };
+        new StandardWebhooks.StandardWebhook(Secret).Verify(Encoding.UTF8.GetString(json.Body), headers);
+        headers[WebhookMessages.TimestampHeader] = (long.Parse(json.Header(WebhookMessages.TimestampHeader)!) + 60).ToString();
+        Assert.Throws<StandardWebhooks.Diagnostics.WebhookVerificationException>(() => new StandardWebhooks.StandardWebhook(Secret).Verify(Encoding.UTF8.GetString(json.Body), headers));
         using (var doc = JsonDocument.Parse(json.Body))
         {
             var root = doc.RootElement;
-            Assert.Equal(json.Header(WebhookMessages.DeliveryHeader), root.GetProperty("id").GetString());
+            Assert.Equal(json.Header(WebhookMessages.IdHeader), root.GetProperty("id").GetString());
             Assert.Equal("SlotReleased", root.GetProperty("kind").GetString());
             Assert.Equal("qa-1", root.GetProperty("slot").GetString());
             Assert.Equal("dana", root.GetProperty("user").GetProperty("id").GetString());
@@ -128,7 +136,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         Assert.True((await Service<SlotService>().ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slotId, holdId))).Succeeded);
 
         var attempts = new[] { await _json.NextAsync(), await _json.NextAsync(), await _json.NextAsync() };
-        Assert.Single(attempts.Select(a => a.Header(WebhookMessages.DeliveryHeader)).Distinct());
+        Assert.Single(attempts.Select(a => a.Header(WebhookMessages.IdHeader)).Distinct());
         Assert.All(attempts, a => Assert.Equal(attempts[0].Text, a.Text));
         // The job ends succeeded: nothing is left to retry later.
         var monitoring = _host!.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
@@ -171,7 +179,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         // job fails and waits in Hangfire's schedule for its next, later, try.
         var first = await _json.NextAsync();
         var second = await _json.NextAsync();
-        Assert.Equal(first.Header(WebhookMessages.DeliveryHeader), second.Header(WebhookMessages.DeliveryHeader));
+        Assert.Equal(first.Header(WebhookMessages.IdHeader), second.Header(WebhookMessages.IdHeader));
         var monitoring = _host!.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
         await WaitUntilAsync(() => monitoring.ScheduledCount() == 1);
         var retry = Assert.Single(monitoring.ScheduledJobs(0, 10)).Value;

@@ -18,6 +18,6 @@ public sealed class IdleSettingsTests
 
         // Start-up validation: one failed setting, or several (an AggregateException of them).
         var failures = error is AggregateException many ? many.InnerExceptions : [error.InnerException is OptionsValidationException inner ? inner : error];
-        Assert.True(failures.Any(f => f is OptionsValidationException && f.Message.Contains("Idle:After and Idle:ReleaseAfter must be positive.")), error.ToString());
+        Assert.True(failures.Any(f => f is OptionsValidationException && f.Message.Contains("must be positive.")), error.ToString());
     }
 }
