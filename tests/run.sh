@@ -45,7 +45,7 @@ if grep -qE "$failed_tests" "$results"; then
   echo "failed tests:"
   awk -v pattern="$failed_tests" '
     $0 ~ pattern { sub(/^  Failed /, "  "); print; shown = 0; showing = 1; next }
-    showing && /^  (Passed|Failed|Skipped) / { showing = 0 }
+    showing && /^  (Passed|Failed|Skipped) |^Test Run |^Total tests:/ { showing = 0 }
     showing && shown < 14 && !/^ *$/ { print "    " $0; shown++ }' "$results"
 fi
 rm -f "$results"

@@ -11,6 +11,7 @@ using DeployPortal.Web.Jobs;
 using DeployPortal.Web.Logs;
 using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Slots;
+using DeployPortal.Web.Telemetry;
 using DeployPortal.Web.Waitlist;
 using MudBlazor.Services;
 
@@ -37,6 +38,7 @@ builder.AddLogs();
 builder.AddNotifications();
 builder.AddInsights();
 builder.AddHealth();
+builder.AddTelemetry();
 
 var app = builder.Build();
 

@@ -27,10 +27,11 @@ public static class InsightsExtensions
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateOnStart();
         builder.Services.AddScoped<InsightsService>();
         builder.Services.AddSingleton<PortalMetrics>();
+        builder.Services.AddSingleton<StandardSeries>();
         return builder;
     }
 
-    /// <summary>Prometheus text exposition at <c>/metrics</c> (see <see cref="PortalMetrics"/> for what is in it).</summary>
+    /// <summary>Prometheus text exposition at <c>/metrics</c> (see <see cref="PortalMetrics"/> and <see cref="StandardSeries"/> for what is in it).</summary>
     public static WebApplication MapMetricsEndpoint(this WebApplication app)
     {
         var options = app.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
@@ -39,6 +40,7 @@ public static class InsightsExtensions
             return app;
         }
 
+        app.Services.GetRequiredService<StandardSeries>(); // starts bridging the standard series into the registry
         var endpoint = app.MapMetrics("/metrics", app.Services.GetRequiredService<PortalMetrics>().Registry);
         if (options.RequireToken)
         {

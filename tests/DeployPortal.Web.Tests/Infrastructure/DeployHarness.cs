@@ -75,7 +75,7 @@ public sealed class DeployHarness : IAsyncDisposable
     }
 
     /// <summary>Starts a (further) portal process on the same database and cluster.</summary>
-    public PortalHost StartHost(IReadOnlyDictionary<string, string?>? more = null)
+    public PortalHost StartHost(IReadOnlyDictionary<string, string?>? more = null, Action<IServiceCollection>? services = null)
     {
         var settings = Settings();
         foreach (var (key, value) in more ?? new Dictionary<string, string?>())
@@ -83,7 +83,7 @@ public sealed class DeployHarness : IAsyncDisposable
             settings[key] = value;
         }
 
-        var host = new PortalHost(Database, settings: settings);
+        var host = new PortalHost(Database, settings: settings, services: services);
         host.Start();
         _hosts.Add(host);
         return host;
