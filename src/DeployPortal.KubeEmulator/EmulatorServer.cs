@@ -141,7 +141,7 @@ public sealed class EmulatorServer : IAsyncDisposable
         var logs = new PodLogWriter(options, time);
         var events = new EventRecorder(store, options, time);
         var controller = new ClusterController(store, options, time, logs, events, app.Logger);
-        var api = new KubeApi(resources, options, time, new LogStreamer(store, logs, options));
+        var api = new KubeApi(resources, new WatchStream(store, options, time), time, new LogStreamer(store, logs, options));
         var cluster = new Cluster(options, store, logs, controller, api);
 
         app.UseMiddleware<FaultInjector>(options);

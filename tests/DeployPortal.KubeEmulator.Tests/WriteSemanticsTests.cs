@@ -115,8 +115,8 @@ public sealed class WriteSemanticsTests : EmulatorTestBase
         var a = JsonNode.Parse("""{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]}}""");
         var b = JsonNode.Parse("""{"spec":{"containers":[{"image":"nginx:1.27","name":"web"}]},"metadata":{"creationTimestamp":null,"labels":{"app":"web","pod-template-hash":"abc"}}}""");
         var c = JsonNode.Parse("""{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.28"}]}}""");
-        Assert.Equal(ClusterController.TemplateHash(a), ClusterController.TemplateHash(b));
-        Assert.NotEqual(ClusterController.TemplateHash(a), ClusterController.TemplateHash(c));
+        Assert.Equal(DeploymentController.TemplateHash(a), DeploymentController.TemplateHash(b));
+        Assert.NotEqual(DeploymentController.TemplateHash(a), DeploymentController.TemplateHash(c));
     }
 
     private static ByteString Message(Action<CodedOutputStream> write)

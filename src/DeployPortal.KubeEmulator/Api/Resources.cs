@@ -1,23 +1,17 @@
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using DeployPortal.KubeEmulator.Store;
 
 namespace DeployPortal.KubeEmulator.Api;
 
 /// <summary>
 /// Create, update, patch, server-side apply and delete with Kubernetes semantics (defaulting, validation,
-/// generation, managedFields, conflicts). HTTP concerns live in <see cref="KubeApi"/>.
+/// generation, managedFields, conflicts). HTTP concerns live in <see cref="KubeApi"/>; defaulting in <see cref="Defaulting"/>,
+/// validation in <see cref="ObjectValidation"/>, field ownership in <see cref="ManagedFields"/>.
 /// </summary>
-internal sealed partial class Resources(ObjectStore store, EmulatorOptions options, TimeProvider time)
+internal sealed class Resources(ObjectStore store, EmulatorOptions options, TimeProvider time)
 {
-    private static readonly string[][] UnownedPaths =
-    [
-        ["apiVersion"], ["kind"], ["metadata", "name"], ["metadata", "namespace"], ["metadata", "uid"],
-        ["metadata", "resourceVersion"], ["metadata", "generation"], ["metadata", "creationTimestamp"],
-        ["metadata", "managedFields"], ["metadata", "deletionTimestamp"], ["metadata", "selfLink"],
-    ];
-
-    private int _nextClusterIp = 10;
+    private readonly ManagedFields _fields = new(time);
+    private readonly Defaulting _defaulting = new(options);
 
     public ObjectStore Store => store;
 
@@ -34,10 +28,10 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
         }
         var name = (string)meta["name"]!;
         PrepareNew(kind, ns, obj);
-        var fields = OwnedLeaves(obj).ToList();
-        SetManager(obj, fieldManager ?? "unknown", "Update", fields);
-        Default(kind, obj, null);
-        Validate(kind, obj);
+        var fields = ManagedFields.OwnedLeaves(obj).ToList();
+        _fields.Set(obj, fieldManager ?? "unknown", "Update", fields);
+        _defaulting.Apply(kind, obj, null);
+        ObjectValidation.Validate(kind, obj);
         if (dryRun) return store.Get(kind, ns, name) is null ? new StoredObject(kind, obj) : throw ApiError.AlreadyExists(kind, name);
         return store.Create(kind, obj) ?? throw ApiError.AlreadyExists(kind, name);
     }
@@ -70,7 +64,7 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
                 foreach (var k in new[] { "uid", "creationTimestamp", "generation", "managedFields", "namespace", "name" })
                     meta[k] = liveMeta[k]?.DeepClone();
                 if (live["status"] is JsonNode st) next["status"] = st.DeepClone(); else next.Remove("status");
-                TrackUpdate(live, next, fieldManager ?? "unknown");
+                _fields.TrackUpdate(live, next, fieldManager ?? "unknown");
             }
             Finish(kind, live, next);
             return next;
@@ -113,7 +107,7 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
                 // A patch that rewrites managedFields (kubectl does, to hand client-side apply's fields to its apply
                 // manager after an upgrade) sets them; any other patch records its manager's changes.
                 if (JsonNode.DeepEquals(live["metadata"]?["managedFields"], next["metadata"]?["managedFields"]))
-                    TrackUpdate(live, next, fieldManager ?? "unknown");
+                    _fields.TrackUpdate(live, next, fieldManager ?? "unknown");
             }
             Finish(kind, live, next);
             return next;
@@ -165,20 +159,20 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
         {
             var body = applied.DeepClone().AsObject();
             body.Remove("status");
-            var appliedPaths = OwnedLeaves(body).ToList();
+            var appliedPaths = ManagedFields.OwnedLeaves(body).ToList();
             if (current is null)
             {
                 created = true;
                 Json.Obj(body, "metadata")["name"] = name;
                 PrepareNew(kind, ns, body);
-                SetManager(body, fieldManager, "Apply", appliedPaths);
-                Default(kind, body, null);
-                Validate(kind, body);
+                _fields.Set(body, fieldManager, "Apply", appliedPaths);
+                _defaulting.Apply(kind, body, null);
+                ObjectValidation.Validate(kind, body);
                 if (dryRun) { dry = body; return null; }
                 return body;
             }
             var live = current.Clone();
-            var managers = ReadManagers(live);
+            var managers = ManagedFields.Read(live);
             var conflicts = new List<(string Manager, string[] Path)>();
             foreach (var path in appliedPaths)
                 foreach (var (mgr, entry) in managers)
@@ -210,7 +204,7 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
             foreach (var k in new[] { "resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "namespace" }) appliedMeta.Remove(k);
             Json.MergeInto(next, body);
             managers[fieldManager] = ("Apply", appliedPaths);
-            WriteManagers(next, managers);
+            _fields.Write(next, managers);
             Finish(kind, live, next);
             if (dryRun) { dry = next; return null; }
             return next;
@@ -243,61 +237,11 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
 
     private void Finish(ResourceKind kind, JsonObject live, JsonObject next)
     {
-        Default(kind, next, live);
-        Validate(kind, next);
+        _defaulting.Apply(kind, next, live);
+        ObjectValidation.Validate(kind, next);
         if (!JsonNode.DeepEquals(live["spec"], next["spec"]) && next["metadata"]?["generation"] is not null)
             next["metadata"]!["generation"] = (Json.Long(live, "metadata", "generation") ?? 1) + 1;
     }
-
-    private void TrackUpdate(JsonObject live, JsonObject next, string manager)
-    {
-        var changed = OwnedLeaves(next).Where(p => !JsonNode.DeepEquals(Json.At(live, p), Json.At(next, p))).ToList();
-        if (changed.Count == 0) return;
-        var managers = ReadManagers(live);
-        foreach (var (mgr, entry) in managers) entry.Paths.RemoveAll(p => changed.Any(c => c.SequenceEqual(p)));
-        if (managers.TryGetValue(manager, out var mine) && mine.Operation == "Update")
-            mine.Paths.AddRange(changed.Where(c => !mine.Paths.Any(p => p.SequenceEqual(c))));
-        else managers[manager] = ("Update", changed);
-        WriteManagers(next, managers);
-    }
-
-    private static IEnumerable<string[]> OwnedLeaves(JsonObject o) =>
-        Json.Leaves(o).Where(p => p[0] != "status" && !UnownedPaths.Any(u => u.SequenceEqual(p)));
-
-    private Dictionary<string, (string Operation, List<string[]> Paths)> ReadManagers(JsonObject obj)
-    {
-        var result = new Dictionary<string, (string, List<string[]>)>();
-        if (obj["metadata"]?["managedFields"] is JsonArray arr)
-            foreach (var e in arr.OfType<JsonObject>())
-                if (Json.Str(e, "manager") is { } m && Json.Str(e, "subresource") is null)
-                    result[m] = (Json.Str(e, "operation") ?? "Update", Json.FromFieldsV1(e["fieldsV1"] as JsonObject));
-        return result;
-    }
-
-    private void WriteManagers(JsonObject obj, Dictionary<string, (string Operation, List<string[]> Paths)> managers)
-    {
-        var previous = (obj["metadata"]?["managedFields"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
-        var arr = new JsonArray();
-        foreach (var (m, e) in managers)
-        {
-            if (e.Paths.Count == 0) continue;
-            var fields = Json.FieldsV1(e.Paths);
-            var same = previous.FirstOrDefault(p => Json.Str(p, "manager") == m && Json.Str(p, "operation") == e.Operation && JsonNode.DeepEquals(p["fieldsV1"], fields));
-            arr.Add(new JsonObject
-            {
-                ["manager"] = m,
-                ["operation"] = e.Operation,
-                ["apiVersion"] = Json.Str(obj, "apiVersion"),
-                ["time"] = Json.Str(same, "time") ?? Json.Time(time.GetUtcNow()),
-                ["fieldsType"] = "FieldsV1",
-                ["fieldsV1"] = fields,
-            });
-        }
-        Json.Obj(obj, "metadata")["managedFields"] = arr;
-    }
-
-    private void SetManager(JsonObject obj, string manager, string operation, List<string[]> paths) =>
-        WriteManagers(obj, new() { [manager] = (operation, paths) });
 
     private void CheckKindAndNamespace(ResourceKind kind, string ns, JsonObject obj)
     {
@@ -329,152 +273,5 @@ internal sealed partial class Resources(ObjectStore store, EmulatorOptions optio
     {
         const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
         return string.Create(n, 0, (span, _) => { for (var i = 0; i < span.Length; i++) span[i] = alphabet[Random.Shared.Next(alphabet.Length)]; });
-    }
-
-    // ---------------------------------------------------------------- defaulting
-
-    private void Default(ResourceKind kind, JsonObject obj, JsonObject? live)
-    {
-        var spec = obj["spec"] as JsonObject;
-        switch (kind.Kind)
-        {
-            case "Namespace":
-                Json.Obj(Json.Obj(obj, "metadata"), "labels")["kubernetes.io/metadata.name"] = Json.Str(obj, "metadata", "name");
-                Json.Obj(obj, "spec")["finalizers"] ??= new JsonArray("kubernetes");
-                Json.Obj(obj, "status")["phase"] ??= "Active";
-                break;
-            case "Deployment":
-                spec = Json.Obj(obj, "spec");
-                spec["replicas"] ??= 1;
-                spec["revisionHistoryLimit"] ??= 10;
-                spec["progressDeadlineSeconds"] ??= options.DefaultProgressDeadlineSeconds;
-                var strategy = Json.Obj(spec, "strategy");
-                strategy["type"] ??= "RollingUpdate";
-                if (Json.Str(strategy, "type") == "RollingUpdate")
-                {
-                    var ru = Json.Obj(strategy, "rollingUpdate");
-                    ru["maxUnavailable"] ??= "25%";
-                    ru["maxSurge"] ??= "25%";
-                }
-                DefaultPodSpec(Json.Obj(Json.Obj(spec, "template"), "spec"));
-                obj["status"] ??= new JsonObject();
-                break;
-            case "ReplicaSet":
-                spec = Json.Obj(obj, "spec");
-                spec["replicas"] ??= 1;
-                DefaultPodSpec(Json.Obj(Json.Obj(spec, "template"), "spec"));
-                break;
-            case "Pod":
-                DefaultPodSpec(Json.Obj(obj, "spec"));
-                var status = Json.Obj(obj, "status");
-                status["phase"] ??= "Pending";
-                status["qosClass"] ??= "BestEffort";
-                break;
-            case "Service":
-                spec = Json.Obj(obj, "spec");
-                spec["type"] ??= "ClusterIP";
-                spec["sessionAffinity"] ??= "None";
-                if (Json.Str(spec, "clusterIP") is null && Json.Str(live?["spec"], "clusterIP") is { } ip) spec["clusterIP"] = ip;
-                if (Json.Str(spec, "clusterIP") is null)
-                    spec["clusterIP"] = $"10.96.{(Interlocked.Increment(ref _nextClusterIp) / 250) % 250}.{_nextClusterIp % 250 + 2}";
-                spec["clusterIPs"] ??= new JsonArray(Json.Str(spec, "clusterIP"));
-                spec["ipFamilies"] ??= new JsonArray("IPv4");
-                spec["ipFamilyPolicy"] ??= "SingleStack";
-                spec["internalTrafficPolicy"] ??= "Cluster";
-                if (spec["ports"] is JsonArray ports)
-                    foreach (var p in ports.OfType<JsonObject>())
-                    {
-                        p["protocol"] ??= "TCP";
-                        p["targetPort"] ??= p["port"]?.DeepClone();
-                    }
-                Json.Obj(Json.Obj(obj, "status"), "loadBalancer");
-                break;
-            case "Secret":
-                obj["type"] ??= "Opaque";
-                break;
-            case "Ingress":
-                var lb = Json.Obj(Json.Obj(obj, "status"), "loadBalancer");
-                lb["ingress"] ??= new JsonArray(new JsonObject { ["ip"] = "127.0.0.1" });
-                break;
-        }
-    }
-
-    private static void DefaultPodSpec(JsonObject podSpec)
-    {
-        podSpec["restartPolicy"] ??= "Always";
-        podSpec["terminationGracePeriodSeconds"] ??= 30;
-        podSpec["dnsPolicy"] ??= "ClusterFirst";
-        podSpec["schedulerName"] ??= "default-scheduler";
-        podSpec["securityContext"] ??= new JsonObject();
-        if (podSpec["containers"] is JsonArray cs)
-            foreach (var c in cs.OfType<JsonObject>())
-            {
-                var image = Json.Str(c, "image") ?? "";
-                var tag = image.Contains(':', StringComparison.Ordinal) ? image[(image.LastIndexOf(':') + 1)..] : "";
-                c["imagePullPolicy"] ??= tag is "" or "latest" || tag.Contains('/', StringComparison.Ordinal) ? "Always" : "IfNotPresent";
-                c["terminationMessagePath"] ??= "/dev/termination-log";
-                c["terminationMessagePolicy"] ??= "File";
-                c["resources"] ??= new JsonObject();
-                if (c["ports"] is JsonArray ps)
-                    foreach (var p in ps.OfType<JsonObject>()) p["protocol"] ??= "TCP";
-            }
-    }
-
-    // ---------------------------------------------------------------- validation
-
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
-    private static partial Regex Dns1123Subdomain();
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
-    private static partial Regex Dns1123Label();
-    [GeneratedRegex("^[a-z]([-a-z0-9]*[a-z0-9])?$")]
-    private static partial Regex Dns1035Label();
-
-    private const string SubdomainMsg = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-    private const string LabelMsg = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
-    private const string Dns1035Msg = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
-
-    private static void Validate(ResourceKind kind, JsonObject obj)
-    {
-        var name = Json.Str(obj, "metadata", "name") ?? "";
-        var causes = new List<(string, string, string)>();
-        var (ok, msg, max) = kind.Kind switch
-        {
-            "Namespace" => (Dns1123Label().IsMatch(name), LabelMsg, 63),
-            "Service" => (Dns1035Label().IsMatch(name), Dns1035Msg, 63),
-            _ => (Dns1123Subdomain().IsMatch(name), SubdomainMsg, 253),
-        };
-        if (name.Length == 0) causes.Add(("metadata.name", "FieldValueRequired", "Required value: name or generateName is required"));
-        else if (!ok) causes.Add(("metadata.name", "FieldValueInvalid", $"Invalid value: \"{name}\": {msg}"));
-        else if (name.Length > max) causes.Add(("metadata.name", "FieldValueInvalid", $"Invalid value: \"{name}\": must be no more than {max} characters"));
-
-        if (kind == ResourceKind.Deployment || kind == ResourceKind.ReplicaSet)
-        {
-            var selector = obj["spec"]?["selector"] as JsonObject;
-            var labels = obj["spec"]?["template"]?["metadata"]?["labels"] as JsonObject;
-            if (selector is null) causes.Add(("spec.selector", "FieldValueRequired", "Required value"));
-            else if (!Selectors.Matches(selector, labels))
-                causes.Add(("spec.template.metadata.labels", "FieldValueInvalid", $"Invalid value: {labels?.ToJsonString() ?? "null"}: `selector` does not match template `labels`"));
-            if ((Json.Long(obj, "spec", "replicas") ?? 0) < 0)
-                causes.Add(("spec.replicas", "FieldValueInvalid", $"Invalid value: {Json.Long(obj, "spec", "replicas")}: must be greater than or equal to 0"));
-            ValidateContainers(obj["spec"]?["template"]?["spec"], "spec.template.spec", causes);
-        }
-        else if (kind == ResourceKind.Pod) ValidateContainers(obj["spec"], "spec", causes);
-        if (causes.Count > 0) throw ApiError.Invalid(kind, name, causes.ToArray());
-    }
-
-    private static void ValidateContainers(JsonNode? podSpec, string prefix, List<(string, string, string)> causes)
-    {
-        if (podSpec?["containers"] is not JsonArray cs || cs.Count == 0)
-        {
-            causes.Add(($"{prefix}.containers", "FieldValueRequired", "Required value"));
-            return;
-        }
-        for (var i = 0; i < cs.Count; i++)
-        {
-            var cname = Json.Str(cs[i], "name");
-            if (string.IsNullOrEmpty(cname)) causes.Add(($"{prefix}.containers[{i}].name", "FieldValueRequired", "Required value"));
-            else if (!Dns1123Label().IsMatch(cname)) causes.Add(($"{prefix}.containers[{i}].name", "FieldValueInvalid", $"Invalid value: \"{cname}\": {LabelMsg}"));
-            if (string.IsNullOrEmpty(Json.Str(cs[i], "image"))) causes.Add(($"{prefix}.containers[{i}].image", "FieldValueRequired", "Required value"));
-        }
     }
 }

@@ -77,7 +77,7 @@ internal sealed class FaultInjector(RequestDelegate next, EmulatorOptions option
             _ => new JsonObject { ["causes"] = new JsonArray(new JsonObject { ["message"] = "injected fault" }) },
         };
         if (code is 429 or 503) ctx.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return KubeApi.WriteJsonAsync(ctx, code, ApiError.Status(code, reason, message, details));
+        return ApiIo.WriteJsonAsync(ctx, code, ApiError.Status(code, reason, message, details));
     }
 
     private double Roll()

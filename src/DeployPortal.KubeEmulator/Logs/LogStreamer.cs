@@ -30,9 +30,9 @@ internal sealed class LogStreamer(ObjectStore store, PodLogWriter writer, Emulat
         else if (!names.Contains(container))
             throw ApiError.BadRequest($"container {container} is not valid for pod {podName}");
 
-        var follow = IsTrue(q["follow"]);
-        var previous = IsTrue(q["previous"]);
-        var timestamps = IsTrue(q["timestamps"]);
+        var follow = Query.IsTrue(q["follow"]);
+        var previous = Query.IsTrue(q["previous"]);
+        var timestamps = Query.IsTrue(q["timestamps"]);
         long? tail = long.TryParse(q["tailLines"], CultureInfo.InvariantCulture, out var tl) ? tl : null;
         long? limitBytes = long.TryParse(q["limitBytes"], CultureInfo.InvariantCulture, out var lb) ? lb : null;
         if (limitBytes is <= 0) throw ApiError.Invalid(ResourceKind.Pod, podName, ("limitBytes", "FieldValueInvalid", $"Invalid value: {limitBytes}: must be greater than 0"));
@@ -131,5 +131,4 @@ internal sealed class LogStreamer(ObjectStore store, PodLogWriter writer, Emulat
         catch (IOException) { }
     }
 
-    private static bool IsTrue(string? v) => v is "true" or "1" or "True";
 }
