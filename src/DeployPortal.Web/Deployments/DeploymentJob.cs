@@ -23,6 +23,8 @@ public sealed class DeploymentJob(
     AppCatalog apps,
     BranchCatalog branches,
     ClusterGateway cluster,
+    ManifestBuilder manifests,
+    RolloutWatcher rollouts,
     IBackgroundJobClient jobs,
     SlotChangeNotifier notifier,
     PortalEvents events,
@@ -124,26 +126,9 @@ public sealed class DeploymentJob(
         await StepAsync(id, StepName.Apply, async () =>
         {
             await cluster.EnsureNamespaceAsync(slot.Namespace, ct);
-            await cluster.ApplyAsync(new AppManifest(
-                slot.Namespace, app.Name, image, app.ContainerPort, app.Replicas, app.Env, app.CpuRequest, app.MemoryRequest,
-                cluster.HostFor(app.Name, slot.Name),
-                new Dictionary<string, string>
-                {
-                    [ClusterGateway.AppLabel] = app.Name,
-                    [ClusterGateway.ManagedByLabel] = ClusterGateway.FieldManager,
-                    ["deployportal.io/slot"] = slot.Name,
-                    ["deployportal.io/branch"] = KubeNames.Label(deployment.Branch),
-                    ["deployportal.io/commit"] = commit.Length > 12 ? commit[..12] : commit,
-                    ["deployportal.io/requester"] = KubeNames.Label(deployment.RequestedById),
-                    [ClusterGateway.HoldLabel] = deployment.HoldId?.ToString() ?? "none",
-                    ["deployportal.io/deployment"] = id.ToString(),
-                },
-                new Dictionary<string, string>
-                {
-                    ["deployportal.io/branch"] = deployment.Branch,
-                    ["deployportal.io/commit"] = commit,
-                    ["deployportal.io/requested-by"] = deployment.RequestedByName,
-                }), ct);
+            await cluster.ApplyAsync(manifests.Build(new AppManifest(
+                slot.Namespace, slot.Name, app.Name, image, app.ContainerPort, app.Replicas, app.Env, app.CpuRequest, app.MemoryRequest,
+                new ManifestOrigin(id, deployment.HoldId, deployment.Branch, commit, deployment.RequestedById, deployment.RequestedByName))), ct);
             return (true, $"Applied Deployment, Service and Ingress {app.Name} in namespace {slot.Namespace}");
         }, ct);
 
@@ -151,7 +136,7 @@ public sealed class DeploymentJob(
         var rollout = await StepAsync(id, StepName.Rollout, async () =>
         {
             var lastReady = -1;
-            var status = await cluster.WaitForRolloutAsync(slot.Namespace, app.Name, image, async s =>
+            var status = await rollouts.WaitForRolloutAsync(slot.Namespace, app.Name, image, async s =>
             {
                 if (s.Ready != lastReady)
                 {
@@ -172,7 +157,7 @@ public sealed class DeploymentJob(
         {
             var restarting = rollout.Pods.Where(p => p.Restarts > 0).Select(p => p.Name).ToList();
             return Task.FromResult((true, restarting.Count == 0
-                ? $"{rollout.Ready}/{rollout.Desired} pods ready at {cluster.HostFor(app.Name, slot.Name)}"
+                ? $"{rollout.Ready}/{rollout.Desired} pods ready at {manifests.HostFor(app.Name, slot.Name)}"
                 : $"{rollout.Ready}/{rollout.Desired} pods ready; restarted before becoming ready: {string.Join(", ", restarting)}"));
         }, ct);
 
@@ -198,7 +183,7 @@ public sealed class DeploymentJob(
         {
             // A cluster that answers 500 or hangs is retried with back-off; the step says so while it waits.
             (T Result, string Message) outcome;
-            using (ClusterGateway.ObserveRetries(retry => UpdateStepMessageAsync(id, name, retry.ToString(), ct)))
+            using (ClusterRetries.Observe(retry => UpdateStepMessageAsync(id, name, retry.ToString(), ct)))
             {
                 outcome = await body();
             }
