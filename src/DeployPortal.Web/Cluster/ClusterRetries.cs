@@ -19,7 +19,7 @@ public sealed record ClusterRetry(int Attempt, int Of, string Reason)
 /// are retried with exponential backoff and reported to whoever observes retries in the caller's async flow;
 /// permanent refusals surface at once as <see cref="ClusterRejectedException"/> with the API server's own message.
 /// </summary>
-public sealed class ClusterRetries
+internal sealed class ClusterRetries
 {
     private static readonly AsyncLocal<Func<ClusterRetry, Task>?> RetryObserver = new();
 

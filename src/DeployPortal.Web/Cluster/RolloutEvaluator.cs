@@ -8,7 +8,7 @@ public sealed record RolloutStatus(bool Done, string? Failure, int Ready, int De
 /// A rollout's state as the portal reports it, and the pod whose log would explain a crash on start (its last
 /// lines belong in the failure message; reading them is the caller's business).
 /// </summary>
-public sealed record RolloutVerdict(RolloutStatus Status, PodView? Crashed)
+internal sealed record RolloutVerdict(RolloutStatus Status, PodView? Crashed)
 {
     /// <summary>The status with the crashed pod's last log lines appended to its failure (none: unchanged).</summary>
     public RolloutStatus WithCrashLog(string tail) =>
@@ -19,7 +19,7 @@ public sealed record RolloutVerdict(RolloutStatus Status, PodView? Crashed)
 /// Decides, from a Deployment's status and its new pods, whether a rollout is done, still going, or failed, and
 /// why in words a developer can act on. Pure: no cluster calls.
 /// </summary>
-public static class RolloutEvaluator
+internal static class RolloutEvaluator
 {
     private static readonly string[] PullFailures = ["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"];
 
