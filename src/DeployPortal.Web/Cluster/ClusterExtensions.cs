@@ -31,6 +31,9 @@ public static class ClusterExtensions
         builder.Services.AddSingleton<EmulatorHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmulatorHost>());
         builder.Services.AddSingleton<ClusterGateway>();
+        builder.Services.AddSingleton<ManifestBuilder>();
+        builder.Services.AddSingleton<PodWatcher>();
+        builder.Services.AddSingleton<RolloutWatcher>();
         return builder;
     }
 }

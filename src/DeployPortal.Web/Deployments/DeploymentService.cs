@@ -23,7 +23,7 @@ public sealed class DeploymentService(
     IdleSlots idle,
     AppCatalog apps,
     BranchCatalog branches,
-    ClusterGateway cluster,
+    ManifestBuilder manifests,
     IBackgroundJobClient jobs,
     SlotChangeNotifier notifier,
     TimeProvider clock,
@@ -332,7 +332,7 @@ public sealed class DeploymentService(
     private DeploymentView ToView(Deployment d) => new(
         d.Id, d.App, d.Branch, d.Commit, d.Image, d.PinnedCommit, d.SlotId, d.Slot?.Name ?? "", d.Slot?.Namespace ?? "", d.HoldId,
         d.RequestedById, d.RequestedByName, d.State, d.CreatedAt, d.StartedAt, d.FinishedAt, d.FailureReason, d.CancelRequested,
-        "https://" + cluster.HostFor(d.App, d.Slot?.Name ?? ""),
+        "https://" + manifests.HostFor(d.App, d.Slot?.Name ?? ""),
         [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))]) { LeaseUntil = d.LeaseUntil };
 
 }

@@ -16,6 +16,10 @@ public static class DeploymentsExtensions
         builder.Services.AddSingleton<AppCatalog>();
         builder.Services.AddHostedService<DemoRepository>();
         builder.Services.AddScoped<DeploymentService>();
+        builder.Services.AddScoped<DeploymentLeases>();
+        builder.Services.AddScoped<DeploymentStepLog>();
+        builder.Services.AddScoped<DeploymentOutcome>();
+        builder.Services.AddScoped<DeploymentPipeline>();
         builder.Services.AddScoped<DeploymentJob>();
         builder.Services.AddScoped<SlotTeardownJob>();
         builder.Services.AddScoped<DeploymentReconciler>();

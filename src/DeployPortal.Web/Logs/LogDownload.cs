@@ -21,7 +21,7 @@ public static class LogDownload
     }
 
     private static async Task<IResult> DownloadAsync(string slot, string app, string? pod, HttpContext http,
-        IDbContextFactory<PortalDb> dbFactory, ClusterGateway cluster, TimeProvider clock, CancellationToken ct)
+        IDbContextFactory<PortalDb> dbFactory, ClusterGateway cluster, PodWatcher podWatcher, TimeProvider clock, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var ns = await db.Slots.AsNoTracking().Where(s => s.Name == slot).Select(s => s.Namespace).FirstOrDefaultAsync(ct);
@@ -33,7 +33,7 @@ public static class LogDownload
         IReadOnlyList<PodView> pods;
         try
         {
-            pods = await cluster.ListPodsAsync(ns, app, ct);
+            pods = await podWatcher.ListPodsAsync(ns, app, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -1,8 +1,8 @@
-using System.Threading.Channels;
 using Bunit;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Components.Shared;
 using DeployPortal.Web.Logs;
+using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
@@ -144,7 +144,7 @@ public sealed class LogViewerTests : BunitContext, IAsyncLifetime
         Assert.True(cut.Find("input[data-testid=log-previous], [data-testid=log-previous] input").HasAttribute("disabled"), "previous run needs one pod picked");
         _logs.Previous = [new LogLine("web-a", "web", 10, "Unhandled exception. System.Exception: boom")];
 
-        cut.InvokeAsync(() => cut.Instance.SelectPod("web-a")); // what picking the pod in the select does
+        cut.InvokeAsync(() => cut.Instance.Feed.SelectPod("web-a")); // what picking the pod in the select does
         cut.Render(p => p.Add(x => x.Pods, [Pod("web-a")]));
         cut.WaitForAssertion(() => Assert.False(cut.Find("input[data-testid=log-previous], [data-testid=log-previous] input").HasAttribute("disabled")));
         cut.Find("input[data-testid=log-previous], [data-testid=log-previous] input").Change(true);
@@ -162,7 +162,7 @@ public sealed class LogViewerTests : BunitContext, IAsyncLifetime
         Assert.Empty(_logs.Reads); // the default needs no read of the cluster
         _logs.History = [new LogLine("web-a", "web", 100, "A"), new LogLine("web-a", "web", 200, "B"), new LogLine("web-a", "web", 200, "C")];
 
-        cut.InvokeAsync(() => cut.Instance.SelectRange(100, null)); // what picking "last 100 lines" does
+        cut.InvokeAsync(() => cut.Instance.Feed.SelectRange(100, null)); // what picking "last 100 lines" does
         // The hub replays what it has (B and C again), then new lines: D shares C's timestamp.
         foreach (var (nanos, text) in new[] { (200L, "B"), (200L, "C"), (200L, "D"), (300L, "E") })
         {
@@ -185,65 +185,5 @@ public sealed class LogViewerTests : BunitContext, IAsyncLifetime
         }
 
         cut.WaitForAssertion(() => Assert.Contains("3 lines skipped", cut.Find("[data-testid=log-skipped]").TextContent));
-    }
-
-    /// <summary>Hand-fed streams: each subscription reads a channel the test writes to.</summary>
-    private sealed class FakeLogSource : IPodLogSource
-    {
-        private readonly Dictionary<string, Channel<LogEvent>> _streams = [];
-
-        public List<string> Subscribed { get; } = [];
-
-        public List<PodLogSubscription> Subscriptions { get; } = [];
-
-        public int Disposed { get; private set; }
-
-        public IReadOnlyList<LogLine> Previous { get; set; } = [];
-
-        public IReadOnlyList<LogLine> History { get; set; } = [];
-
-        public List<LogRange> Reads { get; } = [];
-
-        public Task<IReadOnlyList<LogLine>> ReadAsync(PodLogKey key, LogRange range, CancellationToken ct)
-        {
-            Reads.Add(range);
-            return Task.FromResult(range.Previous ? Previous : History);
-        }
-
-        public PodLogSubscription Subscribe(PodLogKey key)
-        {
-            lock (_streams)
-            {
-                var channel = Stream(key.Pod);
-                Subscribed.Add(key.Pod);
-                var subscription = new PodLogSubscription(key, channel.Reader, () =>
-                {
-                    lock (_streams)
-                    {
-                        Disposed++;
-                    }
-                });
-                Subscriptions.Add(subscription);
-                return subscription;
-            }
-        }
-
-        public void Write(string pod, LogEvent e)
-        {
-            lock (_streams)
-            {
-                Stream(pod).Writer.TryWrite(e);
-            }
-        }
-
-        private Channel<LogEvent> Stream(string pod)
-        {
-            if (!_streams.TryGetValue(pod, out var channel))
-            {
-                _streams[pod] = channel = Channel.CreateUnbounded<LogEvent>();
-            }
-
-            return channel;
-        }
     }
 }

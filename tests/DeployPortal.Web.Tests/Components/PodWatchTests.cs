@@ -2,6 +2,7 @@ using Bunit;
 using DeployPortal.KubeEmulator;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Components.Shared;
+using DeployPortal.Web.Tests.Infrastructure;
 using k8s;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,6 +34,7 @@ public sealed class PodWatchTests : BunitContext, IAsyncLifetime
         _cluster = new ClusterGateway(_kubernetes, Microsoft.Extensions.Options.Options.Create(new ClusterOptions { RetryDelay = TimeSpan.FromMilliseconds(50) }),
             NullLogger<ClusterGateway>.Instance);
         Services.AddSingleton(_cluster);
+        Services.AddSingleton(new PodWatcher(_cluster, Microsoft.Extensions.Options.Options.Create(new ClusterOptions { RetryDelay = TimeSpan.FromMilliseconds(50) })));
         Services.AddSingleton<TimeProvider>(_clock);
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
@@ -56,8 +58,7 @@ public sealed class PodWatchTests : BunitContext, IAsyncLifetime
         cut.WaitForAssertion(() => Assert.Equal("", cut.Find("#pods").TextContent), TimeSpan.FromSeconds(20)); // the first answer: no pods yet
 
         // Created, scheduled, running and ready within a few tens of milliseconds: one burst.
-        await _cluster.ApplyAsync(new AppManifest("qa-1", "web", "registry.example.com/web:1", 8080, 1, new Dictionary<string, string>(), "10m", "16Mi",
-            "web.qa-1.test.example.com", new Dictionary<string, string> { [ClusterGateway.AppLabel] = "web" }, new Dictionary<string, string>()), default);
+        await TestManifests.ApplyAsync(_cluster, "qa-1", "web", "registry.example.com/web:1");
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         while (!(await _kubernetes.CoreV1.ListNamespacedPodAsync("qa-1", cancellationToken: deadline.Token)).Items
                    .Any(p => p.Status?.ContainerStatuses?.Any(c => c.Ready) == true))

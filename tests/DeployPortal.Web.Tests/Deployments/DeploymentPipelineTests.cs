@@ -38,8 +38,8 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
         Assert.Equal(2, deployment.Status.AvailableReplicas);
         Assert.Equal("feature-login-" + deployment.Metadata.Labels["deployportal.io/branch"][^6..], deployment.Metadata.Labels["deployportal.io/branch"]);
         Assert.Equal("feature/login", deployment.Metadata.Annotations["deployportal.io/branch"]);
-        Assert.Equal(done.HoldId.ToString(), deployment.Metadata.Labels[ClusterGateway.HoldLabel]);
-        Assert.Contains(deployment.Metadata.ManagedFields, f => f.Manager == ClusterGateway.FieldManager);
+        Assert.Equal(done.HoldId.ToString(), deployment.Metadata.Labels[ManifestBuilder.HoldLabel]);
+        Assert.Contains(deployment.Metadata.ManagedFields, f => f.Manager == ManifestBuilder.FieldManager);
         Assert.NotNull(await _h.Kubernetes.CoreV1.ReadNamespacedServiceAsync("storefront", "qa-1"));
         Assert.Equal("storefront.qa-1.test.example.com", (await _h.Kubernetes.NetworkingV1.ReadNamespacedIngressAsync("storefront", "qa-1")).Spec.Rules[0].Host);
 
@@ -58,11 +58,11 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
         {
             Assert.True((await idle.SleepAsync(TestUsers.Dana, done.SlotId, done.HoldId!.Value)).Succeeded);
             var asleep = await WaitForDeploymentAsync(d => d.Spec.Replicas == 0 && (d.Status.Replicas ?? 0) == 0);
-            Assert.Equal("2", asleep.Metadata.Annotations[ClusterGateway.ReplicasBeforeSleepAnnotation]);
+            Assert.Equal("2", asleep.Metadata.Annotations[ManifestBuilder.ReplicasBeforeSleepAnnotation]);
 
             Assert.True((await idle.WakeAsync(TestUsers.Devon, done.SlotId, done.HoldId!.Value)).Value);
             var awake = await WaitForDeploymentAsync(d => d.Status.AvailableReplicas == 2);
-            Assert.False(awake.Metadata.Annotations?.ContainsKey(ClusterGateway.ReplicasBeforeSleepAnnotation) ?? false);
+            Assert.False(awake.Metadata.Annotations?.ContainsKey(ManifestBuilder.ReplicasBeforeSleepAnnotation) ?? false);
         }
     }
 

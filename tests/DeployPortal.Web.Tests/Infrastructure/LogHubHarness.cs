@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using DeployPortal.KubeEmulator;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Logs;
@@ -55,10 +54,9 @@ public sealed class LogHubHarness : IAsyncDisposable
     private async Task StartPodAsync()
     {
         await Gateway.EnsureNamespaceAsync(Namespace, default);
-        await Gateway.ApplyAsync(new AppManifest(Namespace, App, "registry.example.com/shop/chatty:1", 8080, 1, ImmutableDictionary<string, string>.Empty, "10m", "16Mi",
-            "chatty.test", new Dictionary<string, string> { [ClusterGateway.AppLabel] = App }, ImmutableDictionary<string, string>.Empty), default);
+        await TestManifests.ApplyAsync(Gateway, Namespace, App, "registry.example.com/shop/chatty:1");
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await foreach (var pods in Gateway.WatchPodsAsync(Namespace, App, deadline.Token))
+        await foreach (var pods in new PodWatcher(Gateway, Options.Create(new ClusterOptions())).WatchPodsAsync(Namespace, App, deadline.Token))
         {
             if (pods.FirstOrDefault(p => p.Phase == "Running") is { } pod)
             {

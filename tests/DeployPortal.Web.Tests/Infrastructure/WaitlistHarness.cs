@@ -7,7 +7,6 @@ using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Git;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Waitlist;
-using k8s;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.FileProviders;
@@ -24,7 +23,6 @@ namespace DeployPortal.Web.Tests.Infrastructure;
 public sealed class WaitlistHarness : IAsyncDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("deployportal-waitlist-").FullName;
-    private readonly Kubernetes _kubernetes = new(new KubernetesClientConfiguration { Host = "http://127.0.0.1:9" }); // never called: nothing runs the jobs
     private readonly MemoryCache _cache = new(new MemoryCacheOptions());
 
     private WaitlistHarness(SlotHarness slots)
@@ -38,8 +36,8 @@ public sealed class WaitlistHarness : IAsyncDisposable
         Branches = new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), _cache);
         Waitlist = new WaitlistService(Database.Factory, Slots.Service, Slots.Handover, Apps, Branches, Slots.Notifier, Slots.Clock, Slots.Options,
             NullLogger<WaitlistService>.Instance);
-        var cluster = new ClusterGateway(_kubernetes, Microsoft.Extensions.Options.Options.Create(new ClusterOptions()), NullLogger<ClusterGateway>.Instance);
-        Deployments = new DeploymentService(Database.Factory, Slots.Service, Slots.Idle, Apps, Branches, cluster, Slots.Jobs, Slots.Notifier, Slots.Clock,
+        var manifests = new ManifestBuilder(Microsoft.Extensions.Options.Options.Create(new ClusterOptions()));
+        Deployments = new DeploymentService(Database.Factory, Slots.Service, Slots.Idle, Apps, Branches, manifests, Slots.Jobs, Slots.Notifier, Slots.Clock,
             NullLogger<DeploymentService>.Instance);
     }
 
@@ -87,7 +85,6 @@ public sealed class WaitlistHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _kubernetes.Dispose();
         _cache.Dispose();
         await Slots.DisposeAsync();
         Directory.Delete(_folder, recursive: true);

@@ -27,7 +27,7 @@ public sealed partial class PodWatch : IAsyncDisposable
 
     [Parameter] public RenderFragment<PodsState>? ChildContent { get; set; }
 
-    [Inject] private ClusterGateway Cluster { get; set; } = default!;
+    [Inject] private PodWatcher Watcher { get; set; } = default!;
     [Inject] private ILogger<PodWatch> Logger { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
 
@@ -62,7 +62,7 @@ public sealed partial class PodWatch : IAsyncDisposable
         {
             var lastRender = DateTimeOffset.MinValue;
             Task trailing = Task.CompletedTask;
-            await foreach (var pods in Cluster.WatchPodsAsync(ns, app, ct))
+            await foreach (var pods in Watcher.WatchPodsAsync(ns, app, ct))
             {
                 (_pods, _error) = (pods, null);
                 var now = Clock.GetUtcNow();

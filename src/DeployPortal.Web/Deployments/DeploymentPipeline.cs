@@ -1,0 +1,95 @@
+using DeployPortal.Web.Apps;
+using DeployPortal.Web.Cluster;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Git;
+using Microsoft.EntityFrameworkCore;
+
+namespace DeployPortal.Web.Deployments;
+
+/// <summary>
+/// The steps of one deployment under a lease: resolve → apply → roll out → verify, then the outcome. Every step is
+/// safe to repeat after a crash: the branch is resolved again, and server-side apply is idempotent.
+/// </summary>
+public sealed class DeploymentPipeline(
+    IDbContextFactory<PortalDb> dbFactory,
+    AppCatalog apps,
+    BranchCatalog branches,
+    ClusterGateway cluster,
+    ManifestBuilder manifests,
+    RolloutWatcher rollouts,
+    DeploymentStepLog steps,
+    DeploymentOutcome outcome)
+{
+    public async Task RunAsync(DeploymentLease lease, CancellationToken ct)
+    {
+        var id = lease.DeploymentId;
+        Deployment deployment;
+        await using (var db = dbFactory.CreateDbContext())
+        {
+            deployment = await db.Deployments.AsNoTracking().Include(d => d.Slot).SingleAsync(d => d.Id == id, ct);
+        }
+
+        var slot = deployment.Slot!;
+        var app = apps.Find(deployment.App) ?? throw new DeploymentFailedException($"The app {deployment.App} is no longer configured.");
+
+        // 1. Resolve: the branch must still exist; its commit decides the image.
+        var (commit, image) = await steps.RunAsync(lease, StepName.Resolve, async () =>
+        {
+            if (deployment.PinnedCommit && deployment.Commit is { } pinnedCommit && deployment.Image is { } pinnedImage)
+            {
+                return ((pinnedCommit, pinnedImage), $"Deploying commit {pinnedCommit[..Math.Min(7, pinnedCommit.Length)]} again ({pinnedImage})");
+            }
+
+            var branch = await branches.ResolveAsync(app, deployment.Branch, ct)
+                ?? throw new DeploymentFailedException($"The branch \"{deployment.Branch}\" no longer exists in {app.Name}'s repository.");
+            var resolved = KubeNames.ImageReference(app.ImageRepository, app.TagTemplate, branch.Name, branch.Commit);
+            await using var db = dbFactory.CreateDbContext();
+            await db.Deployments.Where(d => d.Id == id).ExecuteUpdateAsync(s => s.SetProperty(d => d.Commit, branch.Commit).SetProperty(d => d.Image, resolved), ct);
+            return ((branch.Commit, resolved), $"{deployment.Branch} is at {branch.Commit[..Math.Min(7, branch.Commit.Length)]}: image {resolved}");
+        }, ct);
+
+        // 2. Apply: server-side apply is idempotent, so repeating it after a crash changes nothing.
+        await steps.RunAsync(lease, StepName.Apply, async () =>
+        {
+            await cluster.EnsureNamespaceAsync(slot.Namespace, ct);
+            await cluster.ApplyAsync(manifests.Build(new AppManifest(
+                slot.Namespace, slot.Name, app.Name, image, app.ContainerPort, app.Replicas, app.Env, app.CpuRequest, app.MemoryRequest,
+                new ManifestOrigin(id, deployment.HoldId, deployment.Branch, commit, deployment.RequestedById, deployment.RequestedByName))), ct);
+            return (true, $"Applied Deployment, Service and Ingress {app.Name} in namespace {slot.Namespace}");
+        }, ct);
+
+        // 3. Roll out: follow the pods until available, or the cluster's own reason for failing.
+        var rollout = await steps.RunAsync(lease, StepName.Rollout, async () =>
+        {
+            var lastReady = -1;
+            var status = await rollouts.WaitForRolloutAsync(slot.Namespace, app.Name, image, async s =>
+            {
+                if (s.Ready != lastReady)
+                {
+                    lastReady = s.Ready;
+                    await steps.UpdateMessageAsync(lease, StepName.Rollout, $"{s.Ready} of {s.Desired} pods ready", ct);
+                }
+            }, ct);
+            if (status.Failure is { } failure)
+            {
+                throw new DeploymentFailedException(failure);
+            }
+
+            return (status, $"{status.Ready} of {status.Desired} pods ready");
+        }, ct);
+
+        // 4. Verify: every pod of this image ready, none restarting.
+        await steps.RunAsync(lease, StepName.Verify, () =>
+        {
+            var restarting = rollout.Pods.Where(p => p.Restarts > 0).Select(p => p.Name).ToList();
+            return Task.FromResult((true, restarting.Count == 0
+                ? $"{rollout.Ready}/{rollout.Desired} pods ready at {manifests.HostFor(app.Name, slot.Name)}"
+                : $"{rollout.Ready}/{rollout.Desired} pods ready; restarted before becoming ready: {string.Join(", ", restarting)}"));
+        }, ct);
+
+        await outcome.FinishAsync(lease, DeploymentState.Succeeded, null, ct);
+    }
+}
+
+/// <summary>A deployment failed for a reason a person must act on; the message says what.</summary>
+public sealed class DeploymentFailedException(string message) : Exception(message);
