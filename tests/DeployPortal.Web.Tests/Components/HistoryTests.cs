@@ -17,11 +17,11 @@ public sealed class HistoryTests : PortalComponentTest
         Render<MudPopoverProvider>();
         var qa1 = await Harness.AddSlotAsync("qa-1");
         var qa2 = await Harness.AddSlotAsync("qa-2");
-        var dana = await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(qa1.Id, "payment test", null));
+        var dana = await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(qa1.Id, "payment test", null));
         Harness.Clock.Advance(TimeSpan.FromMinutes(5));
-        await Harness.Service.ClaimAsync(TestUsers.Devon, new ClaimRequest(qa2.Id, "login test", null));
+        await Harness.Actions.ClaimAsync(TestUsers.Devon, new ClaimRequest(qa2.Id, "login test", null));
         Harness.Clock.Advance(TimeSpan.FromMinutes(5));
-        await Harness.Service.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(qa1.Id, dana.Value!.Id, QaOutcome.Pass));
+        await Harness.Actions.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(qa1.Id, dana.Value!.Id, QaOutcome.Pass));
         SignInAs(TestUsers.Viewer);
     }
 
