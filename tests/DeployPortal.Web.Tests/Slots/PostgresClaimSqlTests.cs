@@ -45,6 +45,6 @@ public sealed partial class PostgresClaimSqlTests
     [GeneratedRegex("""INSERT INTO "(?<table>\w+)" \((?<columns>[^)]*)\)""")]
     private static partial Regex Insert();
 
-    [GeneratedRegex(""""(\w+)"""")]
+    [GeneratedRegex("\"(\\w+)\"")]
     private static partial Regex Quoted();
 }
