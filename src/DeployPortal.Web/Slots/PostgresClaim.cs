@@ -9,7 +9,9 @@ namespace DeployPortal.Web.Slots;
 /// names IX_Holds_ActivePerSlot by its column and predicate; like a plain insert it waits for a concurrent claim
 /// to commit or roll back, so the index still decides, but a lost race inserts nothing and returns no id
 /// instead of failing with a unique violation (a rollback, an exception, and EF logging it at Error). The hold
-/// starts no earlier than the slot's last release, which may have committed after the caller took the time.
+/// starts no earlier than the slot's last release, which may have committed after the caller took the time: the
+/// slot's newest hold row is read FOR UPDATE, so a release still in flight is waited for and its ReleasedAt read
+/// afresh (an aggregate over the statement's snapshot would miss it, and the history would show two holds overlapping).
 /// <para>
 /// Kept for the API contention benchmark: lost races were about two per won claim, and their exceptions alone took
 /// 6 % of the portal's CPU there (commit 9524849). The SQL names tables and columns by hand, so
@@ -26,8 +28,10 @@ internal static class PostgresClaim
     }
 
     internal static FormattableString Sql(Hold hold, AuditEvent audit) => $"""
-        WITH shift AS (
-            SELECT COALESCE(GREATEST(MAX("ReleasedAt") - {hold.Since}, interval '0'), interval '0') AS "By" FROM "Holds" WHERE "SlotId" = {hold.SlotId}),
+        WITH last AS (
+            SELECT "ReleasedAt" FROM "Holds" WHERE "SlotId" = {hold.SlotId} ORDER BY "Id" DESC LIMIT 1 FOR UPDATE),
+        shift AS (
+            SELECT COALESCE(GREATEST((SELECT "ReleasedAt" FROM last) - {hold.Since}, interval '0'), interval '0') AS "By"),
         hold AS (
             INSERT INTO "Holds" ("SlotId", "HolderId", "HolderName", "Purpose", "Since", "Until", "LastActivityAt")
             SELECT {hold.SlotId}, {hold.HolderId}, {hold.HolderName}, {hold.Purpose}, {hold.Since} + shift."By", {hold.Until} + shift."By", {hold.LastActivityAt} + shift."By"
