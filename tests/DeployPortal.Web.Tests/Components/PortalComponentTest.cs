@@ -1,3 +1,4 @@
+using DeployPortal.Web.Components.Pages.Board;
 using Bunit;
 using Bunit.TestDoubles;
 using DeployPortal.Web.Audit;
@@ -46,6 +47,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
             Harness.Handover, Harness.Events.Events, new SlotNamespaces(Harness.ClusterOptions), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SlotService>>()));
         Services.AddSingleton<BoardSnapshot>();
         Services.AddSingleton<BoardClock>();
+        Services.AddBoard();
         Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));
         Services.AddSingleton<IOptionsMonitor<IdleOptions>>(Harness.IdleOptions);
         Services.AddScoped(sp => new IdleSlots(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<SlotService>(), Harness.Notifier, Harness.Clock,
