@@ -53,6 +53,7 @@ while IFS='=' read -r key value; do
     System.GC.HeapAffinitizeMask) gc_env+=("DOTNET_GCHeapAffinitizeMask=$value") ;;
     System.GC.NoAffinitize) gc_env+=("DOTNET_GCNoAffinitize=$value") ;;
     System.GC.RetainVM) gc_env+=("DOTNET_GCRetainVM=$value") ;;
+    System.GC.Gen0MaxBudget) gc_env+=("DOTNET_GCGen0MaxBudget=$value") ;;
     *) echo "bench.sh: $shipped sets $key, which bench.sh does not pass on to the test host" >&2; exit 2 ;;
   esac
 done < <(jq -r '.runtimeOptions.configProperties | to_entries[] | select(.key | startswith("System.GC.")) | "\(.key)=\(.value)"' "$shipped")
