@@ -51,7 +51,7 @@ internal readonly record struct SlotCardShown(
     /// neither buttons nor an admin menu is shown as shared markup rather than as a component.
     /// </summary>
     public static bool HasActions(SlotCard slot, SlotActions actions, SlotCardContext context, bool busy) =>
-        busy || actions.CanClaim || actions.IsMine || actions.CanQaRelease || actions.CanForceRelease
+        busy || actions.CanClaim || actions.IsMine || actions.CanDeploy || actions.CanQaRelease || actions.CanForceRelease
         || (slot.Hold is { SleepingSince: not null } && context.CanWake);
 
     /// <summary>The idle chip: for how long, and since when (its tooltip).</summary>
