@@ -94,7 +94,7 @@ public sealed class BoardOutageBrowserTests(BrowserFixture browser) : IAsyncLife
         await Expect(page.Locator("[data-testid=deploy-slot]")).ToHaveCountAsync(0);
 
         _proxy.Restore();
-        await page.Locator("[data-testid=deploy-retry]").ClickAsync();
+        await page.Locator("[data-testid=deploy-load-error-retry]").ClickAsync();
 
         await Expect(page.Locator("[data-testid=deploy-slot]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await Expect(error).ToHaveCountAsync(0);

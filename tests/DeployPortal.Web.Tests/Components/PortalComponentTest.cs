@@ -3,6 +3,7 @@ using Bunit;
 using Bunit.TestDoubles;
 using DeployPortal.Web.Audit;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Apps;
 using DeployPortal.Web.Git;
 using DeployPortal.Web.Slots;
@@ -59,6 +60,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
             new AppCatalog(new TestOptionsMonitor<AppsOptions>(new AppsOptions()), Options.Create(new PortalOptions()), new TestHostEnvironment()),
             new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), new MemoryCache(new MemoryCacheOptions())),
             Harness.Notifier, Harness.Clock, Harness.Options, NullLogger<WaitlistService>.Instance));
+        Services.AddScoped(_ => new NotificationPreferences(PageDatabase ?? Harness.Database.Factory, Harness.Clock));
         Auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
