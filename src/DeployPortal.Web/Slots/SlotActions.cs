@@ -13,9 +13,9 @@ public enum SlotState
 }
 
 /// <summary>
-/// What the board shows for one slot and which buttons the current user gets. A courtesy only: the
-/// the services that act (<see cref="HoldActions"/>, <see cref="SlotAdmin"/>) check every action again. A value: an open board works it out for every card on
-/// every slot change, and compares it with the last one.
+/// What the board shows for one slot and which buttons the current user gets. A courtesy only: the services that
+/// act (<see cref="HoldActions"/>, <see cref="SlotAdmin"/>) check every action again. A value: an open board works it
+/// out for every card on every slot change, and compares it with the last one.
 /// </summary>
 public readonly record struct SlotActions(SlotState State, bool IsMine, bool CanClaim, bool CanExtend, bool CanRelease, bool CanQaRelease, bool CanForceRelease, bool CanAdminister, bool CanDeploy)
 {
