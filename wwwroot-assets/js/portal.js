@@ -30,3 +30,26 @@ document.addEventListener("keydown", e => {
     menu.querySelector("summary")?.focus();
   }
 });
+
+// Light or dark: the reader's choice is a cookie that the server renders on <html data-theme> with every page
+// (Components/Layout/ThemeChoice.cs); "System" removes it and the page follows prefers-color-scheme.
+function showThemeChoice() {
+  const current = document.documentElement.dataset.theme || "system";
+  for (const button of document.querySelectorAll("[data-portal-theme]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.portalTheme === current));
+  }
+}
+document.addEventListener("click", e => {
+  const choice = e.target.closest?.("[data-portal-theme]")?.dataset.portalTheme;
+  if (!choice) return;
+  if (choice === "system") {
+    delete document.documentElement.dataset.theme;
+    document.cookie = "portal-theme=; path=/; max-age=0; samesite=lax";
+  } else {
+    document.documentElement.dataset.theme = choice;
+    document.cookie = `portal-theme=${choice}; path=/; max-age=31536000; samesite=lax`;
+  }
+  showThemeChoice();
+});
+showThemeChoice();
+

@@ -32,9 +32,13 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh browser context signed in through the development sign-in page, waiting on an interactive board.</summary>
-    public async Task<IPage> SignInAsync(Uri portal, string demoUser, int width = 1280, int height = 900)
+    /// <param name="colorScheme">The system setting the page sees (prefers-color-scheme); light unless a test says otherwise.</param>
+    public async Task<IPage> SignInAsync(Uri portal, string demoUser, int width = 1280, int height = 900, ColorScheme colorScheme = ColorScheme.Light)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = portal.ToString(), ViewportSize = new ViewportSize { Width = width, Height = height } });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = portal.ToString(), ViewportSize = new ViewportSize { Width = width, Height = height }, ColorScheme = colorScheme,
+        });
         context.SetDefaultTimeout(15_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/signin");

@@ -15,6 +15,16 @@ internal static class PortalTheme
             Warning = "#ed6c02",
             Error = "#c62828",
         },
+        // For readers who chose dark or whose system prefers it (DarkThemeVariables): lighter accents on MudBlazor's dark surfaces.
+        PaletteDark = new PaletteDark
+        {
+            Primary = "#7cb1e3",
+            Secondary = "#4db6ac",
+            AppbarBackground = "#16324d",
+            Success = "#66bb6a",
+            Warning = "#ffa726",
+            Error = "#ef5350",
+        },
         Typography = new Typography
         {
             Default = new DefaultTypography { FontFamily = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"] },
