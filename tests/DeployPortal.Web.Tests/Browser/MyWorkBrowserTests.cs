@@ -43,6 +43,8 @@ public sealed class MyWorkBrowserTests(BrowserFixture browser) : IAsyncLifetime
         await dev.GotoAsync("/deploy?app=storefront&branch=feature/login&slot=qa-2");
         await BrowserFixture.WaitInteractiveAsync(dev);
         await dev.Locator("[data-testid=deploy-purpose]").FillAsync("checkout flow");
+        // Submit once the form says what it will do, purpose included (the typed purpose reaches the server first).
+        await Expect(dev.Locator("[data-testid=deploy-preflight]")).ToContainTextAsync("(checkout flow)");
         await dev.Locator("[data-testid=deploy-submit]").ClickAsync();
         await BrowserFixture.WaitForDeploymentPageAsync(dev, "my-work-deploy");
         await Expect(dev.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
