@@ -37,7 +37,7 @@ internal static class RolloutEvaluator
 
         if (pods.FirstOrDefault(p => p.Reason == "CrashLoopBackOff") is { } crashing)
         {
-            var message = $"The app crashes on start (CrashLoopBackOff; pod {crashing.Name} restarted {crashing.Restarts} times).";
+            var message = $"The app crashes on start (CrashLoopBackOff; pod {crashing.Name} restarted {crashing.Restarts} {(crashing.Restarts == 1 ? "time" : "times")}).";
             return new(new RolloutStatus(true, message, ready, desired, pods), crashing);
         }
 

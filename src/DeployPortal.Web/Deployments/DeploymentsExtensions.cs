@@ -16,6 +16,7 @@ public static class DeploymentsExtensions
         builder.Services.AddSingleton<AppCatalog>();
         builder.Services.AddHostedService<DemoRepository>();
         builder.Services.AddScoped<DeploymentService>();
+        builder.Services.AddScoped<MyDeployments>();
         builder.Services.AddScoped<DeploymentLeases>();
         builder.Services.AddScoped<DeploymentStepLog>();
         builder.Services.AddScoped<DeploymentOutcome>();

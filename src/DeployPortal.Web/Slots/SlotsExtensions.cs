@@ -23,6 +23,7 @@ public static class SlotsExtensions
         builder.Services.AddScoped<HoldSweep>();
         builder.Services.AddScoped<SlotAdmin>();
         builder.Services.AddScoped<BoardQueries>();
+        builder.Services.AddScoped<HoldEndQueries>();
         builder.Services.AddScoped<AuditQueries>();
         builder.Services.AddScoped<HoldExpiryJob>();
         builder.Services.AddOptionsWithValidateOnStart<IdleOptions, IdleOptionsValidator>().BindConfiguration(IdleOptions.Section);

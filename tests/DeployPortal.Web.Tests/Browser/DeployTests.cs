@@ -94,7 +94,15 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
         await BrowserFixture.WaitForDeploymentPageAsync(page, "deploy-crash");
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Failed", new() { Timeout = 30_000 });
         await Expect(page.Locator("[data-testid=failure-reason]")).ToContainTextAsync("CrashLoopBackOff");
+        // The exception leads; the log lines appear once, their colours rendered rather than printed as escapes.
+        await Expect(page.Locator("[data-testid=failure-exception]")).ToHaveTextAsync("System.InvalidOperationException: Configuration value 'ConnectionStrings:Default' is missing.");
+        await Expect(page.Locator("[data-testid=failure-log] .ansi-bg-1").First).ToHaveTextAsync("fail");
+        await Expect(page.Locator("[data-testid=failure-reason]")).Not.ToContainTextAsync("[41m");
+        await Expect(page.Locator("[data-testid=step-rollout] .portal-step-message")).Not.ToContainTextAsync("Hosting failed to start");
+        await Expect(page.Locator("[data-testid=failure-headline]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"restarted (1 time|\d+ times)\)\.$"));
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-failed.png"), FullPage = true });
+        await page.SetViewportSizeAsync(390, 844);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-failed-390.png"), FullPage = true });
     }
 
     [Fact]

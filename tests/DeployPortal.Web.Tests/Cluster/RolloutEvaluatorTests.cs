@@ -81,6 +81,14 @@ public sealed class RolloutEvaluatorTests
     }
 
     [Fact]
+    public void Evaluate_ACrashLoopAfterOneRestart_SaysOneTime()
+    {
+        var verdict = RolloutEvaluator.Evaluate(Deployment(available: 0), [Pod("web-a", ready: false, reason: "CrashLoopBackOff", restarts: 1)]);
+
+        Assert.Equal("The app crashes on start (CrashLoopBackOff; pod web-a restarted 1 time).", verdict.Status.Failure);
+    }
+
+    [Fact]
     public void Evaluate_APullFailure_WinsOverACrashLoop()
     {
         var verdict = RolloutEvaluator.Evaluate(Deployment(available: 0),

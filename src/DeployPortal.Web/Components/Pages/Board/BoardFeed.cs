@@ -48,6 +48,9 @@ internal sealed class BoardFeed(
             (slot, now) => ExtendChoices(slot, holdChoices, now), onCommand);
     }
 
+    /// <summary>How much longer <paramref name="slot"/>'s hold may be made now (My work's Extend menu).</summary>
+    public IReadOnlyList<TimeSpan> ExtendChoices(SlotCard slot) => ExtendChoices(slot, HoldChoices(), UtcNow);
+
     private IReadOnlyList<TimeSpan> ExtendChoices(SlotCard slot, IReadOnlyList<TimeSpan> holdChoices, DateTime now)
     {
         if (slot.Hold is null)

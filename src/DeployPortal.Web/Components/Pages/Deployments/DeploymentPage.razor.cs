@@ -18,6 +18,8 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     private bool _notFound;
     private bool _busy;
     private ClaimsPrincipal _user = new();
+    private HoldEnd? _ended;
+    private string? _slotHolderId;
     private ITimer? _leaseTimer;
 
     [Parameter] public long Id { get; set; }
@@ -27,10 +29,24 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
+    [Inject] private HoldEndQueries HoldEnds { get; set; } = default!;
 
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
     private bool CanAct => _user.Can(Policies.HoldSlots);
+
+    /// <summary>After the hold ended, deploying again makes sense when the slot is free or the reader's own.</summary>
+    private bool CanDeployAgain => CanAct && (_slotHolderId is null || _slotHolderId == Actor.From(_user).Id);
+
+    private static string DeployAgainHref(DeploymentView d) =>
+        $"/deploy?app={Uri.EscapeDataString(d.App)}&branch={Uri.EscapeDataString(d.Branch)}&slot={Uri.EscapeDataString(d.SlotName)}";
+
+    private static Severity EndedSeverity(HoldEnd ended) => ended.Outcome switch
+    {
+        QaOutcome.Fail => Severity.Error,
+        QaOutcome.Pass => Severity.Success,
+        _ => Severity.Info,
+    };
 
     private bool WorkerStopped => _deployment?.WorkerStopped(Clock.GetUtcNow().UtcDateTime) == true;
 
@@ -45,6 +61,8 @@ public sealed partial class DeploymentPage : IAsyncDisposable
         if (_deployment is { } d)
         {
             _history = await Deployments.HistoryAsync(d.SlotId, d.App, ct: _cts.Token);
+            _ended = d.HoldId is { } holdId ? await HoldEnds.OfHoldAsync(holdId, _cts.Token) : null;
+            _slotHolderId = _ended is null ? null : await HoldEnds.CurrentHolderIdAsync(d.SlotId, _cts.Token);
         }
 
         WatchLease();
