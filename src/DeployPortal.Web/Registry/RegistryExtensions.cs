@@ -19,6 +19,7 @@ public static class RegistryExtensions
         builder.Services.AddSingleton<RegistryTokens>();
         builder.Services.AddSingleton<RegistryClient>();
         builder.Services.AddSingleton<ImageCheck>();
+        builder.Services.AddSingleton<ImagePreflight>();
         builder.Services.AddTransient<RegistryAuthHandler>();
 
         var registry = builder.Services.AddHttpClient(RegistryClient.HttpClientName, ConfigureClient);
