@@ -25,12 +25,12 @@ internal static class QueueApi
             .WithName("GetQueueEntry").WithSummary("One entry: its position while waiting; once served, the slot and deployment it got.")
             .Produces<QueueEntryView>().ProducesProblem(404);
 
-        queue.MapPost("/", async Task<IResult> (JoinQueueBody body, ClaimsPrincipal user, WaitlistService service, Slots.SlotService slots, CancellationToken ct) =>
+        queue.MapPost("/", async Task<IResult> (JoinQueueBody body, ClaimsPrincipal user, WaitlistService service, Slots.BoardQueries board, CancellationToken ct) =>
             {
                 var slotId = body.SlotId;
                 if (slotId is null && !string.IsNullOrEmpty(body.Slot))
                 {
-                    slotId = (await slots.GetBoardAsync(ct)).FirstOrDefault(s => s.Name == body.Slot)?.Id;
+                    slotId = (await board.GetBoardAsync(ct)).FirstOrDefault(s => s.Name == body.Slot)?.Id;
                     if (slotId is null)
                     {
                         return ApiResults.Problem(Fail.NotFound($"There is no slot called {body.Slot}."));

@@ -19,30 +19,30 @@ public sealed record ReleaseSlotBody(long? HoldId = null, QaOutcome? Outcome = n
 
 public sealed record ReleaseResult(int SlotId, ReleaseReason Reason);
 
-/// <summary>Slots for CI: the same <see cref="SlotService"/> the board uses, so the same rules apply.</summary>
+/// <summary>Slots for CI: the same <see cref="HoldActions"/> and <see cref="BoardQueries"/> the board uses, so the same rules apply.</summary>
 internal static class SlotsApi
 {
     public static RouteGroupBuilder MapSlotsApi(this RouteGroupBuilder api)
     {
         var slots = api.MapGroup("/slots").WithTags("Slots");
 
-        slots.MapGet("/", async (SlotService service, CancellationToken ct) => TypedResults.Ok(await service.GetBoardAsync(ct)))
+        slots.MapGet("/", async (BoardQueries board, CancellationToken ct) => TypedResults.Ok(await board.GetBoardAsync(ct)))
             .WithName("ListSlots").WithSummary("Every slot, with its current hold.");
 
-        slots.MapGet("/{slotId:int}", async Task<IResult> (int slotId, SlotService service, CancellationToken ct) =>
-                await FindAsync(service, slotId, ct) is { } card ? TypedResults.Ok(card) : ApiResults.Problem(Fail.NotFound("That slot does not exist.")))
+        slots.MapGet("/{slotId:int}", async Task<IResult> (int slotId, BoardQueries board, CancellationToken ct) =>
+                await FindAsync(board, slotId, ct) is { } card ? TypedResults.Ok(card) : ApiResults.Problem(Fail.NotFound("That slot does not exist.")))
             .WithName("GetSlot").Produces<SlotCard>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        slots.MapPost("/{slotId:int}/claim", async (int slotId, ClaimSlotBody body, ClaimsPrincipal user, SlotService service, CancellationToken ct) =>
+        slots.MapPost("/{slotId:int}/claim", async (int slotId, ClaimSlotBody body, ClaimsPrincipal user, HoldActions service, CancellationToken ct) =>
                 ApiResults.From(await service.ClaimAsync(user, new ClaimRequest(slotId, body.Purpose ?? "", body.Duration), ct),
                     // Already yours: 200, so two pipelines sharing a token can tell which one's claim made the hold (201).
                     hold => hold.AlreadyYours ? TypedResults.Ok(hold) : TypedResults.Created($"/api/v1/slots/{slotId}", hold)))
             .WithName("ClaimSlot").WithSummary("Claim a free slot for a purpose.")
             .Produces<HoldView>(StatusCodes.Status201Created).Produces<HoldView>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
 
-        slots.MapPost("/{slotId:int}/extend", async Task<IResult> (int slotId, ExtendHoldBody body, ClaimsPrincipal user, SlotService service, CancellationToken ct) =>
+        slots.MapPost("/{slotId:int}/extend", async Task<IResult> (int slotId, ExtendHoldBody body, ClaimsPrincipal user, HoldActions service, BoardQueries board, CancellationToken ct) =>
             {
-                var holdId = body.HoldId ?? (await FindAsync(service, slotId, ct))?.Hold?.Id;
+                var holdId = body.HoldId ?? (await FindAsync(board, slotId, ct))?.Hold?.Id;
                 return holdId is null
                     ? ApiResults.Problem(Fail.NotFound("Nobody holds that slot."))
                     : ApiResults.From(await service.ExtendAsync(user, slotId, holdId.Value, body.By, body.SeenUntil?.ToUniversalTime(), ct), hold => TypedResults.Ok(hold));
@@ -50,9 +50,9 @@ internal static class SlotsApi
             .WithName("ExtendHold").WithSummary("Extend your own hold (bounded by the maximum hold length).")
             .Produces<HoldView>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
 
-        slots.MapPost("/{slotId:int}/release", async Task<IResult> (int slotId, ReleaseSlotBody body, ClaimsPrincipal user, SlotService service, CancellationToken ct) =>
+        slots.MapPost("/{slotId:int}/release", async Task<IResult> (int slotId, ReleaseSlotBody body, ClaimsPrincipal user, HoldActions service, BoardQueries board, CancellationToken ct) =>
             {
-                var holdId = body.HoldId ?? (await FindAsync(service, slotId, ct))?.Hold?.Id;
+                var holdId = body.HoldId ?? (await FindAsync(board, slotId, ct))?.Hold?.Id;
                 return holdId is null
                     ? ApiResults.Problem(Fail.NotFound("Nobody holds that slot."))
                     : ApiResults.From(await service.ReleaseAsync(user, new ReleaseRequest(slotId, holdId.Value, body.Outcome, body.Note), ct),
@@ -64,6 +64,6 @@ internal static class SlotsApi
         return api;
     }
 
-    private static async Task<SlotCard?> FindAsync(SlotService service, int slotId, CancellationToken ct) =>
-        (await service.GetBoardAsync(ct)).FirstOrDefault(s => s.Id == slotId);
+    private static async Task<SlotCard?> FindAsync(BoardQueries board, int slotId, CancellationToken ct) =>
+        (await board.GetBoardAsync(ct)).FirstOrDefault(s => s.Id == slotId);
 }

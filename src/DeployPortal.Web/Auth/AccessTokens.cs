@@ -133,7 +133,7 @@ public sealed class AccessTokenService(
             ExpiresAt = now + request.Lifetime,
         };
         db.AccessTokens.Add(token);
-        db.AuditEvents.Add(Audit(actor, AuditActions.TokenCreated, $"\"{name}\" ({token.Prefix}…) as {token.Roles}, expires {token.ExpiresAt:u}", now));
+        AuditWriter.Write(db, actor, AuditActions.TokenCreated, null, $"\"{name}\" ({token.Prefix}…) as {token.Roles}, expires {token.ExpiresAt:u}", now);
         await db.SaveChangesAsync(ct);
         logger.LogInformation("{Actor} created access token {Token}", actor.Name, token.Prefix);
         return Result<CreatedAccessToken>.Ok(new CreatedAccessToken(ToView(token), secret));
@@ -169,7 +169,7 @@ public sealed class AccessTokenService(
         }
 
         cache.Remove(CacheKey(token.Hash));
-        db.AuditEvents.Add(Audit(actor, AuditActions.TokenRevoked, $"\"{token.Name}\" ({token.Prefix}…) of {token.OwnerName}", now));
+        AuditWriter.Write(db, actor, AuditActions.TokenRevoked, null, $"\"{token.Name}\" ({token.Prefix}…) of {token.OwnerName}", now);
         await db.SaveChangesAsync(ct);
         token.RevokedAt = now;
         return Result<AccessTokenView>.Ok(ToView(token));
@@ -261,15 +261,6 @@ public sealed class AccessTokenService(
     internal static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static AuditEvent Audit(Actor actor, string action, string details, DateTime now) => new()
-    {
-        At = now,
-        ActorId = actor.Id,
-        ActorName = actor.Name,
-        Action = action,
-        Details = details,
-    };
 
     private static AccessTokenView ToView(PersonalAccessToken t) =>
         new(t.Id, t.Name, t.Prefix, t.Roles, t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.LastUsedAt);

@@ -16,14 +16,7 @@ internal sealed class SecurityAudit(IDbContextFactory<PortalDb> dbFactory, TimeP
         try
         {
             await using var db = dbFactory.CreateDbContext();
-            db.AuditEvents.Add(new AuditEvent
-            {
-                At = clock.GetUtcNow().UtcDateTime,
-                ActorId = Clip(actorId, 200),
-                ActorName = Clip(actorName, 200),
-                Action = action,
-                Details = Clip(details, 2000),
-            });
+            AuditWriter.Write(db, new Actor(actorId, actorName), action, null, details, clock.GetUtcNow().UtcDateTime);
             await db.SaveChangesAsync(ct);
         }
         catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException)
@@ -32,6 +25,4 @@ internal sealed class SecurityAudit(IDbContextFactory<PortalDb> dbFactory, TimeP
             logger.LogError(ex, "Could not write the security audit event {Action} for {Actor}", action, actorName);
         }
     }
-
-    private static string Clip(string value, int max) => value.Length > max ? value[..max] : value;
 }

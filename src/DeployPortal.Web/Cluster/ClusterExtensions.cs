@@ -48,6 +48,9 @@ public sealed class EmulatorHost(IOptions<ClusterOptions> options, ILogger<Emula
 
     public Uri BaseAddress => new($"http://127.0.0.1:{_port.Value}/");
 
+    /// <summary>The running emulator's own settings (a copy of the configured ones), which tests and benchmarks may change live.</summary>
+    public EmulatorOptions? RunningOptions => _server?.Options;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!IsEnabled)

@@ -82,11 +82,11 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
 
         modelBuilder.Entity<AuditEvent>(audit =>
         {
-            audit.Property(a => a.ActorId).HasMaxLength(200);
-            audit.Property(a => a.ActorName).HasMaxLength(200);
-            audit.Property(a => a.Action).HasMaxLength(40);
-            audit.Property(a => a.SlotName).HasMaxLength(63);
-            audit.Property(a => a.Details).HasMaxLength(2000);
+            audit.Property(a => a.ActorId).HasMaxLength(Audit.AuditWriter.ActorMaxLength);
+            audit.Property(a => a.ActorName).HasMaxLength(Audit.AuditWriter.ActorMaxLength);
+            audit.Property(a => a.Action).HasMaxLength(Audit.AuditWriter.ActionMaxLength);
+            audit.Property(a => a.SlotName).HasMaxLength(Audit.AuditWriter.SlotNameMaxLength);
+            audit.Property(a => a.Details).HasMaxLength(Audit.AuditWriter.DetailsMaxLength);
             audit.HasIndex(a => a.At);
             audit.HasIndex(a => new { a.SlotId, a.At });
             audit.HasIndex(a => new { a.ActorName, a.At });

@@ -20,7 +20,11 @@ namespace DeployPortal.Web.Deployments;
 /// </summary>
 public sealed class DeploymentService(
     IDbContextFactory<PortalDb> dbFactory,
-    SlotService slots,
+    HoldLedger ledger,
+    HoldCap holdCap,
+    HoldEndings endings,
+    BoardQueries board,
+    Refusals refusals,
     IdleSlots idle,
     AppCatalog apps,
     BranchCatalog branches,
@@ -40,7 +44,7 @@ public sealed class DeploymentService(
 
         if (!user.Can(Policies.HoldSlots))
         {
-            return await slots.RefuseAsync(user, "Your role cannot deploy. Ask for the Developer or QA role.", ct);
+            return await refusals.RefuseAsync(user, "Your role cannot deploy. Ask for the Developer or QA role.", ct);
         }
 
         var app = apps.Find(request.App);
@@ -89,7 +93,7 @@ public sealed class DeploymentService(
 
         if (!user.Can(Policies.HoldSlots))
         {
-            return await slots.RefuseAsync(user, "Your role cannot deploy.", ct);
+            return await refusals.RefuseAsync(user, "Your role cannot deploy.", ct);
         }
 
         await using var db = dbFactory.CreateDbContext();
@@ -116,7 +120,7 @@ public sealed class DeploymentService(
 
         if (!user.Can(Policies.HoldSlots))
         {
-            return await slots.RefuseAsync(user, "Your role cannot cancel deployments.", ct);
+            return await refusals.RefuseAsync(user, "Your role cannot cancel deployments.", ct);
         }
 
         var actor = Actor.From(user);
@@ -130,7 +134,7 @@ public sealed class DeploymentService(
         var holder = await db.Holds.AsNoTracking().Where(h => h.Id == deployment.HoldId).Select(h => h.HolderId).FirstOrDefaultAsync(ct);
         if (deployment.RequestedById != actor.Id && holder != actor.Id && !user.Can(Policies.Administer))
         {
-            return await slots.RefuseAsync(user, $"Only {deployment.RequestedByName}, the slot's holder or an admin can cancel this deployment.", ct);
+            return await refusals.RefuseAsync(user, $"Only {deployment.RequestedByName}, the slot's holder or an admin can cancel this deployment.", ct);
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
@@ -152,7 +156,7 @@ public sealed class DeploymentService(
             return Fail.Conflict($"Deployment #{deploymentId} has already finished.");
         }
 
-        db.AuditEvents.Add(SlotService.Audit(actor, AuditActions.Cancel, deployment.Slot, $"#{deploymentId} {deployment.App}@{deployment.Branch}", now));
+        AuditWriter.Write(db, actor, AuditActions.Cancel, deployment.Slot, $"#{deploymentId} {deployment.App}@{deployment.Branch}", now);
         await db.SaveChangesAsync(ct);
         notifier.Publish(new SlotChange(deployment.SlotId, AuditActions.Cancel, deploymentId));
         return Result<DeploymentState>.Ok(result);
@@ -199,8 +203,8 @@ public sealed class DeploymentService(
     /// <summary>Slots as the deploy form offers them, with who holds each and what runs there.</summary>
     public async Task<IReadOnlyList<SlotChoice>> SlotChoicesAsync(CancellationToken ct = default)
     {
-        var board = await slots.GetBoardAsync(ct);
-        return [.. board.Select(s => new SlotChoice(s.Id, s.Name, s.Enabled, s.Hold?.HolderId, s.Hold?.HolderName, s.Hold?.Purpose,
+        var cards = await board.GetBoardAsync(ct);
+        return [.. cards.Select(s => new SlotChoice(s.Id, s.Name, s.Enabled, s.Hold?.HolderId, s.Hold?.HolderName, s.Hold?.Purpose,
             [.. s.Deployments.Select(d => $"{d.App}@{d.Branch}")]))];
     }
 
@@ -227,12 +231,12 @@ public sealed class DeploymentService(
         }
 
         TimeSpan holdFor = default;
-        if (active is null && slots.ValidateClaim(request.Purpose, request.HoldFor, out holdFor) is { } invalidClaim)
+        if (active is null && ledger.ValidateClaim(request.Purpose, request.HoldFor, out holdFor) is { } invalidClaim)
         {
             return invalidClaim;
         }
 
-        if (active is null && await slots.HoldCapRefusalAsync(db, user, now, ct) is { } capped)
+        if (active is null && await holdCap.RefusalAsync(db, user, now, ct) is { } capped)
         {
             return capped;
         }
@@ -240,7 +244,7 @@ public sealed class DeploymentService(
         if (pinned is null && active is not null && await QueuedTwinAsync(slot.Id, app, request.Branch, actor, ct) is { } waiting)
         {
             // The same deployment already waits; asking again still shows the slot is in use.
-            await slots.RenewForDeployAsync(db, slot, active, actor, now, ct);
+            await ledger.RenewForDeployAsync(db, slot, active, actor, now, ct);
             await db.SaveChangesAsync(ct);
             return Result<DeploymentView>.Ok(waiting);
         }
@@ -254,13 +258,13 @@ public sealed class DeploymentService(
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             if (active is null)
             {
-                (hold, expired) = await SlotService.AddClaimAsync(db, slot, actor, request.Purpose!, holdFor, now, ct);
+                (hold, expired) = await HoldLedger.AddClaimAsync(db, slot, actor, request.Purpose!, holdFor, now, ct);
             }
             else
             {
                 hold = active;
                 // A deploy shows the slot is in use: push a near end out again (bounded by the hard maximum).
-                await slots.RenewForDeployAsync(db, slot, active, actor, now, ct);
+                await ledger.RenewForDeployAsync(db, slot, active, actor, now, ct);
             }
 
             deployment = await AddDeploymentAsync(db, slot, hold, actor, app, request.Branch, pinned, now, ct);
@@ -275,15 +279,15 @@ public sealed class DeploymentService(
                 return Result<DeploymentView>.Ok(twin);
             }
 
-            var (_, failure) = await slots.LostClaimAsync(slot, actor, ct);
+            var (_, failure) = await ledger.LostClaimAsync(slot, actor, ct);
             return failure ?? Fail.Conflict($"{slot.Name} changed while you were deploying. Try again.");
         }
 
-        await slots.ExpiredInPassingAsync(slot, expired, ct);
+        await endings.ExpiredInPassingAsync(slot, expired, ct);
         if (active is not null)
         {
             // The hold was read before this transaction; a release may have committed since.
-            await slots.TearDownIfReleasedAsync(hold.Id, ct);
+            await endings.TearDownIfReleasedAsync(hold.Id, ct);
         }
 
         await idle.OnDeployAsync(slot.Id, ct);
@@ -328,8 +332,8 @@ public sealed class DeploymentService(
         db.Deployments.Add(deployment);
         await db.SaveChangesAsync(ct);
         deployment.HoldId = hold.Id;
-        db.AuditEvents.Add(SlotService.Audit(actor, AuditActions.Deploy, slot,
-            $"#{deployment.Id} {app}@{branch}" + (pinned is { } p ? $" (commit {p.Commit[..Math.Min(7, p.Commit.Length)]} again)" : "") + (via is null ? "" : $" ({via})"), now));
+        AuditWriter.Write(db, actor, AuditActions.Deploy, slot,
+            $"#{deployment.Id} {app}@{branch}" + (pinned is { } p ? $" (commit {p.Commit[..Math.Min(7, p.Commit.Length)]} again)" : "") + (via is null ? "" : $" ({via})"), now);
         await db.SaveChangesAsync(ct);
         return deployment;
     }

@@ -8,7 +8,7 @@ namespace DeployPortal.Web.Slots;
 /// <see cref="SlotChangeNotifier.Version"/>) and it is younger than <see cref="MaxAge"/>, which bounds how
 /// long a write that was never published here (another replica, a hand edit) can go unseen. Concurrent
 /// readers of a stale board share one read. The cards hold nothing per user: what a person may do with a
-/// slot is still decided per page by <see cref="SlotActions"/> and, on every action, by <see cref="SlotService"/>.
+/// slot is still decided per page by <see cref="SlotActions"/> and, on every action, by the services that act (<see cref="HoldActions"/>, <see cref="SlotAdmin"/>).
 /// </summary>
 public sealed class BoardSnapshot
 {
@@ -75,7 +75,7 @@ public sealed class BoardSnapshot
         await Task.Yield(); // not under the caller's lock
         var readAt = _clock.GetUtcNow();
         await using var scope = _scopes.CreateAsyncScope();
-        var cards = await scope.ServiceProvider.GetRequiredService<SlotService>().GetBoardAsync();
+        var cards = await scope.ServiceProvider.GetRequiredService<BoardQueries>().GetBoardAsync();
         Interlocked.Increment(ref _reads);
         lock (_gate)
         {

@@ -3,20 +3,21 @@ using DeployPortal.Web.Auth;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.Slots;
 
-// Fair use: how many slots one person may hold at once (HoldOptions.MaxHeldPerPerson, MaxHeldPerRole).
-public sealed partial class SlotService
+/// <summary>Fair use: how many slots one person may hold at once (<see cref="HoldOptions.MaxHeldPerPerson"/>, <see cref="HoldOptions.MaxHeldPerRole"/>).</summary>
+public sealed class HoldCap(IOptionsMonitor<HoldOptions> holdOptions)
 {
     /// <summary>
     /// Refuses a new hold for someone who already holds as many slots as their role allows, offering the slots they
     /// hold. Admins are exempt. A count, not a constraint: one person racing their own two claims can end one over the
     /// cap, which fair use tolerates (exclusivity of a slot is still decided by the database).
     /// </summary>
-    internal async Task<Failure?> HoldCapRefusalAsync(PortalDb db, ClaimsPrincipal user, DateTime now, CancellationToken ct)
+    public async Task<Failure?> RefusalAsync(PortalDb db, ClaimsPrincipal user, DateTime now, CancellationToken ct)
     {
-        if (user.Can(Policies.Administer) || HoldCapFor(user) is not { } cap)
+        if (user.Can(Policies.Administer) || For(user) is not { } cap)
         {
             return null;
         }
@@ -35,9 +36,9 @@ public sealed partial class SlotService
     }
 
     /// <summary>The most slots <paramref name="user"/> may hold at once: the largest cap among their roles, else the per-person cap; null for no cap.</summary>
-    internal int? HoldCapFor(ClaimsPrincipal user)
+    public int? For(ClaimsPrincipal user)
     {
-        var options = Options;
+        var options = holdOptions.CurrentValue;
         var byRole = options.MaxHeldPerRole.Where(r => user.IsInRole(r.Key)).Select(r => (int?)r.Value).Max();
         return byRole ?? options.MaxHeldPerPerson;
     }

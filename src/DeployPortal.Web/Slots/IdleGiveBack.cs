@@ -23,7 +23,8 @@ namespace DeployPortal.Web.Slots;
 /// </summary>
 public sealed class IdleGiveBack(
     IDbContextFactory<PortalDb> dbFactory,
-    SlotService slots,
+    Refusals refusals,
+    HoldSweep sweep,
     SlotChangeNotifier notifier,
     PortalEvents events,
     TimeProvider clock,
@@ -90,8 +91,8 @@ public sealed class IdleGiveBack(
             var question = (waiter is null ? "" : $"{waiter} is waiting; ")
                 + $"your hold on {hold.Slot!.Name} ({hold.Purpose}) has been idle {TimeText.Duration(idleFor)}. Keep it or release it: "
                 + $"without an answer it is given back at {deadline:HH:mm} UTC.";
-            db.AuditEvents.Add(SlotService.Audit(Actor.System, AuditActions.IdleAsk, hold.Slot,
-                $"Asked {hold.HolderName} whether the idle hold is still needed (idle {TimeText.Duration(idleFor)}" + (waiter is null ? ")" : $", {waiter} waiting)"), now));
+            AuditWriter.Write(db, Actor.System, AuditActions.IdleAsk, hold.Slot,
+                $"Asked {hold.HolderName} whether the idle hold is still needed (idle {TimeText.Duration(idleFor)}" + (waiter is null ? ")" : $", {waiter} waiting)"), now);
             await db.SaveChangesAsync(ct);
             events.Raise(new PortalEvent(PortalEventKind.HoldExpiring, hold.Slot.Name, hold.HolderId, hold.HolderName, question, "/"));
             notifier.Publish(new SlotChange(hold.SlotId, AuditActions.IdleAsk));
@@ -110,7 +111,7 @@ public sealed class IdleGiveBack(
 
         if (!user.Can(Policies.HoldSlots))
         {
-            return await slots.RefuseAsync(user, "Your role cannot hold slots.", ct);
+            return await refusals.RefuseAsync(user, "Your role cannot hold slots.", ct);
         }
 
         var actor = Actor.From(user);
@@ -124,7 +125,7 @@ public sealed class IdleGiveBack(
 
         if (hold.HolderId != actor.Id && !user.Can(Policies.Administer))
         {
-            return await slots.RefuseAsync(user, $"Only {hold.HolderName} or an admin can keep {hold.Slot!.Name}.", ct);
+            return await refusals.RefuseAsync(user, $"Only {hold.HolderName} or an admin can keep {hold.Slot!.Name}.", ct);
         }
 
         var kept = await db.Holds.Where(h => h.Id == holdId && h.ReleasedAt == null)
@@ -137,12 +138,12 @@ public sealed class IdleGiveBack(
 
         if (hold.KeepAskedAt is not null)
         {
-            db.AuditEvents.Add(SlotService.Audit(actor, AuditActions.Keep, hold.Slot!, $"{hold.HolderName}'s hold is still needed", now));
+            AuditWriter.Write(db, actor, AuditActions.Keep, hold.Slot!, $"{hold.HolderName}'s hold is still needed", now);
             await db.SaveChangesAsync(ct);
         }
 
         notifier.Publish(new SlotChange(slotId, AuditActions.Keep));
-        return Result<HoldView>.Ok(SlotService.ToView(await db.Holds.AsNoTracking().FirstAsync(h => h.Id == holdId, ct)));
+        return Result<HoldView>.Ok(HoldView.Of(await db.Holds.AsNoTracking().FirstAsync(h => h.Id == holdId, ct)));
     }
 
     /// <summary>Holds whose question reached its deadline unanswered end now, as an expiry (their end moves to now, never later).</summary>
@@ -158,9 +159,9 @@ public sealed class IdleGiveBack(
             if (updated == 1)
             {
                 ended++;
-                db.AuditEvents.Add(SlotService.Audit(Actor.System, AuditActions.IdleEnd, hold.Slot!,
+                AuditWriter.Write(db, Actor.System, AuditActions.IdleEnd, hold.Slot!,
                     $"Hold by {hold.HolderName} ({hold.Purpose}) unused for {TimeText.Duration(now - hold.LastActivityAt)} and not kept when asked; given back"
-                    + (hold.KeepWaiterName is null ? "" : $" ({hold.KeepWaiterName} was waiting)"), now));
+                    + (hold.KeepWaiterName is null ? "" : $" ({hold.KeepWaiterName} was waiting)"), now);
             }
         }
 
@@ -168,7 +169,7 @@ public sealed class IdleGiveBack(
         {
             await db.SaveChangesAsync(ct);
             logger.LogInformation("Gave back {Count} idle holds", ended);
-            await slots.ExpireDueHoldsAsync(ct);
+            await sweep.ExpireDueHoldsAsync(ct);
         }
 
         return ended;

@@ -17,7 +17,7 @@ namespace DeployPortal.Web.Slots;
 /// </summary>
 public sealed class IdleSlots(
     IDbContextFactory<PortalDb> dbFactory,
-    SlotService slots,
+    Refusals refusals,
     SlotChangeNotifier notifier,
     TimeProvider clock,
     IOptionsMonitor<IdleOptions> options,
@@ -81,14 +81,14 @@ public sealed class IdleSlots(
         if (updated == 0)
         {
             // Already asleep (a double click, or someone else): the same answer, no second job.
-            return hold.ReleasedAt is null ? Result<HoldView>.Ok(SlotService.ToView(hold)) : Fail.Conflict($"The hold on {hold.Slot!.Name} has ended.");
+            return hold.ReleasedAt is null ? Result<HoldView>.Ok(HoldView.Of(hold)) : Fail.Conflict($"The hold on {hold.Slot!.Name} has ended.");
         }
 
-        db.AuditEvents.Add(SlotService.Audit(actor, AuditActions.Sleep, hold.Slot!, $"Apps scaled to zero while {hold.HolderName}'s hold is idle", now));
+        AuditWriter.Write(db, actor, AuditActions.Sleep, hold.Slot!, $"Apps scaled to zero while {hold.HolderName}'s hold is idle", now);
         await db.SaveChangesAsync(ct);
         jobs.Enqueue<SlotSleepJob>(job => job.SleepAsync(holdId, CancellationToken.None));
         notifier.Publish(new SlotChange(slotId, "sleep"));
-        return Result<HoldView>.Ok(SlotService.ToView(hold));
+        return Result<HoldView>.Ok(HoldView.Of(hold));
     }
 
     /// <summary>Brings a sleeping slot's apps back. Anyone who can hold slots may wake one (it only restores what was there).</summary>
@@ -101,7 +101,7 @@ public sealed class IdleSlots(
 
         if (!user.Can(Policies.HoldSlots))
         {
-            return await slots.RefuseAsync(user, "Your role cannot wake slots.", ct);
+            return await refusals.RefuseAsync(user, "Your role cannot wake slots.", ct);
         }
 
         return Result<bool>.Ok(await WakeCoreAsync(slotId, holdId, Actor.From(user), ct));
@@ -125,7 +125,7 @@ public sealed class IdleSlots(
             return false; // woken by someone else a moment ago
         }
 
-        db.AuditEvents.Add(SlotService.Audit(actor, AuditActions.Wake, hold.Slot!, $"Apps of {hold.HolderName}'s hold scaled back up", now));
+        AuditWriter.Write(db, actor, AuditActions.Wake, hold.Slot!, $"Apps of {hold.HolderName}'s hold scaled back up", now);
         await db.SaveChangesAsync(ct);
         jobs.Enqueue<SlotSleepJob>(job => job.WakeAsync(hold.Id, CancellationToken.None));
         notifier.Publish(new SlotChange(slotId, "wake"));
@@ -136,7 +136,7 @@ public sealed class IdleSlots(
     {
         if (!user.Can(Policies.HoldSlots))
         {
-            return await slots.RefuseAsync(user, $"Your role cannot {what} slots.", ct);
+            return await refusals.RefuseAsync(user, $"Your role cannot {what} slots.", ct);
         }
 
         await using var db = dbFactory.CreateDbContext();
@@ -153,6 +153,6 @@ public sealed class IdleSlots(
 
         return hold.HolderId == Actor.From(user).Id || user.Can(Policies.ReleaseAnySlot)
             ? null
-            : await slots.RefuseAsync(user, $"Only {hold.HolderName}, QA or an admin can {what} {hold.Slot!.Name}.", ct);
+            : await refusals.RefuseAsync(user, $"Only {hold.HolderName}, QA or an admin can {what} {hold.Slot!.Name}.", ct);
     }
 }

@@ -33,6 +33,10 @@ public sealed record SlotCard(
         && Deployments.SequenceEqual(other.Deployments);
 
     public override int GetHashCode() => HashCode.Combine(Id, Name, Hold, Cleaning, Deployments.Count);
+
+    /// <summary>The card of <paramref name="s"/> with its active hold, if any (deployments are the caller's to add).</summary>
+    public static SlotCard Of(Slot s, Hold? hold) =>
+        new(s.Id, s.Name, s.Namespace, s.Description, s.UrlPattern, s.Enabled, hold is null ? null : HoldView.Of(hold)) { Cleaning = s.CleaningSince is not null };
 }
 
 public sealed record SlotDeploymentView(long Id, string App, string Branch, string? Commit, DeploymentState State)
@@ -42,6 +46,9 @@ public sealed record SlotDeploymentView(long Id, string App, string Branch, stri
 
 public sealed record HoldView(long Id, string HolderId, string HolderName, string Purpose, DateTime Since, DateTime Until)
 {
+    public static HoldView Of(Hold h) =>
+        new(h.Id, h.HolderId, h.HolderName, h.Purpose, h.Since, h.Until) { LastActivityAt = h.LastActivityAt, SleepingSince = h.SleepingSince, KeepDeadline = h.KeepDeadline, KeepWaiterName = h.KeepWaiterName };
+
     /// <summary>See <see cref="Hold.LastActivityAt"/>.</summary>
     public DateTime LastActivityAt { get; init; }
 

@@ -15,7 +15,14 @@ public static class SlotsExtensions
         builder.Services.AddSingleton<BoardClock>();
         builder.Services.AddSingleton<PortalEvents>();
         builder.Services.AddSingleton<SlotNamespaces>();
-        builder.Services.AddScoped<SlotService>();
+        builder.Services.AddScoped<Refusals>();
+        builder.Services.AddScoped<HoldLedger>();
+        builder.Services.AddScoped<HoldCap>();
+        builder.Services.AddScoped<HoldEndings>();
+        builder.Services.AddScoped<HoldActions>();
+        builder.Services.AddScoped<HoldSweep>();
+        builder.Services.AddScoped<SlotAdmin>();
+        builder.Services.AddScoped<BoardQueries>();
         builder.Services.AddScoped<AuditQueries>();
         builder.Services.AddScoped<HoldExpiryJob>();
         builder.Services.AddOptionsWithValidateOnStart<IdleOptions, IdleOptionsValidator>().BindConfiguration(IdleOptions.Section);

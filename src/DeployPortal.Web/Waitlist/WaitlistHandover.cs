@@ -134,12 +134,12 @@ public sealed class WaitlistHandover(
                 return new Outcome.EntryGone();
             }
 
-            (hold, _) = await SlotService.AddClaimAsync(db, slot, actor, entry.Purpose, HoldLength(entry), now, ct);
+            (hold, _) = await HoldLedger.AddClaimAsync(db, slot, actor, entry.Purpose, HoldLength(entry), now, ct);
             deployment = await DeploymentService.AddDeploymentAsync(db, slot, hold, actor, entry.App, entry.Branch, pinned: null, now, ct, via: "from the queue");
             await db.Waitlist.Where(e => e.Id == entry.Id)
                 .ExecuteUpdateAsync(s => s.SetProperty(e => e.HoldId, hold.Id).SetProperty(e => e.DeploymentId, deployment.Id), ct);
-            db.AuditEvents.Add(SlotService.Audit(actor, AuditActions.QueueServed, slot,
-                $"{entry.App}@{entry.Branch} ({entry.Purpose}), waited {Common.TimeText.Duration(now - entry.JoinedAt)}", now));
+            AuditWriter.Write(db, actor, AuditActions.QueueServed, slot,
+                $"{entry.App}@{entry.Branch} ({entry.Purpose}), waited {Common.TimeText.Duration(now - entry.JoinedAt)}", now);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }

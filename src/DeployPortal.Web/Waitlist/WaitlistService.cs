@@ -19,7 +19,8 @@ namespace DeployPortal.Web.Waitlist;
 /// </summary>
 public sealed class WaitlistService(
     IDbContextFactory<PortalDb> dbFactory,
-    SlotService slots,
+    HoldLedger ledger,
+    Refusals refusals,
     WaitlistHandover handover,
     AppCatalog apps,
     BranchCatalog branches,
@@ -43,7 +44,7 @@ public sealed class WaitlistService(
 
         if (!user.Can(Policies.HoldSlots))
         {
-            return await slots.RefuseAsync(user, "Your role cannot queue for slots. Ask for the Developer or QA role.", ct);
+            return await refusals.RefuseAsync(user, "Your role cannot queue for slots. Ask for the Developer or QA role.", ct);
         }
 
         if (apps.Find(request.App) is not { } app)
@@ -56,7 +57,7 @@ public sealed class WaitlistService(
             return Fail.Invalid("Choose a branch.");
         }
 
-        if (slots.ValidateClaim(request.Purpose, request.HoldFor, out _) is { } invalid)
+        if (ledger.ValidateClaim(request.Purpose, request.HoldFor, out _) is { } invalid)
         {
             return invalid;
         }
@@ -116,7 +117,7 @@ public sealed class WaitlistService(
             State = WaitlistState.Waiting,
         };
         db.Waitlist.Add(entry);
-        db.AuditEvents.Add(Audit(actor, AuditActions.QueueJoin, slot, $"{entry.App}@{entry.Branch} ({entry.Purpose}) for {slot?.Name ?? "any slot"}", now));
+        AuditWriter.Write(db, actor, AuditActions.QueueJoin, slot, $"{entry.App}@{entry.Branch} ({entry.Purpose}) for {slot?.Name ?? "any slot"}", now);
         try
         {
             await db.SaveChangesAsync(ct);
@@ -154,7 +155,7 @@ public sealed class WaitlistService(
 
         if (!user.Can(Policies.HoldSlots))
         {
-            return await slots.RefuseAsync(user, "Your role cannot change the queue.", ct);
+            return await refusals.RefuseAsync(user, "Your role cannot change the queue.", ct);
         }
 
         var actor = Actor.From(user);
@@ -168,7 +169,7 @@ public sealed class WaitlistService(
 
         if (entry.UserId != actor.Id && !user.Can(Policies.Administer))
         {
-            return await slots.RefuseAsync(user, $"Only {entry.UserName} or an admin can take this entry out of the queue.", ct);
+            return await refusals.RefuseAsync(user, $"Only {entry.UserName} or an admin can take this entry out of the queue.", ct);
         }
 
         // Conditional: a hand-over that served the entry a moment ago wins, and the person is told so.
@@ -183,7 +184,7 @@ public sealed class WaitlistService(
         }
 
         var details = $"{entry.App}@{entry.Branch} for {entry.Slot?.Name ?? "any slot"}" + (entry.UserId == actor.Id ? "" : $", {entry.UserName}'s entry");
-        db.AuditEvents.Add(Audit(actor, AuditActions.QueueLeave, entry.Slot, details, now));
+        AuditWriter.Write(db, actor, AuditActions.QueueLeave, entry.Slot, details, now);
         await db.SaveChangesAsync(ct);
         notifier.Publish(new SlotChange(entry.SlotId ?? 0, AuditActions.QueueLeave));
         return Result<QueueEntryView>.Ok((await GetEntryAsync(entryId, ct))!);
@@ -277,9 +278,4 @@ public sealed class WaitlistService(
             await handover.OfferAsync(id, CancellationToken.None);
         }
     }
-
-    private static AuditEvent Audit(Actor actor, string action, Slot? slot, string details, DateTime now) =>
-        slot is null
-            ? new AuditEvent { At = now, ActorId = actor.Id, ActorName = actor.Name, Action = action, Details = details }
-            : SlotService.Audit(actor, action, slot, details, now);
 }

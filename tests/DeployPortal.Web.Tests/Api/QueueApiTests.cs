@@ -23,10 +23,11 @@ public sealed class QueueApiTests : IAsyncLifetime
     {
         _h = await DeployHarness.CreateAsync();
         // Every slot is taken: joining waits.
-        var slots = _h.Service<SlotService>(out var scope);
+        var slots = _h.Service<HoldActions>(out var scope);
+        var board = scope.ServiceProvider.GetRequiredService<BoardQueries>();
         using (scope)
         {
-            foreach (var slot in await slots.GetBoardAsync())
+            foreach (var slot in await board.GetBoardAsync())
             {
                 Assert.True((await slots.ClaimAsync(TestUsers.Ada, new ClaimRequest(slot.Id, "soak test", null))).Succeeded);
             }

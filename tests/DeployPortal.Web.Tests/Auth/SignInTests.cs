@@ -55,7 +55,7 @@ public sealed partial class SignInTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, board.StatusCode);
         await using var scope = _host.Services.CreateAsyncScope();
         await using var db = await scope.ServiceProvider.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Data.PortalDb>>().CreateDbContextAsync();
-        var signIn = Assert.Single(db.AuditEvents, a => a.Action == Audit.AuditActions.SignIn);
+        var signIn = Assert.Single(db.AuditEvents, a => a.Action == Web.Audit.AuditActions.SignIn);
         Assert.Equal(("dev:quinn", "Quinn QA"), (signIn.ActorId, signIn.ActorName));
     }
 

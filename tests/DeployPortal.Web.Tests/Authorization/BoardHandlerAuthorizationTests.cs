@@ -33,7 +33,7 @@ public sealed class BoardHandlerAuthorizationTests : PortalComponentTest
     public async Task Board_ForceReleaseHandler_InvokedAsDeveloper_IsRefused_AndTheHoldRemains()
     {
         var slot = await Harness.AddSlotAsync("qa-1");
-        await Harness.Service.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "payment test", null));
+        await Harness.Actions.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "payment test", null));
         SignInAs(TestUsers.Dana);
         var dialogs = Render<MudBlazor.MudDialogProvider>();
         var cut = Render<Board>();
@@ -54,7 +54,7 @@ public sealed class BoardHandlerAuthorizationTests : PortalComponentTest
     public async Task Board_ExtendHandler_InvokedAsViewerOnSomeoneElsesHold_IsRefused()
     {
         var slot = await Harness.AddSlotAsync("qa-1");
-        await Harness.Service.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "payment test", null));
+        await Harness.Actions.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "payment test", null));
         SignInAs(TestUsers.Viewer);
         var cut = Render<Board>();
         var card = CardOf(cut, "qa-1");
@@ -69,7 +69,7 @@ public sealed class BoardHandlerAuthorizationTests : PortalComponentTest
     public async Task Board_ExtendHandler_ReplayedTwiceInParallel_ExtendsOnce()
     {
         var slot = await Harness.AddSlotAsync("qa-1");
-        var hold = (await Harness.Service.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(2)))).Value!;
+        var hold = (await Harness.Actions.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(2)))).Value!;
         SignInAs(TestUsers.Devon);
         var cut = Render<Board>();
         var card = CardOf(cut, "qa-1");

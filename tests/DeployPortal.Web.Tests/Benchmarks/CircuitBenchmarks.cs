@@ -46,7 +46,7 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
         {
             await generator.CommandAsync("watch " + purpose, "armed", TimeSpan.FromMinutes(1));
             await using var scope = host.Services.CreateAsyncScope();
-            var claim = await scope.ServiceProvider.GetRequiredService<SlotService>()
+            var claim = await scope.ServiceProvider.GetRequiredService<HoldActions>()
                 .ClaimAsync(TestUsers.Dana, new ClaimRequest(slots[^1].Id, purpose, TimeSpan.FromHours(1)));
             Assert.True(claim.Succeeded, claim.Failure?.Message);
             var seen = await generator.CommandAsync("await 60000", "seen", TimeSpan.FromMinutes(2));
@@ -128,7 +128,7 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
             var start = Stopwatch.GetTimestamp();
             await using (var scope = host.Services.CreateAsyncScope())
             {
-                var claimed = await scope.ServiceProvider.GetRequiredService<SlotService>()
+                var claimed = await scope.ServiceProvider.GetRequiredService<HoldActions>()
                     .ClaimAsync(TestUsers.Dana, new ClaimRequest(slots[HeldAtStart + round].Id, purpose, TimeSpan.FromHours(1)));
                 Assert.True(claimed.Succeeded, claimed.Failure?.Message);
             }
@@ -209,7 +209,7 @@ public sealed class CircuitBenchmarks(ITestOutputHelper output)
             + $"generator CPU {generatorCpuChanges / changeSeconds:0.00} of {cores} cores, server {serverCpuChanges / changeSeconds:0.00}",
             $"p95 ≤ 500 ms at {BenchmarkReport.N(circuits)} circuits",
             open == circuits && missing == 0 && p95 <= 500,
-            $"{Rounds} claims of a free slot through `SlotService` (a developer, PostgreSQL), one after another; each is timed from just before the claim "
+            $"{Rounds} claims of a free slot through `HoldActions` (a developer, PostgreSQL), one after another; each is timed from just before the claim "
             + "until each circuit receives a render batch containing the new hold's unique purpose text (clock: the shared monotonic clock of both processes). "
             + "Latencies of all circuits and rounds pooled.");
 

@@ -50,7 +50,8 @@ public sealed class LogViewerBrowserBenchmarks(BrowserFixture browser, ITestOutp
     private PortalHost _host = default!;
     private Uri _portal = default!;
 
-    private EmulatorOptions EmulatorOptions => _host.Services.GetRequiredService<IOptions<ClusterOptions>>().Value.Emulator;
+    // The running emulator's options: the configured ones are copied at start, so changing those would change nothing.
+    private EmulatorOptions EmulatorOptions => _host.Services.GetRequiredService<EmulatorHost>().RunningOptions!;
 
     public async Task InitializeAsync()
     {

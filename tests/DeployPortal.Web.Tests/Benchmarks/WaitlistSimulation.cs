@@ -10,7 +10,7 @@ namespace DeployPortal.Web.Tests.Benchmarks;
 
 /// <summary>
 /// A team of 30 and 6 slots over a working week (Monday to Friday, 9:00 to 17:00), driven through the real
-/// SlotService, waitlist, expiry job and idle give-back job on SQLite with a fake clock, under several policies:
+/// holder actions, waitlist, expiry job and idle give-back job on SQLite with a fake clock, under several policies:
 /// <list type="bullet">
 /// <item><b>Manual booking</b>: no expiry, no queue. Someone who finds every slot taken looks again every
 /// 30 minutes and takes the first free slot they see; from an hour of waiting on, each look also asks around,
@@ -350,7 +350,7 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
                 {
                     if (active.GetValueOrDefault(p.HoldId!.Value) is { } hold && hold.Until - now <= s.Options.CurrentValue.RemindBefore && p.UseUntil > hold.Until)
                     {
-                        await s.Service.ExtendAsync(users[p.Need.Person], p.SlotId, hold.Id, TimeSpan.FromHours(2));
+                        await s.Actions.ExtendAsync(users[p.Need.Person], p.SlotId, hold.Id, TimeSpan.FromHours(2));
                     }
                 }
             }
@@ -509,7 +509,7 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
 
             foreach (var slot in slots)
             {
-                var claim = await s.Service.ClaimAsync(users[p.Need.Person], new ClaimRequest(slot.Id, $"need {p.Need.Id}", null));
+                var claim = await s.Actions.ClaimAsync(users[p.Need.Person], new ClaimRequest(slot.Id, $"need {p.Need.Id}", null));
                 // Claiming a slot one already holds answers with that hold (a double click): not a slot for this need.
                 if (claim.Succeeded && !people.Any(other => other.HoldId == claim.Value!.Id))
                 {
@@ -522,7 +522,7 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
 
     private static async Task ReleaseAsync(SlotHarness s, ClaimsPrincipal user, int slotId, long holdId)
     {
-        await s.Service.ReleaseAsync(user, new ReleaseRequest(slotId, holdId));
+        await s.Actions.ReleaseAsync(user, new ReleaseRequest(slotId, holdId));
     }
 
     /// <summary>

@@ -39,8 +39,9 @@ public sealed class KeepItBrowserTests(BrowserFixture browser) : IAsyncLifetime
         long holdId;
         using (var scope = _host.Services.CreateScope())
         {
-            var slots = scope.ServiceProvider.GetRequiredService<SlotService>();
-            var slot = (await slots.GetBoardAsync()).First(s => s.Name == "qa-1");
+            var slots = scope.ServiceProvider.GetRequiredService<HoldActions>();
+            var board = scope.ServiceProvider.GetRequiredService<BoardQueries>();
+            var slot = (await board.GetBoardAsync()).First(s => s.Name == "qa-1");
             var claim = await slots.ClaimAsync(DemoDana, new ClaimRequest(slot.Id, "payment test", null));
             Assert.True(claim.Succeeded, claim.Failure?.Message);
             holdId = claim.Value!.Id;

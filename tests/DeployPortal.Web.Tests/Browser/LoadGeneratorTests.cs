@@ -53,8 +53,8 @@ public sealed class LoadGeneratorTests(BrowserFixture browser) : IAsyncLifetime
             await load.CommandAsync("watch generator check 7f3a", "armed", TimeSpan.FromSeconds(30));
             await using (var scope = _host.Services.CreateAsyncScope())
             {
-                var slot = (await scope.ServiceProvider.GetRequiredService<SlotService>().GetBoardAsync()).First(s => s.IsFree);
-                var claimed = await scope.ServiceProvider.GetRequiredService<SlotService>()
+                var slot = (await scope.ServiceProvider.GetRequiredService<BoardQueries>().GetBoardAsync()).First(s => s.IsFree);
+                var claimed = await scope.ServiceProvider.GetRequiredService<HoldActions>()
                     .ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "generator check 7f3a", null));
                 Assert.True(claimed.Succeeded, claimed.Failure?.Message);
             }

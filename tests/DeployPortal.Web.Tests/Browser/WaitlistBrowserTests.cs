@@ -39,8 +39,9 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetim
         // Dana holds every slot.
         using (var scope = _host.Services.CreateScope())
         {
-            var slots = scope.ServiceProvider.GetRequiredService<SlotService>();
-            foreach (var slot in await slots.GetBoardAsync())
+            var slots = scope.ServiceProvider.GetRequiredService<HoldActions>();
+            var board = scope.ServiceProvider.GetRequiredService<BoardQueries>();
+            foreach (var slot in await board.GetBoardAsync())
             {
                 var claim = await slots.ClaimAsync(DemoDana, new ClaimRequest(slot.Id, "regression run", null));
                 Assert.True(claim.Succeeded, claim.Failure?.Message);
@@ -96,8 +97,9 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetim
     {
         using (var scope = _host.Services.CreateScope())
         {
-            var slots = scope.ServiceProvider.GetRequiredService<SlotService>();
-            foreach (var slot in await slots.GetBoardAsync())
+            var slots = scope.ServiceProvider.GetRequiredService<HoldActions>();
+            var board = scope.ServiceProvider.GetRequiredService<BoardQueries>();
+            foreach (var slot in await board.GetBoardAsync())
             {
                 var claim = await slots.ClaimAsync(DemoDana, new ClaimRequest(slot.Id, "regression run", null));
                 Assert.True(claim.Succeeded, claim.Failure?.Message);
@@ -119,8 +121,9 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetim
         // A release serves her while her form is open.
         using (var scope = _host.Services.CreateScope())
         {
-            var slots = scope.ServiceProvider.GetRequiredService<SlotService>();
-            var qa3 = (await slots.GetBoardAsync()).Single(s => s.Name == "qa-3");
+            var slots = scope.ServiceProvider.GetRequiredService<HoldActions>();
+            var board = scope.ServiceProvider.GetRequiredService<BoardQueries>();
+            var qa3 = (await board.GetBoardAsync()).Single(s => s.Name == "qa-3");
             var released = await slots.ReleaseAsync(DemoDana, new ReleaseRequest(qa3.Id, qa3.Hold!.Id));
             Assert.True(released.Succeeded, released.Failure?.Message);
         }

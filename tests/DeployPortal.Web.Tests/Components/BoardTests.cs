@@ -63,7 +63,7 @@ public sealed class BoardTests : PortalComponentTest
     public async Task Board_HeldSlot_ShowsHolderPurposeAndTimeLeft()
     {
         var slot = await Harness.AddSlotAsync("qa-2");
-        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(2)));
+        await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(2)));
         SignInAs(TestUsers.Viewer);
 
         var cut = Render<Board>();
@@ -84,7 +84,7 @@ public sealed class BoardTests : PortalComponentTest
     public async Task Board_HeldSlot_OffersOnlyTheActionsTheRoleMayTake(string who, string[] expected)
     {
         var slot = await Harness.AddSlotAsync("qa-1");
-        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
+        await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
         SignInAs(who switch
         {
             "viewer" => TestUsers.Viewer,
@@ -124,7 +124,7 @@ public sealed class BoardTests : PortalComponentTest
         cut.WaitForAssertion(() => Assert.Equal("Free", cut.Find("[data-testid=slot-qa-3]").GetAttribute("data-state")));
         cut.WaitForAssertion(() => Assert.Equal(1, Harness.Notifier.SubscriberCount)); // the board, which passes changes on to its queue panel
 
-        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "login test", null));
+        await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "login test", null));
 
         cut.WaitForAssertion(() => Assert.Equal("Held", cut.Find("[data-testid=slot-qa-3]").GetAttribute("data-state")));
         Assert.Contains("login test", cut.Find("[data-testid=slot-qa-3]").TextContent);
@@ -142,7 +142,7 @@ public sealed class BoardTests : PortalComponentTest
             slots.Add(await Harness.AddSlotAsync(name));
         }
 
-        var mine = await Harness.Service.ClaimAsync(TestUsers.Devon, new ClaimRequest(slots[1].Id, "login test", TimeSpan.FromHours(2)));
+        var mine = await Harness.Actions.ClaimAsync(TestUsers.Devon, new ClaimRequest(slots[1].Id, "login test", TimeSpan.FromHours(2)));
         SignInAs(TestUsers.Devon); // free cards offer Claim, his own hold Extend and Release: all three are components
         var cut = Render<Board>();
         cut.WaitForAssertion(() => Assert.Equal(1, Harness.Notifier.SubscriberCount));
@@ -151,7 +151,7 @@ public sealed class BoardTests : PortalComponentTest
         var cardRenders = cards.ToDictionary(c => c.Key, c => c.Value.RenderCount);
 
         // Extended from another tab: the card is still his and still has buttons, so it takes the change itself.
-        await Harness.Service.ExtendAsync(TestUsers.Devon, slots[1].Id, mine.Value!.Id, TimeSpan.FromHours(1), mine.Value.Until);
+        await Harness.Actions.ExtendAsync(TestUsers.Devon, slots[1].Id, mine.Value!.Id, TimeSpan.FromHours(1), mine.Value.Until);
 
         cut.WaitForAssertion(() => Assert.Contains("expires in 3 h", cut.Find("[data-testid=slot-qa-2] [data-testid=slot-until]").TextContent));
         Assert.Equal(cardRenders["qa-2"] + 1, cards["qa-2"].RenderCount);
@@ -177,7 +177,7 @@ public sealed class BoardTests : PortalComponentTest
 
         // A change that alters nothing the viewer sees, then a claim: the board renders once, for the claim.
         Harness.Notifier.Publish(new SlotChange(slots[0].Id, "nothing visible"));
-        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slots[1].Id, "login test", null));
+        await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slots[1].Id, "login test", null));
 
         cut.WaitForAssertion(() => Assert.Equal("Held", cut.Find("[data-testid=slot-qa-2]").GetAttribute("data-state")));
         cut.WaitForAssertion(() => Assert.Contains("2 of 3 free", cut.Markup));
@@ -191,7 +191,7 @@ public sealed class BoardTests : PortalComponentTest
     {
         var held = await Harness.AddSlotAsync("qa-1");
         await Harness.AddSlotAsync("qa-2");
-        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(held.Id, "payment test", TimeSpan.FromHours(2)));
+        await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(held.Id, "payment test", TimeSpan.FromHours(2)));
         SignInAs(TestUsers.Devon); // Dana's hold is markup on his board, the free slot (Claim) a component
         var cut = Render<Board>();
         cut.WaitForAssertion(() => Assert.Equal(1, Harness.Notifier.SubscriberCount));
@@ -212,7 +212,7 @@ public sealed class BoardTests : PortalComponentTest
     {
         var slot = await Harness.AddSlotAsync("qa-1");
         await Harness.AddSlotAsync("qa-2");
-        var claimed = await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(2)));
+        var claimed = await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(2)));
         SignInAs(TestUsers.Devon); // the held card is markup on his board, the free one (Claim) a component
 
         // As the layout does: UTC until the browser has said where the reader is.
@@ -239,7 +239,7 @@ public sealed class BoardTests : PortalComponentTest
         cut.WaitForAssertion(() => Assert.Equal(1, Harness.Notifier.SubscriberCount));
         await cut.InvokeAsync(() => Harness.Clock.Advance(TimeSpan.FromMilliseconds(500))); // before the board's clock ticks
 
-        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
+        await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
 
         cut.WaitForAssertion(() => Assert.Contains("(less than a minute ago)", cut.Find("[data-testid=slot-qa-1]").TextContent));
     }
@@ -248,7 +248,7 @@ public sealed class BoardTests : PortalComponentTest
     public async Task Board_HoldNearItsEnd_IsMarkedExpiring()
     {
         var slot = await Harness.AddSlotAsync("qa-1");
-        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(1)));
+        await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(1)));
         Harness.Clock.Advance(TimeSpan.FromMinutes(40));
         SignInAs(TestUsers.Dana);
 

@@ -31,8 +31,9 @@ public sealed class HistoryExportTests : IAsyncLifetime
         using var client = await _host.DevSignedInClientAsync("dana");
         await using (var scope = _host.Services.CreateAsyncScope())
         {
-            var slots = scope.ServiceProvider.GetRequiredService<SlotService>();
-            var qa1 = (await slots.GetBoardAsync()).Single(s => s.Name == "qa-1");
+            var slots = scope.ServiceProvider.GetRequiredService<HoldActions>();
+            var board = scope.ServiceProvider.GetRequiredService<BoardQueries>();
+            var qa1 = (await board.GetBoardAsync()).Single(s => s.Name == "qa-1");
             Assert.True((await slots.ClaimAsync(TestUsers.Dana, new ClaimRequest(qa1.Id, "=cmd|' /C calc'!A0, checkout", null))).Succeeded);
         }
 

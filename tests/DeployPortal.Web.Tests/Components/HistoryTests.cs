@@ -17,11 +17,11 @@ public sealed class HistoryTests : PortalComponentTest
         Render<MudPopoverProvider>();
         var qa1 = await Harness.AddSlotAsync("qa-1");
         var qa2 = await Harness.AddSlotAsync("qa-2");
-        var dana = await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(qa1.Id, "payment test", null));
+        var dana = await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(qa1.Id, "payment test", null));
         Harness.Clock.Advance(TimeSpan.FromMinutes(5));
-        await Harness.Service.ClaimAsync(TestUsers.Devon, new ClaimRequest(qa2.Id, "login test", null));
+        await Harness.Actions.ClaimAsync(TestUsers.Devon, new ClaimRequest(qa2.Id, "login test", null));
         Harness.Clock.Advance(TimeSpan.FromMinutes(5));
-        await Harness.Service.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(qa1.Id, dana.Value!.Id, QaOutcome.Pass));
+        await Harness.Actions.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(qa1.Id, dana.Value!.Id, QaOutcome.Pass));
         SignInAs(TestUsers.Viewer);
     }
 
@@ -61,7 +61,7 @@ public sealed class HistoryTests : PortalComponentTest
     {
         await using (var db = Harness.Database.Factory.CreateDbContext())
         {
-            db.AuditEvents.Add(new AuditEvent { At = Harness.Clock.GetUtcNow().UtcDateTime, ActorId = "dev:ada", ActorName = "Ada Admin", Action = Audit.AuditActions.SignIn, Details = "development sign-in as Admin" });
+            db.AuditEvents.Add(new AuditEvent { At = Harness.Clock.GetUtcNow().UtcDateTime, ActorId = "dev:ada", ActorName = "Ada Admin", Action = Web.Audit.AuditActions.SignIn, Details = "development sign-in as Admin" });
             await db.SaveChangesAsync();
         }
 
@@ -91,7 +91,7 @@ public sealed class HistoryTests : PortalComponentTest
     [InlineData("line\nbreak", "\"line\nbreak\"")]
     [InlineData("plain", "plain")]
     public void HistoryCsv_QuotesAndDefusesFreeText(string value, string cell) =>
-        Assert.Equal(cell, Audit.HistoryExport.Cell(value));
+        Assert.Equal(cell, Web.Audit.HistoryExport.Cell(value));
 
     [Theory]
     [InlineData(null, null)]
@@ -100,5 +100,5 @@ public sealed class HistoryTests : PortalComponentTest
     [InlineData("7,holds,nonsense", "Holds")]
     [InlineData("none", "")]
     public void HistoryKinds_ParseOnlyTheirNames(string? value, string? expected) =>
-        Assert.Equal(expected, Audit.HistoryExport.ParseKinds(value) is { } kinds ? string.Join(",", kinds) : null);
+        Assert.Equal(expected, Web.Audit.HistoryExport.ParseKinds(value) is { } kinds ? string.Join(",", kinds) : null);
 }

@@ -13,7 +13,7 @@ public sealed class KeepPromptTests : PortalComponentTest
     public async Task Board_IdleHolderAskedWhileSomeoneWaits_SeesWhoWaits_OthersSeeNoQuestion_AndKeepItAnswers()
     {
         var slot = await Harness.AddSlotAsync("qa-1");
-        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
+        await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
         await using (var db = Harness.Database.Factory.CreateDbContext())
         {
             db.Waitlist.Add(new WaitlistEntry

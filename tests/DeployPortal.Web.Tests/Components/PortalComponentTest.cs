@@ -42,18 +42,25 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<TimeProvider>(Harness.Clock);
         Services.AddSingleton(Harness.Notifier);
         Services.AddSingleton<IOptionsMonitor<HoldOptions>>(Harness.Options);
-        Services.AddScoped(sp => new SlotService(PageDatabase ?? Harness.Database.Factory, Harness.Notifier, Harness.Clock, Harness.Options, Harness.Jobs,
-            Harness.Handover, Harness.Events.Events, new SlotNamespaces(Harness.ClusterOptions), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SlotService>>()));
+        Services.AddScoped(_ => Harness.Build(PageDatabase ?? Harness.Database.Factory));
+        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Refusals);
+        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Ledger);
+        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Cap);
+        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Endings);
+        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Actions);
+        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Admin);
+        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Sweep);
+        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Board);
         Services.AddSingleton<BoardSnapshot>();
         Services.AddSingleton<BoardClock>();
         Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));
         Services.AddSingleton<IOptionsMonitor<IdleOptions>>(Harness.IdleOptions);
-        Services.AddScoped(sp => new IdleSlots(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<SlotService>(), Harness.Notifier, Harness.Clock,
+        Services.AddScoped(sp => new IdleSlots(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<Refusals>(), Harness.Notifier, Harness.Clock,
             Harness.IdleOptions, Harness.Jobs));
-        Services.AddScoped(sp => new IdleGiveBack(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<SlotService>(), Harness.Notifier,
+        Services.AddScoped(sp => new IdleGiveBack(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<Refusals>(), sp.GetRequiredService<HoldSweep>(), Harness.Notifier,
             Harness.Events.Events, Harness.Clock, Harness.IdleOptions, NullLogger<IdleGiveBack>.Instance));
         // The queue panel on the board: the real waitlist service, with no apps configured (component tests queue through the harness).
-        Services.AddScoped(sp => new WaitlistService(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<SlotService>(), Harness.Handover,
+        Services.AddScoped(sp => new WaitlistService(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<HoldLedger>(), sp.GetRequiredService<Refusals>(), Harness.Handover,
             new AppCatalog(new TestOptionsMonitor<AppsOptions>(new AppsOptions()), Options.Create(new PortalOptions()), new TestHostEnvironment()),
             new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), new MemoryCache(new MemoryCacheOptions())),
             Harness.Notifier, Harness.Clock, Harness.Options, NullLogger<WaitlistService>.Instance));

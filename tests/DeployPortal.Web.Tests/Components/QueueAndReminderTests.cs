@@ -15,7 +15,7 @@ public sealed class QueueAndReminderTests : PortalComponentTest
     public async Task Board_HolderNearTheEnd_SeesAReminderWithOneClickExtend_OthersDoNot()
     {
         var slot = await Harness.AddSlotAsync("qa-1");
-        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(1)));
+        await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(1)));
         Harness.Clock.Advance(TimeSpan.FromMinutes(40));
 
         SignInAs(TestUsers.Devon);
@@ -43,7 +43,7 @@ public sealed class QueueAndReminderTests : PortalComponentTest
     {
         Harness.Options.CurrentValue = new HoldOptions { DefaultDuration = TimeSpan.FromHours(1), MaxDuration = TimeSpan.FromHours(1), HardMaxTotal = TimeSpan.FromHours(1) };
         var slot = await Harness.AddSlotAsync("qa-1");
-        await Harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
+        await Harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
         Harness.Clock.Advance(TimeSpan.FromMinutes(45));
         SignInAs(TestUsers.Dana);
 
@@ -58,7 +58,7 @@ public sealed class QueueAndReminderTests : PortalComponentTest
     public async Task QueuePanel_ShowsPositionsAndWaits_LeaveOnlyOnOwnEntries_AndLeavingAsksFirst()
     {
         var slot = await Harness.AddSlotAsync("qa-1");
-        await Harness.Service.ClaimAsync(TestUsers.Ada, new ClaimRequest(slot.Id, "soak test", TimeSpan.FromHours(2)));
+        await Harness.Actions.ClaimAsync(TestUsers.Ada, new ClaimRequest(slot.Id, "soak test", TimeSpan.FromHours(2)));
         await AddEntryAsync(TestUsers.Devon, slot.Id);
         await AddEntryAsync(TestUsers.Dana, null);
         SignInAs(TestUsers.Dana);

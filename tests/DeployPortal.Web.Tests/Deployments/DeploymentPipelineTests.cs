@@ -278,7 +278,7 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
         var done = await _h.WaitFinishedAsync((await _h.DeployAsync(TestUsers.Dana, "storefront", "main", "qa-2", "release test")).Id);
         Assert.Equal(DeploymentState.Succeeded, done.State);
 
-        var slots = _h.Service<SlotService>(out var scope);
+        var slots = _h.Service<HoldActions>(out var scope);
         using (scope)
         {
             var released = await slots.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(done.SlotId, done.HoldId!.Value, QaOutcome.Pass));
@@ -306,7 +306,7 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
         var running = await _h.DeployAsync(TestUsers.Dana, "storefront", "main", "qa-2", "release during rollout");
         await _h.WaitForAsync(running.Id, d => d.Steps.Any(s => s.Name == StepName.Rollout && s.State == StepState.Running));
 
-        var slots = _h.Service<SlotService>(out var scope);
+        var slots = _h.Service<HoldActions>(out var scope);
         using (scope)
         {
             var released = how switch
@@ -349,10 +349,10 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
 
     private async Task<IReadOnlyList<SlotCard>> BoardAsync()
     {
-        var slots = _h.Service<SlotService>(out var scope);
+        var board = _h.Service<BoardQueries>(out var scope);
         using (scope)
         {
-            return await slots.GetBoardAsync();
+            return await board.GetBoardAsync();
         }
     }
 }

@@ -1,3 +1,4 @@
+using DeployPortal.Web.Audit;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Slots;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace DeployPortal.Web.Tests.Infrastructure;
 
-/// <summary>A real <see cref="SlotService"/> over a real database, with a clock the test moves.</summary>
+/// <summary>The real slot services (holder's actions, administration, sweep, board, ledger) over a real database, with a clock the test moves.</summary>
 public sealed class SlotHarness : IAsyncDisposable
 {
     private SlotHarness(TestDatabase database)
@@ -17,10 +18,10 @@ public sealed class SlotHarness : IAsyncDisposable
         Notifier = new SlotChangeNotifier(NullLogger<SlotChangeNotifier>.Instance);
         Events = new RecordingEvents(Jobs, NotificationOptions, Clock);
         Handover = new WaitlistHandover(database.Factory, Notifier, Events.Events, Jobs, Clock, Options, NullLogger<WaitlistHandover>.Instance);
-        Service = new SlotService(database.Factory, Notifier, Clock, Options, Jobs, Handover, Events.Events, new SlotNamespaces(ClusterOptions),
-            NullLogger<SlotService>.Instance);
-        Idle = new IdleSlots(database.Factory, Service, Notifier, Clock, IdleOptions, Jobs);
-        GiveBack = new IdleGiveBack(database.Factory, Service, Notifier, Events.Events, Clock, IdleOptions, NullLogger<IdleGiveBack>.Instance);
+        var rooms = Build(database.Factory);
+        (Refusals, Ledger, Cap, Endings, Actions, Admin, Sweep, Board) = (rooms.Refusals, rooms.Ledger, rooms.Cap, rooms.Endings, rooms.Actions, rooms.Admin, rooms.Sweep, rooms.Board);
+        Idle = new IdleSlots(database.Factory, Refusals, Notifier, Clock, IdleOptions, Jobs);
+        GiveBack = new IdleGiveBack(database.Factory, Refusals, Sweep, Notifier, Events.Events, Clock, IdleOptions, NullLogger<IdleGiveBack>.Instance);
     }
 
     public TestDatabase Database { get; }
@@ -36,7 +37,21 @@ public sealed class SlotHarness : IAsyncDisposable
 
     /// <summary>Jobs the service enqueues are recorded, not run: no Hangfire server runs in service tests.</summary>
     public RecordingJobClient Jobs { get; } = new();
-    public SlotService Service { get; }
+    public Refusals Refusals { get; }
+    public HoldLedger Ledger { get; }
+    public HoldCap Cap { get; }
+    public HoldEndings Endings { get; }
+
+    /// <summary>Claim, extend, release.</summary>
+    public HoldActions Actions { get; }
+
+    /// <summary>Add, edit, open and close slots.</summary>
+    public SlotAdmin Admin { get; }
+
+    /// <summary>Reminders and expiry (what the minutely job runs).</summary>
+    public HoldSweep Sweep { get; }
+
+    public BoardQueries Board { get; }
     public TestOptionsMonitor<IdleOptions> IdleOptions { get; } = new(new IdleOptions());
     public IdleSlots Idle { get; }
     public IdleGiveBack GiveBack { get; }
@@ -46,7 +61,21 @@ public sealed class SlotHarness : IAsyncDisposable
 
     public WaitlistHandover Handover { get; }
 
-    public HoldExpiryJob ExpiryJob => new(Service, Handover);
+    public HoldExpiryJob ExpiryJob => new(Sweep, Handover);
+
+    /// <summary>The slot services over <paramref name="factory"/> (e.g. one a component test stalls), sharing this harness's clock, options, jobs and events.</summary>
+    public SlotRooms Build(IDbContextFactory<PortalDb> factory)
+    {
+        var refusals = new Refusals(factory, Clock, NullLogger<Refusals>.Instance);
+        var ledger = new HoldLedger(factory, Options);
+        var cap = new HoldCap(Options);
+        var endings = new HoldEndings(factory, Clock, Jobs, Handover, Events.Events, NullLogger<HoldEndings>.Instance);
+        return new SlotRooms(refusals, ledger, cap, endings,
+            new HoldActions(factory, Notifier, Clock, Options, ledger, cap, endings, refusals, NullLogger<HoldActions>.Instance),
+            new SlotAdmin(factory, Notifier, Clock, new SlotNamespaces(ClusterOptions), endings, refusals),
+            new HoldSweep(factory, Notifier, Clock, Options, endings, Events.Events, NullLogger<HoldSweep>.Instance),
+            new BoardQueries(factory));
+    }
 
     public static async Task<SlotHarness> CreateAsync(DatabaseProvider provider) => new(await TestDatabase.CreateAsync(provider));
 
@@ -85,3 +114,7 @@ public sealed class SlotHarness : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Database.DisposeAsync();
 }
+
+/// <summary>One set of the slot services, built over one database factory.</summary>
+public sealed record SlotRooms(Refusals Refusals, HoldLedger Ledger, HoldCap Cap, HoldEndings Endings, HoldActions Actions, SlotAdmin Admin, HoldSweep Sweep,
+    BoardQueries Board);

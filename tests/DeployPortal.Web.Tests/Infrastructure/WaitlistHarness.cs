@@ -36,10 +36,10 @@ public sealed class WaitlistHarness : IAsyncDisposable
         });
         Apps = new AppCatalog(appsOptions, Microsoft.Extensions.Options.Options.Create(new PortalOptions { DataPath = _folder }), new TestHostEnvironment(_folder));
         Branches = new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), _cache);
-        Waitlist = new WaitlistService(Database.Factory, Slots.Service, Slots.Handover, Apps, Branches, Slots.Notifier, Slots.Clock, Slots.Options,
+        Waitlist = new WaitlistService(Database.Factory, Slots.Ledger, Slots.Refusals, Slots.Handover, Apps, Branches, Slots.Notifier, Slots.Clock, Slots.Options,
             NullLogger<WaitlistService>.Instance);
         var manifests = new ManifestBuilder(Microsoft.Extensions.Options.Options.Create(new ClusterOptions()));
-        Deployments = new DeploymentService(Database.Factory, Slots.Service, Slots.Idle, Apps, Branches, RegistryOff(Branches, _cache, Slots.Clock), manifests, Slots.Jobs, Slots.Notifier, Slots.Clock,
+        Deployments = new DeploymentService(Database.Factory, Slots.Ledger, Slots.Cap, Slots.Endings, Slots.Board, Slots.Refusals, Slots.Idle, Apps, Branches, RegistryOff(Branches, _cache, Slots.Clock), manifests, Slots.Jobs, Slots.Notifier, Slots.Clock,
             NullLogger<DeploymentService>.Instance);
     }
 

@@ -43,10 +43,10 @@ public abstract class PortalEventTests(DatabaseProvider provider) : IAsyncLifeti
     public async Task OwnRelease_RaisesSlotReleased_AboutTheHolder_ForReceiversThatWantIt()
     {
         var slot = await _h.AddSlotAsync("qa-1");
-        var hold = (await _h.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null))).Value!;
+        var hold = (await _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null))).Value!;
         Assert.Empty(Deliveries()); // claims are not announced
 
-        Assert.True((await _h.Service.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id))).Succeeded);
+        Assert.True((await _h.Actions.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id))).Succeeded);
 
         var delivery = Assert.Single(Deliveries());
         Assert.Equal("all", delivery.Receiver);
@@ -59,10 +59,10 @@ public abstract class PortalEventTests(DatabaseProvider provider) : IAsyncLifeti
     public async Task QaRelease_And_ForcedRelease_SayWhoReleasedAndTheOutcome()
     {
         var slot = await _h.AddSlotAsync("qa-1");
-        var hold = (await _h.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null))).Value!;
-        await _h.Service.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slot.Id, hold.Id, QaOutcome.Fail, "checkout 500s"));
-        hold = (await _h.Service.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "search", null))).Value!;
-        await _h.Service.ReleaseAsync(TestUsers.Ada, new ReleaseRequest(slot.Id, hold.Id));
+        var hold = (await _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null))).Value!;
+        await _h.Actions.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slot.Id, hold.Id, QaOutcome.Fail, "checkout 500s"));
+        hold = (await _h.Actions.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "search", null))).Value!;
+        await _h.Actions.ReleaseAsync(TestUsers.Ada, new ReleaseRequest(slot.Id, hold.Id));
 
         Assert.Equal(
             [
@@ -76,11 +76,11 @@ public abstract class PortalEventTests(DatabaseProvider provider) : IAsyncLifeti
     public async Task Expiry_RaisesHoldExpired_Once_EvenWhenTheJobRunsTwice()
     {
         var slot = await _h.AddSlotAsync("qa-1");
-        await _h.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(1)));
+        await _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(1)));
         _h.Clock.Advance(TimeSpan.FromHours(1));
 
-        Assert.Equal(1, await _h.Service.ExpireDueHoldsAsync());
-        Assert.Equal(0, await _h.Service.ExpireDueHoldsAsync());
+        Assert.Equal(1, await _h.Sweep.ExpireDueHoldsAsync());
+        Assert.Equal(0, await _h.Sweep.ExpireDueHoldsAsync());
 
         var expired = Deliveries();
         Assert.Equal(["all", "expiries"], expired.Select(d => d.Receiver).Order().ToArray());
@@ -93,10 +93,10 @@ public abstract class PortalEventTests(DatabaseProvider provider) : IAsyncLifeti
     public async Task Claim_OverAHoldPastItsEnd_RaisesHoldExpired_ForTheOldHolder()
     {
         var slot = await _h.AddSlotAsync("qa-1");
-        await _h.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(1)));
+        await _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", TimeSpan.FromHours(1)));
         _h.Clock.Advance(TimeSpan.FromHours(2)); // the expiry job has not run
 
-        Assert.True((await _h.Service.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "search", null))).Succeeded);
+        Assert.True((await _h.Actions.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "search", null))).Succeeded);
 
         Assert.All(Deliveries(), d => Assert.Equal((PortalEventKind.HoldExpired, "dana"), (d.Event.Kind, d.Event.UserId)));
         Assert.Equal(2, Deliveries().Count);

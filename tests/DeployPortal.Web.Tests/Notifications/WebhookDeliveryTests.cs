@@ -74,7 +74,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     {
         await using var db = _database.Factory.CreateDbContext();
         var slotId = await db.Slots.Where(s => s.Name == slot).Select(s => s.Id).SingleAsync();
-        var claim = await Service<SlotService>().ClaimAsync(user, new ClaimRequest(slotId, "payment <test> & more", null));
+        var claim = await Service<HoldActions>().ClaimAsync(user, new ClaimRequest(slotId, "payment <test> & more", null));
         Assert.True(claim.Succeeded, claim.Failure?.Message);
         return (slotId, claim.Value!.Id);
     }
@@ -85,7 +85,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         StartHost();
         var (slotId, holdId) = await ClaimAsync(TestUsers.Dana);
 
-        var release = await Service<SlotService>().ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slotId, holdId, QaOutcome.Pass, "all green"));
+        var release = await Service<HoldActions>().ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slotId, holdId, QaOutcome.Pass, "all green"));
         Assert.True(release.Succeeded, release.Failure?.Message);
 
         var slack = await _slack.NextAsync();
@@ -133,7 +133,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         StartHost(retries: 2);
         var (slotId, holdId) = await ClaimAsync(TestUsers.Dana);
 
-        Assert.True((await Service<SlotService>().ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slotId, holdId))).Succeeded);
+        Assert.True((await Service<HoldActions>().ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slotId, holdId))).Succeeded);
 
         var attempts = new[] { await _json.NextAsync(), await _json.NextAsync(), await _json.NextAsync() };
         Assert.Single(attempts.Select(a => a.Header(WebhookMessages.IdHeader)).Distinct());
@@ -152,7 +152,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         _json.Respond = _ => WebhookReceiver.Hang;
         StartHost(timeout: TimeSpan.FromMinutes(2), retries: 0);
         var (slotId, holdId) = await ClaimAsync(TestUsers.Dana);
-        Assert.True((await Service<SlotService>().ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slotId, holdId, QaOutcome.Fail, "login broken"))).Succeeded);
+        Assert.True((await Service<HoldActions>().ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slotId, holdId, QaOutcome.Fail, "login broken"))).Succeeded);
 
         // The JSON receiver now holds that delivery open and will not answer for minutes.
         await _json.NextAsync();
@@ -161,7 +161,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         // Meanwhile people keep working: the same slot is claimed and released again, at once, and the healthy
         // receiver hears about it while the first delivery still hangs.
         (slotId, holdId) = await ClaimAsync(TestUsers.Devon);
-        Assert.True((await Service<SlotService>().ReleaseAsync(TestUsers.Devon, new ReleaseRequest(slotId, holdId))).Succeeded);
+        Assert.True((await Service<HoldActions>().ReleaseAsync(TestUsers.Devon, new ReleaseRequest(slotId, holdId))).Succeeded);
         Assert.Contains("Devon Developer released qa-1", (await _slack.NextAsync()).Text);
         await _json.NextAsync();
         Assert.Equal(2, _json.Hanging);
@@ -173,7 +173,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         _json.Respond = _ => WebhookReceiver.Hang;
         StartHost(timeout: TimeSpan.FromMilliseconds(300), retries: 1);
         var (slotId, holdId) = await ClaimAsync(TestUsers.Dana);
-        Assert.True((await Service<SlotService>().ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slotId, holdId))).Succeeded);
+        Assert.True((await Service<HoldActions>().ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slotId, holdId))).Succeeded);
 
         // The first attempt and one quick retry, each cut off by the timeout (the sender hangs up); then the
         // job fails and waits in Hangfire's schedule for its next, later, try.

@@ -50,7 +50,7 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime
         });
 
         var stopwatch = Stopwatch.StartNew();
-        var claim = await Slots(_a, s => s.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot, "replica test", TimeSpan.FromHours(1))));
+        var claim = await Holds(_a, s => s.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot, "replica test", TimeSpan.FromHours(1))));
         Assert.True(claim.Succeeded, claim.Failure?.Message);
         var seen = await onB.Task.WaitAsync(TimeSpan.FromSeconds(10));
         stopwatch.Stop();
@@ -58,11 +58,11 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"claim on A -> notification on B: {stopwatch.Elapsed.TotalMilliseconds:F1} ms");
         Assert.Equal(new SlotChange(slot, AuditActions.Claim), seen);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1), $"B heard of the claim {stopwatch.ElapsedMilliseconds} ms after A made it.");
-        Assert.Equal("Dana Developer", (await Slots(_b, s => s.GetBoardAsync())).Single(c => c.Id == slot).Hold?.HolderName);
+        Assert.Equal("Dana Developer", (await Board(_b)).Single(c => c.Id == slot).Hold?.HolderName);
 
         // A change B makes now is notified after A's claim committed, and PostgreSQL delivers in commit order:
         // by the time A hears it, an echo of A's own claim would have arrived too.
-        var extend = await Slots(_b, s => s.ExtendAsync(TestUsers.Dana, slot, claim.Value!.Id, TimeSpan.FromMinutes(30)));
+        var extend = await Holds(_b, s => s.ExtendAsync(TestUsers.Dana, slot, claim.Value!.Id, TimeSpan.FromMinutes(30)));
         Assert.True(extend.Succeeded, extend.Failure?.Message);
         await bChangeOnA.Task.WaitAsync(TimeSpan.FromSeconds(10));
         lock (onA)
@@ -179,7 +179,7 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(connections + 1, fanOut.Connections);
 
         var slot = await _h.SlotIdAsync("qa-2");
-        var claim = await Slots(_a, s => s.ClaimAsync(TestUsers.Quinn, new ClaimRequest(slot, "after reconnect", null)));
+        var claim = await Holds(_a, s => s.ClaimAsync(TestUsers.Quinn, new ClaimRequest(slot, "after reconnect", null)));
         Assert.True(claim.Succeeded, claim.Failure?.Message);
         await claimed.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
@@ -234,7 +234,7 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime
         }));
         Assert.Equal(System.Net.HttpStatusCode.Redirect, signedOut.StatusCode);
 
-        var claim = await Slots(_b, s => s.ClaimAsync(pageUser, new ClaimRequest(1, "after sign-out", TimeSpan.FromHours(1))));
+        var claim = await Holds(_b, s => s.ClaimAsync(pageUser, new ClaimRequest(1, "after sign-out", TimeSpan.FromHours(1))));
         Assert.Equal(DeployPortal.Web.Auth.SessionCheck.SessionEndedMessage, claim.Failure?.Message);
         await _b.Services.GetRequiredService<DeployPortal.Web.Auth.SessionMonitor>().CheckAllAsync(CancellationToken.None);
         Assert.Null(await told.Task.WaitAsync(TimeSpan.FromSeconds(10)));
@@ -259,10 +259,16 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime
 
     private static SlotChangeFanOut FanOut(PortalHost host) => host.Services.GetRequiredService<SlotChangeFanOut>();
 
-    private static async Task<T> Slots<T>(PortalHost host, Func<SlotService, Task<T>> action)
+    private static async Task<T> Holds<T>(PortalHost host, Func<HoldActions, Task<T>> action)
     {
         await using var scope = host.Services.CreateAsyncScope();
-        return await action(scope.ServiceProvider.GetRequiredService<SlotService>());
+        return await action(scope.ServiceProvider.GetRequiredService<HoldActions>());
+    }
+
+    private static async Task<IReadOnlyList<SlotCard>> Board(PortalHost host)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<BoardQueries>().GetBoardAsync();
     }
 
     private static async Task<int> Reconcile(PortalHost host, bool atStartup)

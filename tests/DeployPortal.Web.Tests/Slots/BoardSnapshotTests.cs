@@ -16,7 +16,7 @@ public sealed class BoardSnapshotTests : IAsyncLifetime
     {
         _harness = await SlotHarness.CreateAsync(DatabaseProvider.Sqlite);
         _services = new ServiceCollection()
-            .AddScoped(_ => _harness.Service)
+            .AddScoped(_ => _harness.Board)
             .AddSingleton(_harness.Notifier)
             .AddSingleton<TimeProvider>(_harness.Clock)
             .AddSingleton<BoardSnapshot>()
@@ -47,7 +47,7 @@ public sealed class BoardSnapshotTests : IAsyncLifetime
         var slot = await _harness.AddSlotAsync("qa-1");
         Assert.Null(Assert.Single(await _board.GetAsync()).Hold);
 
-        var claimed = await _harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
+        var claimed = await _harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
         Assert.True(claimed.Succeeded);
 
         Assert.Equal("payment test", Assert.Single(await _board.GetAsync()).Hold?.Purpose);
@@ -61,7 +61,7 @@ public sealed class BoardSnapshotTests : IAsyncLifetime
         var claimed = await _harness.AddSlotAsync("qa-2");
         var before = await _board.GetAsync();
 
-        await _harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(claimed.Id, "payment test", null));
+        await _harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(claimed.Id, "payment test", null));
         var after = await _board.GetAsync();
 
         Assert.Equal(2, _board.Reads);
@@ -78,7 +78,7 @@ public sealed class BoardSnapshotTests : IAsyncLifetime
         var seen = new TaskCompletionSource<string?>();
         using var subscription = _harness.Notifier.Subscribe(async _ => seen.TrySetResult(Assert.Single(await _board.GetAsync()).Hold?.Purpose));
 
-        await _harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
+        await _harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
 
         Assert.Equal("payment test", await seen.Task.WaitAsync(TimeSpan.FromSeconds(10)));
     }
@@ -95,7 +95,7 @@ public sealed class BoardSnapshotTests : IAsyncLifetime
             seen.TrySetResult((reload.IsCompletedSuccessfully, Assert.Single(await reload).Hold?.Purpose));
         });
 
-        await _harness.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
+        await _harness.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
 
         // Ready when the page asks: no page awaits the read, so thousands of boards update without queueing a continuation each.
         Assert.Equal((true, "payment test"), await seen.Task.WaitAsync(TimeSpan.FromSeconds(10)));

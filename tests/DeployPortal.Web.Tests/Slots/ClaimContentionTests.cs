@@ -36,7 +36,7 @@ public abstract class ClaimContentionTests(DatabaseProvider provider) : IAsyncLi
             var attempts = users.Select((user, i) => Task.Run(async () =>
             {
                 await start.Task;
-                return await _h.Service.ClaimAsync(user, new ClaimRequest(slot.Id, $"round {round} try {i}", null));
+                return await _h.Actions.ClaimAsync(user, new ClaimRequest(slot.Id, $"round {round} try {i}", null));
             })).ToArray();
             start.SetResult();
             var results = await Task.WhenAll(attempts);
@@ -53,7 +53,7 @@ public abstract class ClaimContentionTests(DatabaseProvider provider) : IAsyncLi
             var active = (await _h.HoldsAsync(slot.Id)).Where(h => h.ReleasedAt is null).ToList();
             Assert.Equal(winner.Value!.Id, Assert.Single(active).Id);
 
-            var release = await _h.Service.ReleaseAsync(users.Single(u => u.Identity!.Name == winner.Value.HolderName), new ReleaseRequest(slot.Id, winner.Value.Id));
+            var release = await _h.Actions.ReleaseAsync(users.Single(u => u.Identity!.Name == winner.Value.HolderName), new ReleaseRequest(slot.Id, winner.Value.Id));
             Assert.True(release.Succeeded, release.Failure?.Message);
         }
 
@@ -79,10 +79,10 @@ public abstract class ClaimContentionTests(DatabaseProvider provider) : IAsyncLi
         {
             for (var i = 0; i < 15; i++)
             {
-                var claim = await _h.Service.ClaimAsync(user, new ClaimRequest(slot.Id, $"try {i}", null));
+                var claim = await _h.Actions.ClaimAsync(user, new ClaimRequest(slot.Id, $"try {i}", null));
                 if (claim.Succeeded)
                 {
-                    var release = await _h.Service.ReleaseAsync(user, new ReleaseRequest(slot.Id, claim.Value!.Id));
+                    var release = await _h.Actions.ReleaseAsync(user, new ReleaseRequest(slot.Id, claim.Value!.Id));
                     Assert.True(release.Succeeded, release.Failure?.Message);
                 }
             }

@@ -21,7 +21,7 @@ public abstract class HoldCapTests(DatabaseProvider provider) : IAsyncLifetime
     public async Task DisposeAsync() => await _w.DisposeAsync();
 
     private Task<Result<HoldView>> ClaimAsync(System.Security.Claims.ClaimsPrincipal user, Slot slot) =>
-        H.Service.ClaimAsync(user, new ClaimRequest(slot.Id, "checkout test", null));
+        H.Actions.ClaimAsync(user, new ClaimRequest(slot.Id, "checkout test", null));
 
     [Fact]
     public async Task Claim_AtThePersonalCap_IsRefused_OfferingTheSlotHeld_AndChangesNothing()

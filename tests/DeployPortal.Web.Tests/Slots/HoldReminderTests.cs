@@ -41,7 +41,7 @@ public abstract class HoldReminderTests(DatabaseProvider provider) : IAsyncLifet
         Assert.Equal(hold.Until, Assert.Single(await S.HoldsAsync(slot.Id)).RemindedFor);
 
         // Extending moves the end away from the reminded one: the next approach reminds again.
-        Assert.True((await S.Service.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(1))).Succeeded);
+        Assert.True((await S.Actions.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(1))).Succeeded);
         await S.ExpiryJob.RunAsync(default);
         Assert.Single(S.Events.Of(PortalEventKind.HoldExpiring));
         S.Clock.Advance(TimeSpan.FromHours(1));
@@ -75,12 +75,12 @@ public abstract class HoldReminderTests(DatabaseProvider provider) : IAsyncLifet
         var hold = await ClaimAsync(TestUsers.Dana, slot, TimeSpan.FromHours(24));
         S.Clock.Advance(TimeSpan.FromHours(20));
 
-        var tooFar = await S.Service.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(8));
+        var tooFar = await S.Actions.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(8));
         Assert.Equal(FailureKind.Invalid, tooFar.Failure?.Kind);
         Assert.Equal($"A hold can last at most 1 d 6 h in total, so your hold on qa-1 must end by {hold.Since.AddHours(30):u}; 6 h more is the most you can add.", tooFar.Failure!.Message);
 
-        Assert.True((await S.Service.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(6))).Succeeded);
-        var atLimit = await S.Service.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(1));
+        Assert.True((await S.Actions.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(6))).Succeeded);
+        var atLimit = await S.Actions.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(1));
         Assert.Contains("it cannot be extended any further", atLimit.Failure!.Message);
         Assert.Equal(hold.Since.AddHours(30), Assert.Single(await S.HoldsAsync(slot.Id)).Until);
     }
@@ -98,7 +98,7 @@ public abstract class HoldReminderTests(DatabaseProvider provider) : IAsyncLifet
         Assert.Contains(await S.AuditAsync(slot.Id), a => a.Action == AuditActions.Renew);
 
         // A renewal never shortens a hold that ends later anyway.
-        Assert.True((await S.Service.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(20))).Succeeded);
+        Assert.True((await S.Actions.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(20))).Succeeded);
         await DeployAsync(slot);
         Assert.Equal(hold.Since.AddHours(27), Assert.Single(await S.HoldsAsync(slot.Id)).Until);
 
@@ -123,7 +123,7 @@ public abstract class HoldReminderTests(DatabaseProvider provider) : IAsyncLifet
 
     private async Task<Hold> ClaimAsync(System.Security.Claims.ClaimsPrincipal user, Slot slot, TimeSpan? duration)
     {
-        var result = await S.Service.ClaimAsync(user, new ClaimRequest(slot.Id, "holding", duration));
+        var result = await S.Actions.ClaimAsync(user, new ClaimRequest(slot.Id, "holding", duration));
         Assert.True(result.Succeeded, result.Failure?.Message);
         return (await S.HoldsAsync(slot.Id)).Single(h => h.ReleasedAt is null);
     }

@@ -14,7 +14,6 @@ public sealed class PostgresHoldRulesTests() : HoldRulesTests(DatabaseProvider.P
 public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
 {
     private SlotHarness _h = default!;
-    private SlotService Slots => _h.Service;
 
     public async Task InitializeAsync() => _h = await SlotHarness.CreateAsync(provider);
 
@@ -27,7 +26,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var published = new TaskCompletionSource<SlotChange>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var _ = _h.Notifier.Subscribe(c => { published.TrySetResult(c); return Task.CompletedTask; });
 
-        var result = await Slots.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "  payment test  ", null));
+        var result = await _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "  payment test  ", null));
 
         Assert.True(result.Succeeded, result.Failure?.Message);
         var hold = Assert.Single(await _h.HoldsAsync(slot.Id));
@@ -45,7 +44,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
     {
         var slot = await _h.AddSlotAsync("qa-1");
 
-        var result = await Slots.ClaimAsync(TestUsers.Viewer, new ClaimRequest(slot.Id, "look around", null));
+        var result = await _h.Actions.ClaimAsync(TestUsers.Viewer, new ClaimRequest(slot.Id, "look around", null));
 
         Assert.Equal(FailureKind.Forbidden, result.Failure?.Kind);
         await AssertUnchangedAsync(slot.Id);
@@ -56,7 +55,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
     {
         var slot = await _h.AddSlotAsync("qa-1");
 
-        var result = await Slots.ClaimAsync(TestUsers.Anonymous, new ClaimRequest(slot.Id, "x", null));
+        var result = await _h.Actions.ClaimAsync(TestUsers.Anonymous, new ClaimRequest(slot.Id, "x", null));
 
         Assert.Equal(FailureKind.Forbidden, result.Failure?.Kind);
         await AssertUnchangedAsync(slot.Id);
@@ -70,7 +69,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
     {
         var slot = await _h.AddSlotAsync("qa-1");
 
-        var result = await Slots.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, purpose!, null));
+        var result = await _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, purpose!, null));
 
         Assert.Equal(FailureKind.Invalid, result.Failure?.Kind);
         Assert.Contains("what you need the slot for", result.Failure!.Message);
@@ -82,12 +81,12 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
     {
         var slot = await _h.AddSlotAsync("qa-1");
 
-        var tooLong = await Slots.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, new string('x', 201), null));
+        var tooLong = await _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, new string('x', 201), null));
         Assert.Equal(FailureKind.Invalid, tooLong.Failure?.Kind);
         Assert.Contains("200", tooLong.Failure!.Message);
         await AssertUnchangedAsync(slot.Id);
 
-        var exact = await Slots.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, new string('ü', 200), null));
+        var exact = await _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, new string('ü', 200), null));
         Assert.True(exact.Succeeded, exact.Failure?.Message);
         Assert.Equal(new string('ü', 200), Assert.Single(await _h.HoldsAsync(slot.Id)).Purpose);
     }
@@ -97,7 +96,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
     {
         var slot = await _h.AddSlotAsync("qa-1");
 
-        var result = await Slots.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "soak test", TimeSpan.FromHours(24) + TimeSpan.FromMinutes(1)));
+        var result = await _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "soak test", TimeSpan.FromHours(24) + TimeSpan.FromMinutes(1)));
 
         Assert.Equal(FailureKind.Invalid, result.Failure?.Kind);
         Assert.Contains("at most 1 d", result.Failure!.Message);
@@ -109,7 +108,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
     {
         var slot = await _h.AddSlotAsync("qa-1", enabled: false);
 
-        var result = await Slots.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
+        var result = await _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
 
         Assert.Equal(FailureKind.Invalid, result.Failure?.Kind);
         Assert.Contains("disabled", result.Failure!.Message);
@@ -119,7 +118,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
     [Fact]
     public async Task Claim_UnknownSlot_IsNotFound()
     {
-        var result = await Slots.ClaimAsync(TestUsers.Dana, new ClaimRequest(987654, "payment test", null));
+        var result = await _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(987654, "payment test", null));
 
         Assert.Equal(FailureKind.NotFound, result.Failure?.Kind);
     }
@@ -130,7 +129,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-2");
         await ClaimAsync(TestUsers.Dana, slot, "payment test");
 
-        var result = await Slots.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "login test", null));
+        var result = await _h.Actions.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "login test", null));
 
         Assert.Equal(FailureKind.Conflict, result.Failure?.Kind);
         Assert.Equal("qa-2 was just taken by Dana Developer (payment test).", result.Failure!.Message);
@@ -143,8 +142,8 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-1");
 
         var results = await Task.WhenAll(
-            Slots.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null)),
-            Slots.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null)));
+            _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null)),
+            _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null)));
 
         Assert.All(results, r => Assert.True(r.Succeeded, r.Failure?.Message));
         var hold = Assert.Single(await _h.HoldsAsync(slot.Id));
@@ -159,7 +158,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         await ClaimAsync(TestUsers.Dana, slot, "payment test", TimeSpan.FromHours(1));
         _h.Clock.Advance(TimeSpan.FromHours(1));
 
-        var result = await Slots.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "login test", null));
+        var result = await _h.Actions.ClaimAsync(TestUsers.Devon, new ClaimRequest(slot.Id, "login test", null));
 
         Assert.True(result.Succeeded, result.Failure?.Message);
         var holds = await _h.HoldsAsync(slot.Id);
@@ -175,7 +174,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-1");
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test", TimeSpan.FromHours(4));
 
-        var result = await Slots.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(8));
+        var result = await _h.Actions.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(8));
 
         Assert.True(result.Succeeded, result.Failure?.Message);
         Assert.Equal(hold.Until + TimeSpan.FromHours(8), Assert.Single(await _h.HoldsAsync(slot.Id)).Until);
@@ -188,7 +187,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-1");
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test", TimeSpan.FromHours(20));
 
-        var result = await Slots.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(5));
+        var result = await _h.Actions.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(5));
 
         Assert.Equal(FailureKind.Invalid, result.Failure?.Kind);
         Assert.Contains("4 h more is the most", result.Failure!.Message);
@@ -203,7 +202,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
 
         foreach (var user in new[] { TestUsers.Devon, TestUsers.Quinn, TestUsers.Ada })
         {
-            var result = await Slots.ExtendAsync(user, slot.Id, hold.Id, TimeSpan.FromHours(1));
+            var result = await _h.Actions.ExtendAsync(user, slot.Id, hold.Id, TimeSpan.FromHours(1));
             Assert.Equal(FailureKind.Forbidden, result.Failure?.Kind);
         }
 
@@ -217,7 +216,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test", TimeSpan.FromHours(1));
         _h.Clock.Advance(TimeSpan.FromMinutes(61));
 
-        var result = await Slots.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(1));
+        var result = await _h.Actions.ExtendAsync(TestUsers.Dana, slot.Id, hold.Id, TimeSpan.FromHours(1));
 
         Assert.Equal(FailureKind.Invalid, result.Failure?.Kind);
         Assert.Contains("has ended", result.Failure!.Message);
@@ -230,7 +229,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-1");
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
 
-        var result = await Slots.ExtendAsync(TestUsers.Viewer, slot.Id, hold.Id, TimeSpan.FromHours(1));
+        var result = await _h.Actions.ExtendAsync(TestUsers.Viewer, slot.Id, hold.Id, TimeSpan.FromHours(1));
 
         Assert.Equal(FailureKind.Forbidden, result.Failure?.Kind);
     }
@@ -241,13 +240,13 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-1");
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
 
-        var result = await Slots.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id));
+        var result = await _h.Actions.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id));
 
         Assert.Equal(ReleaseReason.Released, result.Value);
         var stored = Assert.Single(await _h.HoldsAsync(slot.Id));
         Assert.NotNull(stored.ReleasedAt);
         Assert.Equal("Dana Developer", stored.ReleasedByName);
-        var card = (await Slots.GetBoardAsync()).Single(s => s.Id == slot.Id);
+        var card = (await _h.Board.GetBoardAsync()).Single(s => s.Id == slot.Id);
         Assert.True(card.IsFree);
         // Nothing was deployed under the hold, so there is nothing to tear down.
         Assert.False(card.Cleaning);
@@ -261,7 +260,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
         await _h.AddDeploymentAsync(slot.Id, hold.Id);
 
-        Assert.True((await Slots.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id))).Succeeded);
+        Assert.True((await _h.Actions.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id))).Succeeded);
 
         await AssertTearingDownAsync(slot, hold);
     }
@@ -272,12 +271,12 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         // A deploy read the hold as active, the release committed and found nothing deployed, then the deploy committed.
         var slot = await _h.AddSlotAsync("qa-1");
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
-        await Slots.TearDownIfReleasedAsync(hold.Id, CancellationToken.None);
-        Assert.True((await Slots.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id))).Succeeded);
+        await _h.Endings.TearDownIfReleasedAsync(hold.Id, CancellationToken.None);
+        Assert.True((await _h.Actions.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id))).Succeeded);
         Assert.Empty(_h.Jobs.Jobs);
         await _h.AddDeploymentAsync(slot.Id, hold.Id);
 
-        await Slots.TearDownIfReleasedAsync(hold.Id, CancellationToken.None);
+        await _h.Endings.TearDownIfReleasedAsync(hold.Id, CancellationToken.None);
 
         await AssertTearingDownAsync(slot, hold);
     }
@@ -285,7 +284,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
     /// <summary>What the hold deployed is removed by one teardown job; the board shows the slot cleaning until it ran.</summary>
     private async Task AssertTearingDownAsync(Slot slot, HoldView hold)
     {
-        Assert.True((await Slots.GetBoardAsync()).Single(s => s.Id == slot.Id).Cleaning);
+        Assert.True((await _h.Board.GetBoardAsync()).Single(s => s.Id == slot.Id).Cleaning);
         var teardown = Assert.Single(_h.Jobs.Jobs, j => j.Type == typeof(Web.Deployments.SlotTeardownJob));
         Assert.Equal([slot.Id, hold.Id, CancellationToken.None], teardown.Args.Take(2).Append(CancellationToken.None));
     }
@@ -296,8 +295,8 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-1");
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
 
-        var result = await Slots.ReleaseAsync(TestUsers.Devon, new ReleaseRequest(slot.Id, hold.Id));
-        var withOutcome = await Slots.ReleaseAsync(TestUsers.Devon, new ReleaseRequest(slot.Id, hold.Id, QaOutcome.Pass));
+        var result = await _h.Actions.ReleaseAsync(TestUsers.Devon, new ReleaseRequest(slot.Id, hold.Id));
+        var withOutcome = await _h.Actions.ReleaseAsync(TestUsers.Devon, new ReleaseRequest(slot.Id, hold.Id, QaOutcome.Pass));
 
         Assert.Equal(FailureKind.Forbidden, result.Failure?.Kind);
         Assert.Equal(FailureKind.Forbidden, withOutcome.Failure?.Kind);
@@ -310,7 +309,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-1");
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
 
-        var result = await Slots.ReleaseAsync(TestUsers.Viewer, new ReleaseRequest(slot.Id, hold.Id, QaOutcome.Pass));
+        var result = await _h.Actions.ReleaseAsync(TestUsers.Viewer, new ReleaseRequest(slot.Id, hold.Id, QaOutcome.Pass));
 
         Assert.Equal(FailureKind.Forbidden, result.Failure?.Kind);
         Assert.Null(Assert.Single(await _h.HoldsAsync(slot.Id)).ReleasedAt);
@@ -322,7 +321,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-1");
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
 
-        var result = await Slots.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slot.Id, hold.Id, QaOutcome.Fail, " checkout breaks on Safari "));
+        var result = await _h.Actions.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slot.Id, hold.Id, QaOutcome.Fail, " checkout breaks on Safari "));
 
         Assert.Equal(ReleaseReason.QaDone, result.Value);
         var stored = Assert.Single(await _h.HoldsAsync(slot.Id));
@@ -338,7 +337,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-1");
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
 
-        var result = await Slots.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slot.Id, hold.Id));
+        var result = await _h.Actions.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slot.Id, hold.Id));
 
         Assert.Equal(FailureKind.Invalid, result.Failure?.Kind);
         Assert.Contains("QA outcome", result.Failure!.Message);
@@ -351,7 +350,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-1");
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
 
-        var result = await Slots.ReleaseAsync(TestUsers.Ada, new ReleaseRequest(slot.Id, hold.Id));
+        var result = await _h.Actions.ReleaseAsync(TestUsers.Ada, new ReleaseRequest(slot.Id, hold.Id));
 
         Assert.Equal(ReleaseReason.Forced, result.Value);
         Assert.Equal(AuditActions.ForceRelease, (await _h.AuditAsync(slot.Id))[^1].Action);
@@ -362,10 +361,10 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
     {
         var slot = await _h.AddSlotAsync("qa-1");
         var old = await ClaimAsync(TestUsers.Dana, slot, "payment test");
-        await Slots.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, old.Id));
+        await _h.Actions.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, old.Id));
         await ClaimAsync(TestUsers.Devon, slot, "login test");
 
-        var result = await Slots.ReleaseAsync(TestUsers.Ada, new ReleaseRequest(slot.Id, old.Id));
+        var result = await _h.Actions.ReleaseAsync(TestUsers.Ada, new ReleaseRequest(slot.Id, old.Id));
 
         Assert.Equal(FailureKind.Conflict, result.Failure?.Kind);
         Assert.Contains("already released", result.Failure!.Message);
@@ -379,8 +378,8 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
 
         var results = await Task.WhenAll(
-            Slots.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id)),
-            Slots.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id)));
+            _h.Actions.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id)),
+            _h.Actions.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, hold.Id)));
 
         Assert.Single(results, r => r.Succeeded);
         Assert.Single(results, r => r.Failure?.Kind == FailureKind.Conflict);
@@ -393,7 +392,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-1");
         var hold = await ClaimAsync(TestUsers.Dana, slot, "payment test");
 
-        var result = await Slots.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slot.Id, hold.Id, QaOutcome.Pass, new string('n', 1001)));
+        var result = await _h.Actions.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(slot.Id, hold.Id, QaOutcome.Pass, new string('n', 1001)));
 
         Assert.Equal(FailureKind.Invalid, result.Failure?.Kind);
         Assert.Null(Assert.Single(await _h.HoldsAsync(slot.Id)).ReleasedAt);
@@ -408,8 +407,8 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         await ClaimAsync(TestUsers.Devon, longSlot, "long soak", TimeSpan.FromHours(8));
         _h.Clock.Advance(TimeSpan.FromHours(2));
 
-        var first = await Task.WhenAll(Slots.ExpireDueHoldsAsync(), Slots.ExpireDueHoldsAsync());
-        var second = await Slots.ExpireDueHoldsAsync();
+        var first = await Task.WhenAll(_h.Sweep.ExpireDueHoldsAsync(), _h.Sweep.ExpireDueHoldsAsync());
+        var second = await _h.Sweep.ExpireDueHoldsAsync();
 
         Assert.Equal(1, first.Sum());
         Assert.Equal(0, second);
@@ -421,16 +420,16 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
     [Fact]
     public async Task AddSlot_AsAdmin_AddsIt_ButDuplicatesAndBadNamesAreRefused()
     {
-        var added = await Slots.AddSlotAsync(TestUsers.Ada, new SlotEdit("qa-9", "qa-9", "spare", ""));
-        var duplicate = await Slots.AddSlotAsync(TestUsers.Ada, new SlotEdit("qa-9", "other", "", ""));
-        var badName = await Slots.AddSlotAsync(TestUsers.Ada, new SlotEdit("QA 9; rm -rf /", "qa-9", "", ""));
-        var badNamespace = await Slots.AddSlotAsync(TestUsers.Ada, new SlotEdit("qa-10", "-leading-dash", "", ""));
+        var added = await _h.Admin.AddSlotAsync(TestUsers.Ada, new SlotEdit("qa-9", "qa-9", "spare", ""));
+        var duplicate = await _h.Admin.AddSlotAsync(TestUsers.Ada, new SlotEdit("qa-9", "other", "", ""));
+        var badName = await _h.Admin.AddSlotAsync(TestUsers.Ada, new SlotEdit("QA 9; rm -rf /", "qa-9", "", ""));
+        var badNamespace = await _h.Admin.AddSlotAsync(TestUsers.Ada, new SlotEdit("qa-10", "-leading-dash", "", ""));
 
         Assert.True(added.Succeeded, added.Failure?.Message);
         Assert.Equal(FailureKind.Conflict, duplicate.Failure?.Kind);
         Assert.Equal(FailureKind.Invalid, badName.Failure?.Kind);
         Assert.Equal(FailureKind.Invalid, badNamespace.Failure?.Kind);
-        Assert.Single(await Slots.GetBoardAsync(), s => s.Name.StartsWith("qa-"));
+        Assert.Single(await _h.Board.GetBoardAsync(), s => s.Name.StartsWith("qa-"));
     }
 
     [Fact]
@@ -439,15 +438,15 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var qa1 = await _h.AddSlotAsync("qa-1");
         var qa2 = await _h.AddSlotAsync("qa-2");
 
-        var added = await Slots.AddSlotAsync(TestUsers.Ada, new SlotEdit("qa-1-copy", "qa-1", "", ""));
-        var edited = await Slots.EditSlotAsync(TestUsers.Ada, qa2.Id, new SlotEdit("qa-2", "qa-1", "", ""));
-        var keepsOwn = await Slots.EditSlotAsync(TestUsers.Ada, qa1.Id, new SlotEdit("qa-1", "qa-1", "edited", ""));
+        var added = await _h.Admin.AddSlotAsync(TestUsers.Ada, new SlotEdit("qa-1-copy", "qa-1", "", ""));
+        var edited = await _h.Admin.EditSlotAsync(TestUsers.Ada, qa2.Id, new SlotEdit("qa-2", "qa-1", "", ""));
+        var keepsOwn = await _h.Admin.EditSlotAsync(TestUsers.Ada, qa1.Id, new SlotEdit("qa-1", "qa-1", "edited", ""));
 
         const string Whose = "The namespace qa-1 belongs to qa-1: each slot needs a namespace of its own, or deploying into one would replace the other's apps and releasing it would delete them.";
         Assert.Equal((FailureKind.Conflict, Whose), (added.Failure?.Kind, added.Failure?.Message));
         Assert.Equal((FailureKind.Conflict, Whose), (edited.Failure?.Kind, edited.Failure?.Message));
         Assert.True(keepsOwn.Succeeded, keepsOwn.Failure?.Message);
-        Assert.Equal([("qa-1", "qa-1"), ("qa-2", "qa-2")], (await Slots.GetBoardAsync()).Select(s => (s.Name, s.Namespace)).OrderBy(s => s.Name));
+        Assert.Equal([("qa-1", "qa-1"), ("qa-2", "qa-2")], (await _h.Board.GetBoardAsync()).Select(s => (s.Name, s.Namespace)).OrderBy(s => s.Name));
     }
 
     [Theory]
@@ -466,15 +465,15 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
 
         var qa1 = await _h.AddSlotAsync("qa-1");
 
-        var added = await Slots.AddSlotAsync(TestUsers.Ada, new SlotEdit("qa-9", ns, "", ""));
-        var edited = await Slots.EditSlotAsync(TestUsers.Ada, qa1.Id, new SlotEdit("qa-1", ns, "", ""));
-        var allowed = await Slots.AddSlotAsync(TestUsers.Ada, new SlotEdit("staging", "staging", "", ""));
+        var added = await _h.Admin.AddSlotAsync(TestUsers.Ada, new SlotEdit("qa-9", ns, "", ""));
+        var edited = await _h.Admin.EditSlotAsync(TestUsers.Ada, qa1.Id, new SlotEdit("qa-1", ns, "", ""));
+        var allowed = await _h.Admin.AddSlotAsync(TestUsers.Ada, new SlotEdit("staging", "staging", "", ""));
 
         Assert.Equal(FailureKind.Invalid, added.Failure?.Kind);
         Assert.Contains(message, added.Failure!.Message);
         Assert.Equal(added.Failure, edited.Failure);
         Assert.True(allowed.Succeeded, allowed.Failure?.Message);
-        Assert.Equal([("qa-1", "qa-1"), ("staging", "staging")], (await Slots.GetBoardAsync()).Select(s => (s.Name, s.Namespace)).OrderBy(s => s.Name));
+        Assert.Equal([("qa-1", "qa-1"), ("staging", "staging")], (await _h.Board.GetBoardAsync()).Select(s => (s.Name, s.Namespace)).OrderBy(s => s.Name));
     }
 
     [Theory]
@@ -486,12 +485,12 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
         var slot = await _h.AddSlotAsync("qa-1");
         var user = TestUsers.Make("someone", "Some One", role);
 
-        var add = await Slots.AddSlotAsync(user, new SlotEdit("qa-7", "qa-7", "", ""));
-        var edit = await Slots.EditSlotAsync(user, slot.Id, new SlotEdit("renamed", "renamed", "", ""));
-        var disable = await Slots.SetEnabledAsync(user, slot.Id, false);
+        var add = await _h.Admin.AddSlotAsync(user, new SlotEdit("qa-7", "qa-7", "", ""));
+        var edit = await _h.Admin.EditSlotAsync(user, slot.Id, new SlotEdit("renamed", "renamed", "", ""));
+        var disable = await _h.Admin.SetEnabledAsync(user, slot.Id, false);
 
         Assert.All(new[] { add.Failure, edit.Failure, disable.Failure }, f => Assert.Equal(FailureKind.Forbidden, f?.Kind));
-        var card = Assert.Single(await Slots.GetBoardAsync());
+        var card = Assert.Single(await _h.Board.GetBoardAsync());
         Assert.Equal(("qa-1", true), (card.Name, card.Enabled));
     }
 
@@ -500,8 +499,8 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
     {
         var slot = await _h.AddSlotAsync("qa-1");
 
-        var disabled = await Slots.SetEnabledAsync(TestUsers.Ada, slot.Id, false);
-        var claim = await Slots.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
+        var disabled = await _h.Admin.SetEnabledAsync(TestUsers.Ada, slot.Id, false);
+        var claim = await _h.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "payment test", null));
 
         Assert.False(disabled.Value!.Enabled);
         Assert.Equal(FailureKind.Invalid, claim.Failure?.Kind);
@@ -510,7 +509,7 @@ public abstract class HoldRulesTests(DatabaseProvider provider) : IAsyncLifetime
 
     private async Task<HoldView> ClaimAsync(System.Security.Claims.ClaimsPrincipal user, Slot slot, string purpose, TimeSpan? duration = null)
     {
-        var result = await Slots.ClaimAsync(user, new ClaimRequest(slot.Id, purpose, duration));
+        var result = await _h.Actions.ClaimAsync(user, new ClaimRequest(slot.Id, purpose, duration));
         Assert.True(result.Succeeded, result.Failure?.Message);
         return result.Value!;
     }

@@ -32,7 +32,7 @@ public abstract class IdleGiveBackTests(DatabaseProvider provider) : IAsyncLifet
     private async Task<(Slot Slot, HoldView Hold)> ClaimedAsync(string name, System.Security.Claims.ClaimsPrincipal? user = null)
     {
         var slot = await H.AddSlotAsync(name);
-        var claim = await H.Service.ClaimAsync(user ?? TestUsers.Dana, new ClaimRequest(slot.Id, "checkout test", null));
+        var claim = await H.Actions.ClaimAsync(user ?? TestUsers.Dana, new ClaimRequest(slot.Id, "checkout test", null));
         Assert.True(claim.Succeeded, claim.Failure?.Message);
         return (slot, claim.Value!);
     }
@@ -75,7 +75,7 @@ public abstract class IdleGiveBackTests(DatabaseProvider provider) : IAsyncLifet
         Assert.Null(asked.KeepWaiterName);
         var question = Assert.Single(H.Events.Of(PortalEventKind.HoldExpiring));
         Assert.Contains($"has been idle {TimeText.Duration(Options.ReleaseAfter.Value)}", question.Text);
-        Assert.Equal(Options.AnswerWithin, (await H.Service.GetBoardAsync()).Single().Hold!.KeepDeadline - Now); // the board shows the question
+        Assert.Equal(Options.AnswerWithin, (await H.Board.GetBoardAsync()).Single().Hold!.KeepDeadline - Now); // the board shows the question
 
         Assert.Equal(0, await H.GiveBack.RunAsync()); // a second run (another replica) asks nothing more
         Assert.Single(H.Events.Of(PortalEventKind.HoldExpiring));

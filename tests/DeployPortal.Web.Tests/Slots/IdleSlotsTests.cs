@@ -24,12 +24,12 @@ public abstract class IdleSlotsTests(DatabaseProvider provider) : IAsyncLifetime
     private async Task<(Slot Slot, HoldView Hold)> ClaimedAsync(string name, System.Security.Claims.ClaimsPrincipal? user = null)
     {
         var slot = await _h.AddSlotAsync(name);
-        var claim = await _h.Service.ClaimAsync(user ?? TestUsers.Dana, new ClaimRequest(slot.Id, "checkout test", null));
+        var claim = await _h.Actions.ClaimAsync(user ?? TestUsers.Dana, new ClaimRequest(slot.Id, "checkout test", null));
         Assert.True(claim.Succeeded, claim.Failure?.Message);
         return (slot, claim.Value!);
     }
 
-    private async Task<HoldView> HoldOnBoardAsync(int slotId) => (await _h.Service.GetBoardAsync()).Single(s => s.Id == slotId).Hold!;
+    private async Task<HoldView> HoldOnBoardAsync(int slotId) => (await _h.Board.GetBoardAsync()).Single(s => s.Id == slotId).Hold!;
 
     [Fact]
     public async Task Hold_WithoutActivity_IsIdleAfterTheConfiguredTime_AndAPageViewMakesItActiveAgain()
@@ -72,7 +72,7 @@ public abstract class IdleSlotsTests(DatabaseProvider provider) : IAsyncLifetime
         var (slot, claimed) = await ClaimedAsync("qa-1");
         _h.Clock.Advance(TimeSpan.FromHours(3));
 
-        var extended = await _h.Service.ExtendAsync(TestUsers.Dana, slot.Id, claimed.Id, TimeSpan.FromHours(1));
+        var extended = await _h.Actions.ExtendAsync(TestUsers.Dana, slot.Id, claimed.Id, TimeSpan.FromHours(1));
 
         Assert.True(extended.Succeeded, extended.Failure?.Message);
         Assert.Equal(Now, (await HoldOnBoardAsync(slot.Id)).LastActivityAt);

@@ -26,11 +26,11 @@ public abstract class QueueHoldLengthTests(DatabaseProvider provider) : IAsyncLi
     public async Task Served_HoldsTheSlotForTheLengthChosenWhenJoining()
     {
         var slot = await _h.Slots.AddSlotAsync("qa-1");
-        var held = (await _h.Slots.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "soak test", null))).Value!;
+        var held = (await _h.Slots.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(slot.Id, "soak test", null))).Value!;
         var joined = await JoinAsync(TimeSpan.FromHours(1));
         Assert.Equal(TimeSpan.FromHours(1), joined.Value?.HoldFor);
 
-        await _h.Slots.Service.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, held.Id));
+        await _h.Slots.Actions.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(slot.Id, held.Id));
 
         var hold = Assert.Single(await _h.ActiveHoldsAsync());
         Assert.Equal(("devon", TimeSpan.FromHours(1)), (hold.HolderId, hold.Until - hold.Since));
@@ -46,11 +46,11 @@ public abstract class QueueHoldLengthTests(DatabaseProvider provider) : IAsyncLi
         Assert.Equal((qa1.Id, _h.Slots.Options.CurrentValue.DefaultDuration), (first.SlotId, first.Until - first.Since));
 
         var qa2 = await _h.Slots.AddSlotAsync("qa-2");
-        var held = (await _h.Slots.Service.ClaimAsync(TestUsers.Dana, new ClaimRequest(qa2.Id, "soak test", null))).Value!;
+        var held = (await _h.Slots.Actions.ClaimAsync(TestUsers.Dana, new ClaimRequest(qa2.Id, "soak test", null))).Value!;
         var waiting = await _h.Waitlist.JoinAsync(TestUsers.Quinn, new JoinQueueRequest("payments", "main", "regression", qa2.Id, TimeSpan.FromHours(8)));
         Assert.Equal(WaitlistState.Waiting, waiting.Value?.State);
         _h.Slots.Options.CurrentValue.MaxDuration = TimeSpan.FromHours(6); // an admin lowered the maximum meanwhile
-        await _h.Slots.Service.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(qa2.Id, held.Id));
+        await _h.Slots.Actions.ReleaseAsync(TestUsers.Dana, new ReleaseRequest(qa2.Id, held.Id));
 
         var hold = (await _h.ActiveHoldsAsync()).Single(x => x.SlotId == qa2.Id);
         Assert.Equal(("quinn", TimeSpan.FromHours(6)), (hold.HolderId, hold.Until - hold.Since));

@@ -40,7 +40,7 @@ public abstract class WaitlistContentionTests(DatabaseProvider provider) : IAsyn
         ClaimsPrincipal User(string id) => users.TryGetValue(id, out var u) ? u : users[id] = TestUsers.Make(id, $"Person {id}", "Developer");
         for (var i = 0; i < SlotCount; i++)
         {
-            Assert.True((await _h.Slots.Service.ClaimAsync(User($"first-{i}"), new ClaimRequest(slots[i].Id, "first", null))).Succeeded);
+            Assert.True((await _h.Slots.Actions.ClaimAsync(User($"first-{i}"), new ClaimRequest(slots[i].Id, "first", null))).Succeeded);
         }
 
         // Before the first round, twelve people already wait for any slot: the first six of them must win round 1.
@@ -60,7 +60,7 @@ public abstract class WaitlistContentionTests(DatabaseProvider provider) : IAsyn
             var releases = holds.Select(h => Task.Run(async () =>
             {
                 await start.Task;
-                return (await _h.Slots.Service.ReleaseAsync(User(h.HolderId), new ReleaseRequest(h.SlotId, h.Id))).Succeeded;
+                return (await _h.Slots.Actions.ReleaseAsync(User(h.HolderId), new ReleaseRequest(h.SlotId, h.Id))).Succeeded;
             }));
             var r = round;
             var joins = Enumerable.Range(0, JoinersPerRound).Select(i => Task.Run(async () =>

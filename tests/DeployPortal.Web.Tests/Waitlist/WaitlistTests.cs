@@ -17,7 +17,6 @@ public sealed class PostgresWaitlistTests() : WaitlistTests(DatabaseProvider.Pos
 public abstract class WaitlistTests(DatabaseProvider provider) : IAsyncLifetime
 {
     private WaitlistHarness _h = default!;
-    private SlotService Slots => _h.Slots.Service;
 
     public async Task InitializeAsync() => _h = await WaitlistHarness.CreateAsync(provider);
 
@@ -124,7 +123,7 @@ public abstract class WaitlistTests(DatabaseProvider provider) : IAsyncLifetime
         _h.Slots.Clock.Advance(TimeSpan.FromHours(1));
 
         // qa-1 frees (QA done): u2 waited for qa-1 by name and is ahead of u3.
-        await Slots.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(qa1.Id, first1.Id, QaOutcome.Pass));
+        await _h.Slots.Actions.ReleaseAsync(TestUsers.Quinn, new ReleaseRequest(qa1.Id, first1.Id, QaOutcome.Pass));
         var u2Hold = await HolderOfAsync(qa1, "u2");
 
         // u1's hold on qa-2 expires: u3 (any) joined before u4 (qa-2).
@@ -238,14 +237,14 @@ public abstract class WaitlistTests(DatabaseProvider provider) : IAsyncLifetime
 
     private async Task<Hold> ClaimAsync(System.Security.Claims.ClaimsPrincipal user, Slot slot, TimeSpan? duration = null)
     {
-        var result = await Slots.ClaimAsync(user, new ClaimRequest(slot.Id, "holding", duration));
+        var result = await _h.Slots.Actions.ClaimAsync(user, new ClaimRequest(slot.Id, "holding", duration));
         Assert.True(result.Succeeded, result.Failure?.Message);
         return (await _h.ActiveHoldsAsync()).Single(h => h.SlotId == slot.Id);
     }
 
     private async Task ReleaseAsync(System.Security.Claims.ClaimsPrincipal user, Slot slot, Hold hold)
     {
-        var result = await Slots.ReleaseAsync(user, new ReleaseRequest(slot.Id, hold.Id));
+        var result = await _h.Slots.Actions.ReleaseAsync(user, new ReleaseRequest(slot.Id, hold.Id));
         Assert.True(result.Succeeded, result.Failure?.Message);
     }
 

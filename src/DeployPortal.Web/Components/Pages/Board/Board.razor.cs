@@ -31,7 +31,8 @@ public sealed partial class Board : IDisposable
     private readonly Dictionary<int, SlotCardView> _views = [];
     private RenderedCard[] _rendered = []; // per position on the board: what it shows there
 
-    [Inject] private SlotService Slots { get; set; } = default!;
+    [Inject] private HoldActions Slots { get; set; } = default!;
+    [Inject] private SlotAdmin Admin { get; set; } = default!;
     [Inject] private BoardSnapshot BoardSnapshot { get; set; } = default!;
     [Inject] private SlotChangeNotifier Notifier { get; set; } = default!;
     [Inject] private BoardClock BoardClock { get; set; } = default!;
@@ -371,7 +372,7 @@ public sealed partial class Board : IDisposable
         var dialog = await Dialogs.ShowAsync<SlotEditDialog>("Add slot");
         if (await dialog.Result is { Canceled: false, Data: SlotEdit edit })
         {
-            await ShowAsync(await Slots.AddSlotAsync(_user, edit, _cts.Token), s => $"{s.Name} added.");
+            await ShowAsync(await Admin.AddSlotAsync(_user, edit, _cts.Token), s => $"{s.Name} added.");
         }
     }
 
@@ -381,12 +382,12 @@ public sealed partial class Board : IDisposable
         var dialog = await Dialogs.ShowAsync<SlotEditDialog>($"Edit {slot.Name}", parameters);
         if (await dialog.Result is { Canceled: false, Data: SlotEdit edit })
         {
-            await RunAsync(slot, () => Slots.EditSlotAsync(_user, slot.Id, edit, _cts.Token), s => $"{s.Name} saved.");
+            await RunAsync(slot, () => Admin.EditSlotAsync(_user, slot.Id, edit, _cts.Token), s => $"{s.Name} saved.");
         }
     }
 
     private Task ToggleEnabledAsync(SlotCard slot) =>
-        RunAsync(slot, () => Slots.SetEnabledAsync(_user, slot.Id, !slot.Enabled, _cts.Token),
+        RunAsync(slot, () => Admin.SetEnabledAsync(_user, slot.Id, !slot.Enabled, _cts.Token),
             s => s.Enabled ? $"{s.Name} is open for claims." : $"{s.Name} is disabled: no new claims.");
 
     /// <summary>Runs one action on a slot, one at a time per slot (a double click waits), and reports the outcome.</summary>

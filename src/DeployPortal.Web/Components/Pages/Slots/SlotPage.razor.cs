@@ -29,7 +29,7 @@ public sealed partial class SlotPage : IDisposable
     /// <summary>The app whose logs are shown; the first one running here when absent.</summary>
     [SupplyParameterFromQuery(Name = "app")] public string? App { get; set; }
 
-    [Inject] private SlotService Slots { get; set; } = default!;
+    [Inject] private BoardQueries Board { get; set; } = default!;
     [Inject] private InsightsService Insights { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
     [Inject] private IOptionsMonitor<HoldOptions> HoldOptions { get; set; } = default!;
@@ -50,7 +50,7 @@ public sealed partial class SlotPage : IDisposable
         try
         {
             // The board query is one read of every slot; for one slot's page that is still a handful of rows.
-            _slot = (await Slots.GetBoardAsync(_cts.Token)).FirstOrDefault(s => string.Equals(s.Name, Name, StringComparison.OrdinalIgnoreCase));
+            _slot = (await Board.GetBoardAsync(_cts.Token)).FirstOrDefault(s => string.Equals(s.Name, Name, StringComparison.OrdinalIgnoreCase));
             _notFound = _slot is null;
             _now = Clock.GetUtcNow().UtcDateTime;
             if (_slot is { } slot)

@@ -1,0 +1,310 @@
+using System.Security.Claims;
+using DeployPortal.Web.Audit;
+using DeployPortal.Web.Auth;
+using DeployPortal.Web.Common;
+using DeployPortal.Web.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace DeployPortal.Web.Slots;
+
+/// <summary>
+/// What a holder does with a slot: claim it, extend the hold, release it (and QA or an admin releasing someone
+/// else's). Pages, the API and the queue's users call this; it checks the caller's rights itself, so a hidden button
+/// is never the only guard. Exclusivity is decided by the database (one active hold per slot), never by a read
+/// followed by a write.
+/// </summary>
+public sealed class HoldActions(
+    IDbContextFactory<PortalDb> dbFactory,
+    SlotChangeNotifier notifier,
+    TimeProvider clock,
+    IOptionsMonitor<HoldOptions> holdOptions,
+    HoldLedger ledger,
+    HoldCap cap,
+    HoldEndings endings,
+    Refusals refusals,
+    ILogger<HoldActions> logger)
+{
+    private HoldOptions Options => holdOptions.CurrentValue;
+
+    private DateTime Now => DbTime.UtcNow(clock);
+
+    public async Task<Result<HoldView>> ClaimAsync(ClaimsPrincipal user, ClaimRequest request, CancellationToken ct = default)
+    {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
+        if (!user.Can(Policies.HoldSlots))
+        {
+            return await refusals.RefuseAsync(user, "Your role cannot claim slots. Ask for the Developer or QA role.", ct);
+        }
+
+        if (ledger.ValidateClaim(request.Purpose, request.Duration, out var duration) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var actor = Actor.From(user);
+        var now = Now;
+        await using (var db = dbFactory.CreateDbContext())
+        {
+            // The slot and its active hold in one read. A slot someone holds is refused from this read alone, without
+            // a transaction: under contention most claims are such refusals. A claim on a slot that looked free still
+            // has to win at the insert, where the unique index decides between claims that both saw it free.
+            var found = await (
+                from s in db.Slots.AsNoTracking()
+                where s.Id == request.SlotId
+                join h in db.Holds.AsNoTracking().Where(h => h.ReleasedAt == null) on s.Id equals h.SlotId into active
+                from h in active.DefaultIfEmpty()
+                select new { Slot = s, Active = h }).FirstOrDefaultAsync(ct);
+            if (found is null)
+            {
+                return Fail.NotFound("That slot does not exist.");
+            }
+
+            var slot = found.Slot;
+            if (!slot.Enabled)
+            {
+                return Fail.Invalid($"{slot.Name} is disabled and cannot be claimed.");
+            }
+
+            if (found.Active is { } current && current.Until > now)
+            {
+                return HeldBy(slot, actor, current);
+            }
+
+            if (await cap.RefusalAsync(db, user, now, ct) is { } capped)
+            {
+                return capped;
+            }
+
+            Hold hold;
+            List<Hold> expired = [];
+            if (found.Active is null && db is PostgresPortalDb)
+            {
+                (hold, var audit) = HoldLedger.NewClaim(slot, actor, request.Purpose, duration, now);
+                if (await PostgresClaim.TryInsertAsync(db, hold, audit, ct) is not { } inserted)
+                {
+                    // Someone else's claim committed first. Report who; nothing was written.
+                    return HeldBy(slot, actor, await ledger.ActiveHoldAsync(slot.Id, ct));
+                }
+
+                (hold.Id, hold.Since, hold.Until, hold.LastActivityAt) = (inserted.Id, inserted.Since, inserted.Until, inserted.Since);
+            }
+            else
+            {
+                try
+                {
+                    // The hold, its audit event and any hold released on the way commit together. On SQLite the transaction
+                    // takes the write lock first, so the last release read for the hold's start is the last one there is.
+                    await using var tx = await db.Database.BeginTransactionAsync(ct);
+                    if (found.Active is null)
+                    {
+                        hold = HoldLedger.AddHold(db, slot, actor, request.Purpose, duration, await HoldLedger.NotBeforeLastReleaseAsync(db, slot.Id, now, ct));
+                    }
+                    else
+                    {
+                        // Held, but past its end and not yet reached by the expiry job: released on the way.
+                        (hold, expired) = await HoldLedger.AddClaimAsync(db, slot, actor, request.Purpose, duration, now, ct);
+                    }
+
+                    await db.SaveChangesAsync(ct);
+                    await tx.CommitAsync(ct);
+                }
+                catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+                {
+                    // Someone else's claim committed first. Report who, and change nothing.
+                    return HeldBy(slot, actor, await ledger.ActiveHoldAsync(slot.Id, ct));
+                }
+            }
+
+            logger.LogInformation("{Actor} claimed {Slot} until {Until}", actor.Name, slot.Name, hold.Until);
+            await endings.ExpiredInPassingAsync(slot, expired, ct);
+            notifier.Publish(new SlotChange(slot.Id, AuditActions.Claim));
+            return Result<HoldView>.Ok(HoldView.Of(hold));
+        }
+    }
+
+    /// <summary>
+    /// Extends a hold. <paramref name="seenUntil"/> is the end the caller saw: when given, an extension that
+    /// already happened (a replayed click or request) is reported as a conflict instead of being applied twice.
+    /// </summary>
+    public async Task<Result<HoldView>> ExtendAsync(ClaimsPrincipal user, int slotId, long holdId, TimeSpan extendBy, DateTime? seenUntil = null,
+        CancellationToken ct = default)
+    {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
+        if (!user.Can(Policies.HoldSlots))
+        {
+            return await refusals.RefuseAsync(user, "Your role cannot extend holds.", ct);
+        }
+
+        if (extendBy <= TimeSpan.Zero)
+        {
+            return Fail.Invalid("Choose how much longer you need the slot.");
+        }
+
+        var actor = Actor.From(user);
+        var now = Now;
+        await using var db = dbFactory.CreateDbContext();
+        var hold = await db.Holds.Include(h => h.Slot).FirstOrDefaultAsync(h => h.Id == holdId && h.SlotId == slotId, ct);
+        if (hold?.Slot is null)
+        {
+            return Fail.NotFound("That hold does not exist.");
+        }
+
+        if (hold.ReleasedAt is not null || hold.Until <= now)
+        {
+            return Fail.Invalid($"Your hold on {hold.Slot.Name} has ended. Claim the slot again if it is free.");
+        }
+
+        if (hold.HolderId != actor.Id)
+        {
+            return await refusals.RefuseAsync(user, $"Only {hold.HolderName} can extend their hold on {hold.Slot.Name}.", ct);
+        }
+
+        if (seenUntil is not null && DbTime.Truncate(seenUntil.Value) != DbTime.Truncate(hold.Until))
+        {
+            return Fail.Conflict($"Your hold on {hold.Slot.Name} was already extended (it now ends {hold.Until:u}). Look at the board and try again.");
+        }
+
+        var newUntil = DbTime.Truncate(hold.Until + extendBy);
+        var latest = Options.LatestEnd(hold.Since);
+        if (newUntil > latest)
+        {
+            var room = latest - hold.Until;
+            return Fail.Invalid($"A hold can last at most {TimeText.Duration(Options.HardMaxTotal)} in total, so your hold on {hold.Slot.Name} must end by {latest:u}; "
+                + (room >= TimeSpan.FromMinutes(1) ? $"{TimeText.Duration(room)} more is the most you can add." : "it cannot be extended any further."));
+        }
+
+        if (newUntil > now + Options.MaxDuration)
+        {
+            return Fail.Invalid($"A hold can end at most {TimeText.Duration(Options.MaxDuration)} from now; "
+                + $"{TimeText.Duration(now + Options.MaxDuration - hold.Until)} more is the most you can add.");
+        }
+
+        // Conditional update: if the hold was released or expired a moment ago, nothing changes.
+        var updated = await db.Holds.Where(h => h.Id == holdId && h.ReleasedAt == null && h.Until == hold.Until)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Until, newUntil).SetProperty(h => h.LastActivityAt, now), ct);
+        if (updated == 0)
+        {
+            return Fail.Conflict($"Your hold on {hold.Slot.Name} changed meanwhile. Look at the board and try again.");
+        }
+
+        AuditWriter.Write(db, actor, AuditActions.Extend, hold.Slot, $"by {TimeText.Duration(extendBy)} · until {newUntil:u}", now);
+        await db.SaveChangesAsync(ct);
+        notifier.Publish(new SlotChange(slotId, AuditActions.Extend));
+        (hold.Until, hold.LastActivityAt) = (newUntil, now);
+        return Result<HoldView>.Ok(HoldView.Of(hold));
+    }
+
+    /// <summary>
+    /// Ends a hold. The holder may release their own; QA and Admin may release anyone's by recording the
+    /// QA outcome; Admin may force-release without one. <see cref="ReleaseRequest.HoldId"/> names the hold
+    /// the caller saw, so a stale page can never release a newer hold.
+    /// </summary>
+    public async Task<Result<ReleaseReason>> ReleaseAsync(ClaimsPrincipal user, ReleaseRequest request, CancellationToken ct = default)
+    {
+        if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
+        {
+            return sessionEnded;
+        }
+
+        if (!user.Can(Policies.HoldSlots))
+        {
+            return await refusals.RefuseAsync(user, "Your role cannot release slots.", ct);
+        }
+
+        if (FreeText.Problem(request.Note, multiline: true) is { } badNote)
+        {
+            return Fail.Invalid("The note " + badNote);
+        }
+
+        var note = FreeText.IsBlank(request.Note) ? null : FreeText.Clean(request.Note!, multiline: true);
+        if (note is { Length: > HoldLimits.NoteMaxLength })
+        {
+            return Fail.Invalid($"The note can be at most {HoldLimits.NoteMaxLength} characters.");
+        }
+
+        var actor = Actor.From(user);
+        var now = Now;
+        await using var db = dbFactory.CreateDbContext();
+        var hold = await db.Holds.Include(h => h.Slot).FirstOrDefaultAsync(h => h.Id == request.HoldId && h.SlotId == request.SlotId, ct);
+        if (hold?.Slot is null)
+        {
+            return Fail.NotFound("That hold does not exist.");
+        }
+
+        if (hold.ReleasedAt is not null)
+        {
+            return Fail.Conflict($"{hold.Slot.Name} was already released by {hold.ReleasedByName}.");
+        }
+
+        var own = hold.HolderId == actor.Id;
+        ReleaseReason reason;
+        if (request.Outcome is not null)
+        {
+            if (!own && !user.Can(Policies.ReleaseAnySlot))
+            {
+                return await refusals.RefuseAsync(user, $"Only {hold.HolderName}, QA or an admin can release {hold.Slot.Name}.", ct);
+            }
+
+            reason = ReleaseReason.QaDone;
+        }
+        else if (own)
+        {
+            reason = ReleaseReason.Released;
+        }
+        else if (user.Can(Policies.Administer))
+        {
+            reason = ReleaseReason.Forced;
+        }
+        else if (user.Can(Policies.ReleaseAnySlot))
+        {
+            return Fail.Invalid($"Record the QA outcome (pass or fail) to release {hold.HolderName}'s slot.");
+        }
+        else
+        {
+            return await refusals.RefuseAsync(user, $"{hold.Slot.Name} is held by {hold.HolderName}; only they, QA or an admin can release it.", ct);
+        }
+
+        var updated = await db.Holds.Where(h => h.Id == hold.Id && h.ReleasedAt == null).ExecuteUpdateAsync(s => s
+            .SetProperty(h => h.ReleasedAt, now)
+            .SetProperty(h => h.ReleasedById, actor.Id)
+            .SetProperty(h => h.ReleasedByName, actor.Name)
+            .SetProperty(h => h.ReleaseReason, reason)
+            .SetProperty(h => h.QaOutcome, request.Outcome)
+            .SetProperty(h => h.ReleaseNote, note), ct);
+        if (updated == 0)
+        {
+            return Fail.Conflict($"{hold.Slot.Name} was released by someone else a moment ago.");
+        }
+
+        var (action, details) = reason switch
+        {
+            ReleaseReason.QaDone => (AuditActions.QaDone, $"QA {request.Outcome?.ToString().ToLowerInvariant()} for {hold.HolderName} ({hold.Purpose})" + (note is null ? "" : $": {note}")),
+            ReleaseReason.Forced => (AuditActions.ForceRelease, $"Took {hold.Slot.Name} back from {hold.HolderName} ({hold.Purpose})"),
+            _ => (AuditActions.Release, hold.Purpose),
+        };
+        AuditWriter.Write(db, actor, action, hold.Slot, details, now);
+        await db.SaveChangesAsync(ct);
+        await endings.StartTeardownAsync([hold], ct);
+        logger.LogInformation("{Actor} released {Slot} ({Reason})", actor.Name, hold.Slot.Name, reason);
+        notifier.Publish(new SlotChange(hold.SlotId, action));
+        endings.RaiseReleased(hold, actor, reason, request.Outcome, note);
+        await endings.OfferToQueueAsync(hold.SlotId);
+        return Result<ReleaseReason>.Ok(reason);
+    }
+
+    /// <summary>
+    /// The answer to a claim on a slot <paramref name="holder"/> holds: refused, naming them, or, when the holder is
+    /// the caller (a double click, the first click already won), their hold.
+    /// </summary>
+    private static Result<HoldView> HeldBy(Slot slot, Actor actor, Hold? holder) =>
+        HoldLedger.Lost(slot, actor, holder) is { } failure ? failure : Result<HoldView>.Ok(HoldView.Of(holder!) with { AlreadyYours = true });
+}
