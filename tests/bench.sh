@@ -35,11 +35,33 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "running benchmarks ($filter); output in $out/output.log"
 set +e
+# The portal runs inside the test host, so the test host gets the GC settings the portal ships: every System.GC.*
+# property of the built DeployPortal.Web.runtimeconfig.json (from the web project file) becomes the DOTNET_ variable
+# the runtime reads (numbers in hex, as the runtime parses them); a setting this list does not know stops the run
+# rather than being measured without. Without this the test host would run workstation GC.
+shipped="$root/src/DeployPortal.Web/bin/Release/net10.0/DeployPortal.Web.runtimeconfig.json"
+gc_env=()
+while IFS='=' read -r key value; do
+  [ -n "$key" ] || continue
+  case "$value" in true) value=1 ;; false) value=0 ;; *) value=$(printf '%x' "$value") ;; esac
+  case "$key" in
+    System.GC.Server) gc_env+=("DOTNET_gcServer=$value") ;;
+    System.GC.Concurrent) gc_env+=("DOTNET_gcConcurrent=$value") ;;
+    System.GC.DynamicAdaptationMode) gc_env+=("DOTNET_GCDynamicAdaptationMode=$value") ;;
+    System.GC.ConserveMemory) gc_env+=("DOTNET_GCConserveMemory=$value") ;;
+    System.GC.HeapCount) gc_env+=("DOTNET_GCHeapCount=$value") ;;
+    System.GC.HeapAffinitizeMask) gc_env+=("DOTNET_GCHeapAffinitizeMask=$value") ;;
+    System.GC.NoAffinitize) gc_env+=("DOTNET_GCNoAffinitize=$value") ;;
+    System.GC.RetainVM) gc_env+=("DOTNET_GCRetainVM=$value") ;;
+    System.GC.Gen0MaxBudget) gc_env+=("DOTNET_GCGen0MaxBudget=$value") ;;
+    *) echo "bench.sh: $shipped sets $key, which bench.sh does not pass on to the test host" >&2; exit 2 ;;
+  esac
+done < <(jq -r '.runtimeOptions.configProperties | to_entries[] | select(.key | startswith("System.GC.")) | "\(.key)=\(.value)"' "$shipped")
+log "the portal's shipped GC settings: ${gc_env[*]}"
+
 # One benchmark at a time: the normal run's parallel test collections would measure each other.
-# Server GC without DATAS, as the portal runs in production (the Web SDK default and the web project's
-# GarbageCollectionAdaptationMode); the test host would otherwise use workstation GC. The shared ArrayPool's
-# larger per-core cap is the container image's (src/DeployPortal.Web/Dockerfile says why).
-DOTNET_gcServer=1 DOTNET_GCDynamicAdaptationMode=0 DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION=4096 timeout 30m dotnet test "$project" -c Release --no-build --nologo --filter "$filter" \
+# The shared ArrayPool's larger per-core cap is the container image's (src/DeployPortal.Web/Dockerfile says why).
+env "${gc_env[@]}" DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION=4096 timeout 30m dotnet test "$project" -c Release --no-build --nologo --filter "$filter" \
   --logger "console;verbosity=detailed" -- xUnit.ParallelizeTestCollections=false 2>&1 | tee "$out/output.log"
 status=${PIPESTATUS[0]}
 set -e

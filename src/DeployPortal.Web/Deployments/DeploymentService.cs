@@ -219,15 +219,15 @@ public sealed class DeploymentService(
             return Fail.NotFound("That slot does not exist.");
         }
 
-        if (!slot.Enabled)
+        var active = slot.Enabled
+            ? await db.Holds.AsNoTracking().FirstOrDefaultAsync(h => h.SlotId == slot.Id && h.ReleasedAt == null && h.Until > now, ct)
+            : null;
+        switch (SlotDeployRule.Check(slot.Enabled, active?.HolderId, actor.Id, user.Can(Policies.Administer)))
         {
-            return Fail.Invalid($"{slot.Name} is disabled: deploy into another slot.");
-        }
-
-        var active = await db.Holds.AsNoTracking().FirstOrDefaultAsync(h => h.SlotId == slot.Id && h.ReleasedAt == null && h.Until > now, ct);
-        if (active is not null && active.HolderId != actor.Id && !user.Can(Policies.Administer))
-        {
-            return Fail.Conflict($"{slot.Name} is held by {active.HolderName} ({active.Purpose}). Pick a free slot or ask them.");
+            case DeployRefusal.Disabled:
+                return Fail.Invalid($"{slot.Name} is disabled: deploy into another slot.");
+            case DeployRefusal.HeldByOther:
+                return Fail.Conflict($"{slot.Name} is held by {active!.HolderName} ({active.Purpose}). Pick a free slot or ask them.");
         }
 
         TimeSpan holdFor = default;

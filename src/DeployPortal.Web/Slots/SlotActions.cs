@@ -13,11 +13,11 @@ public enum SlotState
 }
 
 /// <summary>
-/// What the board shows for one slot and which buttons the current user gets. A courtesy only: the
-/// <see cref="SlotService"/> checks every action again. A value: an open board works it out for every card on
-/// every slot change, and compares it with the last one.
+/// What the board shows for one slot and which buttons the current user gets. A courtesy only: the services that
+/// act (<see cref="HoldActions"/>, <see cref="SlotAdmin"/>) check every action again. A value: an open board works it
+/// out for every card on every slot change, and compares it with the last one.
 /// </summary>
-public readonly record struct SlotActions(SlotState State, bool IsMine, bool CanClaim, bool CanExtend, bool CanRelease, bool CanQaRelease, bool CanForceRelease, bool CanAdminister)
+public readonly record struct SlotActions(SlotState State, bool IsMine, bool CanClaim, bool CanExtend, bool CanRelease, bool CanQaRelease, bool CanForceRelease, bool CanAdminister, bool CanDeploy)
 {
     public static SlotActions For(ClaimsPrincipal user, SlotCard slot, DateTime now, TimeSpan warnBefore) =>
         For(SlotRights.Of(user), slot, now, warnBefore);
@@ -43,7 +43,9 @@ public readonly record struct SlotActions(SlotState State, bool IsMine, bool Can
             CanRelease: mine,
             CanQaRelease: slot.Hold is not null && rights.CanReleaseAny,
             CanForceRelease: heldByOther && rights.CanAdminister,
-            CanAdminister: rights.CanAdminister);
+            CanAdminister: rights.CanAdminister,
+            // An expired hold no longer counts: the service takes the slot as free (the expiry job releases it soon).
+            CanDeploy: rights.CanHold && SlotDeployRule.Allows(slot.Enabled, state == SlotState.Expired ? null : slot.Hold?.HolderId, rights.ActorId, rights.CanAdminister));
     }
 }
 

@@ -23,7 +23,7 @@ public sealed class BoardHandlerAuthorizationTests : PortalComponentTest
         var card = CardOf(cut, "qa-1");
         var before = await Matrix.SnapshotAsync(Harness.Database.Factory);
 
-        await cut.InvokeAsync(() => Invoke(cut.Instance, "ToggleEnabledAsync", card));
+        await cut.InvokeAsync(() => Send(cut.Instance, card, SlotCardCommand.ToggleEnabled));
 
         Assert.Equal(before, await Matrix.SnapshotAsync(Harness.Database.Factory));
         Assert.Equal(AuditActions.Denied, Assert.Single(await Harness.AuditAsync()).Action);
@@ -41,7 +41,7 @@ public sealed class BoardHandlerAuthorizationTests : PortalComponentTest
         var before = await Matrix.SnapshotAsync(Harness.Database.Factory);
 
         // The handler asks for confirmation first; answer it as the person would.
-        var pending = cut.InvokeAsync(() => Invoke(cut.Instance, "ForceReleaseAsync", card));
+        var pending = cut.InvokeAsync(() => Send(cut.Instance, card, SlotCardCommand.ForceRelease));
         var confirm = dialogs.WaitForElements("button").First(b => b.TextContent.Contains("Force release", StringComparison.OrdinalIgnoreCase));
         await dialogs.InvokeAsync(() => confirm.Click());
         await pending;
@@ -60,7 +60,7 @@ public sealed class BoardHandlerAuthorizationTests : PortalComponentTest
         var card = CardOf(cut, "qa-1");
         var before = await Matrix.SnapshotAsync(Harness.Database.Factory);
 
-        await cut.InvokeAsync(() => Invoke(cut.Instance, "ExtendAsync", card, TimeSpan.FromHours(1)));
+        await cut.InvokeAsync(() => Send(cut.Instance, card, SlotCardCommand.Extend, TimeSpan.FromHours(1)));
 
         Assert.Equal(before, await Matrix.SnapshotAsync(Harness.Database.Factory));
     }
@@ -75,8 +75,8 @@ public sealed class BoardHandlerAuthorizationTests : PortalComponentTest
         var card = CardOf(cut, "qa-1");
 
         await Task.WhenAll(
-            cut.InvokeAsync(() => Invoke(cut.Instance, "ExtendAsync", card, TimeSpan.FromHours(1))),
-            cut.InvokeAsync(() => Invoke(cut.Instance, "ExtendAsync", card, TimeSpan.FromHours(1))));
+            cut.InvokeAsync(() => Send(cut.Instance, card, SlotCardCommand.Extend, TimeSpan.FromHours(1))),
+            cut.InvokeAsync(() => Send(cut.Instance, card, SlotCardCommand.Extend, TimeSpan.FromHours(1))));
 
         Assert.Equal(hold.Until + TimeSpan.FromHours(1), Assert.Single(await Harness.HoldsAsync(slot.Id)).Until);
         Assert.Single(await Harness.AuditAsync(slot.Id), a => a.Action == AuditActions.Extend);
@@ -89,6 +89,8 @@ public sealed class BoardHandlerAuthorizationTests : PortalComponentTest
         return slots.Single(s => s.Name == name);
     }
 
-    private static Task Invoke(Board board, string handler, params object[] arguments) =>
-        (Task)typeof(Board).GetMethod(handler, BindingFlags.NonPublic | BindingFlags.Instance)!.Invoke(board, arguments)!;
+    /// <summary>A card's command as its button would send it, whether or not the card shows that button.</summary>
+    private static Task Send(Board board, SlotCard card, SlotCardCommand command, TimeSpan by = default) =>
+        (Task)typeof(Board).GetMethod("OnCardCommandAsync", BindingFlags.NonPublic | BindingFlags.Instance)!
+            .Invoke(board, [new SlotCardRequest(card, command, by)])!;
 }

@@ -10,7 +10,8 @@ namespace DeployPortal.Web.Tests.Browser;
 
 /// <summary>
 /// PostgreSQL goes away under an open board (a TCP forwarder in front of it is cut, as a network outage does): the board
-/// keeps the last state and says since when, and catches up when the database is back.
+/// keeps the last state and says since when, and catches up when the database is back. The deploy form opened in the
+/// outage says what went wrong and loads on "Try again" once the database is back.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class BoardOutageBrowserTests(BrowserFixture browser) : IAsyncLifetime
@@ -77,5 +78,25 @@ public sealed class BoardOutageBrowserTests(BrowserFixture browser) : IAsyncLife
         await Expect(paused).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"Live updates paused — showing the state at \d\d:\d\d:\d\d\."));
         await Expect(card).ToHaveAttributeAsync("data-state", "Free");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "board-circuit-lost.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task Deploy_WhenTheSlotsCannotBeRead_SaysSo_AndTryAgainLoadsTheForm()
+    {
+        var page = await browser.SignInAsync(_host.Start(), "dana");
+        await Expect(page.Locator("[data-testid=slot-qa-1]")).ToBeVisibleAsync();
+
+        _proxy.Cut();
+        await page.Locator("[data-testid=nav-deploy]").ClickAsync(); // in the circuit: no new request to sign in with
+
+        var error = page.Locator("[data-testid=deploy-load-error]");
+        await Expect(error).ToContainTextAsync("could not be loaded: the database did not answer.", new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=deploy-slot]")).ToHaveCountAsync(0);
+
+        _proxy.Restore();
+        await page.Locator("[data-testid=deploy-load-error-retry]").ClickAsync();
+
+        await Expect(page.Locator("[data-testid=deploy-slot]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(error).ToHaveCountAsync(0);
     }
 }

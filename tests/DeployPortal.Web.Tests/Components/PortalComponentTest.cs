@@ -1,7 +1,9 @@
+using DeployPortal.Web.Components.Pages.Board;
 using Bunit;
 using Bunit.TestDoubles;
 using DeployPortal.Web.Audit;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Apps;
 using DeployPortal.Web.Git;
 using DeployPortal.Web.Slots;
@@ -53,6 +55,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Board);
         Services.AddSingleton<BoardSnapshot>();
         Services.AddSingleton<BoardClock>();
+        Services.AddBoard();
         Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));
         Services.AddSingleton<IOptionsMonitor<IdleOptions>>(Harness.IdleOptions);
         Services.AddScoped(sp => new IdleSlots(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<Refusals>(), Harness.Notifier, Harness.Clock,
@@ -64,6 +67,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
             new AppCatalog(new TestOptionsMonitor<AppsOptions>(new AppsOptions()), Options.Create(new PortalOptions()), new TestHostEnvironment()),
             new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), new MemoryCache(new MemoryCacheOptions())),
             Harness.Notifier, Harness.Clock, Harness.Options, NullLogger<WaitlistService>.Instance));
+        Services.AddScoped(_ => new NotificationPreferences(PageDatabase ?? Harness.Database.Factory, Harness.Clock));
         Auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }

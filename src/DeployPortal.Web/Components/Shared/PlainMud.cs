@@ -5,8 +5,8 @@ using MudBlazor;
 namespace DeployPortal.Web.Components.Shared;
 
 /// <summary>
-/// MudBlazor's look without MudBlazor components, for what thousands of people keep open all day: the layout
-/// and the board. Every component costs a circuit two render-tree buffers, its parameter state and a render on
+/// MudBlazor's look without MudBlazor components, for what thousands of people keep open all day: the layout (the
+/// board has its own classes: docs/adr/0001-board-renders-cards-as-markup.md). Every component costs a circuit two render-tree buffers, its parameter state and a render on
 /// each update; on the board that came to about 220 components and 900 KB per open board, and to a few
 /// milliseconds of CPU per board for every slot change (see README, Benchmarks). These helpers give plain
 /// elements MudBlazor's CSS classes instead. The strings are built once and shared by every circuit, so the
