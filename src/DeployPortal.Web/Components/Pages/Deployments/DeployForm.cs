@@ -103,6 +103,9 @@ internal sealed class DeployForm(string actorId, bool canAdminister, TimeSpan de
     public string? BranchError => Branch is { Length: > 0 } branch && App is { } app && !LoadingBranches && _branches.Count > 0
         && !_branches.Any(b => b.Name == branch) ? BranchNames.NotFound(app, branch, _branches.Select(b => b.Name)) : null;
 
+    /// <summary>The chosen branch once it is known to be one of the app's: the registry is asked about its image.</summary>
+    public string? CheckableBranch => !LoadingBranches && BranchError is null && _branches.Any(b => b.Name == Branch) ? Branch : null;
+
     /// <summary>What deploying would do (claim for how long, replace what runs), once app, branch and slot are chosen.</summary>
     public string? Summary => !QueueMode && BranchError is null && App is { } app && Branch is { } branch && SelectedSlot is { } slot
         ? Preflight.Describe(app, branch, slot, actorId, HoldFor, Purpose)
