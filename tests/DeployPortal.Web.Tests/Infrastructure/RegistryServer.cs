@@ -25,13 +25,17 @@ public sealed class RegistryServer : IAsyncDisposable
     private readonly HttpClient _http;
     private readonly StringBuilder _output = new();
 
-    private RegistryServer(Process process, string folder, int port, string? user, string? password)
+    private RegistryServer(Process process, string folder, int port, string? user, string? password, RegistryTokenServer? tokens)
     {
         _process = process;
         _folder = folder;
         Port = port;
-        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
-        if (user is not null)
+        _http = new HttpClient(tokens is null ? new HttpClientHandler() : new MintingHandler(tokens))
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}/"),
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        if (user is not null && tokens is null)
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
         }
@@ -42,7 +46,8 @@ public sealed class RegistryServer : IAsyncDisposable
     /// <summary>As image references name it: <c>127.0.0.1:PORT</c>.</summary>
     public string Host => $"127.0.0.1:{Port}";
 
-    public static async Task<RegistryServer> StartAsync(string? user = null, string? password = null, string? notifyUrl = null, string? notifyToken = null)
+    /// <param name="tokens">Token auth instead of htpasswd: the registry trusts tokens this server signs.</param>
+    public static async Task<RegistryServer> StartAsync(string? user = null, string? password = null, RegistryTokenServer? tokens = null)
     {
         if (!File.Exists(Binary))
         {
@@ -65,7 +70,20 @@ public sealed class RegistryServer : IAsyncDisposable
               addr: 127.0.0.1:PORT
 
             """);
-        if (user is not null)
+        if (tokens is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "token-signer.pem"), tokens.CertificatePem);
+            config.Append($"""
+                auth:
+                  token:
+                    realm: {tokens.Realm}
+                    service: {RegistryTokenServer.Service}
+                    issuer: {RegistryTokenServer.Issuer}
+                    rootcertbundle: {folder}/token-signer.pem
+
+                """);
+        }
+        else if (user is not null)
         {
             await File.WriteAllTextAsync(Path.Combine(folder, "htpasswd"), $"{user}:{BCrypt.Net.BCrypt.HashPassword(password, 5)}\n");
             config.Append($"""
@@ -73,22 +91,6 @@ public sealed class RegistryServer : IAsyncDisposable
                   htpasswd:
                     realm: deployportal-test
                     path: {folder}/htpasswd
-
-                """);
-        }
-
-        if (notifyUrl is not null)
-        {
-            config.Append($"""
-                notifications:
-                  endpoints:
-                    - name: portal
-                      url: {notifyUrl}
-                      headers:
-                        Authorization: [Bearer {notifyToken}]
-                      timeout: 2s
-                      threshold: 5
-                      backoff: 1s
 
                 """);
         }
@@ -102,7 +104,7 @@ public sealed class RegistryServer : IAsyncDisposable
             info.ArgumentList.Add("serve");
             info.ArgumentList.Add(file);
             var process = Process.Start(info)!;
-            var server = new RegistryServer(process, folder, port, user, password);
+            var server = new RegistryServer(process, folder, port, user, password, tokens);
             process.OutputDataReceived += (_, e) => server.Log(e.Data);
             process.ErrorDataReceived += (_, e) => server.Log(e.Data);
             process.BeginOutputReadLine();
@@ -264,6 +266,18 @@ public sealed class RegistryServer : IAsyncDisposable
         lock (_output)
         {
             _output.AppendLine(line);
+        }
+    }
+
+    /// <summary>Sends the tests' own pushes with a token for pull and push on the repository the request names.</summary>
+    private sealed class MintingHandler(RegistryTokenServer tokens) : DelegatingHandler(new HttpClientHandler())
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var path = request.RequestUri!.AbsolutePath;
+            var end = Math.Max(path.LastIndexOf("/manifests/", StringComparison.Ordinal), path.LastIndexOf("/blobs/", StringComparison.Ordinal));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint($"repository:{path[4..end]}:pull,push"));
+            return base.SendAsync(request, cancellationToken);
         }
     }
 
