@@ -23,6 +23,16 @@ verbosity=${DEPLOYPORTAL_TEST_VERBOSITY:-normal}
 log "restoring and building"
 dotnet build "$target" -c Release --nologo -v quiet -clp:ErrorsOnly
 
+# One dialect: the whole solution must be as `dotnet format` leaves it (.editorconfig). Checked on full runs only,
+# so a narrowed run while working stays quick; a difference counts as one failure after the tests have run.
+format_failed=0
+if [ -z "${DEPLOYPORTAL_TEST_TARGET:-}" ]; then
+  log "checking the code format (dotnet format --verify-no-changes)"
+  if ! dotnet format "$target" --verify-no-changes --no-restore -v quiet; then
+    format_failed=1
+  fi
+fi
+
 results=$(mktemp /tmp/deployportal-test-output.XXXXXX)
 log "running tests"
 set +e
@@ -50,5 +60,10 @@ if grep -qE "$failed_tests" "$results"; then
 fi
 rm -f "$results"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a crashed test host counts as a failure
+if [ "$format_failed" -ne 0 ]; then
+  echo "  the code format: run 'dotnet format DeployPortal.sln' and commit the result (files listed above)"
+  failed=$((failed + 1))
+  status=1
+fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit "$status"
