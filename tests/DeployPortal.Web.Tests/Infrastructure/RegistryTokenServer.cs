@@ -66,7 +66,12 @@ public sealed class RegistryTokenServer : IAsyncDisposable
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var claims = new Dictionary<string, object>
         {
-            ["iss"] = Issuer, ["sub"] = _user, ["aud"] = Service, ["exp"] = now + 300, ["nbf"] = now - 10, ["iat"] = now,
+            ["iss"] = Issuer,
+            ["sub"] = _user,
+            ["aud"] = Service,
+            ["exp"] = now + 300,
+            ["nbf"] = now - 10,
+            ["iat"] = now,
             ["jti"] = Guid.NewGuid().ToString("N"),
             ["access"] = parts.Length == 3 ? new[] { new { type = parts[0], name = parts[1], actions = parts[2].Split(',') } } : Array.Empty<object>(),
         };
