@@ -1,4 +1,4 @@
-# Sourced by tests/run.sh and tests/bench.sh (never run on its own): installs Debian's chromium, postgresql and helm if missing,
+# Sourced by tests/run.sh and tests/bench.sh (never run on its own): installs Debian's chromium, postgresql, docker-registry and helm if missing,
 # starts a throwaway PostgreSQL on a free loopback port as an unprivileged user, exports its connection
 # string as DEPLOYPORTAL_TEST_POSTGRES, and stops and deletes it when the calling script exits.
 # Expects the caller to have set -euo pipefail and defined log().
@@ -9,6 +9,14 @@ if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+
+# --- The CNCF distribution registry for the registry tests (Debian's docker-registry; the tests start it themselves) ---
+if [ ! -x /usr/bin/docker-registry ]; then
+  log "installing Debian's docker-registry"
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq docker-registry >/dev/null
 fi
 
 # --- Helm, for the chart tests (a real `helm template`, never a hand-made renderer) ----------------

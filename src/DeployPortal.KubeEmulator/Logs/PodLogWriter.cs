@@ -180,6 +180,15 @@ internal sealed class PodLogWriter : IAsyncDisposable
 
     private static (string App, string Version) Describe(string image)
     {
+        // repo@sha256:… (deployed by digest): the version is the short digest, the app the repository's last part.
+        var at = image.IndexOf('@');
+        if (at >= 0)
+        {
+            var digest = image[(at + 1)..];
+            var (name, _) = Describe(image[..at]);
+            return (name, digest.Length > 19 ? digest[..19] : digest);
+        }
+
         var lastSlash = image.LastIndexOf('/');
         var colon = image.LastIndexOf(':');
         var tag = colon > lastSlash ? image[(colon + 1)..] : "latest";

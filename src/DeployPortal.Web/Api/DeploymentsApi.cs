@@ -3,6 +3,7 @@ using DeployPortal.Web.Apps;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Git;
+using DeployPortal.Web.Registry;
 
 namespace DeployPortal.Web.Api;
 
@@ -40,6 +41,33 @@ internal static class DeploymentsApi
             })
             .WithName("ListBranches").WithSummary("The app's branches with their commits (cached briefly; refresh=true asks the remote).")
             .Produces<IReadOnlyList<RemoteBranch>>().ProducesProblem(404).ProducesProblem(502);
+
+        apps.MapGet("/{app}/image", async Task<IResult> (string app, string? branch, AppCatalog catalog, BranchCatalog branches, ImagePreflight preflight, CancellationToken ct) =>
+            {
+                if (catalog.Find(app) is not { } definition)
+                {
+                    return ApiResults.Problem(Fail.NotFound($"There is no app called {app}."));
+                }
+
+                if (string.IsNullOrWhiteSpace(branch))
+                {
+                    return ApiResults.Problem(Fail.Invalid("Name the branch (?branch=…)."));
+                }
+
+                try
+                {
+                    return await preflight.CheckAsync(definition, branch, ct) is { } view
+                        ? TypedResults.Ok(view)
+                        : ApiResults.Problem(Fail.NotFound(BranchNames.NotFound(definition.Name, branch, (await branches.ListAsync(definition, false, ct)).Select(b => b.Name))));
+                }
+                catch (GitException ex)
+                {
+                    return TypedResults.Problem(detail: ex.Message, statusCode: StatusCodes.Status502BadGateway, title: "The repository did not answer");
+                }
+            })
+            .WithName("ImagePreflight")
+            .WithSummary("What the registry holds for a branch's image: its digest and when it was pushed, or \"not built yet\" (checked only when a registry is configured for the app's image host).")
+            .Produces<ImagePreflightView>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(502);
 
         var deployments = api.MapGroup("/deployments").WithTags("Deployments");
         deployments.MapGet("/", async (int? take, DeploymentService service, CancellationToken ct) =>

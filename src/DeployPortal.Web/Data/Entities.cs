@@ -108,6 +108,8 @@ public sealed class Deployment
     /// <summary>Resolved when the deployment runs, or fixed up front for a rollback to an earlier commit.</summary>
     public string? Commit { get; set; }
     public string? Image { get; set; }
+    /// <summary>The manifest digest <see cref="Image"/>'s tag named when the deployment resolved it; the slot runs <c>repo@digest</c>. Null without a registry.</summary>
+    public string? ImageDigest { get; set; }
     public bool PinnedCommit { get; set; }
     public required string RequestedById { get; set; }
     public required string RequestedByName { get; set; }

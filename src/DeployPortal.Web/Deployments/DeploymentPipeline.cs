@@ -2,6 +2,7 @@ using DeployPortal.Web.Apps;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Git;
+using DeployPortal.Web.Registry;
 using Microsoft.EntityFrameworkCore;
 
 namespace DeployPortal.Web.Deployments;
@@ -17,6 +18,7 @@ public sealed class DeploymentPipeline(
     ClusterGateway cluster,
     ManifestBuilder manifests,
     RolloutWatcher rollouts,
+    ImageCheck images,
     DeploymentStepLog steps,
     DeploymentOutcome outcome)
 {
@@ -32,20 +34,26 @@ public sealed class DeploymentPipeline(
         var slot = deployment.Slot!;
         var app = apps.Find(deployment.App) ?? throw new DeploymentFailedException($"The app {deployment.App} is no longer configured.");
 
-        // 1. Resolve: the branch must still exist; its commit decides the image.
+        // 1. Resolve: the branch must still exist; its commit decides the image, and the registry (when configured) the
+        // digest that runs, so a tag pushed again later cannot change what this slot runs.
         var (commit, image) = await steps.RunAsync(lease, StepName.Resolve, async () =>
         {
             if (deployment.PinnedCommit && deployment.Commit is { } pinnedCommit && deployment.Image is { } pinnedImage)
             {
-                return ((pinnedCommit, pinnedImage), $"Deploying commit {pinnedCommit[..Math.Min(7, pinnedCommit.Length)]} again ({pinnedImage})");
+                var again = deployment.ImageDigest is { } pinnedDigest ? ImageName.Parse(pinnedImage).WithDigest(pinnedDigest) : pinnedImage;
+                return ((pinnedCommit, again), $"Deploying commit {pinnedCommit[..Math.Min(7, pinnedCommit.Length)]} again ({again})");
             }
 
             var branch = await branches.ResolveAsync(app, deployment.Branch, ct)
                 ?? throw new DeploymentFailedException($"The branch \"{deployment.Branch}\" no longer exists in {app.Name}'s repository.");
-            var resolved = KubeNames.ImageReference(app.ImageRepository, app.TagTemplate, branch.Name, branch.Commit);
+            var tagged = KubeNames.ImageReference(app.ImageRepository, app.TagTemplate, branch.Name, branch.Commit);
+            var digest = await DigestAsync(tagged, ct);
             await using var db = dbFactory.CreateDbContext();
-            await db.Deployments.Where(d => d.Id == id).ExecuteUpdateAsync(s => s.SetProperty(d => d.Commit, branch.Commit).SetProperty(d => d.Image, resolved), ct);
-            return ((branch.Commit, resolved), $"{deployment.Branch} is at {branch.Commit[..Math.Min(7, branch.Commit.Length)]}: image {resolved}");
+            await db.Deployments.Where(d => d.Id == id).ExecuteUpdateAsync(s => s
+                .SetProperty(d => d.Commit, branch.Commit).SetProperty(d => d.Image, tagged).SetProperty(d => d.ImageDigest, digest), ct);
+            var runs = digest is null ? tagged : ImageName.Parse(tagged).WithDigest(digest);
+            return ((branch.Commit, runs), $"{deployment.Branch} is at {branch.Commit[..Math.Min(7, branch.Commit.Length)]}: image {tagged}"
+                + (digest is null ? "" : $" ({ImageLookup.Short(digest)})"));
         }, ct);
 
         // 2. Apply: server-side apply is idempotent, so repeating it after a crash changes nothing.
@@ -89,6 +97,15 @@ public sealed class DeploymentPipeline(
 
         await outcome.FinishAsync(lease, DeploymentState.Succeeded, null, ct);
     }
+
+    /// <summary>The digest the tag names now; null when no registry is configured for the image (deployed by tag, as before).</summary>
+    private async Task<string?> DigestAsync(string image, CancellationToken ct) => await images.ResolveAsync(image, ct) switch
+    {
+        null => null,
+        { Status: ImageStatus.Found, Digest: { } digest } => digest,
+        { Status: ImageStatus.Missing } => throw new DeploymentFailedException($"The image {image} is not built yet: the registry has no such tag."),
+        var failed => throw new DeploymentFailedException(failed.Problem ?? $"The registry did not resolve {image}."),
+    };
 }
 
 /// <summary>A deployment failed for a reason a person must act on; the message says what.</summary>

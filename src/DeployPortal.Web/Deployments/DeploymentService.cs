@@ -6,6 +6,7 @@ using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Git;
+using DeployPortal.Web.Registry;
 using DeployPortal.Web.Slots;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -27,6 +28,7 @@ public sealed class DeploymentService(
     IdleSlots idle,
     AppCatalog apps,
     BranchCatalog branches,
+    ImagePreflight images,
     ManifestBuilder manifests,
     IBackgroundJobClient jobs,
     SlotChangeNotifier notifier,
@@ -73,6 +75,11 @@ public sealed class DeploymentService(
             return Fail.Invalid(BranchNames.NotFound(app.Name, request.Branch, known.Select(b => b.Name)));
         }
 
+        if (await images.RefusalAsync(app, branch, ct) is { } notBuilt)
+        {
+            return notBuilt;
+        }
+
         return await QueueAsync(user, request, app.Name, pinned: null, ct);
     }
 
@@ -101,7 +108,7 @@ public sealed class DeploymentService(
             return Fail.Invalid("That deployment never resolved a commit, so there is nothing to deploy again. Deploy the branch instead.");
         }
 
-        return await QueueAsync(user, new DeployRequest(earlier.App, earlier.Branch, earlier.SlotId), earlier.App, (earlier.Commit, earlier.Image), ct);
+        return await QueueAsync(user, new DeployRequest(earlier.App, earlier.Branch, earlier.SlotId), earlier.App, new PinnedImage(earlier.Commit, earlier.Image, earlier.ImageDigest), ct);
     }
 
     public async Task<Result<DeploymentState>> CancelAsync(ClaimsPrincipal user, long deploymentId, CancellationToken ct = default)
@@ -201,7 +208,7 @@ public sealed class DeploymentService(
             [.. s.Deployments.Select(d => $"{d.App}@{d.Branch}")]))];
     }
 
-    private async Task<Result<DeploymentView>> QueueAsync(ClaimsPrincipal user, DeployRequest request, string app, (string Commit, string Image)? pinned, CancellationToken ct)
+    private async Task<Result<DeploymentView>> QueueAsync(ClaimsPrincipal user, DeployRequest request, string app, PinnedImage? pinned, CancellationToken ct)
     {
         var actor = Actor.From(user);
         var now = DbTime.UtcNow(clock);
@@ -306,7 +313,7 @@ public sealed class DeploymentService(
     /// The caller enqueues the job after committing.
     /// </summary>
     internal static async Task<Deployment> AddDeploymentAsync(PortalDb db, Slot slot, Hold hold, Actor actor, string app, string branch,
-        (string Commit, string Image)? pinned, DateTime now, CancellationToken ct, string? via = null)
+        PinnedImage? pinned, DateTime now, CancellationToken ct, string? via = null)
     {
         var deployment = new Deployment
         {
@@ -315,6 +322,7 @@ public sealed class DeploymentService(
             Branch = branch,
             Commit = pinned?.Commit,
             Image = pinned?.Image,
+            ImageDigest = pinned?.Digest,
             PinnedCommit = pinned is not null,
             RequestedById = actor.Id,
             RequestedByName = actor.Name,
@@ -334,7 +342,7 @@ public sealed class DeploymentService(
         jobs.Enqueue<DeploymentJob>(job => job.RunAsync(deploymentId, CancellationToken.None));
 
     private DeploymentView ToView(Deployment d) => new(
-        d.Id, d.App, d.Branch, d.Commit, d.Image, d.PinnedCommit, d.SlotId, d.Slot?.Name ?? "", d.Slot?.Namespace ?? "", d.HoldId,
+        d.Id, d.App, d.Branch, d.Commit, d.Image, d.ImageDigest, d.PinnedCommit, d.SlotId, d.Slot?.Name ?? "", d.Slot?.Namespace ?? "", d.HoldId,
         d.RequestedById, d.RequestedByName, d.State, d.CreatedAt, d.StartedAt, d.FinishedAt, d.FailureReason, d.CancelRequested,
         "https://" + manifests.HostFor(d.App, d.Slot?.Name ?? ""),
         [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))]) { LeaseUntil = d.LeaseUntil };

@@ -13,6 +13,7 @@ public sealed record DeploymentView(
     string Branch,
     string? Commit,
     string? Image,
+    string? ImageDigest,
     bool PinnedCommit,
     int SlotId,
     string SlotName,
@@ -37,7 +38,13 @@ public sealed record DeploymentView(
     public bool WorkerStopped(DateTime now) => State == DeploymentState.Running && LeaseUntil < now;
 
     public string ShortCommit => Commit is { Length: >= 7 } c ? c[..7] : Commit ?? "";
+
+    /// <summary>"sha256:3f2a9c1d…" when the image was resolved to a digest; empty otherwise.</summary>
+    public string ShortDigest => ImageDigest is null ? "" : Registry.ImageLookup.Short(ImageDigest);
 }
+
+/// <summary>An earlier deployment's commit and image, deployed again as they were (a rollback): the same digest when it had one.</summary>
+public sealed record PinnedImage(string Commit, string Image, string? Digest);
 
 /// <summary>What the deploy form needs to know about one slot.</summary>
 public sealed record SlotChoice(int Id, string Name, bool Enabled, string? HolderId, string? HolderName, string? Purpose, IReadOnlyList<string> Running);

@@ -39,9 +39,12 @@ public sealed record SlotCard(
         new(s.Id, s.Name, s.Namespace, s.Description, s.UrlPattern, s.Enabled, hold is null ? null : HoldView.Of(hold)) { Cleaning = s.CleaningSince is not null };
 }
 
-public sealed record SlotDeploymentView(long Id, string App, string Branch, string? Commit, DeploymentState State)
+/// <param name="ImageDigest">The digest that runs, when a registry resolved one.</param>
+public sealed record SlotDeploymentView(long Id, string App, string Branch, string? Commit, DeploymentState State, string? ImageDigest = null)
 {
     public string ShortCommit => Commit is { Length: >= 7 } c ? c[..7] : Commit ?? "";
+
+    public string ShortDigest => ImageDigest is null ? "" : Registry.ImageLookup.Short(ImageDigest);
 }
 
 public sealed record HoldView(long Id, string HolderId, string HolderName, string Purpose, DateTime Since, DateTime Until)

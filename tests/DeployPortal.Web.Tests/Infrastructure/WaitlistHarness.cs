@@ -5,10 +5,12 @@ using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Git;
+using DeployPortal.Web.Registry;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Waitlist;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -37,8 +39,16 @@ public sealed class WaitlistHarness : IAsyncDisposable
         Waitlist = new WaitlistService(Database.Factory, Slots.Ledger, Slots.Refusals, Slots.Handover, Apps, Branches, Slots.Notifier, Slots.Clock, Slots.Options,
             NullLogger<WaitlistService>.Instance);
         var manifests = new ManifestBuilder(Microsoft.Extensions.Options.Options.Create(new ClusterOptions()));
-        Deployments = new DeploymentService(Database.Factory, Slots.Ledger, Slots.Cap, Slots.Endings, Slots.Board, Slots.Refusals, Slots.Idle, Apps, Branches, manifests, Slots.Jobs, Slots.Notifier, Slots.Clock,
+        Deployments = new DeploymentService(Database.Factory, Slots.Ledger, Slots.Cap, Slots.Endings, Slots.Board, Slots.Refusals, Slots.Idle, Apps, Branches, RegistryOff(Branches, _cache, Slots.Clock), manifests, Slots.Jobs, Slots.Notifier, Slots.Clock,
             NullLogger<DeploymentService>.Instance);
+    }
+
+    /// <summary>The image pre-flight with no registry configured (the embedded default): it never asks anything.</summary>
+    public static ImagePreflight RegistryOff(BranchCatalog branches, IMemoryCache cache, TimeProvider clock)
+    {
+        var options = new TestOptionsMonitor<RegistryOptions>(new RegistryOptions());
+        var http = new ServiceCollection().AddHttpClient().BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
+        return new ImagePreflight(branches, new ImageCheck(new RegistryClient(http, options, NullLogger<RegistryClient>.Instance), cache, options), clock);
     }
 
     public SlotHarness Slots { get; }

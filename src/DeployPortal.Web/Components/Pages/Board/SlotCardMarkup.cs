@@ -101,6 +101,11 @@ internal static class SlotCardMarkup
                 list.Append($"<code class=\"portal-muted\">{E(d.ShortCommit)}</code> ");
             }
 
+            if (d.ImageDigest is { } digest)
+            {
+                list.Append($"<code class=\"portal-muted\" title=\"{E(digest)}\" data-testid=\"running-digest\">{E(d.ShortDigest)}</code> ");
+            }
+
             list.Append($"<span class=\"{BoardStyles.Chip(DeploymentStateChip.ColorOf(d.State))}\" data-testid=\"deployment-state\" data-state=\"{d.State}\">{d.State}</span></li>");
         }
 

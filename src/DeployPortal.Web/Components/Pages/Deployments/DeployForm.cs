@@ -106,6 +106,9 @@ internal sealed class DeployForm(string actorId, bool canAdminister, TimeSpan de
     /// <summary>The branch the typed name most likely meant, offered as a button under the field; null when the name is a branch or nothing is close.</summary>
     public string? BranchSuggestion => BranchError is not null ? BranchNames.Closest(Branch!, _branches.Select(b => b.Name)) : null;
 
+    /// <summary>The chosen branch once it is known to be one of the app's: the registry is asked about its image.</summary>
+    public string? CheckableBranch => !LoadingBranches && BranchError is null && _branches.Any(b => b.Name == Branch) ? Branch : null;
+
     /// <summary>What deploying would do (claim for how long, replace what runs), once app, branch and slot are chosen.</summary>
     public string? Summary => !QueueMode && BranchError is null && App is { } app && Branch is { } branch && SelectedSlot is { } slot
         ? Preflight.Describe(app, branch, slot, actorId, HoldFor, Purpose)

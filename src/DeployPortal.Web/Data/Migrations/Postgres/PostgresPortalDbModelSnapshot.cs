@@ -166,6 +166,9 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                         .HasMaxLength(400)
                         .HasColumnType("character varying(400)");
 
+                    b.Property<string>("ImageDigest")
+                        .HasColumnType("text");
+
                     b.Property<DateTime?>("LeaseUntil")
                         .HasColumnType("timestamp with time zone");
 

@@ -155,6 +155,9 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(400)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ImageDigest")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("LeaseUntil")
                         .HasColumnType("TEXT");
 
