@@ -46,12 +46,21 @@ internal static class Benchmark
             var list = await http.GetStringAsync("api/v1/namespaces/default/pods?labelSelector=app%3Dbench");
             using var doc = System.Text.Json.JsonDocument.Parse(list);
             foreach (var item in doc.RootElement.GetProperty("items").EnumerateArray())
+            {
                 if (item.GetProperty("status").TryGetProperty("conditions", out var conds) &&
                     conds.EnumerateArray().Any(c => c.GetProperty("type").GetString() == "Ready" && c.GetProperty("status").GetString() == "True"))
+                {
                     pod = item.GetProperty("metadata").GetProperty("name").GetString();
-            if (pod is null) await Task.Delay(50);
+                }
+            }
+
+            if (pod is null)
+            {
+                await Task.Delay(50);
+            }
         }
-        if (pod is null) { Console.Error.WriteLine("pod did not become ready"); return 1; }
+        if (pod is null)
+        { Console.Error.WriteLine("pod did not become ready"); return 1; }
         var logUrl = $"api/v1/namespaces/default/pods/{pod}/log?follow=true&tailLines=0";
 
         var one = await FollowAsync(http, logUrl, 1, seconds);
@@ -62,7 +71,10 @@ internal static class Benchmark
         var sw = Stopwatch.StartNew();
         long dump = 0;
         await using (var s = await http.GetStreamAsync($"api/v1/namespaces/default/pods/{pod}/log?tailLines=400000"))
+        {
             dump = await CountLinesAsync(s, CancellationToken.None);
+        }
+
         Console.WriteLine($"non-follow dump:      {dump / sw.Elapsed.TotalSeconds,12:N0} lines/s ({dump:N0} buffered lines read back)");
 
         options.LogLinesPerSecond = 1; // quiet the generator for the request benchmark
@@ -104,7 +116,10 @@ internal static class Benchmark
         try
         {
             int n;
-            while ((n = await s.ReadAsync(buffer, ct)) > 0) lines += buffer.AsSpan(0, n).Count((byte)'\n');
+            while ((n = await s.ReadAsync(buffer, ct)) > 0)
+            {
+                lines += buffer.AsSpan(0, n).Count((byte)'\n');
+            }
         }
         catch (OperationCanceledException) { }
         catch (IOException) { }

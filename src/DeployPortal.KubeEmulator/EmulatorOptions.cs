@@ -141,9 +141,16 @@ public sealed class FaultOptions
     /// <summary>Switches every fault off.</summary>
     public void Reset()
     {
-        ErrorRate = 0; Latency = TimeSpan.Zero; HangRate = 0;
-        DropWatchAfterEvents = null; DropWatchAfter = null; DropLogsAfterLines = null; DropLogsAfter = null;
-        PathContains = null; Method = null; IncludeDiscovery = false;
+        ErrorRate = 0;
+        Latency = TimeSpan.Zero;
+        HangRate = 0;
+        DropWatchAfterEvents = null;
+        DropWatchAfter = null;
+        DropLogsAfterLines = null;
+        DropLogsAfter = null;
+        PathContains = null;
+        Method = null;
+        IncludeDiscovery = false;
         Volatile.Write(ref _failNext, 0);
     }
 
@@ -153,8 +160,15 @@ public sealed class FaultOptions
         while (true)
         {
             var n = Volatile.Read(ref _failNext);
-            if (n <= 0) return false;
-            if (Interlocked.CompareExchange(ref _failNext, n - 1, n) == n) return true;
+            if (n <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _failNext, n - 1, n) == n)
+            {
+                return true;
+            }
         }
     }
 }

@@ -5,14 +5,8 @@ using DeployPortal.KubeEmulator.Controllers;
 using DeployPortal.KubeEmulator.Faults;
 using DeployPortal.KubeEmulator.Logs;
 using DeployPortal.KubeEmulator.Store;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace DeployPortal.KubeEmulator;
 
@@ -99,7 +93,11 @@ public sealed class EmulatorServer : IAsyncDisposable
 
         public async ValueTask DisposeAsync()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+            if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            {
+                return;
+            }
+
             await controller.DisposeAsync().ConfigureAwait(false);
             await Logs.DisposeAsync().ConfigureAwait(false);
         }
@@ -113,7 +111,9 @@ public sealed class EmulatorServer : IAsyncDisposable
         var store = new ObjectStore(options.WatchHistorySize);
         var resources = new Resources(store, options, time);
         foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
+        {
             resources.Create(ResourceKind.Namespace, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } }, "kube-apiserver");
+        }
         // The API server's own Service, which every cluster has in "default" (kubectl get all -A lists it).
         resources.Create(ResourceKind.Service, "default", new JsonObject
         {
@@ -126,10 +126,13 @@ public sealed class EmulatorServer : IAsyncDisposable
         }, "kube-apiserver");
         store.Create(ResourceKind.Node, new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Node",
+            ["apiVersion"] = "v1",
+            ["kind"] = "Node",
             ["metadata"] = new JsonObject
             {
-                ["name"] = ClusterController.NodeName, ["uid"] = Guid.NewGuid().ToString(), ["creationTimestamp"] = Json.Time(time.GetUtcNow()),
+                ["name"] = ClusterController.NodeName,
+                ["uid"] = Guid.NewGuid().ToString(),
+                ["creationTimestamp"] = Json.Time(time.GetUtcNow()),
                 ["labels"] = new JsonObject { ["kubernetes.io/hostname"] = ClusterController.NodeName, ["kubernetes.io/os"] = "linux", ["node-role.kubernetes.io/control-plane"] = "" },
             },
             ["status"] = new JsonObject

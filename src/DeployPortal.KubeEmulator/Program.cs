@@ -1,7 +1,3 @@
-using DeployPortal.KubeEmulator;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-
 // The runnable host:
 //   dotnet run --project src/DeployPortal.KubeEmulator --urls http://127.0.0.1:8001
 // Options bind from configuration section "Emulator" (e.g. --Emulator:LogLinesPerSecond=50, or Emulator__ReadyDelay=00:00:05).
@@ -24,7 +20,10 @@ internal static class EmulatorProgram
         var options = new EmulatorOptions();
         builder.Configuration.GetSection("Emulator").Bind(options);
         var urls = builder.Configuration["urls"];
-        if (string.IsNullOrEmpty(urls)) builder.WebHost.UseUrls("http://127.0.0.1:8001");
+        if (string.IsNullOrEmpty(urls))
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:8001");
+        }
         else if (urls.Split(';').Any(u => !u.Contains("127.0.0.1", StringComparison.Ordinal) && !u.Contains("localhost", StringComparison.Ordinal)))
         {
             Console.Error.WriteLine($"refusing to bind {urls}: the emulator listens on loopback only (use http://127.0.0.1:PORT)");

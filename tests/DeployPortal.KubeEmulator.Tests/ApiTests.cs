@@ -119,10 +119,13 @@ public sealed class ApiTests : EmulatorTestBase
     {
         var prefix = Unique("sel");
         foreach (var (n, tier) in new[] { ("a", "web"), ("b", "db"), ("c", "cache") })
+        {
             await Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
             {
                 Metadata = new V1ObjectMeta { Name = $"{prefix}-{n}", Labels = new Dictionary<string, string> { ["suite"] = prefix, ["tier"] = tier } },
             }, "default");
+        }
+
         async Task<string[]> Names(string selector) =>
             (await Client.CoreV1.ListNamespacedConfigMapAsync("default", labelSelector: selector)).Items.Select(i => i.Metadata.Name[(prefix.Length + 1)..]).Order().ToArray();
 
@@ -139,10 +142,13 @@ public sealed class ApiTests : EmulatorTestBase
     {
         var prefix = Unique("del");
         for (var i = 0; i < 4; i++)
+        {
             await Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
             {
                 Metadata = new V1ObjectMeta { Name = $"{prefix}-{i}", Labels = new Dictionary<string, string> { ["suite"] = prefix, ["even"] = (i % 2 == 0).ToString().ToLowerInvariant() } },
             }, "default");
+        }
+
         await Client.CoreV1.DeleteCollectionNamespacedConfigMapAsync("default", labelSelector: $"suite={prefix},even=true");
         var left = (await Client.CoreV1.ListNamespacedConfigMapAsync("default", labelSelector: $"suite={prefix}")).Items.Select(i => i.Metadata.Name).Order();
         Assert.Equal([$"{prefix}-1", $"{prefix}-3"], left);
@@ -210,7 +216,8 @@ public sealed class ApiTests : EmulatorTestBase
         var name = Unique("ing");
         var ing = new V1Ingress
         {
-            ApiVersion = "networking.k8s.io/v1", Kind = "Ingress",
+            ApiVersion = "networking.k8s.io/v1",
+            Kind = "Ingress",
             Metadata = new V1ObjectMeta { Name = name },
             Spec = new V1IngressSpec { Rules = [new V1IngressRule { Host = "app.local" }] },
         };

@@ -23,8 +23,15 @@ public sealed class ControllerTests : EmulatorTestBase
         {
             var cs = pod.Status?.ContainerStatuses?.FirstOrDefault();
             var state = cs is null ? $"Pending" : cs.State.Waiting is { } w ? w.Reason : cs.Ready ? "Ready" : "Running";
-            if (seen.Count == 0 || seen[^1] != state) seen.Add(state);
-            if (state == "Ready") break;
+            if (seen.Count == 0 || seen[^1] != state)
+            {
+                seen.Add(state);
+            }
+
+            if (state == "Ready")
+            {
+                break;
+            }
         }
         Assert.Equal(["Pending", "ContainerCreating", "Running", "Ready"], seen);
     }
@@ -116,7 +123,13 @@ public sealed class ControllerTests : EmulatorTestBase
         await Eventually(async () =>
         {
             foreach (var p in await PodsOfAsync(name))
-                if (p.Status?.ContainerStatuses?.FirstOrDefault()?.State?.Waiting?.Reason is { } r) reasons.Add(r);
+            {
+                if (p.Status?.ContainerStatuses?.FirstOrDefault()?.State?.Waiting?.Reason is { } r)
+                {
+                    reasons.Add(r);
+                }
+            }
+
             return reasons.Contains("ErrImagePull") && reasons.Contains("ImagePullBackOff");
         }, "ErrImagePull and ImagePullBackOff");
         var pod = (await PodsOfAsync(name)).Single();

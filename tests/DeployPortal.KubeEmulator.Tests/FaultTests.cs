@@ -26,7 +26,10 @@ public sealed class FaultTests : EmulatorTestBase
             Assert.Equal("Failure", status.Status);
             Assert.Equal(reason, status.Reason);
             Assert.Equal(code, status.Code);
-            if (code is 429 or 503) Assert.Equal("1", ex.Response.Headers["Retry-After"].Single());
+            if (code is 429 or 503)
+            {
+                Assert.Equal("1", ex.Response.Headers["Retry-After"].Single());
+            }
             // The next request is healthy again.
             Assert.NotNull(await Client.CoreV1.ListNamespacedPodAsync("default"));
         }
@@ -44,7 +47,8 @@ public sealed class FaultTests : EmulatorTestBase
             var failures = 0;
             for (var i = 0; i < 100; i++)
             {
-                try { await Client.CoreV1.ListNamespacedPodAsync("default"); }
+                try
+                { await Client.CoreV1.ListNamespacedPodAsync("default"); }
                 catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.ServiceUnavailable) { failures++; }
             }
             Assert.InRange(failures, 30, 70);
@@ -97,7 +101,10 @@ public sealed class FaultTests : EmulatorTestBase
     public async Task Fault_DropWatchAfterEvents_StreamBreaksAfterThatManyEvents()
     {
         for (var i = 0; i < 5; i++)
+        {
             await Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = $"drop-{i}" } }, "default");
+        }
+
         Server.Faults.DropWatchAfterEvents = 2;
         try
         {
@@ -107,7 +114,10 @@ public sealed class FaultTests : EmulatorTestBase
             var watch = Client.CoreV1.WatchListNamespacedSecretAsync("default", onError: e => error = e, cancellationToken: cts.Token);
             try
             {
-                await foreach (var _ in watch) received++;
+                await foreach (var _ in watch)
+                {
+                    received++;
+                }
             }
             catch (Exception e) when (e is IOException or HttpRequestException) { error = e; }
             Assert.Equal(2, received);
@@ -151,7 +161,7 @@ public sealed class FaultTests : EmulatorTestBase
             await using var stream = await Client.CoreV1.ReadNamespacedPodLogAsync(pod, "default", follow: true);
             var reader = new StreamReader(stream);
             var lines = 0;
-            var ex = await Record.ExceptionAsync(async () => { while (await reader.ReadLineAsync() is not null) lines++; });
+            var ex = await Record.ExceptionAsync(async () => { while (await reader.ReadLineAsync() is not null) { lines++; } });
             Assert.True(ex is IOException or HttpRequestException, ex?.GetType().FullName ?? "stream ended cleanly");
             Assert.Equal(25, lines);
         }

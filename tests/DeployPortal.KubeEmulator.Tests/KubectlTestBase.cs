@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using k8s;
 
 namespace DeployPortal.KubeEmulator.Tests;
 
@@ -25,7 +24,11 @@ public abstract class KubectlTestBase : EmulatorTestBase, IDisposable
         var psi = new ProcessStartInfo(Kubectl) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("--server");
         psi.ArgumentList.Add(Server.BaseAddress.ToString().TrimEnd('/'));
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         psi.Environment["HOME"] = _home;          // a private discovery cache
         psi.Environment["KUBECONFIG"] = Path.Combine(_home, "none");
         return psi;
@@ -37,12 +40,17 @@ public abstract class KubectlTestBase : EmulatorTestBase, IDisposable
     protected async Task<(int Exit, string Out, string Err)> RunWithAsync(IDictionary<string, string>? environment, params string[] args)
     {
         var psi = Start(args);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try { await p.WaitForExitAsync(cts.Token); }
+        try
+        { await p.WaitForExitAsync(cts.Token); }
         catch (OperationCanceledException) { p.Kill(entireProcessTree: true); throw new TimeoutException($"kubectl {string.Join(' ', args)} did not exit"); }
         return (p.ExitCode, await stdout, await stderr);
     }
@@ -61,18 +69,28 @@ public abstract class KubectlTestBase : EmulatorTestBase, IDisposable
         var lines = new List<string>();
         try
         {
-            if (afterStart is not null) await afterStart();
+            if (afterStart is not null)
+            {
+                await afterStart();
+            }
+
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             while (await p.StandardOutput.ReadLineAsync(cts.Token) is { } line)
             {
                 lines.Add(line);
-                if (done(line)) return lines;
+                if (done(line))
+                {
+                    return lines;
+                }
             }
             throw new InvalidOperationException($"kubectl {string.Join(' ', args)} ended early: {await p.StandardError.ReadToEndAsync()}\n{string.Join('\n', lines)}");
         }
         finally
         {
-            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            if (!p.HasExited)
+            {
+                p.Kill(entireProcessTree: true);
+            }
         }
     }
 }

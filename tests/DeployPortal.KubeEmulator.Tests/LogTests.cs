@@ -31,7 +31,11 @@ public sealed partial class LogTests() : EmulatorTestBase(o => o.LogLinesPerSeco
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
         var reader = new StreamReader(stream);
         var lines = new List<string>();
-        while (lines.Count < count && await reader.ReadLineAsync(cts.Token) is { } line) lines.Add(line);
+        while (lines.Count < count && await reader.ReadLineAsync(cts.Token) is { } line)
+        {
+            lines.Add(line);
+        }
+
         return lines;
     }
 
@@ -89,14 +93,19 @@ public sealed partial class LogTests() : EmulatorTestBase(o => o.LogLinesPerSeco
         var url = $"api/v1/namespaces/default/pods/{pod}/log?follow=true&timestamps=true";
         List<string> first;
         using (var resp = await Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead))
+        {
             first = await ReadLinesAsync(await resp.Content.ReadAsStreamAsync(), 40);
+        }
+
         var last = TimestampedLine().Match(first[^1]).Groups[1].Value;
         // Resume strictly after the last line seen: sinceTime is inclusive, as in kubelet, so add one nanosecond.
         var nanos = long.Parse(last[20..29], CultureInfo.InvariantCulture) + 1;
         var resumeAt = $"{last[..20]}{nanos:D9}Z";
         List<string> second;
         using (var resp = await Http.GetAsync($"{url}&sinceTime={Uri.EscapeDataString(resumeAt)}", HttpCompletionOption.ResponseHeadersRead))
+        {
             second = await ReadLinesAsync(await resp.Content.ReadAsStreamAsync(), 40);
+        }
 
         var all = Lines(await GetTextAsync($"api/v1/namespaces/default/pods/{pod}/log?timestamps=true")).ToList();
         var start = all.IndexOf(first[0]);
@@ -179,7 +188,8 @@ public sealed partial class LogTests() : EmulatorTestBase(o => o.LogLinesPerSeco
         Assert.NotNull(await reader.ReadLineAsync());
         Assert.Equal(1, Server.RotateLogs("default", pod));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (await reader.ReadLineAsync(cts.Token) is not null) { } // ends when the server closes the stream
+        while (await reader.ReadLineAsync(cts.Token) is not null)
+        { } // ends when the server closes the stream
         var after = Lines(await GetTextAsync($"api/v1/namespaces/default/pods/{pod}/log"));
         Assert.DoesNotContain(after, l => l.Contains("Starting shop"));
     }

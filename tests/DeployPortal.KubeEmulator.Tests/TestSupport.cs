@@ -97,7 +97,11 @@ internal static class Wait
         {
             try
             {
-                if (await condition()) return;
+                if (await condition())
+                {
+                    return;
+                }
+
                 last = null;
             }
             catch (Exception e) { last = e; }

@@ -15,7 +15,10 @@ public sealed class WatchTests() : EmulatorTestBase(o => o.WatchHistorySize = 10
         await foreach (var (type, item) in watch)
         {
             events.Add((type, item));
-            if (events.Count == count) break;
+            if (events.Count == count)
+            {
+                break;
+            }
         }
         return events;
     }
@@ -85,7 +88,8 @@ public sealed class WatchTests() : EmulatorTestBase(o => o.WatchHistorySize = 10
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         // KubernetesClient hands the ERROR event's Status to onError as a KubernetesException.
         var errors = new List<Exception>();
-        await foreach (var _ in Client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: old.Metadata.ResourceVersion, onError: errors.Add, cancellationToken: cts.Token)) { }
+        await foreach (var _ in Client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: old.Metadata.ResourceVersion, onError: errors.Add, cancellationToken: cts.Token))
+        { }
         var kex = Assert.IsType<KubernetesException>(Assert.Single(errors));
         Assert.Equal(410, kex.Status.Code);
         Assert.Equal("Expired", kex.Status.Reason);
@@ -109,7 +113,8 @@ public sealed class WatchTests() : EmulatorTestBase(o => o.WatchHistorySize = 10
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var ex = await Record.ExceptionAsync(async () =>
         {
-            await foreach (var _ in Client.CoreV1.WatchListNamespacedConfigMapAsync("default", labelSelector: $"suite={Unique("none")}", resourceVersion: "1", timeoutSeconds: 1, cancellationToken: cts.Token)) { }
+            await foreach (var _ in Client.CoreV1.WatchListNamespacedConfigMapAsync("default", labelSelector: $"suite={Unique("none")}", resourceVersion: "1", timeoutSeconds: 1, cancellationToken: cts.Token))
+            { }
         });
         Assert.IsType<HttpRequestException>(ex);
         Assert.IsType<EndOfStreamException>(ex.InnerException);

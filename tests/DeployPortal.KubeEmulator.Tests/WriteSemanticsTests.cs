@@ -91,8 +91,10 @@ public sealed class WriteSemanticsTests : EmulatorTestBase
             o.WriteTag(2, WireFormat.WireType.LengthDelimited); // data entry
             o.WriteBytes(Message(e =>
             {
-                e.WriteTag(1, WireFormat.WireType.LengthDelimited); e.WriteString("greeting");
-                e.WriteTag(2, WireFormat.WireType.LengthDelimited); e.WriteString("hello");
+                e.WriteTag(1, WireFormat.WireType.LengthDelimited);
+                e.WriteString("greeting");
+                e.WriteTag(2, WireFormat.WireType.LengthDelimited);
+                e.WriteString("hello");
             }));
         });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -136,8 +138,10 @@ public sealed class WriteSemanticsTests : EmulatorTestBase
             o.WriteTag(1, WireFormat.WireType.LengthDelimited);
             o.WriteBytes(Message(t =>
             {
-                t.WriteTag(1, WireFormat.WireType.LengthDelimited); t.WriteString(apiVersion);
-                t.WriteTag(2, WireFormat.WireType.LengthDelimited); t.WriteString(kind);
+                t.WriteTag(1, WireFormat.WireType.LengthDelimited);
+                t.WriteString(apiVersion);
+                t.WriteTag(2, WireFormat.WireType.LengthDelimited);
+                t.WriteString(kind);
             }));
             o.WriteTag(2, WireFormat.WireType.LengthDelimited);
             o.WriteBytes(Message(writeObject));

@@ -240,7 +240,7 @@ internal sealed partial class BlazorCircuit : IAsyncDisposable
                         Error ??= "server: " + error;
                         Interactive.TrySetException(new InvalidOperationException("The circuit failed on the server: " + error));
                         break;
-                    // JS.AttachComponent, JS.EndInvokeDotNet, JS.EndUpdateRootComponents, JS.EndLocationChanging: nothing to do.
+                        // JS.AttachComponent, JS.EndInvokeDotNet, JS.EndUpdateRootComponents, JS.EndLocationChanging: nothing to do.
                 }
 
                 break;
@@ -264,7 +264,7 @@ internal sealed partial class BlazorCircuit : IAsyncDisposable
             case CloseType:
                 Fail("the server closed the hub connection" + (reader.TryReadNil() ? "" : ": " + reader.ReadString()));
                 break;
-            // PingType: the server's keep-alive; nothing to answer.
+                // PingType: the server's keep-alive; nothing to answer.
         }
     }
 
@@ -384,11 +384,20 @@ internal sealed partial class BlazorCircuit : IAsyncDisposable
             {
                 switch (argument)
                 {
-                    case null: w.WriteNil(); break;
-                    case string s: w.Write(s); break;
-                    case long l: w.Write(l); break;
-                    case bool b: w.Write(b); break;
-                    default: throw new ArgumentException($"no MessagePack form for {argument.GetType()}");
+                    case null:
+                        w.WriteNil();
+                        break;
+                    case string s:
+                        w.Write(s);
+                        break;
+                    case long l:
+                        w.Write(l);
+                        break;
+                    case bool b:
+                        w.Write(b);
+                        break;
+                    default:
+                        throw new ArgumentException($"no MessagePack form for {argument.GetType()}");
                 }
             }
 

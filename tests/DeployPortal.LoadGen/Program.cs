@@ -31,7 +31,8 @@ using var http = new HttpClient(new SocketsHttpHandler
     CookieContainer = cookies,
     AllowAutoRedirect = false,
     MaxConnectionsPerServer = options.Concurrency,
-}) { BaseAddress = options.Url, Timeout = TimeSpan.FromMinutes(2) };
+})
+{ BaseAddress = options.Url, Timeout = TimeSpan.FromMinutes(2) };
 
 await SignInAsync(http, options.User);
 

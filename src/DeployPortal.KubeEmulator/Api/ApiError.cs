@@ -22,8 +22,16 @@ internal sealed class ApiError(int code, string reason, string message, JsonObje
             ["status"] = "Failure",
             ["message"] = message,
         };
-        if (reason.Length > 0) o["reason"] = reason; // an error without a Kubernetes reason (StatusReasonUnknown)
-        if (details is not null) o["details"] = details;
+        if (reason.Length > 0)
+        {
+            o["reason"] = reason; // an error without a Kubernetes reason (StatusReasonUnknown)
+        }
+
+        if (details is not null)
+        {
+            o["details"] = details;
+        }
+
         o["code"] = code;
         return o;
     }
@@ -47,7 +55,11 @@ internal sealed class ApiError(int code, string reason, string message, JsonObje
     public static ApiError Invalid(ResourceKind kind, string name, params (string Field, string Reason, string Message)[] causes)
     {
         var arr = new JsonArray();
-        foreach (var c in causes) arr.Add(new JsonObject { ["reason"] = c.Reason, ["message"] = c.Message, ["field"] = c.Field });
+        foreach (var c in causes)
+        {
+            arr.Add(new JsonObject { ["reason"] = c.Reason, ["message"] = c.Message, ["field"] = c.Field });
+        }
+
         var details = Strip(DetailsOf(kind, name));
         details["kind"] = kind.Kind;
         details["causes"] = arr;
@@ -63,7 +75,11 @@ internal sealed class ApiError(int code, string reason, string message, JsonObje
 
     private static JsonObject Strip(JsonObject o)
     {
-        foreach (var k in o.Where(p => p.Value is null).Select(p => p.Key).ToList()) o.Remove(k);
+        foreach (var k in o.Where(p => p.Value is null).Select(p => p.Key).ToList())
+        {
+            o.Remove(k);
+        }
+
         return o;
     }
 }

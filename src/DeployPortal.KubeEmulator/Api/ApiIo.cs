@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json.Nodes;
 using DeployPortal.KubeEmulator.Store;
-using Microsoft.AspNetCore.Http;
 
 namespace DeployPortal.KubeEmulator.Api;
 
@@ -15,17 +14,27 @@ internal static class ApiIo
     {
         var contentType = ctx.Request.ContentType ?? "";
         if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase))
+        {
             throw new ApiError(415, "UnsupportedMediaType", $"the emulator accepts JSON bodies here; {contentType} is decoded only for creates and updates (kubectl apply and KubernetesClient send JSON)");
+        }
+
         using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
         var text = await reader.ReadToEndAsync(ctx.RequestAborted);
         if (string.IsNullOrWhiteSpace(text))
         {
-            if (required) throw ApiError.BadRequest("the request body is empty");
+            if (required)
+            {
+                throw ApiError.BadRequest("the request body is empty");
+            }
+
             return new JsonObject();
         }
         var trimmed = text.TrimStart();
         if (trimmed[0] is not ('{' or '['))
+        {
             throw ApiError.BadRequest("the emulator accepts JSON bodies only (JSON is valid YAML; kubectl and KubernetesClient send JSON)");
+        }
+
         return JsonNode.Parse(text) ?? throw ApiError.BadRequest("the request body is null");
     }
 
@@ -54,7 +63,10 @@ internal static class ApiIo
     {
         // RFC 7234 warnings, as a real server sends them and kubectl prints them ("Warning: unknown field ...").
         foreach (var w in validation?.Warnings ?? [])
+        {
             ctx.Response.Headers.Append("Warning", $"299 - \"{w.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
+        }
+
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         ctx.Response.ContentLength = obj.Json.Length;
@@ -67,13 +79,21 @@ internal static class ApiIo
         ctx.Response.ContentType = "application/json";
         var head = Encoding.UTF8.GetBytes($"{{\"kind\":\"{kind.ListKind}\",\"apiVersion\":\"{kind.ApiVersion}\",\"metadata\":{{\"resourceVersion\":\"{rv}\"}},\"items\":[");
         long length = head.Length + 2 + Math.Max(0, items.Count - 1);
-        foreach (var i in items) length += i.Json.Length;
+        foreach (var i in items)
+        {
+            length += i.Json.Length;
+        }
+
         ctx.Response.ContentLength = length;
         var body = ctx.Response.BodyWriter;
         body.Write(head);
         for (var i = 0; i < items.Count; i++)
         {
-            if (i > 0) body.Write(","u8);
+            if (i > 0)
+            {
+                body.Write(","u8);
+            }
+
             body.Write(items[i].Json);
         }
         body.Write("]}"u8);

@@ -49,19 +49,29 @@ internal sealed class Defaulting(EmulatorOptions options)
                 spec = Json.Obj(obj, "spec");
                 spec["type"] ??= "ClusterIP";
                 spec["sessionAffinity"] ??= "None";
-                if (Json.Str(spec, "clusterIP") is null && Json.Str(live?["spec"], "clusterIP") is { } ip) spec["clusterIP"] = ip;
+                if (Json.Str(spec, "clusterIP") is null && Json.Str(live?["spec"], "clusterIP") is { } ip)
+                {
+                    spec["clusterIP"] = ip;
+                }
+
                 if (Json.Str(spec, "clusterIP") is null)
+                {
                     spec["clusterIP"] = $"10.96.{(Interlocked.Increment(ref _nextClusterIp) / 250) % 250}.{_nextClusterIp % 250 + 2}";
+                }
+
                 spec["clusterIPs"] ??= new JsonArray(Json.Str(spec, "clusterIP"));
                 spec["ipFamilies"] ??= new JsonArray("IPv4");
                 spec["ipFamilyPolicy"] ??= "SingleStack";
                 spec["internalTrafficPolicy"] ??= "Cluster";
                 if (spec["ports"] is JsonArray ports)
+                {
                     foreach (var p in ports.OfType<JsonObject>())
                     {
                         p["protocol"] ??= "TCP";
                         p["targetPort"] ??= p["port"]?.DeepClone();
                     }
+                }
+
                 Json.Obj(Json.Obj(obj, "status"), "loadBalancer");
                 break;
             case "Secret":
@@ -82,6 +92,7 @@ internal sealed class Defaulting(EmulatorOptions options)
         podSpec["schedulerName"] ??= "default-scheduler";
         podSpec["securityContext"] ??= new JsonObject();
         if (podSpec["containers"] is JsonArray cs)
+        {
             foreach (var c in cs.OfType<JsonObject>())
             {
                 var image = Json.Str(c, "image") ?? "";
@@ -91,7 +102,13 @@ internal sealed class Defaulting(EmulatorOptions options)
                 c["terminationMessagePolicy"] ??= "File";
                 c["resources"] ??= new JsonObject();
                 if (c["ports"] is JsonArray ps)
-                    foreach (var p in ps.OfType<JsonObject>()) p["protocol"] ??= "TCP";
+                {
+                    foreach (var p in ps.OfType<JsonObject>())
+                    {
+                        p["protocol"] ??= "TCP";
+                    }
+                }
             }
+        }
     }
 }

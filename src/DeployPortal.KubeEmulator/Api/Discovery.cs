@@ -63,7 +63,11 @@ internal static class Discovery
 
     public static JsonObject? GroupDoc(string group)
     {
-        if (!Groups.Contains(group)) return null;
+        if (!Groups.Contains(group))
+        {
+            return null;
+        }
+
         var g = Group(group);
         g["kind"] = "APIGroup";
         g["apiVersion"] = "v1";
@@ -74,13 +78,24 @@ internal static class Discovery
     {
         var kinds = ResourceKind.All.Where(k => k.Group == group && k.Version == version).ToList();
         var reviews = version == "v1" ? ReviewKinds.Where(r => r.Group == group).ToList() : [];
-        if (kinds.Count == 0 && reviews.Count == 0) return null;
+        if (kinds.Count == 0 && reviews.Count == 0)
+        {
+            return null;
+        }
+
         var resources = new JsonArray();
         foreach (var (_, plural, kind) in reviews)
+        {
             resources.Add(new JsonObject
             {
-                ["name"] = plural, ["singularName"] = kind.ToLowerInvariant(), ["namespaced"] = false, ["kind"] = kind, ["verbs"] = new JsonArray("create"),
+                ["name"] = plural,
+                ["singularName"] = kind.ToLowerInvariant(),
+                ["namespaced"] = false,
+                ["kind"] = kind,
+                ["verbs"] = new JsonArray("create"),
             });
+        }
+
         foreach (var k in kinds)
         {
             var r = new JsonObject
@@ -91,8 +106,16 @@ internal static class Discovery
                 ["kind"] = k.Kind,
                 ["verbs"] = new JsonArray(AllVerbs.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()),
             };
-            if (k.ShortNames.Length > 0) r["shortNames"] = new JsonArray(k.ShortNames.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray());
-            if (k.Categories.Length > 0) r["categories"] = new JsonArray(k.Categories.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray());
+            if (k.ShortNames.Length > 0)
+            {
+                r["shortNames"] = new JsonArray(k.ShortNames.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray());
+            }
+
+            if (k.Categories.Length > 0)
+            {
+                r["categories"] = new JsonArray(k.Categories.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray());
+            }
+
             resources.Add(r);
             foreach (var sub in k.Subresources)
             {
@@ -111,7 +134,8 @@ internal static class Discovery
                     ["kind"] = kind,
                     ["verbs"] = new JsonArray(verbs.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()),
                 };
-                if (group2.Length > 0) { s["group"] = group2; s["version"] = version2; }
+                if (group2.Length > 0)
+                { s["group"] = group2; s["version"] = version2; }
                 resources.Add(s);
             }
         }

@@ -31,11 +31,26 @@ internal sealed class FieldValidation(string directive)
     public void Check(ResourceKind kind, JsonObject obj, Func<string, ApiError> strictError)
     {
         var unknown = FieldSchema.Unknown(kind, obj);
-        if (unknown.Count == 0) return;
+        if (unknown.Count == 0)
+        {
+            return;
+        }
+
         var messages = unknown.Select(u => $"unknown field \"{u.Path}\"").ToList();
-        if (Directive == "Strict") throw strictError("strict decoding error: " + string.Join(", ", messages));
-        if (Directive == "Warn") Warnings.AddRange(messages);
-        foreach (var u in unknown) u.Parent.Remove(u.Key);
+        if (Directive == "Strict")
+        {
+            throw strictError("strict decoding error: " + string.Join(", ", messages));
+        }
+
+        if (Directive == "Warn")
+        {
+            Warnings.AddRange(messages);
+        }
+
+        foreach (var u in unknown)
+        {
+            u.Parent.Remove(u.Key);
+        }
     }
 }
 
@@ -47,9 +62,15 @@ internal static class FieldSchema
 {
     private static readonly Dictionary<string, Type> Models = new()
     {
-        ["Namespace"] = typeof(V1Namespace), ["Pod"] = typeof(V1Pod), ["Service"] = typeof(V1Service),
-        ["Event"] = typeof(Corev1Event), ["ConfigMap"] = typeof(V1ConfigMap), ["Secret"] = typeof(V1Secret),
-        ["Node"] = typeof(V1Node), ["Deployment"] = typeof(V1Deployment), ["ReplicaSet"] = typeof(V1ReplicaSet),
+        ["Namespace"] = typeof(V1Namespace),
+        ["Pod"] = typeof(V1Pod),
+        ["Service"] = typeof(V1Service),
+        ["Event"] = typeof(Corev1Event),
+        ["ConfigMap"] = typeof(V1ConfigMap),
+        ["Secret"] = typeof(V1Secret),
+        ["Node"] = typeof(V1Node),
+        ["Deployment"] = typeof(V1Deployment),
+        ["ReplicaSet"] = typeof(V1ReplicaSet),
         ["Ingress"] = typeof(V1Ingress),
     };
 
@@ -61,7 +82,11 @@ internal static class FieldSchema
     public static List<UnknownField> Unknown(ResourceKind kind, JsonObject obj)
     {
         var result = new List<UnknownField>();
-        if (Models.TryGetValue(kind.Kind, out var model)) Walk(obj, model, "", result);
+        if (Models.TryGetValue(kind.Kind, out var model))
+        {
+            Walk(obj, model, "", result);
+        }
+
         return result;
     }
 
@@ -70,20 +95,42 @@ internal static class FieldSchema
         type = Nullable.GetUnderlyingType(type) ?? type;
         if (node is JsonArray array && ElementType(type, typeof(IList<>)) is { } item)
         {
-            for (var i = 0; i < array.Count; i++) Walk(array[i], item, $"{path}[{i}]", result);
+            for (var i = 0; i < array.Count; i++)
+            {
+                Walk(array[i], item, $"{path}[{i}]", result);
+            }
+
             return;
         }
-        if (node is not JsonObject o) return;
+        if (node is not JsonObject o)
+        {
+            return;
+        }
+
         if (ElementType(type, typeof(IDictionary<,>)) is { } value)
         {
-            foreach (var (k, v) in o) Walk(v, value, Join(path, k), result);
+            foreach (var (k, v) in o)
+            {
+                Walk(v, value, Join(path, k), result);
+            }
+
             return;
         }
-        if (PropertiesOf(type) is not { } props) return; // a scalar or free-form type (IntOrString, Quantity, object)
+        if (PropertiesOf(type) is not { } props)
+        {
+            return; // a scalar or free-form type (IntOrString, Quantity, object)
+        }
+
         foreach (var (k, v) in o)
         {
-            if (props.TryGetValue(k, out var propType)) Walk(v, propType, Join(path, k), result);
-            else result.Add(new UnknownField(Join(path, k), o, k));
+            if (props.TryGetValue(k, out var propType))
+            {
+                Walk(v, propType, Join(path, k), result);
+            }
+            else
+            {
+                result.Add(new UnknownField(Join(path, k), o, k));
+            }
         }
     }
 
@@ -91,7 +138,11 @@ internal static class FieldSchema
 
     private static Type? ElementType(Type type, Type generic)
     {
-        if (type == typeof(string) || !typeof(IEnumerable).IsAssignableFrom(type)) return null;
+        if (type == typeof(string) || !typeof(IEnumerable).IsAssignableFrom(type))
+        {
+            return null;
+        }
+
         var match = type.IsGenericType && type.GetGenericTypeDefinition() == generic
             ? type
             : type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == generic);
@@ -100,7 +151,11 @@ internal static class FieldSchema
 
     private static Dictionary<string, Type>? PropertiesOf(Type type) => Properties.GetOrAdd(type, static t =>
     {
-        if (t.Namespace != typeof(V1Pod).Namespace || t.IsEnum) return null;
+        if (t.Namespace != typeof(V1Pod).Namespace || t.IsEnum)
+        {
+            return null;
+        }
+
         var props = t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Select(p => (Name: p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name, p.PropertyType))
             .Where(p => p.Name is not null)

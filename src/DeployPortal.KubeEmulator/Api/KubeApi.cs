@@ -1,11 +1,8 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeployPortal.KubeEmulator.Logs;
 using DeployPortal.KubeEmulator.Store;
-using Microsoft.AspNetCore.Http;
 
 namespace DeployPortal.KubeEmulator.Api;
 
@@ -23,7 +20,11 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
         try
         {
             var segments = ctx.Request.Path.Value!.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
-            if (await TryDiscoveryAsync(ctx, segments)) return;
+            if (await TryDiscoveryAsync(ctx, segments))
+            {
+                return;
+            }
+
             if (ctx.Request.Method == "POST" && segments is ["apis", var group, "v1", var plural] && Reviews.Find(group, plural) is { } review)
             {
                 await ApiIo.WriteJsonAsync(ctx, 201, Reviews.Answer(review, await ApiIo.ReadObjectAsync(ctx, review.Kind)));
@@ -47,7 +48,11 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
 
     private async Task<bool> TryDiscoveryAsync(HttpContext ctx, string[] s)
     {
-        if (ctx.Request.Method != "GET") return false;
+        if (ctx.Request.Method != "GET")
+        {
+            return false;
+        }
+
         JsonObject? doc = s switch
         {
             ["api"] => Discovery.CoreVersions(ctx.Request.Host.Value ?? "127.0.0.1"),
@@ -57,23 +62,41 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
             ["apis", var g, var v] => Discovery.ResourceList(g, v) ?? throw ApiError.PathNotFound(),
             _ => null,
         };
-        if (doc is null) return false;
+        if (doc is null)
+        {
+            return false;
+        }
+
         await ApiIo.WriteJsonAsync(ctx, 200, doc);
         return true;
     }
 
     private static Target? Parse(string[] s)
     {
-        string group, version; int i;
-        if (s.Length >= 2 && s[0] == "api") { group = ""; version = s[1]; i = 2; }
-        else if (s.Length >= 3 && s[0] == "apis") { group = s[1]; version = s[2]; i = 3; }
-        else return null;
+        string group, version;
+        int i;
+        if (s.Length >= 2 && s[0] == "api")
+        { group = ""; version = s[1]; i = 2; }
+        else if (s.Length >= 3 && s[0] == "apis")
+        { group = s[1]; version = s[2]; i = 3; }
+        else
+        {
+            return null;
+        }
+
         var rest = s[i..];
         if (rest.Length >= 3 && rest[0] == "namespaces" && ResourceKind.Find(group, version, rest[2]) is { Namespaced: true } nk)
+        {
             return rest.Length <= 5 ? new Target(nk, rest[1], rest.ElementAtOrDefault(3), rest.ElementAtOrDefault(4)) : null;
+        }
+
         if (rest.Length is >= 1 and <= 3 && ResourceKind.Find(group, version, rest[0]) is { } k)
         {
-            if (k.Namespaced && rest.Length > 1) return null;
+            if (k.Namespaced && rest.Length > 1)
+            {
+                return null;
+            }
+
             return new Target(k, null, rest.ElementAtOrDefault(1), rest.ElementAtOrDefault(2));
         }
         return null;
@@ -86,32 +109,62 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
         var ns = t.Namespace ?? "";
         if (t.Subresource is { } sub)
         {
-            if (!t.Kind.Subresources.Contains(sub)) throw ApiError.PathNotFound();
-            if (sub == "log" && method == "GET") { await logs.StreamAsync(ctx, ns, t.Name!); return; }
-            if (sub == "scale") { await ScaleAsync(ctx, t, ns); return; }
+            if (!t.Kind.Subresources.Contains(sub))
+            {
+                throw ApiError.PathNotFound();
+            }
+
+            if (sub == "log" && method == "GET")
+            { await logs.StreamAsync(ctx, ns, t.Name!); return; }
+            if (sub == "scale")
+            { await ScaleAsync(ctx, t, ns); return; }
             if (sub == "status")
             {
                 switch (method)
                 {
-                    case "GET": await ApiIo.WriteObjectAsync(ctx, 200, Store.Get(t.Kind, ns, t.Name!) ?? throw ApiError.NotFound(t.Kind, t.Name!)); return;
-                    case "PUT": await ApiIo.WriteObjectAsync(ctx, 200, resources.Replace(t.Kind, ns, t.Name!, await ApiIo.ReadObjectAsync(ctx), q["fieldManager"], statusOnly: true, IsDryRun(ctx))); return;
-                    case "PATCH": await ApiIo.WriteObjectAsync(ctx, 200, resources.Patch(t.Kind, ns, t.Name!, ctx.Request.ContentType ?? "", await ApiIo.ReadNodeAsync(ctx), q["fieldManager"], statusOnly: true, IsDryRun(ctx))); return;
+                    case "GET":
+                        await ApiIo.WriteObjectAsync(ctx, 200, Store.Get(t.Kind, ns, t.Name!) ?? throw ApiError.NotFound(t.Kind, t.Name!));
+                        return;
+                    case "PUT":
+                        await ApiIo.WriteObjectAsync(ctx, 200, resources.Replace(t.Kind, ns, t.Name!, await ApiIo.ReadObjectAsync(ctx), q["fieldManager"], statusOnly: true, IsDryRun(ctx)));
+                        return;
+                    case "PATCH":
+                        await ApiIo.WriteObjectAsync(ctx, 200, resources.Patch(t.Kind, ns, t.Name!, ctx.Request.ContentType ?? "", await ApiIo.ReadNodeAsync(ctx), q["fieldManager"], statusOnly: true, IsDryRun(ctx)));
+                        return;
                 }
             }
             throw ApiError.MethodNotAllowed();
         }
 
-        if (t.Kind.Namespaced && t.Namespace is null && method != "GET") throw ApiError.MethodNotAllowed();
+        if (t.Kind.Namespaced && t.Namespace is null && method != "GET")
+        {
+            throw ApiError.MethodNotAllowed();
+        }
+
         switch (method, t.Name)
         {
             case ("GET", null):
-                if (Query.IsTrue(q["watch"])) await watches.ServeAsync(ctx, t.Kind, t.Namespace); else await ListAsync(ctx, t);
+                if (Query.IsTrue(q["watch"]))
+                {
+                    await watches.ServeAsync(ctx, t.Kind, t.Namespace);
+                }
+                else
+                {
+                    await ListAsync(ctx, t);
+                }
+
                 return;
             case ("GET", var name):
                 var obj = Store.Get(t.Kind, ns, name) ?? throw ApiError.NotFound(t.Kind, name);
                 if (Tables.Wanted(ctx.Request.Headers.Accept))
+                {
                     await ApiIo.WriteJsonAsync(ctx, 200, Tables.Build(t.Kind, [obj], obj.ResourceVersion, q["includeObject"], time.GetUtcNow()), table: true);
-                else await ApiIo.WriteObjectAsync(ctx, 200, obj);
+                }
+                else
+                {
+                    await ApiIo.WriteObjectAsync(ctx, 200, obj);
+                }
+
                 return;
             case ("POST", null):
                 var validation = Validation(ctx);
@@ -134,8 +187,17 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
                 var deleted = new List<StoredObject>();
                 var (dryRunAll, _) = await ReadDeleteOptionsAsync(ctx);
                 foreach (var o in Store.List(t.Kind, t.Namespace, selector).Items)
-                    if (dryRunAll) deleted.Add(o);
-                    else if (Store.Delete(t.Kind, o.Namespace, o.Name, o.Uid) is { } gone) deleted.Add(gone);
+                {
+                    if (dryRunAll)
+                    {
+                        deleted.Add(o);
+                    }
+                    else if (Store.Delete(t.Kind, o.Namespace, o.Name, o.Uid) is { } gone)
+                    {
+                        deleted.Add(gone);
+                    }
+                }
+
                 await ApiIo.WriteListAsync(ctx, t.Kind, deleted, Store.CurrentResourceVersion);
                 return;
         }
@@ -152,7 +214,11 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
     private static bool IsDryRun(HttpContext ctx)
     {
         var values = ctx.Request.Query["dryRun"];
-        if (values.Any(v => v != "All")) throw ApiError.BadRequest($"Invalid dry run value: {values}. Valid values are: All");
+        if (values.Any(v => v != "All"))
+        {
+            throw ApiError.BadRequest($"Invalid dry run value: {values}. Valid values are: All");
+        }
+
         return values.Count > 0;
     }
 
@@ -165,8 +231,13 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
         var q = ctx.Request.Query;
         var (items, rv) = Store.List(t.Kind, t.Namespace, Selectors.Parse(q["labelSelector"], q["fieldSelector"]));
         if (Tables.Wanted(ctx.Request.Headers.Accept))
+        {
             await ApiIo.WriteJsonAsync(ctx, 200, Tables.Build(t.Kind, items, rv, q["includeObject"], time.GetUtcNow()), table: true);
-        else await ApiIo.WriteListAsync(ctx, t.Kind, items, rv);
+        }
+        else
+        {
+            await ApiIo.WriteListAsync(ctx, t.Kind, items, rv);
+        }
     }
 
     private async Task PatchAsync(HttpContext ctx, ResourceKind kind, string ns, string name)
@@ -177,8 +248,11 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
         {
             var manager = q["fieldManager"].FirstOrDefault();
             if (string.IsNullOrEmpty(manager))
+            {
                 throw new ApiError(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
                     new JsonObject { ["group"] = "meta.k8s.io", ["kind"] = "PatchOptions", ["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueRequired", ["message"] = "Required value: is required for apply patch", ["field"] = "fieldManager" }) });
+            }
+
             Validation(ctx); // refuses a value it does not know; what it governs is decided in Resources.Apply
             var body = await ApiIo.ReadObjectAsync(ctx);
             var (obj, created) = resources.Apply(kind, ns, name, body, manager, Query.IsTrue(q["force"]), IsDryRun(ctx));
@@ -188,7 +262,10 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
         if (!contentType.StartsWith("application/merge-patch+json", StringComparison.OrdinalIgnoreCase) &&
             !contentType.StartsWith("application/strategic-merge-patch+json", StringComparison.OrdinalIgnoreCase) &&
             !contentType.StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase))
+        {
             throw ApiError.UnsupportedMediaType(contentType);
+        }
+
         var patch = await ApiIo.ReadNodeAsync(ctx);
         var validation = Validation(ctx);
         var patched = resources.Patch(kind, ns, name, contentType, patch, q["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false, IsDryRun(ctx), validation);
@@ -199,12 +276,21 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
     {
         var (dryRun, uid) = await ReadDeleteOptionsAsync(ctx);
         var gone = resources.Delete(kind, ns, name, uid, dryRun)!;
-        if (kind.ReturnsObjectOnDelete) { await ApiIo.WriteObjectAsync(ctx, 200, gone); return; }
+        if (kind.ReturnsObjectOnDelete)
+        { await ApiIo.WriteObjectAsync(ctx, 200, gone); return; }
         var details = new JsonObject { ["name"] = name, ["kind"] = kind.Plural, ["uid"] = gone.Uid };
-        if (kind.Group.Length > 0) details["group"] = kind.Group;
+        if (kind.Group.Length > 0)
+        {
+            details["group"] = kind.Group;
+        }
+
         await ApiIo.WriteJsonAsync(ctx, 200, new JsonObject
         {
-            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["details"] = details,
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["details"] = details,
         });
     }
 
@@ -219,7 +305,11 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
             uid = Json.Str(body, "preconditions", "uid");
             if (body["dryRun"] is JsonArray values)
             {
-                if (values.Any(v => v?.ToString() != "All")) throw ApiError.BadRequest($"Invalid dry run value: {values.ToJsonString()}. Valid values are: All");
+                if (values.Any(v => v?.ToString() != "All"))
+                {
+                    throw ApiError.BadRequest($"Invalid dry run value: {values.ToJsonString()}. Valid values are: All");
+                }
+
                 dryRun |= values.Count > 0;
             }
         }
@@ -228,23 +318,40 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
 
     private async Task ScaleAsync(HttpContext ctx, Target t, string ns)
     {
-        if (t.Kind != ResourceKind.Deployment && t.Kind != ResourceKind.ReplicaSet) throw ApiError.PathNotFound();
+        if (t.Kind != ResourceKind.Deployment && t.Kind != ResourceKind.ReplicaSet)
+        {
+            throw ApiError.PathNotFound();
+        }
+
         var obj = Store.Get(t.Kind, ns, t.Name!) ?? throw ApiError.NotFound(t.Kind, t.Name!);
         if (ctx.Request.Method is "PUT" or "PATCH")
         {
             var scale = ToScale(obj);
-            if (ctx.Request.Method == "PUT") scale = await ApiIo.ReadObjectAsync(ctx);
+            if (ctx.Request.Method == "PUT")
+            {
+                scale = await ApiIo.ReadObjectAsync(ctx);
+            }
             else
             {
                 var ct = ctx.Request.ContentType ?? "";
                 var patch = await ApiIo.ReadNodeAsync(ctx);
-                if (ct.StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase)) scale = Json.JsonPatch(scale, patch.AsArray());
-                else Json.MergePatch(scale, patch.AsObject(), strategic: false);
+                if (ct.StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase))
+                {
+                    scale = Json.JsonPatch(scale, patch.AsArray());
+                }
+                else
+                {
+                    Json.MergePatch(scale, patch.AsObject(), strategic: false);
+                }
             }
             var replicas = Json.Long(scale, "spec", "replicas") ?? throw ApiError.BadRequest("spec.replicas is required");
             obj = resources.Patch(t.Kind, ns, t.Name!, "application/merge-patch+json", new JsonObject { ["spec"] = new JsonObject { ["replicas"] = replicas } }, ctx.Request.Query["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false, IsDryRun(ctx));
         }
-        else if (ctx.Request.Method != "GET") throw ApiError.MethodNotAllowed();
+        else if (ctx.Request.Method != "GET")
+        {
+            throw ApiError.MethodNotAllowed();
+        }
+
         await ApiIo.WriteJsonAsync(ctx, 200, ToScale(obj));
     }
 
@@ -257,7 +364,9 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
             ["apiVersion"] = "autoscaling/v1",
             ["metadata"] = new JsonObject
             {
-                ["name"] = obj.Name, ["namespace"] = obj.Namespace, ["uid"] = obj.Uid,
+                ["name"] = obj.Name,
+                ["namespace"] = obj.Namespace,
+                ["uid"] = obj.Uid,
                 ["resourceVersion"] = obj.ResourceVersion.ToString(CultureInfo.InvariantCulture),
                 ["creationTimestamp"] = obj.Node["metadata"]?["creationTimestamp"]?.DeepClone(),
             },

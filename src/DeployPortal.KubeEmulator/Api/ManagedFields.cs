@@ -19,12 +19,26 @@ internal sealed class ManagedFields(TimeProvider time)
     public void TrackUpdate(JsonObject live, JsonObject next, string manager)
     {
         var changed = OwnedLeaves(next).Where(p => !JsonNode.DeepEquals(Json.At(live, p), Json.At(next, p))).ToList();
-        if (changed.Count == 0) return;
+        if (changed.Count == 0)
+        {
+            return;
+        }
+
         var managers = Read(live);
-        foreach (var (mgr, entry) in managers) entry.Paths.RemoveAll(p => changed.Any(c => c.SequenceEqual(p)));
+        foreach (var (mgr, entry) in managers)
+        {
+            entry.Paths.RemoveAll(p => changed.Any(c => c.SequenceEqual(p)));
+        }
+
         if (managers.TryGetValue(manager, out var mine) && mine.Operation == "Update")
+        {
             mine.Paths.AddRange(changed.Where(c => !mine.Paths.Any(p => p.SequenceEqual(c))));
-        else managers[manager] = ("Update", changed);
+        }
+        else
+        {
+            managers[manager] = ("Update", changed);
+        }
+
         Write(next, managers);
     }
 
@@ -35,9 +49,16 @@ internal sealed class ManagedFields(TimeProvider time)
     {
         var result = new Dictionary<string, (string, List<string[]>)>();
         if (obj["metadata"]?["managedFields"] is JsonArray arr)
+        {
             foreach (var e in arr.OfType<JsonObject>())
+            {
                 if (Json.Str(e, "manager") is { } m && Json.Str(e, "subresource") is null)
+                {
                     result[m] = (Json.Str(e, "operation") ?? "Update", Json.FromFieldsV1(e["fieldsV1"] as JsonObject));
+                }
+            }
+        }
+
         return result;
     }
 
@@ -47,7 +68,11 @@ internal sealed class ManagedFields(TimeProvider time)
         var arr = new JsonArray();
         foreach (var (m, e) in managers)
         {
-            if (e.Paths.Count == 0) continue;
+            if (e.Paths.Count == 0)
+            {
+                continue;
+            }
+
             var fields = Json.FieldsV1(e.Paths);
             var same = previous.FirstOrDefault(p => Json.Str(p, "manager") == m && Json.Str(p, "operation") == e.Operation && JsonNode.DeepEquals(p["fieldsV1"], fields));
             arr.Add(new JsonObject

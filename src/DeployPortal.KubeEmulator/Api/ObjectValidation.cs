@@ -28,23 +28,48 @@ internal static partial class ObjectValidation
             "Service" => (Dns1035Label().IsMatch(name), Dns1035Msg, 63),
             _ => (Dns1123Subdomain().IsMatch(name), SubdomainMsg, 253),
         };
-        if (name.Length == 0) causes.Add(("metadata.name", "FieldValueRequired", "Required value: name or generateName is required"));
-        else if (!ok) causes.Add(("metadata.name", "FieldValueInvalid", $"Invalid value: \"{name}\": {msg}"));
-        else if (name.Length > max) causes.Add(("metadata.name", "FieldValueInvalid", $"Invalid value: \"{name}\": must be no more than {max} characters"));
+        if (name.Length == 0)
+        {
+            causes.Add(("metadata.name", "FieldValueRequired", "Required value: name or generateName is required"));
+        }
+        else if (!ok)
+        {
+            causes.Add(("metadata.name", "FieldValueInvalid", $"Invalid value: \"{name}\": {msg}"));
+        }
+        else if (name.Length > max)
+        {
+            causes.Add(("metadata.name", "FieldValueInvalid", $"Invalid value: \"{name}\": must be no more than {max} characters"));
+        }
 
         if (kind == ResourceKind.Deployment || kind == ResourceKind.ReplicaSet)
         {
             var selector = obj["spec"]?["selector"] as JsonObject;
             var labels = obj["spec"]?["template"]?["metadata"]?["labels"] as JsonObject;
-            if (selector is null) causes.Add(("spec.selector", "FieldValueRequired", "Required value"));
+            if (selector is null)
+            {
+                causes.Add(("spec.selector", "FieldValueRequired", "Required value"));
+            }
             else if (!Selectors.Matches(selector, labels))
+            {
                 causes.Add(("spec.template.metadata.labels", "FieldValueInvalid", $"Invalid value: {labels?.ToJsonString() ?? "null"}: `selector` does not match template `labels`"));
+            }
+
             if ((Json.Long(obj, "spec", "replicas") ?? 0) < 0)
+            {
                 causes.Add(("spec.replicas", "FieldValueInvalid", $"Invalid value: {Json.Long(obj, "spec", "replicas")}: must be greater than or equal to 0"));
+            }
+
             ValidateContainers(obj["spec"]?["template"]?["spec"], "spec.template.spec", causes);
         }
-        else if (kind == ResourceKind.Pod) ValidateContainers(obj["spec"], "spec", causes);
-        if (causes.Count > 0) throw ApiError.Invalid(kind, name, causes.ToArray());
+        else if (kind == ResourceKind.Pod)
+        {
+            ValidateContainers(obj["spec"], "spec", causes);
+        }
+
+        if (causes.Count > 0)
+        {
+            throw ApiError.Invalid(kind, name, causes.ToArray());
+        }
     }
 
     private static void ValidateContainers(JsonNode? podSpec, string prefix, List<(string, string, string)> causes)
@@ -57,9 +82,19 @@ internal static partial class ObjectValidation
         for (var i = 0; i < cs.Count; i++)
         {
             var cname = Json.Str(cs[i], "name");
-            if (string.IsNullOrEmpty(cname)) causes.Add(($"{prefix}.containers[{i}].name", "FieldValueRequired", "Required value"));
-            else if (!Dns1123Label().IsMatch(cname)) causes.Add(($"{prefix}.containers[{i}].name", "FieldValueInvalid", $"Invalid value: \"{cname}\": {LabelMsg}"));
-            if (string.IsNullOrEmpty(Json.Str(cs[i], "image"))) causes.Add(($"{prefix}.containers[{i}].image", "FieldValueRequired", "Required value"));
+            if (string.IsNullOrEmpty(cname))
+            {
+                causes.Add(($"{prefix}.containers[{i}].name", "FieldValueRequired", "Required value"));
+            }
+            else if (!Dns1123Label().IsMatch(cname))
+            {
+                causes.Add(($"{prefix}.containers[{i}].name", "FieldValueInvalid", $"Invalid value: \"{cname}\": {LabelMsg}"));
+            }
+
+            if (string.IsNullOrEmpty(Json.Str(cs[i], "image")))
+            {
+                causes.Add(($"{prefix}.containers[{i}].image", "FieldValueRequired", "Required value"));
+            }
         }
     }
 }

@@ -17,14 +17,21 @@ internal static class OpenApi
     {
         var paths = new JsonObject();
         foreach (var (g, v) in GroupVersions)
+        {
             paths[Key(g, v)] = new JsonObject { ["serverRelativeURL"] = $"/openapi/v3/{Key(g, v)}?hash=EMULATOR0001" };
+        }
+
         return new JsonObject { ["paths"] = paths };
     }
 
     public static JsonObject? GroupVersion(string key)
     {
         var gv = GroupVersions.FirstOrDefault(x => Key(x.Group, x.Version) == key);
-        if (gv == default) return null;
+        if (gv == default)
+        {
+            return null;
+        }
+
         var paths = new JsonObject();
         foreach (var k in ResourceKind.All.Where(k => k.Group == gv.Group && k.Version == gv.Version))
         {
@@ -32,7 +39,10 @@ internal static class OpenApi
             var gvk = new JsonObject { ["group"] = k.Group, ["version"] = k.Version, ["kind"] = k.Kind };
             var parameters = new JsonArray();
             foreach (var p in new[] { "dryRun", "fieldManager", "fieldValidation", "force" })
+            {
                 parameters.Add(new JsonObject { ["name"] = p, ["in"] = "query", ["schema"] = new JsonObject { ["type"] = p == "force" ? "boolean" : "string" } });
+            }
+
             paths[$"{prefix}/{k.Plural}/{{name}}"] = new JsonObject
             {
                 ["patch"] = new JsonObject

@@ -84,7 +84,10 @@ internal static class Protobuf
     public static JsonObject Decode(byte[] body, string expectedKind)
     {
         if (body.Length < Magic.Length || !body.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        {
             throw ApiError.BadRequest("the protobuf body does not start with the Kubernetes envelope prefix");
+        }
+
         string? apiVersion = null, kind = null;
         byte[]? raw = null;
         try
@@ -100,19 +103,39 @@ internal static class Protobuf
                         var meta = new CodedInputStream(input.ReadBytes().ToByteArray());
                         uint t;
                         while ((t = meta.ReadTag()) != 0)
-                            if (WireFormat.GetTagFieldNumber(t) == 1) apiVersion = meta.ReadString();
-                            else if (WireFormat.GetTagFieldNumber(t) == 2) kind = meta.ReadString();
-                            else meta.SkipLastField();
+                        {
+                            if (WireFormat.GetTagFieldNumber(t) == 1)
+                            {
+                                apiVersion = meta.ReadString();
+                            }
+                            else if (WireFormat.GetTagFieldNumber(t) == 2)
+                            {
+                                kind = meta.ReadString();
+                            }
+                            else
+                            {
+                                meta.SkipLastField();
+                            }
+                        }
+
                         break;
-                    case 2: raw = input.ReadBytes().ToByteArray(); break;
-                    default: input.SkipLastField(); break;
+                    case 2:
+                        raw = input.ReadBytes().ToByteArray();
+                        break;
+                    default:
+                        input.SkipLastField();
+                        break;
                 }
             }
             if (kind != expectedKind || !Messages.ContainsKey(kind))
+            {
                 throw ApiError.UnsupportedMediaType($"{MediaType} for {kind ?? "an unnamed kind"} (the emulator decodes Protobuf for the kinds it serves; send JSON)");
+            }
+
             var obj = DecodeMessage(raw ?? [], kind);
             var result = new JsonObject { ["kind"] = kind, ["apiVersion"] = apiVersion };
-            foreach (var (k, v) in obj.ToList()) { obj.Remove(k); result[k] = v; }
+            foreach (var (k, v) in obj.ToList())
+            { obj.Remove(k); result[k] = v; }
             return result;
         }
         catch (InvalidProtocolBufferException e)
@@ -124,7 +147,11 @@ internal static class Protobuf
     private static JsonObject DecodeMessage(byte[] bytes, string message)
     {
         var result = new JsonObject();
-        if (message == "Dropped") return result;
+        if (message == "Dropped")
+        {
+            return result;
+        }
+
         var fields = Messages[message];
         var input = new CodedInputStream(bytes);
         uint tag;
@@ -134,19 +161,26 @@ internal static class Protobuf
             if (!fields.TryGetValue(number, out var field))
             {
                 if (!IsEmpty(input, tag))
+                {
                     throw ApiError.UnsupportedMediaType($"{MediaType} with field {number} of {message}, which the emulator does not decode (send JSON, e.g. kubectl apply -f)");
+                }
+
                 continue;
             }
             var value = ReadValue(input, field);
             if (field.Name == "-")
             {
-                foreach (var (k, v) in value!.AsObject().ToList()) { value.AsObject().Remove(k); result[k] = v; }
+                foreach (var (k, v) in value!.AsObject().ToList())
+                { value.AsObject().Remove(k); result[k] = v; }
                 continue;
             }
             if (field.Repeated || field.Type is "map" or "ymap" or "qmap")
             {
                 var existing = result[field.Name];
-                if (field.Repeated) ((existing as JsonArray) ?? (JsonArray)(result[field.Name] = new JsonArray())).Add(value);
+                if (field.Repeated)
+                {
+                    ((existing as JsonArray) ?? (JsonArray)(result[field.Name] = new JsonArray())).Add(value);
+                }
                 else
                 {
                     var map = (existing as JsonObject) ?? (JsonObject)(result[field.Name] = new JsonObject());
@@ -155,7 +189,11 @@ internal static class Protobuf
                 }
                 continue;
             }
-            if (value is null || (!field.KeepZero && IsZero(value))) continue; // Go's omitempty
+            if (value is null || (!field.KeepZero && IsZero(value)))
+            {
+                continue; // Go's omitempty
+            }
+
             result[field.Name] = value;
         }
         return result;
@@ -198,7 +236,9 @@ internal static class Protobuf
         {
             switch (WireFormat.GetTagFieldNumber(tag))
             {
-                case 1: entry["key"] = input.ReadString(); break;
+                case 1:
+                    entry["key"] = input.ReadString();
+                    break;
                 case 2:
                     entry["value"] = type switch
                     {
@@ -207,7 +247,9 @@ internal static class Protobuf
                         _ => input.ReadString(),
                     };
                     break;
-                default: input.SkipLastField(); break;
+                default:
+                    input.SkipLastField();
+                    break;
             }
         }
         entry["value"] ??= type == "qmap" ? null : "";
@@ -221,7 +263,17 @@ internal static class Protobuf
         var text = "";
         uint tag;
         while ((tag = input.ReadTag()) != 0)
-            if (WireFormat.GetTagFieldNumber(tag) == 1) text = input.ReadString(); else input.SkipLastField();
+        {
+            if (WireFormat.GetTagFieldNumber(tag) == 1)
+            {
+                text = input.ReadString();
+            }
+            else
+            {
+                input.SkipLastField();
+            }
+        }
+
         return text;
     }
 
@@ -236,10 +288,18 @@ internal static class Protobuf
         {
             switch (WireFormat.GetTagFieldNumber(tag))
             {
-                case 1: type = input.ReadInt64(); break;
-                case 2: intVal = input.ReadInt64(); break;
-                case 3: strVal = input.ReadString(); break;
-                default: input.SkipLastField(); break;
+                case 1:
+                    type = input.ReadInt64();
+                    break;
+                case 2:
+                    intVal = input.ReadInt64();
+                    break;
+                case 3:
+                    strVal = input.ReadString();
+                    break;
+                default:
+                    input.SkipLastField();
+                    break;
             }
         }
         return type == 1 ? JsonValue.Create(strVal) : JsonValue.Create(intVal);
@@ -252,7 +312,17 @@ internal static class Protobuf
         long seconds = 0;
         uint tag;
         while ((tag = input.ReadTag()) != 0)
-            if (WireFormat.GetTagFieldNumber(tag) == 1) seconds = input.ReadInt64(); else input.SkipLastField();
+        {
+            if (WireFormat.GetTagFieldNumber(tag) == 1)
+            {
+                seconds = input.ReadInt64();
+            }
+            else
+            {
+                input.SkipLastField();
+            }
+        }
+
         return seconds == 0 || seconds == -62135596800 ? null : Store.Json.Time(DateTimeOffset.FromUnixTimeSeconds(seconds));
     }
 }

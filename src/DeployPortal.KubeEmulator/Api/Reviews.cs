@@ -38,7 +38,11 @@ internal static class Reviews
             ["apiVersion"] = $"{review.Group}/v1",
             ["metadata"] = new JsonObject { ["creationTimestamp"] = null },
         };
-        if (request["spec"] is JsonObject spec) answer["spec"] = spec.DeepClone();
+        if (request["spec"] is JsonObject spec)
+        {
+            answer["spec"] = spec.DeepClone();
+        }
+
         answer["status"] = status;
         return answer;
     }

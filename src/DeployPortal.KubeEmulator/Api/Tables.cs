@@ -34,10 +34,19 @@ internal static class Tables
     {
         var cols = new JsonArray();
         if (headers)
+        {
             foreach (var (name, type, priority, format) in Columns(kind))
+            {
                 cols.Add(new JsonObject { ["name"] = name, ["type"] = type, ["format"] = format, ["description"] = name, ["priority"] = priority });
+            }
+        }
+
         var rows = new JsonArray();
-        foreach (var o in items) rows.Add(Row(kind, o, includeObject, now));
+        foreach (var o in items)
+        {
+            rows.Add(Row(kind, o, includeObject, now));
+        }
+
         return new JsonObject
         {
             ["kind"] = "Table",
@@ -73,8 +82,11 @@ internal static class Tables
         var row = new JsonObject { ["cells"] = cells };
         switch (includeObject)
         {
-            case "None": break;
-            case "Object": row["object"] = n.DeepClone(); break;
+            case "None":
+                break;
+            case "Object":
+                row["object"] = n.DeepClone();
+                break;
             default:
                 var meta = n["metadata"]!.DeepClone().AsObject();
                 meta.Remove("managedFields");
@@ -96,13 +108,33 @@ internal static class Tables
         for (var i = statuses.Count - 1; i >= 0; i--)
         {
             var st = statuses[i]["state"];
-            if (Json.Str(st, "waiting", "reason") is { Length: > 0 } w) reason = w;
-            else if (Json.Str(st, "terminated", "reason") is { Length: > 0 } t) reason = t;
-            else if (st?["terminated"] is JsonObject term) reason = $"ExitCode:{Json.Long(term, "exitCode")}";
-            else if (st?["running"] is not null && statuses[i]["ready"] is JsonValue r && r.GetValue<bool>()) hasRunning = true;
+            if (Json.Str(st, "waiting", "reason") is { Length: > 0 } w)
+            {
+                reason = w;
+            }
+            else if (Json.Str(st, "terminated", "reason") is { Length: > 0 } t)
+            {
+                reason = t;
+            }
+            else if (st?["terminated"] is JsonObject term)
+            {
+                reason = $"ExitCode:{Json.Long(term, "exitCode")}";
+            }
+            else if (st?["running"] is not null && statuses[i]["ready"] is JsonValue r && r.GetValue<bool>())
+            {
+                hasRunning = true;
+            }
         }
-        if (reason == "Completed" && hasRunning) reason = "Running";
-        if (n["metadata"]?["deletionTimestamp"] is not null) reason = "Terminating";
+        if (reason == "Completed" && hasRunning)
+        {
+            reason = "Running";
+        }
+
+        if (n["metadata"]?["deletionTimestamp"] is not null)
+        {
+            reason = "Terminating";
+        }
+
         var restartText = restarts.ToString(CultureInfo.InvariantCulture) + (lastRestart is { } lr ? $" ({Age(lr, now)} ago)" : "");
         return [name, $"{ready}/{total}", reason, restartText, age, Json.Str(n, "status", "podIP") ?? "<none>", Json.Str(n, "spec", "nodeName") ?? "<none>", "<none>", "<none>"];
     }
@@ -115,9 +147,16 @@ internal static class Tables
     private static string SelectorText(JsonNode? selector)
     {
         var parts = new List<string>();
-        if (selector?["matchLabels"] is JsonObject ml) parts.AddRange(ml.Select(p => $"{p.Key}={p.Value}"));
+        if (selector?["matchLabels"] is JsonObject ml)
+        {
+            parts.AddRange(ml.Select(p => $"{p.Key}={p.Value}"));
+        }
+
         if (selector?["matchExpressions"] is JsonArray me)
+        {
             parts.AddRange(me.OfType<JsonObject>().Select(e => $"{Json.Str(e, "key")} {Json.Str(e, "operator")?.ToLowerInvariant()} ({string.Join(',', (e["values"] as JsonArray)?.Select(v => (string?)v) ?? [])})"));
+        }
+
         return parts.Count == 0 ? "<none>" : string.Join(',', parts);
     }
 
@@ -155,21 +194,65 @@ internal static class Tables
     /// <summary>kubectl's HumanDuration ("45s", "3m12s", "5h", "2d3h").</summary>
     public static string Age(DateTimeOffset? since, DateTimeOffset now)
     {
-        if (since is null) return "<unknown>";
+        if (since is null)
+        {
+            return "<unknown>";
+        }
+
         var d = now - since.Value;
         var seconds = (int)d.TotalSeconds;
-        if (seconds < -1) return "<invalid>";
-        if (seconds < 0) return "0s";
-        if (seconds < 120) return $"{seconds}s";
+        if (seconds < -1)
+        {
+            return "<invalid>";
+        }
+
+        if (seconds < 0)
+        {
+            return "0s";
+        }
+
+        if (seconds < 120)
+        {
+            return $"{seconds}s";
+        }
+
         var minutes = (int)d.TotalMinutes;
-        if (minutes < 10) return seconds % 60 == 0 ? $"{minutes}m" : $"{minutes}m{seconds % 60}s";
-        if (minutes < 180) return $"{minutes}m";
+        if (minutes < 10)
+        {
+            return seconds % 60 == 0 ? $"{minutes}m" : $"{minutes}m{seconds % 60}s";
+        }
+
+        if (minutes < 180)
+        {
+            return $"{minutes}m";
+        }
+
         var hours = (int)d.TotalHours;
-        if (hours < 8) return minutes % 60 == 0 ? $"{hours}h" : $"{hours}h{minutes % 60}m";
-        if (hours < 48) return $"{hours}h";
-        if (hours < 24 * 8) return hours % 24 == 0 ? $"{hours / 24}d" : $"{hours / 24}d{hours % 24}h";
-        if (hours < 24 * 365 * 2) return $"{hours / 24}d";
-        if (hours < 24 * 365 * 8) return (hours / 24) % 365 == 0 ? $"{hours / 24 / 365}y" : $"{hours / 24 / 365}y{(hours / 24) % 365}d";
+        if (hours < 8)
+        {
+            return minutes % 60 == 0 ? $"{hours}h" : $"{hours}h{minutes % 60}m";
+        }
+
+        if (hours < 48)
+        {
+            return $"{hours}h";
+        }
+
+        if (hours < 24 * 8)
+        {
+            return hours % 24 == 0 ? $"{hours / 24}d" : $"{hours / 24}d{hours % 24}h";
+        }
+
+        if (hours < 24 * 365 * 2)
+        {
+            return $"{hours / 24}d";
+        }
+
+        if (hours < 24 * 365 * 8)
+        {
+            return (hours / 24) % 365 == 0 ? $"{hours / 24 / 365}y" : $"{hours / 24 / 365}y{(hours / 24) % 365}d";
+        }
+
         return $"{hours / 24 / 365}y";
     }
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using DeployPortal.KubeEmulator.Store;
-using Microsoft.AspNetCore.Http;
 
 namespace DeployPortal.KubeEmulator.Api;
 
@@ -20,11 +19,19 @@ internal sealed class WatchStream(ObjectStore store, EmulatorOptions options, Ti
         var rvText = q["resourceVersion"].FirstOrDefault();
         if (!string.IsNullOrEmpty(rvText) && rvText != "0")
         {
-            if (!long.TryParse(rvText, CultureInfo.InvariantCulture, out var rv)) throw ApiError.BadRequest($"invalid resource version: {rvText}");
+            if (!long.TryParse(rvText, CultureInfo.InvariantCulture, out var rv))
+            {
+                throw ApiError.BadRequest($"invalid resource version: {rvText}");
+            }
+
             from = rv;
         }
         var timeout = options.WatchTimeout;
-        if (long.TryParse(q["timeoutSeconds"], CultureInfo.InvariantCulture, out var ts) && ts > 0) timeout = TimeSpan.FromSeconds(ts);
+        if (long.TryParse(q["timeoutSeconds"], CultureInfo.InvariantCulture, out var ts) && ts > 0)
+        {
+            timeout = TimeSpan.FromSeconds(ts);
+        }
+
         var bookmarks = Query.IsTrue(q["allowWatchBookmarks"]);
         var table = Tables.Wanted(ctx.Request.Headers.Accept);
         var includeObject = q["includeObject"].FirstOrDefault();
@@ -43,8 +50,13 @@ internal sealed class WatchStream(ObjectStore store, EmulatorOptions options, Ti
             await ctx.Response.StartAsync(ctx.RequestAborted);
             var status = new JsonObject
             {
-                ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Failure",
-                ["message"] = e.Message, ["reason"] = "Expired", ["code"] = 410,
+                ["kind"] = "Status",
+                ["apiVersion"] = "v1",
+                ["metadata"] = new JsonObject(),
+                ["status"] = "Failure",
+                ["message"] = e.Message,
+                ["reason"] = "Expired",
+                ["code"] = 410,
             };
             await ApiIo.WriteLineAsync(ctx, new JsonObject { ["type"] = "ERROR", ["object"] = status }.ToJsonString());
             return;
@@ -65,16 +77,29 @@ internal sealed class WatchStream(ObjectStore store, EmulatorOptions options, Ti
             while (!cts.IsCancellationRequested)
             {
                 var wait = options.BookmarkInterval;
-                if (dropAt is { } d0) { var left = d0 - time.GetUtcNow(); if (left < wait) wait = left < TimeSpan.Zero ? TimeSpan.Zero : left; }
+                if (dropAt is { } d0)
+                {
+                    var left = d0 - time.GetUtcNow();
+                    if (left < wait)
+                    {
+                        wait = left < TimeSpan.Zero ? TimeSpan.Zero : left;
+                    }
+                }
                 using var tick = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
                 tick.CancelAfter(wait);
                 bool ready;
-                try { ready = await reader.WaitToReadAsync(tick.Token); }
+                try
+                { ready = await reader.WaitToReadAsync(tick.Token); }
                 catch (OperationCanceledException) when (!cts.IsCancellationRequested) { ready = false; }
-                if (dropAt is { } d1 && time.GetUtcNow() >= d1) { ctx.Abort(); return; }
+                if (dropAt is { } d1 && time.GetUtcNow() >= d1)
+                { ctx.Abort(); return; }
                 if (!ready)
                 {
-                    if (reader.Completion.IsCompleted) return;
+                    if (reader.Completion.IsCompleted)
+                    {
+                        return;
+                    }
+
                     if (bookmarks && time.GetUtcNow() - lastBookmark >= options.BookmarkInterval)
                     {
                         lastBookmark = time.GetUtcNow();
@@ -83,7 +108,8 @@ internal sealed class WatchStream(ObjectStore store, EmulatorOptions options, Ti
                             ["type"] = "BOOKMARK",
                             ["object"] = new JsonObject
                             {
-                                ["kind"] = kind.Kind, ["apiVersion"] = kind.ApiVersion,
+                                ["kind"] = kind.Kind,
+                                ["apiVersion"] = kind.ApiVersion,
                                 ["metadata"] = new JsonObject { ["resourceVersion"] = store.CurrentResourceVersion.ToString(CultureInfo.InvariantCulture) },
                             },
                         };
@@ -94,7 +120,11 @@ internal sealed class WatchStream(ObjectStore store, EmulatorOptions options, Ti
                 var buffer = new MemoryStream();
                 while (reader.TryRead(out var e))
                 {
-                    if (!filter(e.Object)) continue;
+                    if (!filter(e.Object))
+                    {
+                        continue;
+                    }
+
                     if (table)
                     {
                         var tbl = Tables.Build(kind, [e.Object], e.ResourceVersion, includeObject, time.GetUtcNow(), headers: !headersSent);

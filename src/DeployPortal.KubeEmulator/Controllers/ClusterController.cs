@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using DeployPortal.KubeEmulator.Logs;
 using DeployPortal.KubeEmulator.Store;
-using Microsoft.Extensions.Logging;
 
 namespace DeployPortal.KubeEmulator.Controllers;
 
@@ -31,12 +29,22 @@ internal sealed class ClusterController : IAsyncDisposable
 
     public ClusterController(ObjectStore store, EmulatorOptions options, TimeProvider time, PodLogWriter logs, EventRecorder events, ILogger logger)
     {
-        _store = store; _options = options; _time = time; _logs = logs; _events = events; _logger = logger;
+        _store = store;
+        _options = options;
+        _time = time;
+        _logs = logs;
+        _events = events;
+        _logger = logger;
         _deployments = new DeploymentController(store, options, events);
         store.Changed += e =>
         {
-            if (e.Object.Kind == ResourceKind.Event) return;
-            if (_wake.CurrentCount == 0) { try { _wake.Release(); } catch (SemaphoreFullException) { } }
+            if (e.Object.Kind == ResourceKind.Event)
+            {
+                return;
+            }
+
+            if (_wake.CurrentCount == 0)
+            { try { _wake.Release(); } catch (SemaphoreFullException) { } }
         };
         _loop = Task.Run(RunAsync);
     }
@@ -50,7 +58,8 @@ internal sealed class ClusterController : IAsyncDisposable
                 await _wake.WaitAsync(_options.ReconcileInterval, _stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) { break; }
-            try { Reconcile(); }
+            try
+            { Reconcile(); }
             catch (Exception e) when (e is not OperationCanceledException) { _logger.LogError(e, "reconcile failed"); }
         }
     }
@@ -59,11 +68,26 @@ internal sealed class ClusterController : IAsyncDisposable
     {
         var now = _time.GetUtcNow();
         CollectGarbage();
-        foreach (var d in _store.List(ResourceKind.Deployment, null).Items) _deployments.Reconcile(d, now);
-        foreach (var rs in _store.List(ResourceKind.ReplicaSet, null).Items) ReconcileReplicaSet(rs, now);
+        foreach (var d in _store.List(ResourceKind.Deployment, null).Items)
+        {
+            _deployments.Reconcile(d, now);
+        }
+
+        foreach (var rs in _store.List(ResourceKind.ReplicaSet, null).Items)
+        {
+            ReconcileReplicaSet(rs, now);
+        }
+
         StepPods(now);
-        foreach (var rs in _store.List(ResourceKind.ReplicaSet, null).Items) UpdateReplicaSetStatus(rs);
-        foreach (var d in _store.List(ResourceKind.Deployment, null).Items) _deployments.UpdateStatus(d, now);
+        foreach (var rs in _store.List(ResourceKind.ReplicaSet, null).Items)
+        {
+            UpdateReplicaSetStatus(rs);
+        }
+
+        foreach (var d in _store.List(ResourceKind.Deployment, null).Items)
+        {
+            _deployments.UpdateStatus(d, now);
+        }
     }
 
     // ------------------------------------------------------------------ garbage collection
@@ -72,10 +96,22 @@ internal sealed class ClusterController : IAsyncDisposable
     {
         var deployments = _store.List(ResourceKind.Deployment, null).Items.Select(d => d.Uid).ToHashSet();
         foreach (var rs in _store.List(ResourceKind.ReplicaSet, null).Items)
-            if (OwnerUid(rs, "Deployment") is { } owner && !deployments.Contains(owner)) _store.Delete(ResourceKind.ReplicaSet, rs.Namespace, rs.Name, rs.Uid);
+        {
+            if (OwnerUid(rs, "Deployment") is { } owner && !deployments.Contains(owner))
+            {
+                _store.Delete(ResourceKind.ReplicaSet, rs.Namespace, rs.Name, rs.Uid);
+            }
+        }
+
         var replicaSets = _store.List(ResourceKind.ReplicaSet, null).Items.Select(r => r.Uid).ToHashSet();
         foreach (var pod in _store.List(ResourceKind.Pod, null).Items)
-            if (OwnerUid(pod, "ReplicaSet") is { } owner && !replicaSets.Contains(owner)) _store.Delete(ResourceKind.Pod, pod.Namespace, pod.Name, pod.Uid);
+        {
+            if (OwnerUid(pod, "ReplicaSet") is { } owner && !replicaSets.Contains(owner))
+            {
+                _store.Delete(ResourceKind.Pod, pod.Namespace, pod.Name, pod.Uid);
+            }
+        }
+
         _deployments.Forget(deployments);
     }
 
@@ -92,15 +128,27 @@ internal sealed class ClusterController : IAsyncDisposable
         foreach (var pod in _store.List(ResourceKind.Pod, null).Items)
         {
             live.Add(pod.Uid);
-            if (!_pods.TryGetValue(pod.Uid, out var rt)) _pods[pod.Uid] = rt = new PodRuntime(pod, _options, now, Interlocked.Increment(ref _ipCounter));
+            if (!_pods.TryGetValue(pod.Uid, out var rt))
+            {
+                _pods[pod.Uid] = rt = new PodRuntime(pod, _options, now, Interlocked.Increment(ref _ipCounter));
+            }
+
             var status = rt.Step(pod, now, _events, _logs);
             var scheduled = rt.ScheduledAt is not null;
             _store.Update(ResourceKind.Pod, pod.Namespace, pod.Name, cur =>
             {
-                if (cur is null || cur.Uid != pod.Uid) return null;
+                if (cur is null || cur.Uid != pod.Uid)
+                {
+                    return null;
+                }
+
                 var next = cur.Clone();
                 next["status"] = status;
-                if (scheduled && Json.Str(next, "spec", "nodeName") is null) Json.Obj(next, "spec")["nodeName"] = NodeName;
+                if (scheduled && Json.Str(next, "spec", "nodeName") is null)
+                {
+                    Json.Obj(next, "spec")["nodeName"] = NodeName;
+                }
+
                 return next;
             });
         }
@@ -144,15 +192,21 @@ internal sealed class ClusterController : IAsyncDisposable
                 meta["creationTimestamp"] = Json.Time(now);
                 meta["ownerReferences"] = new JsonArray(OwnerRef(rs));
                 if (_store.Create(ResourceKind.Pod, pod) is { } created)
+                {
                     _events.Record(rs, "Normal", "SuccessfulCreate", $"Created pod: {created.Name}", "replicaset-controller");
+                }
             }
         }
         else if (pods.Count > desired)
         {
             // Delete not-ready pods first, then the youngest, like the ReplicaSet controller's ranking.
             foreach (var pod in pods.OrderBy(p => IsReady(p)).ThenByDescending(p => Json.Str(p.Node, "metadata", "creationTimestamp")).ThenByDescending(p => p.ResourceVersion).Take(pods.Count - desired))
+            {
                 if (_store.Delete(ResourceKind.Pod, pod.Namespace, pod.Name, pod.Uid) is not null)
+                {
                     _events.Record(rs, "Normal", "SuccessfulDelete", $"Deleted pod: {pod.Name}", "replicaset-controller");
+                }
+            }
         }
     }
 
@@ -168,9 +222,21 @@ internal sealed class ClusterController : IAsyncDisposable
             ["availableReplicas"] = ready,
             ["observedGeneration"] = Json.Long(rs.Node, "metadata", "generation") ?? 1,
         };
-        if (ready == 0) status.Remove("readyReplicas");
-        if (ready == 0) status.Remove("availableReplicas");
-        if (pods.Count == 0) status.Remove("fullyLabeledReplicas");
+        if (ready == 0)
+        {
+            status.Remove("readyReplicas");
+        }
+
+        if (ready == 0)
+        {
+            status.Remove("availableReplicas");
+        }
+
+        if (pods.Count == 0)
+        {
+            status.Remove("fullyLabeledReplicas");
+        }
+
         WriteStatus(_store, ResourceKind.ReplicaSet, rs, status);
     }
 
@@ -188,7 +254,11 @@ internal sealed class ClusterController : IAsyncDisposable
     {
         store.Update(kind, obj.Namespace, obj.Name, cur =>
         {
-            if (cur is null || cur.Uid != obj.Uid) return null;
+            if (cur is null || cur.Uid != obj.Uid)
+            {
+                return null;
+            }
+
             var next = cur.Clone();
             next["status"] = status;
             return next;
@@ -198,7 +268,9 @@ internal sealed class ClusterController : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        try
+        { await _loop.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
         _stop.Dispose();
         _wake.Dispose();
     }

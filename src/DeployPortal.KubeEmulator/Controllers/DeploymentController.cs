@@ -16,7 +16,10 @@ internal sealed class DeploymentController(ObjectStore store, EmulatorOptions op
     /// <summary>Drops the progress clocks of deployments that are gone.</summary>
     public void Forget(IReadOnlySet<string> liveDeploymentUids)
     {
-        foreach (var uid in _progress.Keys.Where(k => !liveDeploymentUids.Contains(k)).ToList()) _progress.Remove(uid);
+        foreach (var uid in _progress.Keys.Where(k => !liveDeploymentUids.Contains(k)).ToList())
+        {
+            _progress.Remove(uid);
+        }
     }
 
 
@@ -31,11 +34,20 @@ internal sealed class DeploymentController(ObjectStore store, EmulatorOptions op
         (clone["metadata"] as JsonObject)?["labels"]?.AsObject().Remove("pod-template-hash");
         var bytes = System.Text.Encoding.UTF8.GetBytes(Normalised(clone)?.ToJsonString() ?? "{}");
         uint h = 2166136261;
-        foreach (var b in bytes) { h ^= b; h *= 16777619; }
+        foreach (var b in bytes)
+        { h ^= b; h *= 16777619; }
         const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
         var chars = new char[10];
         ulong v = h * 0x9E3779B97F4A7C15UL;
-        for (var i = 0; i < chars.Length; i++) { chars[i] = alphabet[(int)(v % (ulong)alphabet.Length)]; v /= (ulong)alphabet.Length; if (v == 0) v = h + (ulong)i * 7919; }
+        for (var i = 0; i < chars.Length; i++)
+        {
+            chars[i] = alphabet[(int)(v % (ulong)alphabet.Length)];
+            v /= (ulong)alphabet.Length;
+            if (v == 0)
+            {
+                v = h + (ulong)i * 7919;
+            }
+        }
         return new string(chars);
     }
 
@@ -47,7 +59,13 @@ internal sealed class DeploymentController(ObjectStore store, EmulatorOptions op
             case JsonObject o:
                 var sorted = new JsonObject();
                 foreach (var (k, v) in o.OrderBy(p => p.Key, StringComparer.Ordinal))
-                    if (Normalised(v) is { } n) sorted[k] = n;
+                {
+                    if (Normalised(v) is { } n)
+                    {
+                        sorted[k] = n;
+                    }
+                }
+
                 return sorted.Count == 0 ? null : sorted;
             case JsonArray a:
                 return a.Count == 0 ? null : new JsonArray(a.Select(i => Normalised(i) ?? new JsonObject()).ToArray());
@@ -64,10 +82,17 @@ internal sealed class DeploymentController(ObjectStore store, EmulatorOptions op
 
     private static int Scaled(JsonNode? value, int replicas, bool roundUp)
     {
-        if (value is JsonValue v && v.TryGetValue<int>(out var i)) return i;
+        if (value is JsonValue v && v.TryGetValue<int>(out var i))
+        {
+            return i;
+        }
+
         var s = value?.ToString() ?? "25%";
         if (s.EndsWith('%') && double.TryParse(s[..^1], CultureInfo.InvariantCulture, out var pct))
+        {
             return (int)(roundUp ? Math.Ceiling(replicas * pct / 100) : Math.Floor(replicas * pct / 100));
+        }
+
         return int.TryParse(s, CultureInfo.InvariantCulture, out i) ? i : 0;
     }
 
@@ -76,13 +101,21 @@ internal sealed class DeploymentController(ObjectStore store, EmulatorOptions op
         var ru = d.Node["spec"]?["strategy"]?["rollingUpdate"];
         var surge = Scaled(ru?["maxSurge"], desired, roundUp: true);
         var unavailable = Scaled(ru?["maxUnavailable"], desired, roundUp: false);
-        if (surge == 0 && unavailable == 0) unavailable = 1;
+        if (surge == 0 && unavailable == 0)
+        {
+            unavailable = 1;
+        }
+
         return (surge, unavailable);
     }
 
     public void Reconcile(StoredObject d, DateTimeOffset now)
     {
-        if (d.Node["spec"]?["paused"] is JsonValue p && p.GetValue<bool>()) return;
+        if (d.Node["spec"]?["paused"] is JsonValue p && p.GetValue<bool>())
+        {
+            return;
+        }
+
         var desired = (int)(Json.Long(d.Node, "spec", "replicas") ?? 1);
         var template = d.Node["spec"]?["template"];
         var hash = TemplateHash(template);
@@ -144,24 +177,42 @@ internal sealed class DeploymentController(ObjectStore store, EmulatorOptions op
             SetReplicaSetAnnotation(newRs, "deployment.kubernetes.io/revision", (maxRevision + 1).ToString(CultureInfo.InvariantCulture));
             SetDeploymentRevision(d, maxRevision + 1);
         }
-        else SetDeploymentRevision(d, Revision(newRs));
+        else
+        {
+            SetDeploymentRevision(d, Revision(newRs));
+        }
 
         var activeOld = old.Where(rs => Replicas(rs) > 0).ToList();
         if (recreate)
         {
-            foreach (var rs in activeOld) Scale(d, rs, 0);
-            if (oldPods == 0 && activeOld.Count == 0 && Replicas(newRs) != desired) Scale(d, newRs, desired);
+            foreach (var rs in activeOld)
+            {
+                Scale(d, rs, 0);
+            }
+
+            if (oldPods == 0 && activeOld.Count == 0 && Replicas(newRs) != desired)
+            {
+                Scale(d, newRs, desired);
+            }
+
             return;
         }
         if (activeOld.Count == 0)
         {
-            if (Replicas(newRs) != desired) Scale(d, newRs, desired);
+            if (Replicas(newRs) != desired)
+            {
+                Scale(d, newRs, desired);
+            }
+
             return;
         }
         // Rolling update: scale up the new ReplicaSet within maxSurge...
         var total = all.Sum(Replicas);
         var allowedUp = desired + surge - total;
-        if (allowedUp > 0 && Replicas(newRs) < desired) Scale(d, newRs, Math.Min(desired, Replicas(newRs) + allowedUp));
+        if (allowedUp > 0 && Replicas(newRs) < desired)
+        {
+            Scale(d, newRs, Math.Min(desired, Replicas(newRs) + allowedUp));
+        }
         // ...and scale old ones down while keeping desired - maxUnavailable available (unhealthy old pods go first).
         var available = all.Sum(rs => ClusterController.PodsOf(store, rs).Count(ClusterController.IsReady));
         var canRemove = available - (desired - maxUnavailable);
@@ -170,23 +221,37 @@ internal sealed class DeploymentController(ObjectStore store, EmulatorOptions op
             var pods = ClusterController.PodsOf(store, rs);
             var unhealthy = pods.Count(pp => !ClusterController.IsReady(pp));
             var remove = Math.Min(Replicas(rs), unhealthy + Math.Max(0, canRemove));
-            if (remove <= 0) continue;
+            if (remove <= 0)
+            {
+                continue;
+            }
+
             canRemove -= Math.Max(0, remove - unhealthy);
             Scale(d, rs, Replicas(rs) - remove);
         }
         // Old ReplicaSets beyond revisionHistoryLimit are deleted.
         var limit = (int)(Json.Long(d.Node, "spec", "revisionHistoryLimit") ?? 10);
         foreach (var rs in old.Where(rs => Replicas(rs) == 0 && ClusterController.PodsOf(store, rs).Count == 0).OrderByDescending(Revision).Skip(limit))
+        {
             store.Delete(ResourceKind.ReplicaSet, rs.Namespace, rs.Name, rs.Uid);
+        }
     }
 
     private void Scale(StoredObject d, StoredObject rs, int replicas)
     {
         var from = (int)(Json.Long(rs.Node, "spec", "replicas") ?? 0);
-        if (from == replicas) return;
+        if (from == replicas)
+        {
+            return;
+        }
+
         store.Update(ResourceKind.ReplicaSet, rs.Namespace, rs.Name, cur =>
         {
-            if (cur is null) return null;
+            if (cur is null)
+            {
+                return null;
+            }
+
             var next = cur.Clone();
             next["spec"]!["replicas"] = replicas;
             Json.Obj(Json.Obj(next, "metadata"), "annotations")["deployment.kubernetes.io/desired-replicas"] =
@@ -199,7 +264,11 @@ internal sealed class DeploymentController(ObjectStore store, EmulatorOptions op
     private void SetReplicaSetAnnotation(StoredObject rs, string key, string value) =>
         store.Update(ResourceKind.ReplicaSet, rs.Namespace, rs.Name, cur =>
         {
-            if (cur is null) return null;
+            if (cur is null)
+            {
+                return null;
+            }
+
             var next = cur.Clone();
             Json.Obj(Json.Obj(next, "metadata"), "annotations")[key] = value;
             return next;
@@ -208,10 +277,18 @@ internal sealed class DeploymentController(ObjectStore store, EmulatorOptions op
     private void SetDeploymentRevision(StoredObject d, int revision)
     {
         var value = revision.ToString(CultureInfo.InvariantCulture);
-        if (Json.Str(d.Node, "metadata", "annotations", "deployment.kubernetes.io/revision") == value) return;
+        if (Json.Str(d.Node, "metadata", "annotations", "deployment.kubernetes.io/revision") == value)
+        {
+            return;
+        }
+
         store.Update(ResourceKind.Deployment, d.Namespace, d.Name, cur =>
         {
-            if (cur is null || cur.Uid != d.Uid) return null;
+            if (cur is null || cur.Uid != d.Uid)
+            {
+                return null;
+            }
+
             var next = cur.Clone();
             Json.Obj(Json.Obj(next, "metadata"), "annotations")["deployment.kubernetes.io/revision"] = value;
             return next;
@@ -234,8 +311,15 @@ internal sealed class DeploymentController(ObjectStore store, EmulatorOptions op
         var complete = newRs is not null && updated == desired && total == desired && updatedReady == desired;
 
         var snapshot = $"{hash}|{desired}|{total}|{updated}|{ready}|{updatedReady}";
-        if (!_progress.TryGetValue(d.Uid, out var progress)) progress = _progress[d.Uid] = (now, snapshot);
-        else if (progress.Snapshot != snapshot) progress = _progress[d.Uid] = (now, snapshot);
+        if (!_progress.TryGetValue(d.Uid, out var progress))
+        {
+            progress = _progress[d.Uid] = (now, snapshot);
+        }
+        else if (progress.Snapshot != snapshot)
+        {
+            progress = _progress[d.Uid] = (now, snapshot);
+        }
+
         var deadline = TimeSpan.FromSeconds(Json.Long(d.Node, "spec", "progressDeadlineSeconds") ?? options.DefaultProgressDeadlineSeconds);
 
         var old = d.Node["status"] as JsonObject;
@@ -247,13 +331,16 @@ internal sealed class DeploymentController(ObjectStore store, EmulatorOptions op
                 available ? "Deployment has minimum availability." : "Deployment does not have minimum availability.", now, null),
         };
         var oldProgressing = (old?["conditions"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => Json.Str(c, "type") == "Progressing");
-        string reason, message; bool progressing;
-        if (complete) { progressing = true; reason = "NewReplicaSetAvailable"; message = $"ReplicaSet \"{rsName}\" has successfully progressed."; }
+        string reason, message;
+        bool progressing;
+        if (complete)
+        { progressing = true; reason = "NewReplicaSetAvailable"; message = $"ReplicaSet \"{rsName}\" has successfully progressed."; }
         else if (now - progress.At > deadline)
         { progressing = false; reason = "ProgressDeadlineExceeded"; message = $"ReplicaSet \"{rsName}\" has timed out progressing."; }
         else if (updated == 0 && total == 0)
         { progressing = true; reason = "NewReplicaSetCreated"; message = $"Created new replica set \"{rsName}\""; }
-        else { progressing = true; reason = "ReplicaSetUpdated"; message = $"ReplicaSet \"{rsName}\" is progressing."; }
+        else
+        { progressing = true; reason = "ReplicaSetUpdated"; message = $"ReplicaSet \"{rsName}\" is progressing."; }
         // lastUpdateTime moves when the rollout makes progress; a terminal reason keeps the time it was first reported.
         var lastUpdate = reason is "ProgressDeadlineExceeded" or "NewReplicaSetAvailable"
             ? (Json.Str(oldProgressing, "reason") == reason ? Json.Str(oldProgressing, "lastUpdateTime") : Json.Time(now))
@@ -261,10 +348,23 @@ internal sealed class DeploymentController(ObjectStore store, EmulatorOptions op
         conds.Add(Condition(old, "Progressing", progressing, reason, message, now, lastUpdate));
 
         var status = new JsonObject { ["observedGeneration"] = generation };
-        if (total > 0) status["replicas"] = total;
-        if (updated > 0) status["updatedReplicas"] = updated;
-        if (ready > 0) { status["readyReplicas"] = ready; status["availableReplicas"] = ready; }
-        if (desired - ready > 0) status["unavailableReplicas"] = Math.Max(0, Math.Max(desired, total) - ready);
+        if (total > 0)
+        {
+            status["replicas"] = total;
+        }
+
+        if (updated > 0)
+        {
+            status["updatedReplicas"] = updated;
+        }
+
+        if (ready > 0)
+        { status["readyReplicas"] = ready; status["availableReplicas"] = ready; }
+        if (desired - ready > 0)
+        {
+            status["unavailableReplicas"] = Math.Max(0, Math.Max(desired, total) - ready);
+        }
+
         status["conditions"] = conds;
         ClusterController.WriteStatus(store, ResourceKind.Deployment, d, status);
     }

@@ -22,7 +22,11 @@ internal sealed class EventRecorder(ObjectStore store, EmulatorOptions options, 
             {
                 store.Update(ResourceKind.Event, ns, existing, cur =>
                 {
-                    if (cur is null) return null;
+                    if (cur is null)
+                    {
+                        return null;
+                    }
+
                     var e = cur.Clone();
                     e["count"] = (Json.Long(e, "count") ?? 1) + 1;
                     e["lastTimestamp"] = now;
@@ -44,8 +48,16 @@ internal sealed class EventRecorder(ObjectStore store, EmulatorOptions options, 
                 ["apiVersion"] = involved.Kind.ApiVersion,
                 ["resourceVersion"] = involved.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
             };
-            if (involvedRef["namespace"] is null) involvedRef.Remove("namespace");
-            if (fieldPath is not null) involvedRef["fieldPath"] = fieldPath;
+            if (involvedRef["namespace"] is null)
+            {
+                involvedRef.Remove("namespace");
+            }
+
+            if (fieldPath is not null)
+            {
+                involvedRef["fieldPath"] = fieldPath;
+            }
+
             var ev = new JsonObject
             {
                 ["kind"] = "Event",
@@ -69,11 +81,22 @@ internal sealed class EventRecorder(ObjectStore store, EmulatorOptions options, 
                 ["reportingComponent"] = component,
                 ["reportingInstance"] = component == "kubelet" ? ClusterController.NodeName : "",
             };
-            if (store.Get(ResourceKind.Namespace, "", ns) is null) return;
+            if (store.Get(ResourceKind.Namespace, "", ns) is null)
+            {
+                return;
+            }
+
             store.Create(ResourceKind.Event, ev);
-            if (!_perNamespace.TryGetValue(ns, out var q)) _perNamespace[ns] = q = new Queue<string>();
+            if (!_perNamespace.TryGetValue(ns, out var q))
+            {
+                _perNamespace[ns] = q = new Queue<string>();
+            }
+
             q.Enqueue(name);
-            while (q.Count > options.MaxEventsPerNamespace) store.Delete(ResourceKind.Event, ns, q.Dequeue());
+            while (q.Count > options.MaxEventsPerNamespace)
+            {
+                store.Delete(ResourceKind.Event, ns, q.Dequeue());
+            }
         }
     }
 }

@@ -24,16 +24,36 @@ public static class ImageBehaviours
     /// </summary>
     public static ImageBehaviour Classify(string? image)
     {
-        if (string.IsNullOrEmpty(image)) return ImageBehaviour.PullError;
+        if (string.IsNullOrEmpty(image))
+        {
+            return ImageBehaviour.PullError;
+        }
+
         var at = image.IndexOf('@');
-        if (at >= 0) image = image[..at];
+        if (at >= 0)
+        {
+            image = image[..at];
+        }
+
         var lastSlash = image.LastIndexOf('/');
         var colon = image.LastIndexOf(':');
         var tag = colon > lastSlash ? image[(colon + 1)..].ToLowerInvariant() : "latest";
         var repo = colon > lastSlash ? image[..colon] : image;
-        if (tag == "pull-error" || repo.Split('/').Contains("does-not-exist")) return ImageBehaviour.PullError;
-        if (tag is "crash" or "crashloop" || tag.StartsWith("crash-", StringComparison.Ordinal)) return ImageBehaviour.Crash;
-        if (tag == "never-ready" || tag.StartsWith("never-ready-", StringComparison.Ordinal)) return ImageBehaviour.NeverReady;
+        if (tag == "pull-error" || repo.Split('/').Contains("does-not-exist"))
+        {
+            return ImageBehaviour.PullError;
+        }
+
+        if (tag is "crash" or "crashloop" || tag.StartsWith("crash-", StringComparison.Ordinal))
+        {
+            return ImageBehaviour.Crash;
+        }
+
+        if (tag == "never-ready" || tag.StartsWith("never-ready-", StringComparison.Ordinal))
+        {
+            return ImageBehaviour.NeverReady;
+        }
+
         return ImageBehaviour.Healthy;
     }
 }

@@ -18,11 +18,13 @@ internal sealed class PodRuntime
         Created = now;
         PodIp = $"10.244.{ipSuffix / 250 % 250}.{ipSuffix % 250 + 2}";
         if (pod.Node["spec"]?["containers"] is JsonArray cs)
+        {
             foreach (var c in cs.OfType<JsonObject>())
             {
                 var image = Json.Str(c, "image") ?? "";
                 Containers.Add(new ContainerRuntime(Json.Str(c, "name") ?? "app", image, ImageBehaviours.Classify(image)));
             }
+        }
     }
 
     public string Uid { get; }
@@ -64,8 +66,13 @@ internal sealed class PodRuntime
             foreach (var c in Containers)
             {
                 var fieldPath = $"spec.containers{{{c.Name}}}";
-                if (!createdDone) { c.WaitingReason = "ContainerCreating"; c.WaitingMessage = null; continue; }
-                if (c.WaitUntil is { } until && now < until) continue; // backing off
+                if (!createdDone)
+                { c.WaitingReason = "ContainerCreating"; c.WaitingMessage = null; continue; }
+                if (c.WaitUntil is { } until && now < until)
+                {
+                    continue; // backing off
+                }
+
                 switch (c.Behaviour)
                 {
                     case ImageBehaviour.PullError:
@@ -99,17 +106,27 @@ internal sealed class PodRuntime
                                 events.Record(pod, "Normal", "Pulling", $"Pulling image \"{c.Image}\"", fieldPath: fieldPath);
                                 events.Record(pod, "Normal", "Pulled", $"Successfully pulled image \"{c.Image}\" in 1.2s (1.2s including waiting). Image size: 48211543 bytes.", fieldPath: fieldPath);
                             }
-                            else events.Record(pod, "Normal", "Pulled", $"Container image \"{c.Image}\" already present on machine", fieldPath: fieldPath);
+                            else
+                            {
+                                events.Record(pod, "Normal", "Pulled", $"Container image \"{c.Image}\" already present on machine", fieldPath: fieldPath);
+                            }
+
                             events.Record(pod, "Normal", "Created", $"Created container: {c.Name}", fieldPath: fieldPath);
                             events.Record(pod, "Normal", "Started", $"Started container {c.Name}", fieldPath: fieldPath);
                             c.RunningSince = now;
                             c.EverStarted = true;
-                            c.WaitingReason = null; c.WaitingMessage = null; c.WaitUntil = null;
+                            c.WaitingReason = null;
+                            c.WaitingMessage = null;
+                            c.WaitUntil = null;
                             c.ContainerId = "containerd://" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
                             logs.Start(Uid, c.Name, c.Image, c.Behaviour == ImageBehaviour.NeverReady);
                         }
                         var running = now - c.RunningSince.Value;
-                        if (c.Behaviour == ImageBehaviour.Healthy && !c.Ready && running >= _options.ReadyDelay) c.Ready = true;
+                        if (c.Behaviour == ImageBehaviour.Healthy && !c.Ready && running >= _options.ReadyDelay)
+                        {
+                            c.Ready = true;
+                        }
+
                         if (c.Behaviour == ImageBehaviour.NeverReady && running >= _options.ReadyDelay && now - c.LastUnhealthyEvent >= TimeSpan.FromSeconds(10))
                         {
                             c.LastUnhealthyEvent = now;
@@ -179,11 +196,18 @@ internal sealed class PodRuntime
             foreach (var c in Containers)
             {
                 var state = new JsonObject();
-                if (c.RunningSince is { } since) state["running"] = new JsonObject { ["startedAt"] = Json.Time(since) };
+                if (c.RunningSince is { } since)
+                {
+                    state["running"] = new JsonObject { ["startedAt"] = Json.Time(since) };
+                }
                 else
                 {
                     var w = new JsonObject { ["reason"] = c.WaitingReason ?? "ContainerCreating" };
-                    if (c.WaitingMessage is not null) w["message"] = c.WaitingMessage;
+                    if (c.WaitingMessage is not null)
+                    {
+                        w["message"] = c.WaitingMessage;
+                    }
+
                     state["waiting"] = w;
                 }
                 var entry = new JsonObject
@@ -197,7 +221,11 @@ internal sealed class PodRuntime
                     ["imageID"] = c.EverStarted ? $"{c.Image.Split(':')[0]}@sha256:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(c.Image)))}" : "",
                     ["started"] = c.RunningSince is not null,
                 };
-                if (c.ContainerId.Length > 0) entry["containerID"] = c.ContainerId;
+                if (c.ContainerId.Length > 0)
+                {
+                    entry["containerID"] = c.ContainerId;
+                }
+
                 cs.Add(entry);
             }
             status["containerStatuses"] = cs;
@@ -218,8 +246,16 @@ internal sealed class PodRuntime
         var previous = (oldStatus?["conditions"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => Json.Str(c, "type") == type);
         var transition = previous is not null && Json.Str(previous, "status") == statusText ? Json.Str(previous, "lastTransitionTime") : Json.Time(now);
         var c = new JsonObject { ["type"] = type, ["status"] = statusText, ["lastProbeTime"] = null, ["lastTransitionTime"] = transition };
-        if (reason is not null) c["reason"] = reason;
-        if (message is not null) c["message"] = message;
+        if (reason is not null)
+        {
+            c["reason"] = reason;
+        }
+
+        if (message is not null)
+        {
+            c["message"] = message;
+        }
+
         return c;
     }
 }

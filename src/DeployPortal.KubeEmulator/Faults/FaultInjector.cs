@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using DeployPortal.KubeEmulator.Api;
-using Microsoft.AspNetCore.Http;
 
 namespace DeployPortal.KubeEmulator.Faults;
 
@@ -18,16 +17,19 @@ internal sealed class FaultInjector(RequestDelegate next, EmulatorOptions option
     public async Task InvokeAsync(HttpContext ctx)
     {
         var f = options.Faults;
-        if (!Applies(ctx, f)) { await next(ctx); return; }
+        if (!Applies(ctx, f))
+        { await next(ctx); return; }
 
         if (f.Latency > TimeSpan.Zero)
         {
-            try { await Task.Delay(f.Latency, ctx.RequestAborted); }
+            try
+            { await Task.Delay(f.Latency, ctx.RequestAborted); }
             catch (OperationCanceledException) { return; }
         }
         if (f.HangRate > 0 && Roll() < f.HangRate)
         {
-            try { await Task.Delay(f.HangFor, ctx.RequestAborted); }
+            try
+            { await Task.Delay(f.HangFor, ctx.RequestAborted); }
             catch (OperationCanceledException) { return; }
             ctx.Abort();
             return;
@@ -44,9 +46,21 @@ internal sealed class FaultInjector(RequestDelegate next, EmulatorOptions option
     private static bool Applies(HttpContext ctx, FaultOptions f)
     {
         var path = ctx.Request.Path.Value ?? "";
-        if (!f.IncludeDiscovery && IsDiscovery(path)) return false;
-        if (f.PathContains is { Length: > 0 } pc && !path.Contains(pc, StringComparison.Ordinal)) return false;
-        if (f.Method is { Length: > 0 } m && !string.Equals(m, ctx.Request.Method, StringComparison.OrdinalIgnoreCase)) return false;
+        if (!f.IncludeDiscovery && IsDiscovery(path))
+        {
+            return false;
+        }
+
+        if (f.PathContains is { Length: > 0 } pc && !path.Contains(pc, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (f.Method is { Length: > 0 } m && !string.Equals(m, ctx.Request.Method, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
         return true;
     }
 
@@ -76,7 +90,11 @@ internal sealed class FaultInjector(RequestDelegate next, EmulatorOptions option
             503 => new JsonObject { ["retryAfterSeconds"] = retryAfter },
             _ => new JsonObject { ["causes"] = new JsonArray(new JsonObject { ["message"] = "injected fault" }) },
         };
-        if (code is 429 or 503) ctx.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (code is 429 or 503)
+        {
+            ctx.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return ApiIo.WriteJsonAsync(ctx, code, ApiError.Status(code, reason, message, details));
     }
 
@@ -85,13 +103,17 @@ internal sealed class FaultInjector(RequestDelegate next, EmulatorOptions option
         lock (_randomLock)
         {
             var seed = options.Faults.Seed;
-            if (seed != _seed) { _seed = seed; _random = seed is { } s ? new Random(s) : new Random(); }
+            if (seed != _seed)
+            { _seed = seed; _random = seed is { } s ? new Random(s) : new Random(); }
             return _random.NextDouble();
         }
     }
 
     private int Pick(int[] codes)
     {
-        lock (_randomLock) return codes[_random.Next(codes.Length)];
+        lock (_randomLock)
+        {
+            return codes[_random.Next(codes.Length)];
+        }
     }
 }

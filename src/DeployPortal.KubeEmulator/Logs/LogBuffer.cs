@@ -32,7 +32,8 @@ internal readonly record struct LogEntry(long UnixNanos, byte[] Utf8)
         dt.TryFormat(dest, out _, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
         dest[19] = (byte)'.';
         var frac = unixNanos % 1_000_000_000;
-        for (var i = 28; i >= 20; i--) { dest[i] = (byte)('0' + frac % 10); frac /= 10; }
+        for (var i = 28; i >= 20; i--)
+        { dest[i] = (byte)('0' + frac % 10); frac /= 10; }
         dest[29] = (byte)'Z';
     }
 
@@ -46,11 +47,19 @@ internal readonly record struct LogEntry(long UnixNanos, byte[] Utf8)
         if (dot > 0)
         {
             var end = dot + 1;
-            while (end < s.Length && char.IsAsciiDigit(s[end])) end++;
+            while (end < s.Length && char.IsAsciiDigit(s[end]))
+            {
+                end++;
+            }
+
             frac = s[(dot + 1)..end];
             rest = s[..dot] + s[end..];
         }
-        if (!DateTimeOffset.TryParse(rest, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)) return false;
+        if (!DateTimeOffset.TryParse(rest, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
+        {
+            return false;
+        }
+
         var nanos = frac.Length == 0 ? 0 : long.Parse(frac.PadRight(9, '0')[..9], CultureInfo.InvariantCulture);
         unixNanos = (t.UtcTicks - DateTime.UnixEpoch.Ticks) * 100 + nanos;
         return true;
@@ -73,29 +82,47 @@ internal sealed class LogBuffer(int capacity, TimeSpan? timestampResolution = nu
 
     public bool Closed { get; private set; }
     public int Generation { get; private set; }
-    public long Written { get { lock (_lock) return _next; } }
+    public long Written { get { lock (_lock) { return _next; } } }
     public long LinesSinceRotation { get; private set; }
 
     public void Append(long nowNanos, IReadOnlyList<string> lines, long spanNanos = 0)
     {
-        if (lines.Count == 0) return;
+        if (lines.Count == 0)
+        {
+            return;
+        }
+
         TaskCompletionSource signal;
         lock (_lock)
         {
-            if (Closed) return;
+            if (Closed)
+            {
+                return;
+            }
+
             for (var i = 0; i < lines.Count; i++)
             {
                 var ts = nowNanos - spanNanos + spanNanos * (i + 1) / lines.Count;
                 if (_resolutionNanos > 0)
                 {
                     ts -= ts % _resolutionNanos;
-                    if (ts < _lastNanos) ts = _lastNanos; // coarse clocks repeat a timestamp, never go back
+                    if (ts < _lastNanos)
+                    {
+                        ts = _lastNanos; // coarse clocks repeat a timestamp, never go back
+                    }
                 }
-                else if (ts <= _lastNanos) ts = _lastNanos + 1;
+                else if (ts <= _lastNanos)
+                {
+                    ts = _lastNanos + 1;
+                }
+
                 _lastNanos = ts;
                 _ring[_next % _ring.Length] = LogEntry.Create(ts, lines[i]);
                 _next++;
-                if (_next - _first > _ring.Length) _first = _next - _ring.Length;
+                if (_next - _first > _ring.Length)
+                {
+                    _first = _next - _ring.Length;
+                }
             }
             LinesSinceRotation += lines.Count;
             signal = _signal;
@@ -110,14 +137,25 @@ internal sealed class LogBuffer(int capacity, TimeSpan? timestampResolution = nu
         lock (_lock)
         {
             var start = _first;
-            if (tailLines is >= 0) start = Math.Max(start, _next - tailLines.Value);
+            if (tailLines is >= 0)
+            {
+                start = Math.Max(start, _next - tailLines.Value);
+            }
+
             if (sinceNanos is { } since)
             {
                 long lo = start, hi = _next;
                 while (lo < hi)
                 {
                     var mid = lo + (hi - lo) / 2;
-                    if (_ring[mid % _ring.Length].UnixNanos < since) lo = mid + 1; else hi = mid;
+                    if (_ring[mid % _ring.Length].UnixNanos < since)
+                    {
+                        lo = mid + 1;
+                    }
+                    else
+                    {
+                        hi = mid;
+                    }
                 }
                 start = lo;
             }
@@ -130,9 +168,17 @@ internal sealed class LogBuffer(int capacity, TimeSpan? timestampResolution = nu
     {
         lock (_lock)
         {
-            if (seq < _first) seq = _first;
+            if (seq < _first)
+            {
+                seq = _first;
+            }
+
             var end = Math.Min(_next, seq + max);
-            for (var s = seq; s < end; s++) into.Add(_ring[s % _ring.Length]);
+            for (var s = seq; s < end; s++)
+            {
+                into.Add(_ring[s % _ring.Length]);
+            }
+
             return end;
         }
     }
@@ -140,10 +186,19 @@ internal sealed class LogBuffer(int capacity, TimeSpan? timestampResolution = nu
     /// <summary>Completes when lines are appended, the buffer rotates, or it closes.</summary>
     public Task WaitAsync(long seq)
     {
-        lock (_lock) return seq < _next || Closed ? Task.CompletedTask : _signal.Task;
+        lock (_lock)
+        {
+            return seq < _next || Closed ? Task.CompletedTask : _signal.Task;
+        }
     }
 
-    public bool HasMore(long seq) { lock (_lock) return seq < _next; }
+    public bool HasMore(long seq)
+    {
+        lock (_lock)
+        {
+            return seq < _next;
+        }
+    }
 
     /// <summary>Simulated rotation: drops every retained line and ends current followers.</summary>
     public void Rotate()

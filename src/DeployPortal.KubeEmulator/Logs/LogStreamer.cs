@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using DeployPortal.KubeEmulator.Api;
 using DeployPortal.KubeEmulator.Store;
-using Microsoft.AspNetCore.Http;
 
 namespace DeployPortal.KubeEmulator.Logs;
 
@@ -24,30 +23,54 @@ internal sealed class LogStreamer(ObjectStore store, PodLogWriter writer, Emulat
         if (string.IsNullOrEmpty(container))
         {
             if (names.Count != 1)
+            {
                 throw ApiError.BadRequest($"a container name must be specified for pod {podName}, choose one of: [{string.Join(' ', names)}]");
+            }
+
             container = names[0];
         }
         else if (!names.Contains(container))
+        {
             throw ApiError.BadRequest($"container {container} is not valid for pod {podName}");
+        }
 
         var follow = Query.IsTrue(q["follow"]);
         var previous = Query.IsTrue(q["previous"]);
         var timestamps = Query.IsTrue(q["timestamps"]);
         long? tail = long.TryParse(q["tailLines"], CultureInfo.InvariantCulture, out var tl) ? tl : null;
         long? limitBytes = long.TryParse(q["limitBytes"], CultureInfo.InvariantCulture, out var lb) ? lb : null;
-        if (limitBytes is <= 0) throw ApiError.Invalid(ResourceKind.Pod, podName, ("limitBytes", "FieldValueInvalid", $"Invalid value: {limitBytes}: must be greater than 0"));
-        if (tail is < 0) tail = null;
+        if (limitBytes is <= 0)
+        {
+            throw ApiError.Invalid(ResourceKind.Pod, podName, ("limitBytes", "FieldValueInvalid", $"Invalid value: {limitBytes}: must be greater than 0"));
+        }
+
+        if (tail is < 0)
+        {
+            tail = null;
+        }
+
         long? since = null;
         if (q["sinceSeconds"].FirstOrDefault() is { Length: > 0 } ss)
         {
             if (!long.TryParse(ss, CultureInfo.InvariantCulture, out var secs) || secs <= 0)
+            {
                 throw ApiError.Invalid(ResourceKind.Pod, podName, ("sinceSeconds", "FieldValueInvalid", $"Invalid value: {ss}: must be greater than 0"));
+            }
+
             since = writer.NowNanos - secs * 1_000_000_000;
         }
         if (q["sinceTime"].FirstOrDefault() is { Length: > 0 } st)
         {
-            if (since is not null) throw ApiError.BadRequest("at most one of `sinceTime` or `sinceSeconds` may be specified");
-            if (!LogEntry.TryParseTimestamp(st, out var sn)) throw ApiError.BadRequest($"invalid sinceTime: {st}");
+            if (since is not null)
+            {
+                throw ApiError.BadRequest("at most one of `sinceTime` or `sinceSeconds` may be specified");
+            }
+
+            if (!LogEntry.TryParseTimestamp(st, out var sn))
+            {
+                throw ApiError.BadRequest($"invalid sinceTime: {st}");
+            }
+
             since = sn;
         }
 
@@ -57,7 +80,11 @@ internal sealed class LogStreamer(ObjectStore store, PodLogWriter writer, Emulat
         if (previous)
         {
             buffer = log?.Previous;
-            if (buffer is null) throw ApiError.BadRequest($"previous terminated container \"{container}\" in pod \"{podName}\" not found");
+            if (buffer is null)
+            {
+                throw ApiError.BadRequest($"previous terminated container \"{container}\" in pod \"{podName}\" not found");
+            }
+
             follow = false;
         }
         else
@@ -82,7 +109,11 @@ internal sealed class LogStreamer(ObjectStore store, PodLogWriter writer, Emulat
         var dropLines = faults.DropLogsAfterLines;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
         var dropAt = faults.DropLogsAfter;
-        if (dropAt is { } da) cts.CancelAfter(da);
+        if (dropAt is { } da)
+        {
+            cts.CancelAfter(da);
+        }
+
         var generation = buffer.Generation;
         var seq = buffer.StartSequence(tail, since);
         var entries = new List<LogEntry>(Batch);
@@ -114,13 +145,36 @@ internal sealed class LogStreamer(ObjectStore store, PodLogWriter writer, Emulat
                         return;
                     }
                 }
-                if (entries.Count > 0) await body.FlushAsync(cts.Token);
-                if (entries.Count == Batch) continue;
-                if (!follow) return;
-                if (buffer.Generation != generation) return;           // rotated: kubelet closes the stream
-                if (buffer.Closed && !buffer.HasMore(seq)) return;     // the container exited
+                if (entries.Count > 0)
+                {
+                    await body.FlushAsync(cts.Token);
+                }
+
+                if (entries.Count == Batch)
+                {
+                    continue;
+                }
+
+                if (!follow)
+                {
+                    return;
+                }
+
+                if (buffer.Generation != generation)
+                {
+                    return;           // rotated: kubelet closes the stream
+                }
+
+                if (buffer.Closed && !buffer.HasMore(seq))
+                {
+                    return;     // the container exited
+                }
+
                 await buffer.WaitAsync(seq).WaitAsync(cts.Token);
-                if (buffer.Generation != generation) return;
+                if (buffer.Generation != generation)
+                {
+                    return;
+                }
             }
         }
         catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested && dropAt is not null)

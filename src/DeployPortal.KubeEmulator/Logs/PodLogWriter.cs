@@ -76,7 +76,11 @@ internal sealed class PodLogWriter : IAsyncDisposable
                     "info: Microsoft.Hosting.Lifetime[0]",
                     "      Hosting environment: Production",
                 };
-            if (neverReady) banner.Add("\u001b[33mwarn\u001b[0m: Readiness[0] dependency \"postgres:5432\" is unreachable; reporting not ready");
+            if (neverReady)
+            {
+                banner.Add("\u001b[33mwarn\u001b[0m: Readiness[0] dependency \"postgres:5432\" is unreachable; reporting not ready");
+            }
+
             log.Current.Append(NowNanos, banner);
         }
     }
@@ -84,11 +88,16 @@ internal sealed class PodLogWriter : IAsyncDisposable
     /// <summary>A container exits: write its last words and close the buffer (followers of it end).</summary>
     public void Stop(string podUid, string container, bool crashed)
     {
-        if (!_logs.TryGetValue((podUid, container), out var log)) return;
+        if (!_logs.TryGetValue((podUid, container), out var log))
+        {
+            return;
+        }
+
         lock (log)
         {
             log.Running = false;
             if (crashed)
+            {
                 log.Current?.Append(NowNanos,
                 [
                     "\u001b[41m\u001b[30mfail\u001b[39m\u001b[22m\u001b[49m: Microsoft.Extensions.Hosting.Internal.Host[11]",
@@ -97,6 +106,8 @@ internal sealed class PodLogWriter : IAsyncDisposable
                     $"   at {log.App.Replace('-', '_')}.Startup.ConfigureDatabase(IServiceCollection services) in /src/Startup.cs:line 42",
                     "   at Program.<Main>$(String[] args) in /src/Program.cs:line 17",
                 ]);
+            }
+
             log.Current?.Close();
         }
     }
@@ -104,8 +115,13 @@ internal sealed class PodLogWriter : IAsyncDisposable
     public void RemovePod(string podUid)
     {
         foreach (var key in _logs.Keys.Where(k => k.PodUid == podUid).ToList())
+        {
             if (_logs.TryRemove(key, out var log))
-                lock (log) { log.Running = false; log.Current?.Close(); log.Previous?.Close(); }
+            {
+                lock (log)
+                { log.Running = false; log.Current?.Close(); log.Previous?.Close(); }
+            }
+        }
     }
 
     /// <summary>Simulates log rotation for a pod's containers: old lines are dropped and followers are closed.</summary>
@@ -113,7 +129,11 @@ internal sealed class PodLogWriter : IAsyncDisposable
     {
         var n = 0;
         foreach (var (key, log) in _logs)
-            if (key.PodUid == podUid) { log.Current?.Rotate(); n++; }
+        {
+            if (key.PodUid == podUid)
+            { log.Current?.Rotate(); n++; }
+        }
+
         return n;
     }
 
@@ -127,24 +147,42 @@ internal sealed class PodLogWriter : IAsyncDisposable
             {
                 var now = NowNanos;
                 var rate = _options.LogLinesPerSecond;
-                if (rate <= 0) continue;
+                if (rate <= 0)
+                {
+                    continue;
+                }
+
                 foreach (var log in _logs.Values)
                 {
                     lock (log)
                     {
-                        if (!log.Running || log.Current is null) continue;
+                        if (!log.Running || log.Current is null)
+                        {
+                            continue;
+                        }
+
                         var due = (long)((now - log.StartNanos) / 1e9 * rate) - log.Generated;
-                        if (due <= 0) continue;
+                        if (due <= 0)
+                        {
+                            continue;
+                        }
                         // Never fall further behind than one second of lines (e.g. after a pause).
-                        if (due > Math.Max(1, (long)rate)) { log.Generated += due - (long)rate; due = Math.Max(1, (long)rate); }
+                        if (due > Math.Max(1, (long)rate))
+                        { log.Generated += due - (long)rate; due = Math.Max(1, (long)rate); }
                         batch.Clear();
-                        for (var i = 0; i < due; i++) batch.Add(NextLine(log));
+                        for (var i = 0; i < due; i++)
+                        {
+                            batch.Add(NextLine(log));
+                        }
                         // Lines owed after a stall (a busy machine) are spread over the time since the last append, as the
                         // app would have written them, not bunched into one tick (which coarse timestamps would then merge).
                         log.Current.Append(now, batch, Math.Min(Math.Max(_options.LogTick.Ticks * 100, now - log.LastAppendNanos), (long)(due / rate * 1e9)));
                         log.LastAppendNanos = now;
                         log.Generated += due;
-                        if (_options.LogRotateAfterLines is { } rot && log.Current.LinesSinceRotation >= rot) log.Current.Rotate();
+                        if (_options.LogRotateAfterLines is { } rot && log.Current.LinesSinceRotation >= rot)
+                        {
+                            log.Current.Rotate();
+                        }
                     }
                 }
             }
@@ -166,13 +204,25 @@ internal sealed class PodLogWriter : IAsyncDisposable
         var ms = 1 + r % 120;
         var ip = $"10.244.{r % 3}.{10 + r % 200}";
         if (log.Style == "nginx")
+        {
             return $"{ip} - - [{DateTime.UtcNow.ToString("dd/MMM/yyyy:HH:mm:ss +0000", CultureInfo.InvariantCulture)}] \"{method} {path} HTTP/1.1\" {status} {200 + r % 4000} \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"";
+        }
+
         if (n % 53 == 0)
+        {
             return $"\u001b[33mwarn\u001b[0m: {log.App}.Cache[7] cache miss ratio {10 + r % 30}% above threshold (20%)";
+        }
+
         if (status == 500)
+        {
             return $"\u001b[31mfail\u001b[0m: {log.App}.Api[500] {method} {path} failed after {ms}ms: TimeoutException: upstream 'inventory' did not answer within 100ms";
+        }
+
         if (n % 7 == 0)
+        {
             return $"\u001b[32minfo\u001b[0m: {log.App}.Api[1] {method} {path} responded {status} in {ms}ms trace_id={h:x16}";
+        }
+
         return $"info: {log.App}.Api[1] {method} {path} responded {status} in {ms}ms trace_id={h:x16}";
     }
 
@@ -200,8 +250,11 @@ internal sealed class PodLogWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        try
+        { await _loop.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
         _stop.Dispose();
-        foreach (var log in _logs.Values) { log.Current?.Close(); log.Previous?.Close(); }
+        foreach (var log in _logs.Values)
+        { log.Current?.Close(); log.Previous?.Close(); }
     }
 }

@@ -14,7 +14,11 @@ internal static class Json
 
     public static JsonObject Obj(JsonObject parent, string key)
     {
-        if (parent[key] is JsonObject o) return o;
+        if (parent[key] is JsonObject o)
+        {
+            return o;
+        }
+
         o = new JsonObject();
         parent[key] = o;
         return o;
@@ -22,19 +26,49 @@ internal static class Json
 
     public static string? Str(JsonNode? n, params string[] path)
     {
-        foreach (var p in path) n = n is JsonObject o ? o[p] : null;
+        foreach (var p in path)
+        {
+            n = n is JsonObject o ? o[p] : null;
+        }
+
         return n is JsonValue v && v.TryGetValue<string>(out var s) ? s : n is JsonValue v2 ? v2.ToString() : null;
     }
 
     public static long? Long(JsonNode? n, params string[] path)
     {
-        foreach (var p in path) n = n is JsonObject o ? o[p] : null;
-        if (n is not JsonValue v) return null;
-        if (v.TryGetValue<long>(out var l)) return l;
-        if (v.TryGetValue<int>(out var i)) return i;
-        if (v.TryGetValue<double>(out var d)) return (long)d;
-        if (v.TryGetValue<string>(out var s) && long.TryParse(s, CultureInfo.InvariantCulture, out l)) return l;
-        try { return v.GetValue<long>(); } catch (Exception) { return null; }
+        foreach (var p in path)
+        {
+            n = n is JsonObject o ? o[p] : null;
+        }
+
+        if (n is not JsonValue v)
+        {
+            return null;
+        }
+
+        if (v.TryGetValue<long>(out var l))
+        {
+            return l;
+        }
+
+        if (v.TryGetValue<int>(out var i))
+        {
+            return i;
+        }
+
+        if (v.TryGetValue<double>(out var d))
+        {
+            return (long)d;
+        }
+
+        if (v.TryGetValue<string>(out var s) && long.TryParse(s, CultureInfo.InvariantCulture, out l))
+        {
+            return l;
+        }
+
+        try
+        { return v.GetValue<long>(); }
+        catch (Exception) { return null; }
     }
 
     /// <summary>Leaf paths of an object: scalars, arrays (atomic) and empty objects.</summary>
@@ -45,14 +79,26 @@ internal static class Json
         {
             string[] path = [.. prefix, k];
             if (v is JsonObject child && child.Count > 0)
-                foreach (var p in Leaves(child, path)) yield return p;
-            else yield return path;
+            {
+                foreach (var p in Leaves(child, path))
+                {
+                    yield return p;
+                }
+            }
+            else
+            {
+                yield return path;
+            }
         }
     }
 
     public static JsonNode? At(JsonNode? n, IReadOnlyList<string> path)
     {
-        foreach (var p in path) n = n is JsonObject o ? o[p] : null;
+        foreach (var p in path)
+        {
+            n = n is JsonObject o ? o[p] : null;
+        }
+
         return n;
     }
 
@@ -60,7 +106,11 @@ internal static class Json
     {
         for (var i = 0; i < path.Count; i++)
         {
-            if (n is not JsonObject o || !o.ContainsKey(path[i])) return false;
+            if (n is not JsonObject o || !o.ContainsKey(path[i]))
+            {
+                return false;
+            }
+
             n = o[path[i]];
         }
         return true;
@@ -80,8 +130,15 @@ internal static class Json
     public static void Remove(JsonObject o, IReadOnlyList<string> path)
     {
         JsonNode? n = o;
-        for (var i = 0; i < path.Count - 1; i++) n = n is JsonObject x ? x[path[i]] : null;
-        if (n is JsonObject parent) parent.Remove(path[^1]);
+        for (var i = 0; i < path.Count - 1; i++)
+        {
+            n = n is JsonObject x ? x[path[i]] : null;
+        }
+
+        if (n is JsonObject parent)
+        {
+            parent.Remove(path[^1]);
+        }
     }
 
     /// <summary>Deep merge for apply: objects merge key by key, everything else replaces. No null deletion.</summary>
@@ -89,8 +146,14 @@ internal static class Json
     {
         foreach (var (k, v) in source)
         {
-            if (v is JsonObject so && target[k] is JsonObject to) MergeInto(to, so);
-            else target[k] = v?.DeepClone();
+            if (v is JsonObject so && target[k] is JsonObject to)
+            {
+                MergeInto(to, so);
+            }
+            else
+            {
+                target[k] = v?.DeepClone();
+            }
         }
     }
 
@@ -99,11 +162,19 @@ internal static class Json
     {
         foreach (var (k, v) in patch)
         {
-            if (k.StartsWith("$", StringComparison.Ordinal)) continue; // strategic directives are ignored
-            if (v is null) target.Remove(k);
+            if (k.StartsWith("$", StringComparison.Ordinal))
+            {
+                continue; // strategic directives are ignored
+            }
+
+            if (v is null)
+            {
+                target.Remove(k);
+            }
             else if (v is JsonObject po)
             {
-                if (target[k] is not JsonObject to) { to = new JsonObject(); target[k] = to; }
+                if (target[k] is not JsonObject to)
+                { to = new JsonObject(); target[k] = to; }
                 MergePatch(to, po, strategic);
             }
             else if (strategic && v is JsonArray pa && target[k] is JsonArray ta && IsNamedList(pa) && IsNamedList(ta))
@@ -111,11 +182,20 @@ internal static class Json
                 foreach (var item in pa.OfType<JsonObject>())
                 {
                     var existing = ta.OfType<JsonObject>().FirstOrDefault(t => Str(t, "name") == Str(item, "name"));
-                    if (existing is null) ta.Add(item.DeepClone());
-                    else MergePatch(existing, item, strategic);
+                    if (existing is null)
+                    {
+                        ta.Add(item.DeepClone());
+                    }
+                    else
+                    {
+                        MergePatch(existing, item, strategic);
+                    }
                 }
             }
-            else target[k] = v.DeepClone();
+            else
+            {
+                target[k] = v.DeepClone();
+            }
         }
     }
 
@@ -131,17 +211,34 @@ internal static class Json
             var path = Pointer(Str(op, "path") ?? "");
             switch (kind)
             {
-                case "add": Set(path, op["value"]?.DeepClone(), insert: true); break;
-                case "replace": Get(path); Set(path, op["value"]?.DeepClone(), insert: false); break;
-                case "remove": Del(path); break;
-                case "test":
-                    if (!JsonNode.DeepEquals(Get(path), op["value"])) throw new InvalidOperationException($"test operation failed at {Str(op, "path")}");
+                case "add":
+                    Set(path, op["value"]?.DeepClone(), insert: true);
                     break;
-                case "copy": Set(path, Get(Pointer(Str(op, "from") ?? "")).DeepClone(), insert: true); break;
+                case "replace":
+                    Get(path);
+                    Set(path, op["value"]?.DeepClone(), insert: false);
+                    break;
+                case "remove":
+                    Del(path);
+                    break;
+                case "test":
+                    if (!JsonNode.DeepEquals(Get(path), op["value"]))
+                    {
+                        throw new InvalidOperationException($"test operation failed at {Str(op, "path")}");
+                    }
+
+                    break;
+                case "copy":
+                    Set(path, Get(Pointer(Str(op, "from") ?? "")).DeepClone(), insert: true);
+                    break;
                 case "move":
                     var from = Pointer(Str(op, "from") ?? "");
-                    var val = Get(from).DeepClone(); Del(from); Set(path, val, insert: true); break;
-                default: throw new InvalidOperationException($"unknown JSON patch op {kind}");
+                    var val = Get(from).DeepClone();
+                    Del(from);
+                    Set(path, val, insert: true);
+                    break;
+                default:
+                    throw new InvalidOperationException($"unknown JSON patch op {kind}");
             }
         }
         return root.AsObject();
@@ -150,12 +247,20 @@ internal static class Json
         JsonNode Parent(string[] path)
         {
             JsonNode? n = root;
-            foreach (var s in path[..^1]) n = n is JsonObject o ? o[s] : n is JsonArray a ? a[int.Parse(s, CultureInfo.InvariantCulture)] : null;
+            foreach (var s in path[..^1])
+            {
+                n = n is JsonObject o ? o[s] : n is JsonArray a ? a[int.Parse(s, CultureInfo.InvariantCulture)] : null;
+            }
+
             return n ?? throw new InvalidOperationException($"path /{string.Join('/', path)} does not exist");
         }
         JsonNode Get(string[] path)
         {
-            if (path.Length == 0) return root;
+            if (path.Length == 0)
+            {
+                return root;
+            }
+
             var p = Parent(path);
             var n = p is JsonObject o ? o[path[^1]] : p is JsonArray a && int.TryParse(path[^1], out var i) && i < a.Count ? a[i] : null;
             return n ?? throw new InvalidOperationException($"path /{string.Join('/', path)} does not exist");
@@ -163,19 +268,40 @@ internal static class Json
         void Set(string[] path, JsonNode? value, bool insert)
         {
             var p = Parent(path);
-            if (p is JsonObject o) o[path[^1]] = value;
+            if (p is JsonObject o)
+            {
+                o[path[^1]] = value;
+            }
             else if (p is JsonArray a)
             {
-                if (path[^1] == "-") a.Add(value);
-                else if (insert) a.Insert(int.Parse(path[^1], CultureInfo.InvariantCulture), value);
-                else a[int.Parse(path[^1], CultureInfo.InvariantCulture)] = value;
+                if (path[^1] == "-")
+                {
+                    a.Add(value);
+                }
+                else if (insert)
+                {
+                    a.Insert(int.Parse(path[^1], CultureInfo.InvariantCulture), value);
+                }
+                else
+                {
+                    a[int.Parse(path[^1], CultureInfo.InvariantCulture)] = value;
+                }
             }
         }
         void Del(string[] path)
         {
             var p = Parent(path);
-            if (p is JsonObject o) { if (!o.Remove(path[^1])) throw new InvalidOperationException($"path /{string.Join('/', path)} does not exist"); }
-            else if (p is JsonArray a) a.RemoveAt(int.Parse(path[^1], CultureInfo.InvariantCulture));
+            if (p is JsonObject o)
+            {
+                if (!o.Remove(path[^1]))
+                {
+                    throw new InvalidOperationException($"path /{string.Join('/', path)} does not exist");
+                }
+            }
+            else if (p is JsonArray a)
+            {
+                a.RemoveAt(int.Parse(path[^1], CultureInfo.InvariantCulture));
+            }
         }
     }
 
@@ -186,7 +312,10 @@ internal static class Json
         foreach (var path in paths)
         {
             var n = root;
-            foreach (var seg in path) n = Obj(n, "f:" + seg);
+            foreach (var seg in path)
+            {
+                n = Obj(n, "f:" + seg);
+            }
         }
         return root;
     }
@@ -194,7 +323,11 @@ internal static class Json
     public static List<string[]> FromFieldsV1(JsonObject? fields)
     {
         var result = new List<string[]>();
-        if (fields is null) return result;
+        if (fields is null)
+        {
+            return result;
+        }
+
         Walk(fields, []);
         return result;
 
@@ -202,10 +335,20 @@ internal static class Json
         {
             foreach (var (k, v) in o)
             {
-                if (!k.StartsWith("f:", StringComparison.Ordinal)) continue;
+                if (!k.StartsWith("f:", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
                 string[] path = [.. prefix, k[2..]];
-                if (v is JsonObject c && c.Any(p => p.Key.StartsWith("f:", StringComparison.Ordinal))) Walk(c, path);
-                else result.Add(path);
+                if (v is JsonObject c && c.Any(p => p.Key.StartsWith("f:", StringComparison.Ordinal)))
+                {
+                    Walk(c, path);
+                }
+                else
+                {
+                    result.Add(path);
+                }
             }
         }
     }

@@ -46,7 +46,10 @@ internal sealed class Subscription : IDisposable
     private readonly ObjectStore _store;
     internal Subscription(ObjectStore store, ResourceKind kind, string? ns, Func<StoredObject, bool> filter)
     {
-        _store = store; Kind = kind; Namespace = ns; Filter = filter;
+        _store = store;
+        Kind = kind;
+        Namespace = ns;
+        Filter = filter;
     }
     public ResourceKind Kind { get; }
     public string? Namespace { get; }
@@ -76,18 +79,24 @@ internal sealed class ObjectStore
     public ObjectStore(int historySize)
     {
         _historySize = Math.Max(1, historySize);
-        foreach (var k in ResourceKind.All) _objects[k] = new();
+        foreach (var k in ResourceKind.All)
+        {
+            _objects[k] = new();
+        }
     }
 
     public event Action<ChangeEvent>? Changed;
 
-    public long CurrentResourceVersion { get { lock (_lock) return _rv; } }
+    public long CurrentResourceVersion { get { lock (_lock) { return _rv; } } }
 
-    public int SubscriptionCount { get { lock (_lock) return _subscriptions.Count; } }
+    public int SubscriptionCount { get { lock (_lock) { return _subscriptions.Count; } } }
 
     public StoredObject? Get(ResourceKind kind, string ns, string name)
     {
-        lock (_lock) return _objects[kind].GetValueOrDefault((kind.Namespaced ? ns : "", name));
+        lock (_lock)
+        {
+            return _objects[kind].GetValueOrDefault((kind.Namespaced ? ns : "", name));
+        }
     }
 
     public (List<StoredObject> Items, long ResourceVersion) List(ResourceKind kind, string? ns, Func<StoredObject, bool>? filter = null)
@@ -96,7 +105,13 @@ internal sealed class ObjectStore
         {
             var items = new List<StoredObject>();
             foreach (var o in _objects[kind].Values)
-                if ((ns is null || o.Namespace == ns) && (filter is null || filter(o))) items.Add(o);
+            {
+                if ((ns is null || o.Namespace == ns) && (filter is null || filter(o)))
+                {
+                    items.Add(o);
+                }
+            }
+
             items.Sort(static (a, b) => a.Namespace != b.Namespace ? string.CompareOrdinal(a.Namespace, b.Namespace) : string.CompareOrdinal(a.Name, b.Name));
             return (items, _rv);
         }
@@ -109,7 +124,11 @@ internal sealed class ObjectStore
         {
             var meta = obj["metadata"]!.AsObject();
             var key = (kind.Namespaced ? (string?)meta["namespace"] ?? "" : "", (string)meta["name"]!);
-            if (_objects[kind].ContainsKey(key)) return null;
+            if (_objects[kind].ContainsKey(key))
+            {
+                return null;
+            }
+
             meta["resourceVersion"] = (++_rv).ToString(System.Globalization.CultureInfo.InvariantCulture);
             var stored = new StoredObject(kind, obj);
             _objects[kind][key] = stored;
@@ -129,11 +148,18 @@ internal sealed class ObjectStore
             var key = (kind.Namespaced ? ns : "", name);
             var current = _objects[kind].GetValueOrDefault(key);
             var next = update(current);
-            if (next is null) return current;
+            if (next is null)
+            {
+                return current;
+            }
+
             if (current is not null)
             {
                 next["metadata"]!["resourceVersion"] = current.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                if (JsonNode.DeepEquals(next, current.Node)) return current;
+                if (JsonNode.DeepEquals(next, current.Node))
+                {
+                    return current;
+                }
             }
             next["metadata"]!["resourceVersion"] = (++_rv).ToString(System.Globalization.CultureInfo.InvariantCulture);
             var stored = new StoredObject(kind, next);
@@ -148,8 +174,16 @@ internal sealed class ObjectStore
         lock (_lock)
         {
             var key = (kind.Namespaced ? ns : "", name);
-            if (!_objects[kind].TryGetValue(key, out var current)) return null;
-            if (expectedUid is not null && current.Uid != expectedUid) return null;
+            if (!_objects[kind].TryGetValue(key, out var current))
+            {
+                return null;
+            }
+
+            if (expectedUid is not null && current.Uid != expectedUid)
+            {
+                return null;
+            }
+
             _objects[kind].Remove(key);
             var gone = current.Clone();
             gone["metadata"]!["resourceVersion"] = (++_rv).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -171,13 +205,24 @@ internal sealed class ObjectStore
             if (fromResourceVersion is null)
             {
                 foreach (var o in List(kind, ns, filter).Items)
+                {
                     sub.Events.Writer.TryWrite(new ChangeEvent(WatchEventType.Added, o));
+                }
             }
             else
             {
-                if (fromResourceVersion < _oldestResumable - 1) throw new ResourceVersionTooOldException(fromResourceVersion.Value, _oldestResumable);
+                if (fromResourceVersion < _oldestResumable - 1)
+                {
+                    throw new ResourceVersionTooOldException(fromResourceVersion.Value, _oldestResumable);
+                }
+
                 foreach (var e in _history)
-                    if (e.ResourceVersion > fromResourceVersion && sub.Matches(e)) sub.Events.Writer.TryWrite(e);
+                {
+                    if (e.ResourceVersion > fromResourceVersion && sub.Matches(e))
+                    {
+                        sub.Events.Writer.TryWrite(e);
+                    }
+                }
             }
             _subscriptions.Add(sub);
             return sub;
@@ -186,22 +231,37 @@ internal sealed class ObjectStore
 
     internal void Unsubscribe(Subscription sub)
     {
-        lock (_lock) _subscriptions.Remove(sub);
+        lock (_lock)
+        {
+            _subscriptions.Remove(sub);
+        }
+
         sub.Events.Writer.TryComplete();
     }
 
     /// <summary>Drops the whole change history, so watches from any older resourceVersion get 410 Gone (like an etcd compaction).</summary>
     public void Compact()
     {
-        lock (_lock) { _history.Clear(); _oldestResumable = _rv + 1; }
+        lock (_lock)
+        { _history.Clear(); _oldestResumable = _rv + 1; }
     }
 
     private void Publish(ChangeEvent e)
     {
         _history.Enqueue(e);
-        while (_history.Count > _historySize) _oldestResumable = _history.Dequeue().ResourceVersion + 1;
+        while (_history.Count > _historySize)
+        {
+            _oldestResumable = _history.Dequeue().ResourceVersion + 1;
+        }
+
         foreach (var s in _subscriptions)
-            if (s.Matches(e)) s.Events.Writer.TryWrite(e);
+        {
+            if (s.Matches(e))
+            {
+                s.Events.Writer.TryWrite(e);
+            }
+        }
+
         Changed?.Invoke(e);
     }
 }

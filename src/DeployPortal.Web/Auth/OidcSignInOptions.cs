@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace DeployPortal.Web.Auth;
 
 /// <summary>What to do with a user whose identity-provider claims map to no portal role.</summary>

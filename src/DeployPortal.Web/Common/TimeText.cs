@@ -32,8 +32,8 @@ public static class TimeText
 
         return (days, hours, minutes) switch
         {
-            (> 0, 0, _) => $"{days} d",
-            (> 0, _, _) => $"{days} d {hours} h",
+            ( > 0, 0, _) => $"{days} d",
+            ( > 0, _, _) => $"{days} d {hours} h",
             (0, > 0, 0) => $"{hours} h",
             (0, > 0, _) => $"{hours} h {minutes} min",
             _ => $"{minutes} min",

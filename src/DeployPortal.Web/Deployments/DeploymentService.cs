@@ -345,6 +345,7 @@ public sealed class DeploymentService(
         d.Id, d.App, d.Branch, d.Commit, d.Image, d.ImageDigest, d.PinnedCommit, d.SlotId, d.Slot?.Name ?? "", d.Slot?.Namespace ?? "", d.HoldId,
         d.RequestedById, d.RequestedByName, d.State, d.CreatedAt, d.StartedAt, d.FinishedAt, d.FailureReason, d.CancelRequested,
         "https://" + manifests.HostFor(d.App, d.Slot?.Name ?? ""),
-        [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))]) { LeaseUntil = d.LeaseUntil };
+        [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))])
+    { LeaseUntil = d.LeaseUntil };
 
 }

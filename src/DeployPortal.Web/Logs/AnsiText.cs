@@ -113,16 +113,38 @@ public static class AnsiText
             var code = codes[k];
             switch (code)
             {
-                case 0: fg = null; bg = null; bold = false; break;
-                case 1: bold = true; break;
-                case 22: bold = false; break;
-                case >= 30 and <= 37: fg = code - 30; break;
-                case >= 90 and <= 97: fg = code - 90 + 8; break;
-                case 39: fg = null; break;
-                case >= 40 and <= 47: bg = code - 40; break;
-                case >= 100 and <= 107: bg = code - 100 + 8; break;
-                case 49: bg = null; break;
-                case 38 or 48: k += k + 1 < codes.Length && codes[k + 1] == 5 ? 2 : 4; break; // 256/true colour: skipped, shown unstyled
+                case 0:
+                    fg = null;
+                    bg = null;
+                    bold = false;
+                    break;
+                case 1:
+                    bold = true;
+                    break;
+                case 22:
+                    bold = false;
+                    break;
+                case >= 30 and <= 37:
+                    fg = code - 30;
+                    break;
+                case >= 90 and <= 97:
+                    fg = code - 90 + 8;
+                    break;
+                case 39:
+                    fg = null;
+                    break;
+                case >= 40 and <= 47:
+                    bg = code - 40;
+                    break;
+                case >= 100 and <= 107:
+                    bg = code - 100 + 8;
+                    break;
+                case 49:
+                    bg = null;
+                    break;
+                case 38 or 48:
+                    k += k + 1 < codes.Length && codes[k + 1] == 5 ? 2 : 4;
+                    break; // 256/true colour: skipped, shown unstyled
             }
         }
     }

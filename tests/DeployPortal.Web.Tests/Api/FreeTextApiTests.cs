@@ -1,13 +1,9 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using DeployPortal.Web.Auth;
-using DeployPortal.Web.Data;
 using DeployPortal.Web.Tests.Authorization;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace DeployPortal.Web.Tests.Api;
 

@@ -1,7 +1,6 @@
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.AspNetCore.Components.Authorization;
-using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DeployPortal.Web.Tests.Auth;

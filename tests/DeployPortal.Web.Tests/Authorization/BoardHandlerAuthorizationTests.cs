@@ -1,10 +1,10 @@
 using System.Reflection;
+using Bunit;
 using DeployPortal.Web.Audit;
 using DeployPortal.Web.Components.Pages.Board;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Components;
 using DeployPortal.Web.Tests.Infrastructure;
-using Bunit;
 
 namespace DeployPortal.Web.Tests.Authorization;
 

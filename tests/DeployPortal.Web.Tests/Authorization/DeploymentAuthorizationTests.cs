@@ -99,8 +99,14 @@ public sealed class DeploymentAuthorizationTests(DeployHarnessFixture fixture) :
         await using var db = H.Database.Factory.CreateDbContext();
         var deployment = new Deployment
         {
-            SlotId = slot.Id, HoldId = hold.Id, App = "payments", Branch = "main", RequestedById = actor.Id, RequestedByName = actor.Name,
-            State = DeploymentState.Queued, CreatedAt = DateTime.UtcNow.AddHours(1), // in the future: the reconciler leaves it alone
+            SlotId = slot.Id,
+            HoldId = hold.Id,
+            App = "payments",
+            Branch = "main",
+            RequestedById = actor.Id,
+            RequestedByName = actor.Name,
+            State = DeploymentState.Queued,
+            CreatedAt = DateTime.UtcNow.AddHours(1), // in the future: the reconciler leaves it alone
         };
         db.Deployments.Add(deployment);
         await db.SaveChangesAsync();

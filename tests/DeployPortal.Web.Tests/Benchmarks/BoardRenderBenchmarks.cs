@@ -84,8 +84,13 @@ public sealed partial class BoardRenderBenchmarks(ITestOutputHelper output)
         {
             db.AuditEvents.Add(new AuditEvent
             {
-                At = start.AddMinutes(i * 4), ActorId = $"dev:user{i % 40}", ActorName = $"User {i % 40}", Action = (i % 3) switch { 0 => "claim", 1 => "deploy", _ => "release" },
-                SlotId = null, SlotName = $"bench-{i % Slots + 1:00}", Details = $"benchmark history row {i}",
+                At = start.AddMinutes(i * 4),
+                ActorId = $"dev:user{i % 40}",
+                ActorName = $"User {i % 40}",
+                Action = (i % 3) switch { 0 => "claim", 1 => "deploy", _ => "release" },
+                SlotId = null,
+                SlotName = $"bench-{i % Slots + 1:00}",
+                Details = $"benchmark history row {i}",
             });
         }
 

@@ -349,16 +349,29 @@ internal static class BoardSeed
         {
             var hold = new Hold
             {
-                SlotId = slots[i].Id, HolderId = "dev:devon", HolderName = "Devon Developer", Purpose = $"payment test {i}",
-                Since = now.AddMinutes(-30), Until = now.AddHours(2), LastActivityAt = now.AddMinutes(-30),
+                SlotId = slots[i].Id,
+                HolderId = "dev:devon",
+                HolderName = "Devon Developer",
+                Purpose = $"payment test {i}",
+                Since = now.AddMinutes(-30),
+                Until = now.AddHours(2),
+                LastActivityAt = now.AddMinutes(-30),
             };
             db.Holds.Add(hold);
             await db.SaveChangesAsync();
             db.Deployments.Add(new Deployment
             {
-                SlotId = slots[i].Id, HoldId = hold.Id, App = "storefront", Branch = $"feature/checkout-{i}", Commit = "0123456789abcdef0123456789abcdef01234567",
-                RequestedById = "dev:devon", RequestedByName = "Devon Developer", State = DeploymentState.Succeeded,
-                CreatedAt = now.AddMinutes(-29), StartedAt = now.AddMinutes(-29), FinishedAt = now.AddMinutes(-28),
+                SlotId = slots[i].Id,
+                HoldId = hold.Id,
+                App = "storefront",
+                Branch = $"feature/checkout-{i}",
+                Commit = "0123456789abcdef0123456789abcdef01234567",
+                RequestedById = "dev:devon",
+                RequestedByName = "Devon Developer",
+                State = DeploymentState.Succeeded,
+                CreatedAt = now.AddMinutes(-29),
+                StartedAt = now.AddMinutes(-29),
+                FinishedAt = now.AddMinutes(-28),
             });
         }
 

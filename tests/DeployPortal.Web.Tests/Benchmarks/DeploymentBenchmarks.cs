@@ -3,7 +3,6 @@ using DeployPortal.Web.Data;
 using DeployPortal.Web.Tests.Infrastructure;
 using k8s;
 using k8s.Models;
-using Microsoft.EntityFrameworkCore;
 using Xunit.Abstractions;
 
 namespace DeployPortal.Web.Tests.Benchmarks;
@@ -65,7 +64,9 @@ public sealed class DeploymentBenchmarks(ITestOutputHelper output)
         var labels = new Dictionary<string, string> { ["app"] = "direct" };
         var deployment = new V1Deployment
         {
-            ApiVersion = "apps/v1", Kind = "Deployment", Metadata = new() { Name = "direct", NamespaceProperty = ns },
+            ApiVersion = "apps/v1",
+            Kind = "Deployment",
+            Metadata = new() { Name = "direct", NamespaceProperty = ns },
             Spec = new() { Replicas = 1, Selector = new() { MatchLabels = labels }, Template = new() { Metadata = new() { Labels = labels }, Spec = new() { Containers = [new() { Name = "direct", Image = $"registry.example.com/shop/payments:{tag}" }] } } },
         };
         var applied = await client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(deployment, V1Patch.PatchType.ApplyPatch), "direct", ns, fieldManager: "bench", force: true);

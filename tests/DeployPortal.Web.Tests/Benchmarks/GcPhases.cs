@@ -39,8 +39,12 @@ internal sealed class GcPhases : EventListener
     {
         switch (e.EventName)
         {
-            case "GCSuspendEEBegin_V1": _suspendBegin = e.TimeStamp; break;
-            case "GCSuspendEEEnd_V1": _suspendEnd = e.TimeStamp; break;
+            case "GCSuspendEEBegin_V1":
+                _suspendBegin = e.TimeStamp;
+                break;
+            case "GCSuspendEEEnd_V1":
+                _suspendEnd = e.TimeStamp;
+                break;
             case "GCStart_V2":
                 _gcStart = e.TimeStamp;
                 _count = e.Payload is { Count: > 0 } c ? Convert.ToInt64(c[0]) : 0; // the process's collection count, as GC.CollectionCount(0)
@@ -54,8 +58,12 @@ internal sealed class GcPhases : EventListener
                 object? Value(string field) => names.IndexOf(field) is var i and >= 0 ? values[i] : null;
                 _heapStats = $"{Value("GCHandleCount")} handles, {Value("PinnedObjectCount")} pinned objects";
                 break;
-            case "GCEnd_V1": _gcEnd = e.TimeStamp; break;
-            case "GCRestartEEBegin_V1": _restartBegin = e.TimeStamp; break;
+            case "GCEnd_V1":
+                _gcEnd = e.TimeStamp;
+                break;
+            case "GCRestartEEBegin_V1":
+                _restartBegin = e.TimeStamp;
+                break;
             case "GCRestartEEEnd_V1" when _suspendBegin != default:
                 _done.Enqueue($"gen{_generation}: suspend {Ms(_suspendEnd - _suspendBegin)}, collect {Ms(_gcEnd - _gcStart)}, "
                     + $"between {Ms(_gcStart - _suspendEnd + (_restartBegin - _gcEnd))}, restart {Ms(e.TimeStamp - _restartBegin)}; "

@@ -6,7 +6,6 @@ using DeployPortal.Web.Data;
 using DeployPortal.Web.Logs;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;

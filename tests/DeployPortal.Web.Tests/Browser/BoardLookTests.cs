@@ -81,22 +81,40 @@ public sealed class BoardLookTests(BrowserFixture browser) : IAsyncLifetime
         var slots = await db.Slots.OrderBy(s => s.Name).ToListAsync();
         var mine = new Hold
         {
-            SlotId = slots[0].Id, HolderId = "dev:dana", HolderName = "Dana Developer", Purpose = "checkout redesign",
-            Since = now.AddMinutes(-30), Until = now.AddHours(2), LastActivityAt = now.AddMinutes(-5),
+            SlotId = slots[0].Id,
+            HolderId = "dev:dana",
+            HolderName = "Dana Developer",
+            Purpose = "checkout redesign",
+            Since = now.AddMinutes(-30),
+            Until = now.AddHours(2),
+            LastActivityAt = now.AddMinutes(-5),
         };
         var theirs = new Hold
         {
-            SlotId = slots[1].Id, HolderId = "dev:devon", HolderName = "Devon Developer", Purpose = HostilePurpose,
-            Since = now.AddHours(-2), Until = now.AddMinutes(10), LastActivityAt = now.AddMinutes(-2),
+            SlotId = slots[1].Id,
+            HolderId = "dev:devon",
+            HolderName = "Devon Developer",
+            Purpose = HostilePurpose,
+            Since = now.AddHours(-2),
+            Until = now.AddMinutes(10),
+            LastActivityAt = now.AddMinutes(-2),
         };
         db.Holds.AddRange(mine, theirs);
         slots[2].Enabled = false;
         await db.SaveChangesAsync();
         db.Deployments.Add(new Deployment
         {
-            SlotId = slots[0].Id, HoldId = mine.Id, App = "storefront", Branch = "feature/checkout", Commit = "0123456789abcdef0123456789abcdef01234567",
-            RequestedById = "dev:dana", RequestedByName = "Dana Developer", State = DeploymentState.Succeeded,
-            CreatedAt = now.AddMinutes(-29), StartedAt = now.AddMinutes(-29), FinishedAt = now.AddMinutes(-28),
+            SlotId = slots[0].Id,
+            HoldId = mine.Id,
+            App = "storefront",
+            Branch = "feature/checkout",
+            Commit = "0123456789abcdef0123456789abcdef01234567",
+            RequestedById = "dev:dana",
+            RequestedByName = "Dana Developer",
+            State = DeploymentState.Succeeded,
+            CreatedAt = now.AddMinutes(-29),
+            StartedAt = now.AddMinutes(-29),
+            FinishedAt = now.AddMinutes(-28),
         });
         await db.SaveChangesAsync();
     }

@@ -1,6 +1,5 @@
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Tests.Infrastructure;
-using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace DeployPortal.Web.Tests.Browser;

@@ -1,7 +1,6 @@
 using DeployPortal.Web.Registry;
 using DeployPortal.Web.Tests.Infrastructure;
 using DeployPortal.Web.Tests.Registry;
-using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace DeployPortal.Web.Tests.Browser;

@@ -2,7 +2,6 @@ using DeployPortal.Web.Data;
 using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace DeployPortal.Web.Tests.Browser;

@@ -8,18 +8,18 @@ public sealed class RolloutEvaluatorTests
 {
     private static V1Deployment Deployment(int desired = 2, int available = 2, int updated = 2, int replicas = 2, long generation = 3, long observed = 3,
         V1DeploymentCondition? condition = null) => new()
-    {
-        Metadata = new V1ObjectMeta { Generation = generation },
-        Spec = new V1DeploymentSpec { Replicas = desired, ProgressDeadlineSeconds = 120 },
-        Status = new V1DeploymentStatus
         {
-            ObservedGeneration = observed,
-            AvailableReplicas = available,
-            UpdatedReplicas = updated,
-            Replicas = replicas,
-            Conditions = condition is null ? null : [condition],
-        },
-    };
+            Metadata = new V1ObjectMeta { Generation = generation },
+            Spec = new V1DeploymentSpec { Replicas = desired, ProgressDeadlineSeconds = 120 },
+            Status = new V1DeploymentStatus
+            {
+                ObservedGeneration = observed,
+                AvailableReplicas = available,
+                UpdatedReplicas = updated,
+                Replicas = replicas,
+                Conditions = condition is null ? null : [condition],
+            },
+        };
 
     private static PodView Pod(string name, bool ready = true, string? reason = null, int restarts = 0) =>
         new(name, ready ? "Running" : "Pending", ready, restarts, reason, "web:2", null);

@@ -1,10 +1,10 @@
+using System.Data.Common;
 using AngleSharp.Dom;
 using Bunit;
 using DeployPortal.Web.Components.Pages.Board;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
-using System.Data.Common;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;

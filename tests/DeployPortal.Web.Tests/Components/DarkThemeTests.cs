@@ -1,7 +1,7 @@
 using Bunit;
 using DeployPortal.Web.Components.Layout;
-using MudBlazor.Services;
 using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
 
 namespace DeployPortal.Web.Tests.Components;
 

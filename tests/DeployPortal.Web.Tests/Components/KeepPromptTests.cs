@@ -18,8 +18,13 @@ public sealed class KeepPromptTests : PortalComponentTest
         {
             db.Waitlist.Add(new WaitlistEntry
             {
-                UserId = "devon", UserName = "Devon Developer", App = "storefront", Branch = "main", Purpose = "login test",
-                JoinedAt = Harness.Clock.GetUtcNow().UtcDateTime, State = WaitlistState.Waiting,
+                UserId = "devon",
+                UserName = "Devon Developer",
+                App = "storefront",
+                Branch = "main",
+                Purpose = "login test",
+                JoinedAt = Harness.Clock.GetUtcNow().UtcDateTime,
+                State = WaitlistState.Waiting,
             });
             await db.SaveChangesAsync();
         }

@@ -1,19 +1,19 @@
-using DeployPortal.Web.Components.Pages.Board;
 using Bunit;
 using Bunit.TestDoubles;
-using DeployPortal.Web.Audit;
-using DeployPortal.Web.Data;
-using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Apps;
+using DeployPortal.Web.Audit;
+using DeployPortal.Web.Components.Pages.Board;
+using DeployPortal.Web.Data;
 using DeployPortal.Web.Git;
+using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Slots;
-using DeployPortal.Web.Waitlist;
-using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.Logging.Abstractions;
 using DeployPortal.Web.Tests.Infrastructure;
+using DeployPortal.Web.Waitlist;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 

@@ -92,8 +92,14 @@ public sealed class QueueAndReminderTests : PortalComponentTest
         var actor = Web.Auth.Actor.From(user);
         db.Waitlist.Add(new WaitlistEntry
         {
-            UserId = actor.Id, UserName = actor.Name, App = "storefront", Branch = "main", Purpose = "queue test", SlotId = slotId,
-            JoinedAt = Harness.Clock.GetUtcNow().UtcDateTime, State = WaitlistState.Waiting,
+            UserId = actor.Id,
+            UserName = actor.Name,
+            App = "storefront",
+            Branch = "main",
+            Purpose = "queue test",
+            SlotId = slotId,
+            JoinedAt = Harness.Clock.GetUtcNow().UtcDateTime,
+            State = WaitlistState.Waiting,
         });
         await db.SaveChangesAsync();
         Harness.Clock.Advance(TimeSpan.FromSeconds(1));

@@ -1,7 +1,6 @@
 using DeployPortal.Web.Components.Pages.Deployments;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Git;
-using DeployPortal.Web.Slots;
 
 namespace DeployPortal.Web.Tests.Deployments;
 

@@ -37,7 +37,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = portal.ToString(), ViewportSize = new ViewportSize { Width = width, Height = height }, ColorScheme = colorScheme,
+            BaseURL = portal.ToString(),
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            ColorScheme = colorScheme,
         });
         context.SetDefaultTimeout(15_000);
         var page = await context.NewPageAsync();

@@ -94,8 +94,14 @@ public sealed class SlotHarness : IAsyncDisposable
         await using var db = Database.Factory.CreateDbContext();
         db.Deployments.Add(new Deployment
         {
-            SlotId = slotId, HoldId = holdId, App = "storefront", Branch = "main", RequestedById = "dana", RequestedByName = "Dana Developer",
-            State = DeploymentState.Queued, CreatedAt = Clock.GetUtcNow().UtcDateTime,
+            SlotId = slotId,
+            HoldId = holdId,
+            App = "storefront",
+            Branch = "main",
+            RequestedById = "dana",
+            RequestedByName = "Dana Developer",
+            State = DeploymentState.Queued,
+            CreatedAt = Clock.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync();
     }

@@ -15,9 +15,14 @@ public static class TestTokens
         await using var db = factory.CreateDbContext();
         db.AccessTokens.Add(new PersonalAccessToken
         {
-            OwnerId = "dev:dana", OwnerName = "Dana Developer", Roles = "Developer", Name = "ci", Prefix = secret[..10],
+            OwnerId = "dev:dana",
+            OwnerName = "Dana Developer",
+            Roles = "Developer",
+            Name = "ci",
+            Prefix = secret[..10],
             Hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret))),
-            CreatedAt = DateTime.UtcNow, ExpiresAt = DateTime.UtcNow.AddDays(1),
+            CreatedAt = DateTime.UtcNow,
+            ExpiresAt = DateTime.UtcNow.AddDays(1),
         });
         await db.SaveChangesAsync();
         return secret;

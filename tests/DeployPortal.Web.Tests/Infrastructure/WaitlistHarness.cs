@@ -6,7 +6,6 @@ using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Git;
 using DeployPortal.Web.Registry;
-using DeployPortal.Web.Slots;
 using DeployPortal.Web.Waitlist;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
@@ -14,7 +13,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.Tests.Infrastructure;
 

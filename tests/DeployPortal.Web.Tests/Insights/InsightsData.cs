@@ -1,5 +1,5 @@
-using Microsoft.EntityFrameworkCore;
 using DeployPortal.Web.Data;
+using Microsoft.EntityFrameworkCore;
 
 namespace DeployPortal.Web.Tests.Insights;
 
@@ -21,8 +21,16 @@ public sealed class InsightsData(IDbContextFactory<PortalDb> factory)
         await using var db = factory.CreateDbContext();
         var hold = new Hold
         {
-            SlotId = slot.Id, HolderId = holder, HolderName = holder, Purpose = purpose, Since = since, Until = (released ?? since) + TimeSpan.FromHours(4),
-            ReleasedAt = released, ReleaseReason = released is null ? null : reason ?? ReleaseReason.Released, QaOutcome = qa, ReleaseNote = note,
+            SlotId = slot.Id,
+            HolderId = holder,
+            HolderName = holder,
+            Purpose = purpose,
+            Since = since,
+            Until = (released ?? since) + TimeSpan.FromHours(4),
+            ReleasedAt = released,
+            ReleaseReason = released is null ? null : reason ?? ReleaseReason.Released,
+            QaOutcome = qa,
+            ReleaseNote = note,
             ReleasedByName = released is null ? null : "someone",
         };
         db.Holds.Add(hold);
@@ -37,8 +45,16 @@ public sealed class InsightsData(IDbContextFactory<PortalDb> factory)
         var started = queued is { } q ? created + q : (DateTime?)null;
         var deployment = new Deployment
         {
-            SlotId = slot.Id, HoldId = hold?.Id, App = app, Branch = branch, Commit = "abcdef1234", RequestedById = "dana", RequestedByName = "Dana",
-            State = state, CreatedAt = created, StartedAt = started,
+            SlotId = slot.Id,
+            HoldId = hold?.Id,
+            App = app,
+            Branch = branch,
+            Commit = "abcdef1234",
+            RequestedById = "dana",
+            RequestedByName = "Dana",
+            State = state,
+            CreatedAt = created,
+            StartedAt = started,
             FinishedAt = state is DeploymentState.Queued or DeploymentState.Running ? null : (started ?? created) + (ran ?? TimeSpan.Zero),
         };
         db.Deployments.Add(deployment);

@@ -47,8 +47,14 @@ public abstract class InsightsServiceTests(DatabaseProvider provider) : IAsyncLi
         {
             WaitlistEntry Entry(string user, double joinedHoursAgo, double endedHoursAgo, WaitlistState state) => new()
             {
-                UserId = user, UserName = user, App = "storefront", Branch = "main", Purpose = "wait",
-                JoinedAt = Now.AddHours(-joinedHoursAgo), EndedAt = Now.AddHours(-endedHoursAgo), State = state,
+                UserId = user,
+                UserName = user,
+                App = "storefront",
+                Branch = "main",
+                Purpose = "wait",
+                JoinedAt = Now.AddHours(-joinedHoursAgo),
+                EndedAt = Now.AddHours(-endedHoursAgo),
+                State = state,
             };
             db.Waitlist.AddRange(
                 Entry("a", 5, 4, WaitlistState.Served),    // waited 1 h

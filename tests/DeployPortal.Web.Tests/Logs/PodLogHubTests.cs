@@ -1,6 +1,6 @@
 using DeployPortal.KubeEmulator;
-using DeployPortal.Web.Tests.Infrastructure;
 using DeployPortal.Web.Logs;
+using DeployPortal.Web.Tests.Infrastructure;
 using k8s;
 
 namespace DeployPortal.Web.Tests.Logs;

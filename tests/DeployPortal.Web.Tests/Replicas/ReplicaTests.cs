@@ -5,9 +5,9 @@ using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
 using Hangfire;
+using k8s;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using k8s;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -41,11 +41,16 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime
         var onB = new TaskCompletionSource<SlotChange>(TaskCreationOptions.RunContinuationsAsynchronously);
         var onA = new List<SlotChange>();
         var bChangeOnA = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var b = Notifier(_b).Subscribe(c => { if (c.What == AuditActions.Claim) onB.TrySetResult(c); return Task.CompletedTask; });
+        using var b = Notifier(_b).Subscribe(c => { if (c.What == AuditActions.Claim) { onB.TrySetResult(c); } return Task.CompletedTask; });
         using var a = Notifier(_a).Subscribe(c =>
         {
-            lock (onA) { onA.Add(c); }
-            if (c.What == AuditActions.Extend) bChangeOnA.TrySetResult();
+            lock (onA)
+            { onA.Add(c); }
+            if (c.What == AuditActions.Extend)
+            {
+                bChangeOnA.TrySetResult();
+            }
+
             return Task.CompletedTask;
         });
 
@@ -161,8 +166,16 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime
         var claimed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var subscription = Notifier(_b).Subscribe(c =>
         {
-            if (c.IsResync) resync.TrySetResult();
-            if (c.What == AuditActions.Claim) claimed.TrySetResult();
+            if (c.IsResync)
+            {
+                resync.TrySetResult();
+            }
+
+            if (c.What == AuditActions.Claim)
+            {
+                claimed.TrySetResult();
+            }
+
             return Task.CompletedTask;
         });
 
@@ -288,8 +301,16 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime
         await db.SaveChangesAsync();
         var deployment = new Deployment
         {
-            SlotId = slot, HoldId = hold.Id, App = "payments", Branch = "main", RequestedById = "dev:dana", RequestedByName = "Dana Developer",
-            State = state, CreatedAt = now.AddMinutes(-1), LeaseUntil = leaseUntil, Attempts = state == DeploymentState.Running ? 1 : 0,
+            SlotId = slot,
+            HoldId = hold.Id,
+            App = "payments",
+            Branch = "main",
+            RequestedById = "dev:dana",
+            RequestedByName = "Dana Developer",
+            State = state,
+            CreatedAt = now.AddMinutes(-1),
+            LeaseUntil = leaseUntil,
+            Attempts = state == DeploymentState.Running ? 1 : 0,
         };
         db.Deployments.Add(deployment);
         await db.SaveChangesAsync();

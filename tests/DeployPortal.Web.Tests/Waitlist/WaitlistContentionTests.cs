@@ -2,7 +2,6 @@ using System.Security.Claims;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
-using DeployPortal.Web.Waitlist;
 
 namespace DeployPortal.Web.Tests.Waitlist;
 

@@ -24,7 +24,9 @@ public sealed partial class Insights
     private readonly LineChartOptions _percentOptions = new() { YAxisTicks = 25, YAxisFormat = "0", YAxisRequireZeroPoint = true };
     private readonly StackedBarChartOptions _holdOptions = new()
     {
-        YAxisTicks = 1, MaxNumYAxisTicks = 8, YAxisFormat = "0",
+        YAxisTicks = 1,
+        MaxNumYAxisTicks = 8,
+        YAxisFormat = "0",
         ChartPalette = [Blue, Green, Amber, Red], // given back, QA done, taken back, expired (the waste)
     };
     private readonly StackedBarChartOptions _deploymentOptions = new() { YAxisTicks = 1, MaxNumYAxisTicks = 8, YAxisFormat = "0", ChartPalette = [Green, Red] };

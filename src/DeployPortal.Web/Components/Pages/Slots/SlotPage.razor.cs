@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Insights;
 using DeployPortal.Web.Slots;
