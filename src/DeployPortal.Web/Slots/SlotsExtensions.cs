@@ -29,6 +29,7 @@ public static class SlotsExtensions
         builder.Services.AddScoped<IdleSlots>();
         builder.Services.AddScoped<IdleGiveBack>();
         builder.Services.AddScoped<SlotSleepJob>();
+        builder.Services.AddScoped<IdleSleep>();
         return builder;
     }
 
@@ -38,6 +39,8 @@ public static class SlotsExtensions
             .AddOrUpdate<HoldExpiryJob>(HoldExpiryJob.Id, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
         app.Services.GetRequiredService<IRecurringJobManager>()
             .AddOrUpdate<IdleGiveBack>("end-idle-holds", idle => idle.RunAsync(CancellationToken.None), Cron.Minutely());
+        app.Services.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<IdleSleep>(IdleSleep.JobId, sleep => sleep.RunAsync(CancellationToken.None), Cron.Minutely());
         return app;
     }
 }
