@@ -50,6 +50,7 @@ if (!app.Environment.IsDevelopment())
     app.UseHsts();
 }
 
+app.UseWakeOnAccess();
 app.UsePlainHttpGuard();
 app.UseSecurityHeaders();
 app.UseCircuitShutdown();

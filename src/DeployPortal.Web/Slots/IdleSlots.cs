@@ -48,10 +48,18 @@ public sealed class IdleSlots(
     }
 
     /// <summary>A deploy is activity, and it wakes a sleeping slot (the other apps come back too).</summary>
-    public async Task OnDeployAsync(int slotId, CancellationToken ct = default)
+    public Task OnDeployAsync(int slotId, CancellationToken ct = default) => UsedAsync(slotId, ct);
+
+    /// <summary>
+    /// Someone opened one of the slot's apps (the wake page): activity, and it wakes a sleeping slot. True when this
+    /// call woke it; anyone may, as it only restores what was there.
+    /// </summary>
+    public Task<bool> OnVisitAsync(int slotId, CancellationToken ct = default) => UsedAsync(slotId, ct);
+
+    private async Task<bool> UsedAsync(int slotId, CancellationToken ct)
     {
         await TouchAsync(slotId, ct);
-        await WakeCoreAsync(slotId, holdId: null, Actor.System, ct);
+        return await WakeCoreAsync(slotId, holdId: null, Actor.System, ct);
     }
 
     /// <summary>Scales the slot's apps to zero. The holder, QA and Admin may do it; the hold stays.</summary>

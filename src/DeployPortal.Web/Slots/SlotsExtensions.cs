@@ -30,6 +30,7 @@ public static class SlotsExtensions
         builder.Services.AddScoped<IdleGiveBack>();
         builder.Services.AddScoped<SlotSleepJob>();
         builder.Services.AddScoped<IdleSleep>();
+        builder.Services.AddScoped<WakeOnAccess>();
         return builder;
     }
 

@@ -38,17 +38,7 @@ public sealed class IdleSleepBrowserTests(BrowserFixture browser) : IAsyncLifeti
     [Fact]
     public async Task Board_IdleSlotFallsAsleep_ShowsSinceWhen_AndWakeBringsItsPodsBack()
     {
-        long deploymentId;
-        using (var scope = _host.Services.CreateScope())
-        {
-            var slot = (await scope.ServiceProvider.GetRequiredService<BoardQueries>().GetBoardAsync()).First(s => s.Name == "qa-2");
-            var deploy = await scope.ServiceProvider.GetRequiredService<DeploymentService>().CreateAsync(DemoDana, new DeployRequest("storefront", "main", slot.Id, "checkout test"));
-            Assert.True(deploy.Succeeded, deploy.Failure?.Message);
-            deploymentId = deploy.Value!.Id;
-        }
-
-        var deployment = await PollAsync(async db => await db.Deployments.SingleAsync(d => d.Id == deploymentId), d => d.State is not (DeploymentState.Queued or DeploymentState.Running));
-        Assert.Equal(DeploymentState.Succeeded, deployment.State);
+        var deployment = await DeployAsync("qa-2", "checkout test");
         var replicas = (await ReadStorefrontAsync()).Spec.Replicas;
 
         var dana = await browser.SignInAsync(_portal, "dana");
@@ -57,16 +47,7 @@ public sealed class IdleSleepBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await Expect(card.Locator("[data-testid=slot-sleeping]")).ToHaveCountAsync(0);
 
         // Nobody used the slot for 40 minutes: the sleep job puts it to sleep, and the open board shows it by itself.
-        await using (var db = _database.Factory.CreateDbContext())
-        {
-            var idleSince = DateTime.UtcNow.AddMinutes(-40);
-            await db.Holds.Where(h => h.Id == deployment.HoldId).ExecuteUpdateAsync(s => s.SetProperty(h => h.LastActivityAt, idleSince));
-        }
-
-        using (var scope = _host.Services.CreateScope())
-        {
-            Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<IdleSleep>().RunAsync());
-        }
+        await SleepAsync(deployment.HoldId!.Value);
 
         var chip = card.Locator("[data-testid=slot-sleeping]");
         await Expect(chip).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"asleep since \d\d:\d\d$"));
@@ -83,6 +64,70 @@ public sealed class IdleSleepBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await using var check = _database.Factory.CreateDbContext();
         Assert.Equal(1, await check.AuditEvents.CountAsync(a => a.Action == Web.Audit.AuditActions.Wake));
         Assert.Null((await check.Holds.SingleAsync(h => h.Id == deployment.HoldId)).ReleasedAt);
+    }
+
+    [Fact]
+    public async Task AppAddress_WhileAsleep_ShowsTheWakePage_WithProgress_AndReloadsUntilAwake()
+    {
+        var deployment = await DeployAsync("qa-3", "wake page");
+        await SleepAsync(deployment.HoldId!.Value);
+
+        // The emulator has no Ingress controller: the browser's requests for the app's address are passed to the portal
+        // with the app's Host header, as the Ingress (pointed at the portal's Service while asleep) passes them.
+        var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();
+        using var http = new HttpClient { BaseAddress = _portal };
+        await page.RouteAsync("http://storefront.qa-3.test.example.com/**", async route =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(route.Request.Url).PathAndQuery);
+            request.Headers.Host = "storefront.qa-3.test.example.com";
+            using var response = await http.SendAsync(request);
+            await route.FulfillAsync(new() { Status = (int)response.StatusCode, ContentType = "text/html; charset=utf-8", Body = await response.Content.ReadAsStringAsync() });
+        });
+
+        await page.GotoAsync("http://storefront.qa-3.test.example.com/");
+
+        await Expect(page.Locator("[data-testid=wake-title]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("storefront in qa-3 is (asleep — waking it|awake)"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "wake-page.png"), FullPage = true });
+        // The page reloads itself; the pods come up and it says so (on a real cluster the next reload is the app).
+        await Expect(page.Locator("[data-testid=wake-title]")).ToHaveTextAsync("storefront in qa-3 is awake", new() { Timeout = 30_000 });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "wake-page-awake.png"), FullPage = true });
+        await using var db = _database.Factory.CreateDbContext();
+        Assert.Null((await db.Holds.SingleAsync(h => h.Id == deployment.HoldId)).SleepingSince);
+        Assert.Equal(1, await db.AuditEvents.CountAsync(a => a.Action == Web.Audit.AuditActions.Wake));
+    }
+
+    private async Task<Deployment> DeployAsync(string slotName, string purpose)
+    {
+        long id;
+        using (var scope = _host.Services.CreateScope())
+        {
+            var slot = (await scope.ServiceProvider.GetRequiredService<BoardQueries>().GetBoardAsync()).First(s => s.Name == slotName);
+            var deploy = await scope.ServiceProvider.GetRequiredService<DeploymentService>().CreateAsync(DemoDana, new DeployRequest("storefront", "main", slot.Id, purpose));
+            Assert.True(deploy.Succeeded, deploy.Failure?.Message);
+            id = deploy.Value!.Id;
+        }
+
+        var deployment = await PollAsync(async db => await db.Deployments.SingleAsync(d => d.Id == id), d => d.State is not (DeploymentState.Queued or DeploymentState.Running));
+        Assert.Equal(DeploymentState.Succeeded, deployment.State);
+        return deployment;
+    }
+
+    /// <summary>Makes the hold look unused for 40 minutes and runs the sleep job: the hold must be asleep after it.</summary>
+    private async Task SleepAsync(long holdId)
+    {
+        await using (var db = _database.Factory.CreateDbContext())
+        {
+            var idleSince = DateTime.UtcNow.AddMinutes(-40);
+            await db.Holds.Where(h => h.Id == holdId).ExecuteUpdateAsync(s => s.SetProperty(h => h.LastActivityAt, idleSince));
+        }
+
+        using (var scope = _host.Services.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<IdleSleep>().RunAsync(); // or the portal's own minutely run gets there first
+        }
+
+        await using var check = _database.Factory.CreateDbContext();
+        Assert.NotNull((await check.Holds.SingleAsync(h => h.Id == holdId)).SleepingSince);
     }
 
     private async Task<k8s.Models.V1Deployment> ReadStorefrontAsync()

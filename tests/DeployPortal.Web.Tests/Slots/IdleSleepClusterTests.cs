@@ -38,9 +38,10 @@ public sealed class IdleSleepClusterTests : IAsyncLifetime
         Assert.Equal(0, await RunSleepAsync());
         Assert.Null((await HoldAsync(first.HoldId!.Value)).SleepingSince);
 
-        // Past Idle:SleepAfter (30 min by default): asleep, once, however often the job runs; the hold stays.
+        // Past Idle:SleepAfter (30 min by default): asleep, once, however often the job runs (here and the portal's own
+        // minutely run, which may get there first); the hold stays.
         _clock.Advance(TimeSpan.FromMinutes(2));
-        Assert.Equal(1, await RunSleepAsync());
+        await RunSleepAsync();
         Assert.Equal(0, await RunSleepAsync());
         var asleep = await HoldAsync(first.HoldId!.Value);
         Assert.Equal(_clock.GetUtcNow().UtcDateTime, asleep.SleepingSince!.Value, TimeSpan.FromSeconds(1));
