@@ -69,7 +69,7 @@ public sealed class IdleSleepClusterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task HoldWithNothingDeployed_OrSleepTurnedOff_StaysAwake()
+    public async Task HoldWithNothingDeployed_StaysAwake()
     {
         using (var scope = _h.Host.Services.CreateScope())
         {
