@@ -52,6 +52,7 @@ if (!app.Environment.IsDevelopment())
     app.UseHsts();
 }
 
+app.UseWakeOnAccess();
 app.UsePlainHttpGuard();
 app.UseSecurityHeaders();
 app.UseCircuitShutdown();

@@ -89,10 +89,52 @@ public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> 
     /// <summary>Gives every sleeping Deployment of a hold its remembered replicas back. Safe to repeat.</summary>
     public Task WakeForHoldAsync(string ns, long holdId, CancellationToken ct) => ScaleHoldAsync(ns, holdId, ManifestBuilder.WakePatch, ct);
 
+    /// <summary>The Deployments the portal applied for a hold, as the cluster has them now.</summary>
+    public async Task<IList<V1Deployment>> HoldDeploymentsAsync(string ns, long holdId, CancellationToken ct) =>
+        (await _retries.CallAsync(t => client.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: ManifestBuilder.HoldSelector(holdId), cancellationToken: t), ct)).Items;
+
+    /// <summary>
+    /// Points a hold's Ingresses at the portal (through the <see cref="ManifestBuilder.WakeService"/>), so a visit to a
+    /// sleeping app reaches the wake page. Safe to repeat.
+    /// </summary>
+    public async Task RouteHoldToPortalAsync(string ns, long holdId, string portalHost, CancellationToken ct)
+    {
+        var service = ManifestBuilder.WakeService(ns, holdId, portalHost);
+        await _retries.CallAsync(t => client.CoreV1.PatchNamespacedServiceAsync(new V1Patch(service, V1Patch.PatchType.ApplyPatch), service.Metadata.Name, ns,
+            fieldManager: ManifestBuilder.SleepFieldManager, force: true, cancellationToken: t), ct);
+        await RouteIngressesAsync(ns, holdId, _ => ManifestBuilder.WakeServiceName, ct);
+    }
+
+    /// <summary>Points a hold's Ingresses back at their own apps' Services and removes the wake Service. Safe to repeat.</summary>
+    public async Task RouteHoldToAppsAsync(string ns, long holdId, CancellationToken ct)
+    {
+        await RouteIngressesAsync(ns, holdId, ingress => ingress.Metadata.Name, ct);
+        try
+        {
+            await _retries.CallAsync(t => client.CoreV1.DeleteNamespacedServiceAsync(ManifestBuilder.WakeServiceName, ns, cancellationToken: t), ct);
+        }
+        catch (ClusterRejectedException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            // Not there (never made, or removed already): nothing to do.
+        }
+    }
+
+    private async Task RouteIngressesAsync(string ns, long holdId, Func<V1Ingress, string> serviceFor, CancellationToken ct)
+    {
+        var ingresses = await _retries.CallAsync(t => client.NetworkingV1.ListNamespacedIngressAsync(ns, labelSelector: ManifestBuilder.HoldSelector(holdId), cancellationToken: t), ct);
+        foreach (var ingress in ingresses.Items)
+        {
+            if (ManifestBuilder.BackendPatch(ingress, serviceFor(ingress)) is { } patch)
+            {
+                await _retries.CallAsync(t => client.NetworkingV1.PatchNamespacedIngressAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), ingress.Metadata.Name, ns,
+                    fieldManager: ManifestBuilder.SleepFieldManager, cancellationToken: t), ct);
+            }
+        }
+    }
+
     private async Task ScaleHoldAsync(string ns, long holdId, Func<V1Deployment, string?> patchFor, CancellationToken ct)
     {
-        var deployments = await _retries.CallAsync(t => client.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: ManifestBuilder.HoldSelector(holdId), cancellationToken: t), ct);
-        foreach (var d in deployments.Items)
+        foreach (var d in await HoldDeploymentsAsync(ns, holdId, ct))
         {
             if (patchFor(d) is { } patch)
             {

@@ -65,6 +65,14 @@ public sealed class ClusterOptions
     /// <summary>Host name pattern of an app's Ingress and public URL in a slot.</summary>
     public string HostPattern { get; set; } = "{app}.{slot}.test.example.com";
 
+    /// <summary>
+    /// Wake on access: the DNS name of the portal's Service as seen from the slots (e.g.
+    /// <c>deployportal.deployportal.svc.cluster.local</c>). While a slot sleeps, its apps' Ingresses point at an
+    /// ExternalName Service with this name, so opening an app's address reaches the portal's "waking it" page. Empty:
+    /// Ingresses are left alone while asleep.
+    /// </summary>
+    public string? WakeHost { get; set; }
+
     /// <summary>Settings of the in-process emulator in <see cref="ClusterMode.Emulator"/>.</summary>
     public EmulatorOptions Emulator { get; set; } = new();
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using DeployPortal.Web.Deployments;
 using k8s.Models;
 using Microsoft.Extensions.Options;
@@ -42,8 +43,19 @@ public sealed class ManifestBuilder(IOptions<ClusterOptions> options)
     /// <summary>Sleep and wake patch under their own field manager, so the next deploy's (forced) apply takes the replicas back.</summary>
     public const string SleepFieldManager = FieldManager + "-sleep";
 
+    /// <summary>The ExternalName Service a sleeping slot's Ingresses point at: it leads to the portal's wake page.</summary>
+    public const string WakeServiceName = "deployportal-wake";
+
     /// <summary>Host name of an app's Ingress and public URL in a slot.</summary>
     public string HostFor(string app, string slot) => options.Value.HostPattern.Replace("{app}", app).Replace("{slot}", slot);
+
+    /// <summary>The app and slot an address of <see cref="HostFor"/> names; null for any other host.</summary>
+    public (string App, string Slot)? ParseHost(string host)
+    {
+        var pattern = "^" + Regex.Escape(options.Value.HostPattern).Replace(@"\{app}", "(?<app>[a-z0-9-]+)").Replace(@"\{slot}", "(?<slot>[a-z0-9-]+)") + "$";
+        var match = Regex.Match(host, pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
+        return match.Success ? (match.Groups["app"].Value.ToLowerInvariant(), match.Groups["slot"].Value.ToLowerInvariant()) : null;
+    }
 
     /// <summary>Selects the pods (and the Service's endpoints) of one app.</summary>
     public static string AppSelector(string app) => $"{AppLabel}={app}";
@@ -162,11 +174,61 @@ public sealed class ManifestBuilder(IOptions<ClusterOptions> options)
             ? null
             : ScalePatch((deployment.Spec.Replicas ?? 1).ToString(CultureInfo.InvariantCulture), 0);
 
+    /// <summary>The replicas a Deployment runs with when awake: its remembered count while asleep.</summary>
+    public static int WantedReplicas(V1Deployment deployment) => Remembered(deployment) ?? deployment.Spec.Replicas ?? 1;
+
+    /// <summary>The replicas a sleeping Deployment remembers; null for one awake.</summary>
+    private static int? Remembered(V1Deployment deployment) =>
+        deployment.Metadata.Annotations?.TryGetValue(ReplicasBeforeSleepAnnotation, out var value) == true && int.TryParse(value, out var replicas) ? replicas : null;
+
     /// <summary>The merge patch that gives a sleeping Deployment its remembered replicas back; null for one awake.</summary>
-    public static string? WakePatch(V1Deployment deployment) =>
-        deployment.Metadata.Annotations?.TryGetValue(ReplicasBeforeSleepAnnotation, out var value) == true && int.TryParse(value, out var replicas)
-            ? ScalePatch(null, replicas)
-            : null;
+    public static string? WakePatch(V1Deployment deployment) => Remembered(deployment) is { } replicas ? ScalePatch(null, replicas) : null;
+
+    /// <summary>
+    /// The Service in a sleeping slot that forwards to the portal (<paramref name="portalHost"/>): an Ingress may only name
+    /// a Service in its own namespace, and an ExternalName Service is the cluster's way to name one elsewhere. Labelled
+    /// with the hold, so the hold's teardown removes it.
+    /// </summary>
+    public static V1Service WakeService(string ns, long holdId, string portalHost) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Service",
+        Metadata = new V1ObjectMeta
+        {
+            Name = WakeServiceName,
+            NamespaceProperty = ns,
+            Labels = new Dictionary<string, string> { [ManagedByLabel] = FieldManager, [HoldLabel] = holdId.ToString(CultureInfo.InvariantCulture) },
+        },
+        Spec = new V1ServiceSpec { Type = "ExternalName", ExternalName = portalHost, Ports = [new V1ServicePort { Name = "http", Port = 80 }] },
+    };
+
+    /// <summary>
+    /// The merge patch that points every path of an Ingress at <paramref name="service"/> (port 80); null when it does
+    /// already. Merge patches replace lists whole, so the patch carries the Ingress's rules with only the backends changed.
+    /// </summary>
+    public static string? BackendPatch(V1Ingress ingress, string service)
+    {
+        var paths = ingress.Spec?.Rules?.SelectMany(r => r.Http?.Paths ?? []).ToList() ?? [];
+        if (paths.All(p => p.Backend?.Service?.Name == service))
+        {
+            return null;
+        }
+
+        var rules = ingress.Spec!.Rules.Select(r => new
+        {
+            host = r.Host,
+            http = new
+            {
+                paths = (r.Http?.Paths ?? []).Select(p => new
+                {
+                    path = p.Path,
+                    pathType = p.PathType,
+                    backend = new { service = new { name = service, port = new { number = 80 } } },
+                }),
+            },
+        });
+        return JsonSerializer.Serialize(new { spec = new { rules } });
+    }
 
     /// <summary>A merge patch setting the replicas and the remembered count (null removes the annotation).</summary>
     private static string ScalePatch(string? remembered, int replicas) => JsonSerializer.Serialize(new

@@ -30,8 +30,14 @@ public sealed class IdleOptions
     /// <summary>How long an asked holder has to answer while someone waits.</summary>
     public TimeSpan AnswerWithinWhenQueued { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Whether the board offers to sleep a held slot (scale its apps to zero) and to wake it again.</summary>
+    /// <summary>Whether held slots may sleep (their apps scaled to zero), by hand on the board or after <see cref="SleepAfter"/>.</summary>
     public bool AllowSleep { get; set; } = true;
+
+    /// <summary>
+    /// A hold with something deployed and unused this long is put to sleep by the portal: its apps scale to zero and the
+    /// hold stays. A deploy or Wake wakes it. Null turns automatic sleep off (by hand stays).
+    /// </summary>
+    public TimeSpan? SleepAfter { get; set; } = TimeSpan.FromMinutes(30);
 }
 
 internal sealed class IdleOptionsValidator : IValidateOptions<IdleOptions>
@@ -42,5 +48,6 @@ internal sealed class IdleOptionsValidator : IValidateOptions<IdleOptions>
         .Positive(nameof(o.AnswerWithin), o.AnswerWithin)
         .Positive(nameof(o.AskWhenQueuedAfter), o.AskWhenQueuedAfter)
         .Positive(nameof(o.AnswerWithinWhenQueued), o.AnswerWithinWhenQueued)
+        .Positive(nameof(o.SleepAfter), o.SleepAfter)
         .Result();
 }

@@ -48,10 +48,18 @@ public sealed class IdleSlots(
     }
 
     /// <summary>A deploy is activity, and it wakes a sleeping slot (the other apps come back too).</summary>
-    public async Task OnDeployAsync(int slotId, CancellationToken ct = default)
+    public Task OnDeployAsync(int slotId, CancellationToken ct = default) => UsedAsync(slotId, ct);
+
+    /// <summary>
+    /// Someone opened one of the slot's apps (the wake page): activity, and it wakes a sleeping slot. True when this
+    /// call woke it; anyone may, as it only restores what was there.
+    /// </summary>
+    public Task<bool> OnVisitAsync(int slotId, CancellationToken ct = default) => UsedAsync(slotId, ct);
+
+    private async Task<bool> UsedAsync(int slotId, CancellationToken ct)
     {
         await TouchAsync(slotId, ct);
-        await WakeCoreAsync(slotId, holdId: null, Actor.System, ct);
+        return await WakeCoreAsync(slotId, holdId: null, Actor.System, ct);
     }
 
     /// <summary>Scales the slot's apps to zero. The holder, QA and Admin may do it; the hold stays.</summary>
@@ -72,23 +80,42 @@ public sealed class IdleSlots(
             return refused;
         }
 
-        var actor = Actor.From(user);
-        var now = Now;
-        await using var db = dbFactory.CreateDbContext();
-        var updated = await db.Holds.Where(h => h.Id == holdId && h.SlotId == slotId && h.ReleasedAt == null && h.SleepingSince == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(h => h.SleepingSince, now), ct);
-        var hold = await db.Holds.AsNoTracking().Include(h => h.Slot).FirstAsync(h => h.Id == holdId, ct);
-        if (updated == 0)
+        var (asleep, hold) = await SleepCoreAsync(holdId, Actor.From(user), idleSince: null, ct);
+        if (asleep || hold is { ReleasedAt: null })
         {
             // Already asleep (a double click, or someone else): the same answer, no second job.
-            return hold.ReleasedAt is null ? Result<HoldView>.Ok(HoldView.Of(hold)) : Fail.Conflict($"The hold on {hold.Slot!.Name} has ended.");
+            return Result<HoldView>.Ok(HoldView.Of(hold!));
         }
 
-        AuditWriter.Write(db, actor, AuditActions.Sleep, hold.Slot!, $"Apps scaled to zero while {hold.HolderName}'s hold is idle", now);
+        return Fail.Conflict($"The hold on {hold!.Slot!.Name} has ended.");
+    }
+
+    /// <summary>
+    /// Puts a hold to sleep on the portal's own initiative (<see cref="IdleSleep"/>): only while it is still held, awake
+    /// and unused since <paramref name="idleSince"/>, so activity a moment ago wins. True when this call put it to sleep.
+    /// </summary>
+    public async Task<bool> SleepIdleAsync(long holdId, DateTime idleSince, CancellationToken ct = default) =>
+        options.CurrentValue.AllowSleep && (await SleepCoreAsync(holdId, Actor.System, idleSince, ct)).Asleep;
+
+    /// <summary>Marks the hold asleep (one conditional update), writes the audit, queues the scaling and tells the boards.</summary>
+    private async Task<(bool Asleep, Hold? Hold)> SleepCoreAsync(long holdId, Actor actor, DateTime? idleSince, CancellationToken ct)
+    {
+        var now = Now;
+        await using var db = dbFactory.CreateDbContext();
+        var updated = await db.Holds.Where(h => h.Id == holdId && h.ReleasedAt == null && h.SleepingSince == null && (idleSince == null || h.LastActivityAt <= idleSince))
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.SleepingSince, now), ct);
+        var hold = await db.Holds.AsNoTracking().Include(h => h.Slot).FirstOrDefaultAsync(h => h.Id == holdId, ct);
+        if (updated == 0 || hold is null)
+        {
+            return (false, hold);
+        }
+
+        var why = idleSince is null ? "" : $" (unused for {TimeText.Duration(now - hold.LastActivityAt)})";
+        AuditWriter.Write(db, actor, AuditActions.Sleep, hold.Slot!, $"Apps scaled to zero while {hold.HolderName}'s hold is idle{why}", now);
         await db.SaveChangesAsync(ct);
         jobs.Enqueue<SlotSleepJob>(job => job.SleepAsync(holdId, CancellationToken.None));
-        notifier.Publish(new SlotChange(slotId, "sleep"));
-        return Result<HoldView>.Ok(HoldView.Of(hold));
+        notifier.Publish(new SlotChange(hold.SlotId, "sleep"));
+        return (true, hold);
     }
 
     /// <summary>Brings a sleeping slot's apps back. Anyone who can hold slots may wake one (it only restores what was there).</summary>

@@ -2,21 +2,32 @@ using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Data;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.Slots;
 
 /// <summary>
 /// Scales a hold's apps to zero or back, as the hold's row says now (not as it said when the job was queued),
 /// so a sleep and a wake queued close together end in the state the person chose last. Safe to run twice.
+/// With <see cref="ClusterOptions.WakeHost"/> set, a sleeping hold's Ingresses lead to the portal's wake page, and
+/// they are pointed back at the apps only once the apps are ready again, so a visitor is never sent to an empty app.
 /// </summary>
-public sealed class SlotSleepJob(IDbContextFactory<PortalDb> dbFactory, ClusterGateway cluster, ILogger<SlotSleepJob> logger)
+public sealed class SlotSleepJob(IDbContextFactory<PortalDb> dbFactory, ClusterGateway cluster, IOptions<ClusterOptions> options, ILogger<SlotSleepJob> logger)
 {
+    /// <summary>How often a wake looks at the apps while they come up.</summary>
+    internal static readonly TimeSpan ReadyPoll = TimeSpan.FromMilliseconds(500);
+
     [AutomaticRetry(Attempts = 5)]
     public async Task SleepAsync(long holdId, CancellationToken cancellationToken)
     {
         if (await FindAsync(holdId, cancellationToken) is { SleepingSince: not null } hold)
         {
             await cluster.SleepForHoldAsync(hold.Slot!.Namespace, holdId, cancellationToken);
+            if (options.Value.WakeHost is { Length: > 0 } portal)
+            {
+                await cluster.RouteHoldToPortalAsync(hold.Slot.Namespace, holdId, portal, cancellationToken);
+            }
+
             logger.LogInformation("Hold {Hold} in {Namespace} is asleep", holdId, hold.Slot.Namespace);
         }
     }
@@ -24,12 +35,36 @@ public sealed class SlotSleepJob(IDbContextFactory<PortalDb> dbFactory, ClusterG
     [AutomaticRetry(Attempts = 5)]
     public async Task WakeAsync(long holdId, CancellationToken cancellationToken)
     {
-        if (await FindAsync(holdId, cancellationToken) is { SleepingSince: null } hold)
+        if (await FindAsync(holdId, cancellationToken) is not { SleepingSince: null } hold)
         {
-            await cluster.WakeForHoldAsync(hold.Slot!.Namespace, holdId, cancellationToken);
-            logger.LogInformation("Hold {Hold} in {Namespace} is awake", holdId, hold.Slot.Namespace);
+            return;
+        }
+
+        var ns = hold.Slot!.Namespace;
+        await cluster.WakeForHoldAsync(ns, holdId, cancellationToken);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.ProgressDeadlineSeconds));
+        try
+        {
+            while (!(await cluster.HoldDeploymentsAsync(ns, holdId, deadline.Token)).All(IsReady))
+            {
+                await Task.Delay(ReadyPoll, deadline.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Hold {Hold} in {Namespace}: apps not ready within the progress deadline; routing to them anyway", holdId, ns);
+        }
+
+        // Asleep again meanwhile (someone chose sleep after this wake): leave the Ingresses with the portal.
+        if (await FindAsync(holdId, cancellationToken) is { SleepingSince: null })
+        {
+            await cluster.RouteHoldToAppsAsync(ns, holdId, cancellationToken);
+            logger.LogInformation("Hold {Hold} in {Namespace} is awake", holdId, ns);
         }
     }
+
+    private static bool IsReady(k8s.Models.V1Deployment d) => (d.Status?.AvailableReplicas ?? 0) >= (d.Spec.Replicas ?? 1);
 
     private async Task<Hold?> FindAsync(long holdId, CancellationToken ct)
     {

@@ -30,6 +30,8 @@ public static class SlotsExtensions
         builder.Services.AddScoped<IdleSlots>();
         builder.Services.AddScoped<IdleGiveBack>();
         builder.Services.AddScoped<SlotSleepJob>();
+        builder.Services.AddScoped<IdleSleep>();
+        builder.Services.AddScoped<WakeOnAccess>();
         return builder;
     }
 
@@ -39,6 +41,8 @@ public static class SlotsExtensions
             .AddOrUpdate<HoldExpiryJob>(HoldExpiryJob.Id, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
         app.Services.GetRequiredService<IRecurringJobManager>()
             .AddOrUpdate<IdleGiveBack>("end-idle-holds", idle => idle.RunAsync(CancellationToken.None), Cron.Minutely());
+        app.Services.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<IdleSleep>(IdleSleep.JobId, sleep => sleep.RunAsync(CancellationToken.None), Cron.Minutely());
         return app;
     }
 }

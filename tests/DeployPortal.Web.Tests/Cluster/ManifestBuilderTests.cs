@@ -117,4 +117,45 @@ public sealed class ManifestBuilderTests
 
         Assert.Null(ManifestBuilder.WakePatch(new V1Deployment { Metadata = new V1ObjectMeta(), Spec = new V1DeploymentSpec { Replicas = 2 } }));
     }
+
+    [Theory]
+    [InlineData("storefront.qa-1.qa.example.org", "storefront", "qa-1")]
+    [InlineData("Payments.QA-2.qa.example.org", "payments", "qa-2")]
+    public void ParseHost_FindsTheAppAndSlot_OfAnAddressTheBuilderMakes(string host, string app, string slot)
+    {
+        Assert.Equal((app, slot), _builder.ParseHost(host));
+        Assert.Equal(("storefront", "qa-1"), _builder.ParseHost(_builder.HostFor("storefront", "qa-1")));
+    }
+
+    [Theory]
+    [InlineData("deployportal.example.org")]
+    [InlineData("storefront.qa-1.qa.example.org.evil.test")]
+    [InlineData("storefrontXqa-1.qa.example.org")]
+    [InlineData("a.b.qa-1.qa.example.org")]
+    public void ParseHost_IsNullForAnyOtherHost(string host) => Assert.Null(_builder.ParseHost(host));
+
+    [Fact]
+    public void BackendPatch_PointsEveryPathAtTheService_KeepingHostsAndPaths_AndIsNullWhenItDoesAlready()
+    {
+        var ingress = _builder.Build(Manifest()).Ingress;
+
+        using var patch = JsonDocument.Parse(ManifestBuilder.BackendPatch(ingress, ManifestBuilder.WakeServiceName)!);
+
+        var rule = patch.RootElement.GetProperty("spec").GetProperty("rules")[0];
+        Assert.Equal("storefront.qa-1.qa.example.org", rule.GetProperty("host").GetString());
+        var path = rule.GetProperty("http").GetProperty("paths")[0];
+        Assert.Equal(("/", "Prefix"), (path.GetProperty("path").GetString(), path.GetProperty("pathType").GetString()));
+        Assert.Equal(ManifestBuilder.WakeServiceName, path.GetProperty("backend").GetProperty("service").GetProperty("name").GetString());
+        Assert.Null(ManifestBuilder.BackendPatch(ingress, "storefront"));
+    }
+
+    [Fact]
+    public void WakeService_IsAnExternalNameToThePortal_LabelledWithTheHold()
+    {
+        var service = ManifestBuilder.WakeService("slot-qa-1", 7, "deployportal.portal.svc.cluster.local");
+
+        Assert.Equal(("ExternalName", "deployportal.portal.svc.cluster.local"), (service.Spec.Type, service.Spec.ExternalName));
+        Assert.Equal("7", service.Metadata.Labels[ManifestBuilder.HoldLabel]);
+        Assert.Equal(ManifestBuilder.FieldManager, service.Metadata.Labels[ManifestBuilder.ManagedByLabel]);
+    }
 }

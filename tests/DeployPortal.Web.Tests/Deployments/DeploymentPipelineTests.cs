@@ -57,36 +57,13 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
         using (scope)
         {
             Assert.True((await idle.SleepAsync(TestUsers.Dana, done.SlotId, done.HoldId!.Value)).Succeeded);
-            var asleep = await WaitForDeploymentAsync(d => d.Spec.Replicas == 0 && (d.Status.Replicas ?? 0) == 0);
+            var asleep = await _h.WaitForDeploymentAsync("qa-1", "storefront", d => d.Spec.Replicas == 0 && (d.Status.Replicas ?? 0) == 0);
             Assert.Equal("2", asleep.Metadata.Annotations[ManifestBuilder.ReplicasBeforeSleepAnnotation]);
 
             Assert.True((await idle.WakeAsync(TestUsers.Devon, done.SlotId, done.HoldId!.Value)).Value);
-            var awake = await WaitForDeploymentAsync(d => d.Status.AvailableReplicas == 2);
+            var awake = await _h.WaitForDeploymentAsync("qa-1", "storefront", d => d.Status.AvailableReplicas == 2);
             Assert.False(awake.Metadata.Annotations?.ContainsKey(ManifestBuilder.ReplicasBeforeSleepAnnotation) ?? false);
         }
-    }
-
-    /// <summary>Watches the storefront Deployment in qa-1 (a bounded wait) until it matches.</summary>
-    private async Task<k8s.Models.V1Deployment> WaitForDeploymentAsync(Func<k8s.Models.V1Deployment, bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var current = await _h.Kubernetes.AppsV1.ReadNamespacedDeploymentAsync("storefront", "qa-1", cancellationToken: deadline.Token);
-        if (condition(current))
-        {
-            return current;
-        }
-
-        var watch = _h.Kubernetes.AppsV1.WatchListNamespacedDeploymentAsync("qa-1", fieldSelector: "metadata.name=storefront",
-            resourceVersion: current.Metadata.ResourceVersion, cancellationToken: deadline.Token);
-        await foreach (var (_, d) in watch.WithCancellation(deadline.Token))
-        {
-            if (condition(d))
-            {
-                return d;
-            }
-        }
-
-        throw new TimeoutException("the Deployment never reached the expected state");
     }
 
     [Fact]

@@ -205,6 +205,51 @@ public sealed class DeployHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Watches a Deployment in the cluster (a bounded wait) until it matches <paramref name="condition"/>.</summary>
+    public async Task<k8s.Models.V1Deployment> WaitForDeploymentAsync(string ns, string name, Func<k8s.Models.V1Deployment, bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var current = await Kubernetes.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: deadline.Token);
+        if (condition(current))
+        {
+            return current;
+        }
+
+        var watch = Kubernetes.AppsV1.WatchListNamespacedDeploymentAsync(ns, fieldSelector: $"metadata.name={name}",
+            resourceVersion: current.Metadata.ResourceVersion, cancellationToken: deadline.Token);
+        await foreach (var (_, d) in watch.WithCancellation(deadline.Token))
+        {
+            if (condition(d))
+            {
+                return d;
+            }
+        }
+
+        throw new TimeoutException($"the Deployment {ns}/{name} never reached the expected state");
+    }
+
+    /// <summary>Lists an app's pods until they match <paramref name="condition"/> (polled, with a deadline).</summary>
+    public async Task<IList<k8s.Models.V1Pod>> WaitForPodsAsync(string ns, string app, Func<IList<k8s.Models.V1Pod>, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var pods = (await Kubernetes.CoreV1.ListNamespacedPodAsync(ns, labelSelector: Web.Cluster.ManifestBuilder.AppSelector(app))).Items;
+            if (condition(pods))
+            {
+                return pods;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the pods of {ns}/{app} never got there; last seen: "
+                    + string.Join(", ", pods.Select(p => $"{p.Metadata.Name} {p.Status.Phase}")));
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     public Task<DeploymentView> WaitFinishedAsync(long id, TimeSpan? timeout = null) => WaitForAsync(id, d => d.IsFinished, timeout);
 
     public async ValueTask DisposeAsync()

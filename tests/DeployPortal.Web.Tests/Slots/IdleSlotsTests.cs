@@ -137,4 +137,25 @@ public abstract class IdleSlotsTests(DatabaseProvider provider) : IAsyncLifetime
         Assert.Null((await HoldOnBoardAsync(slot.Id)).SleepingSince);
         Assert.Single(_h.Jobs.Jobs, j => j.Method.Name == nameof(SlotSleepJob.WakeAsync));
     }
+
+    [Fact]
+    public async Task SleepIdle_LosesToActivitySinceTheCutOff_AndDoesNothingWhenSleepIsTurnedOff()
+    {
+        var (slot, hold) = await ClaimedAsync("qa-1");
+        _h.Clock.Advance(TimeSpan.FromMinutes(40));
+        var cutOff = Now - TimeSpan.FromMinutes(30);
+        await _h.Idle.TouchAsync(slot.Id); // someone opened the slot's page a moment before the sleep job's update
+
+        Assert.False(await _h.Idle.SleepIdleAsync(hold.Id, cutOff));
+        Assert.Null((await HoldOnBoardAsync(slot.Id)).SleepingSince);
+
+        _h.Clock.Advance(TimeSpan.FromMinutes(31));
+        _h.IdleOptions.CurrentValue.AllowSleep = false;
+        Assert.False(await _h.Idle.SleepIdleAsync(hold.Id, Now - TimeSpan.FromMinutes(30)));
+        _h.IdleOptions.CurrentValue.AllowSleep = true;
+        Assert.True(await _h.Idle.SleepIdleAsync(hold.Id, Now - TimeSpan.FromMinutes(30)));
+        Assert.False(await _h.Idle.SleepIdleAsync(hold.Id, Now - TimeSpan.FromMinutes(30))); // twice: asleep once
+        Assert.Equal(Now, (await HoldOnBoardAsync(slot.Id)).SleepingSince);
+        Assert.Single(_h.Jobs.Jobs, j => j.Method.Name == nameof(SlotSleepJob.SleepAsync));
+    }
 }

@@ -22,8 +22,7 @@ internal static class SlotCardMarkup
     public static readonly MarkupString Free = new("<p class=\"portal-body2 portal-muted portal-card-note\">Free. Nobody is using this slot.</p>");
     public static readonly MarkupString Disabled = new("<p class=\"portal-body2 portal-muted portal-card-note\">Disabled by an admin: no new claims.</p>");
     private static readonly string Yours = Chip(Color.Primary, Variant.Outlined, "", "yours");
-    private static readonly string Asleep = Chip(Color.Default, Variant.Outlined, " data-testid=\"slot-sleeping\"",
-        $"<span class=\"portal-chip-icon\">{BoardStyles.Icon(Icons.Material.Filled.Bedtime, small: true)}</span>asleep");
+    private static readonly string AsleepIcon = $"<span class=\"portal-chip-icon\">{BoardStyles.Icon(Icons.Material.Filled.Bedtime, small: true)}</span>";
     private static readonly string Cleaning = Chip(Color.Default, Variant.Outlined, " data-testid=\"slot-cleaning\"", "cleaning…");
 
     /// <summary>The card's own classes: a card, with its state's colour along the top.</summary>
@@ -49,9 +48,10 @@ internal static class SlotCardMarkup
             chips.Append(Yours);
         }
 
-        if (slot.Hold is { SleepingSince: not null })
+        if (shown.AsleepSince is { } asleep)
         {
-            chips.Append(Asleep);
+            chips.Append(Chip(Color.Default, Variant.Outlined, $" data-testid=\"slot-sleeping\" title=\"Apps scaled to zero since {E(asleep.Exact)}\"",
+                $"{AsleepIcon}asleep since {E(asleep.Short)}"));
         }
         else if (shown.Idle is { } idle)
         {

@@ -22,7 +22,8 @@ internal readonly record struct SlotCardShown(
     SlotCardShown.IdleText? Idle,
     bool Reminder,
     string ExtendChoices,
-    string? KeepQuestion)
+    string? KeepQuestion,
+    (string Short, string Exact)? AsleepSince)
 {
     /// <summary>What the card shows now; <paramref name="disabled"/> is whether its buttons are greyed out.</summary>
     public static SlotCardShown For(SlotCard slot, SlotActions actions, SlotCardContext context, bool disabled, IReadOnlyList<TimeSpan> extendChoices)
@@ -43,7 +44,8 @@ internal readonly record struct SlotCardShown(
             actions.IsMine && hold is { KeepDeadline: { } deadline } && deadline > now
                 ? (hold.KeepWaiterName is { } waiter ? $"{waiter} is waiting; your" : "Your")
                   + $" slot has been idle {TimeText.Duration(now - hold.LastActivityAt)}. Keep it or release it: otherwise it is given back {TimeText.Relative(deadline, now)}."
-                : null);
+                : null,
+            hold is { SleepingSince: { } asleep } ? LocalTime.Format(asleep, context.Zone, now) : null);
     }
 
     /// <summary>
