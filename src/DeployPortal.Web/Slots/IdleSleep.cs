@@ -1,4 +1,3 @@
-using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
