@@ -43,13 +43,27 @@ public static class TelemetryExtensions
         }
 
         builder.Services.AddSingleton<JobMetrics>();
-        // Hangfire's filters are a process-wide static: add the (stateless) tracing filter once, whatever the host count.
-        if (!GlobalJobFilters.Filters.Any(f => f.Instance is JobTracing))
-        {
-            GlobalJobFilters.Filters.Add(JobTracing.Instance);
-        }
-
+        AddJobTracingOnce();
         return builder;
+    }
+
+    private static readonly Lock FilterGate = new();
+    private static bool _jobTracingAdded;
+
+    /// <summary>
+    /// Hangfire's filters are a process-wide list that is not safe to read while another thread adds to it: add the
+    /// (stateless) tracing filter once, under a lock, however many hosts start at the same time (tests start several).
+    /// </summary>
+    private static void AddJobTracingOnce()
+    {
+        lock (FilterGate)
+        {
+            if (!_jobTracingAdded)
+            {
+                GlobalJobFilters.Filters.Add(JobTracing.Instance);
+                _jobTracingAdded = true;
+            }
+        }
     }
 
     /// <summary>Health probes, scrapes and static files would drown the requests people make.</summary>

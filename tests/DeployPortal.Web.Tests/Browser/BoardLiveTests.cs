@@ -8,36 +8,17 @@ namespace DeployPortal.Web.Tests.Browser;
 
 /// <summary>Two people, two browsers, one board: what one does, the other sees live.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class BoardLiveTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class BoardLiveTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = new PortalHost(_database);
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        // Close the pages first: an open circuit keeps Kestrel waiting for its connection at shutdown.
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task Board_DeveloperClaims_QaSeesItLiveAndReleasesWithPass_DeveloperSeesItFree()
     {
-        var qa = await browser.SignInAsync(_portal, "quinn");
+        var qa = await Browser.SignInAsync(Portal, "quinn");
         var qaSlot = qa.Locator("[data-testid=slot-qa-1]");
         await Expect(qaSlot).ToHaveAttributeAsync("data-state", "Free");
         await qa.EvaluateAsync("() => window.__notReloaded = true");
 
-        var dev = await browser.SignInAsync(_portal, "dana");
+        var dev = await Browser.SignInAsync(Portal, "dana");
         var devSlot = dev.Locator("[data-testid=slot-qa-1]");
         await devSlot.Locator("[data-testid=claim]").ClickAsync();
         await dev.Locator("[data-testid=claim-purpose]").FillAsync("payment test");
@@ -63,7 +44,7 @@ public sealed class BoardLiveTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(devSlot).ToHaveAttributeAsync("data-state", "Free");
         Assert.True(await dev.EvaluateAsync<bool>("() => window.__notReloaded === true"));
 
-        await using var db = _database.Factory.CreateDbContext();
+        await using var db = Database.Factory.CreateDbContext();
         var hold = await db.Holds.SingleAsync();
         Assert.Equal((ReleaseReason.QaDone, QaOutcome.Pass, "Quinn QA"), (hold.ReleaseReason, hold.QaOutcome, hold.ReleasedByName));
     }
@@ -71,14 +52,14 @@ public sealed class BoardLiveTests(BrowserFixture browser) : IAsyncLifetime
     [Fact]
     public async Task Board_ClaimWithoutPurpose_IsExplainedOnTheForm_AndNothingIsClaimed()
     {
-        var dev = await browser.SignInAsync(_portal, "dana");
+        var dev = await Browser.SignInAsync(Portal, "dana");
         await dev.Locator("[data-testid=slot-qa-2] [data-testid=claim]").ClickAsync();
         await dev.Locator("[data-testid=claim-submit]").ClickAsync();
 
         await Expect(dev.GetByText("Say what you need the slot for.")).ToBeVisibleAsync();
         await dev.Keyboard.PressAsync("Escape");
         await Expect(dev.Locator("[data-testid=slot-qa-2]")).ToHaveAttributeAsync("data-state", "Free");
-        await using var db = _database.Factory.CreateDbContext();
+        await using var db = Database.Factory.CreateDbContext();
         Assert.Equal(0, await db.Holds.CountAsync());
     }
 
@@ -87,7 +68,7 @@ public sealed class BoardLiveTests(BrowserFixture browser) : IAsyncLifetime
     [InlineData(390, 844, "board-phone.png")]
     public async Task Board_RendersAtDesktopAndPhoneWidth_WithoutHorizontalScrolling(int width, int height, string file)
     {
-        var dev = await browser.SignInAsync(_portal, "ada", width, height);
+        var dev = await Browser.SignInAsync(Portal, "ada", width, height);
         await Expect(dev.Locator("[data-testid=slot-qa-4]")).ToBeVisibleAsync();
 
         var overflow = await dev.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > document.documentElement.clientWidth");

@@ -12,25 +12,12 @@ namespace DeployPortal.Web.Tests.Browser;
 /// (<c>board-look-*.png</c> in <see cref="BrowserFixture.ScreenshotFolder"/>) show how they look for a person to compare.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class BoardLookTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class BoardLookTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = new PortalHost(_database);
-        _portal = _host.Start();
+        await base.InitializeAsync();
         await SeedAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
     }
 
     [Theory]
@@ -38,7 +25,7 @@ public sealed class BoardLookTests(BrowserFixture browser) : IAsyncLifetime
     [InlineData("viewer", "board-look-viewer.png")]
     public async Task Board_CardsInEveryState_AreStyled(string person, string file)
     {
-        var page = await browser.SignInAsync(_portal, person);
+        var page = await Browser.SignInAsync(Portal, person);
         var held = page.Locator("[data-testid=slot-qa-1]");
         await Expect(held).ToHaveAttributeAsync("data-state", "Held");
         await Expect(page.Locator("[data-testid=slot-qa-2]")).ToHaveAttributeAsync("data-state", "Expiring");
@@ -77,7 +64,7 @@ public sealed class BoardLookTests(BrowserFixture browser) : IAsyncLifetime
     private async Task SeedAsync()
     {
         var now = DateTime.UtcNow;
-        await using var db = _database.Factory.CreateDbContext();
+        await using var db = Database.Factory.CreateDbContext();
         var slots = await db.Slots.OrderBy(s => s.Name).ToListAsync();
         var mine = new Hold
         {

@@ -1,4 +1,3 @@
-using DeployPortal.Web.Data;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using static Microsoft.Playwright.Assertions;
@@ -7,30 +6,14 @@ namespace DeployPortal.Web.Tests.Browser;
 
 /// <summary>A branch name typed wrong on the deploy form is kept, explained, and the likely one is one click away.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class BranchTypoBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class BranchTypoBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = PortalHost.EmbeddedDefault(_database);
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    protected override PortalHost CreateHost(TestDatabase database) => PortalHost.EmbeddedDefault(database);
 
     [Fact]
     public async Task BranchTypo_TypedAndDeployPressed_IsKeptExplained_AndTheSuggestionFillsTheField()
     {
-        var page = await browser.SignInAsync(_portal, "dana");
+        var page = await Browser.SignInAsync(Portal, "dana");
         await page.GotoAsync("/deploy?app=storefront&slot=qa-1");
         await BrowserFixture.WaitInteractiveAsync(page);
         var branch = page.Locator("[data-testid=deploy-branch]");
@@ -55,7 +38,7 @@ public sealed class BranchTypoBrowserTests(BrowserFixture browser) : IAsyncLifet
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deploy-branch-typed-typo.png"), FullPage = true });
         await page.SetViewportSizeAsync(390, 844);
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deploy-branch-typed-typo-390.png"), FullPage = true });
-        await using (var db = _database.Factory.CreateDbContext())
+        await using (var db = Database.Factory.CreateDbContext())
         {
             Assert.False(await db.Deployments.AnyAsync());
         }
@@ -69,7 +52,7 @@ public sealed class BranchTypoBrowserTests(BrowserFixture browser) : IAsyncLifet
     [Fact]
     public async Task BranchTypo_FromASharedLink_OffersTheSuggestionAsAButton()
     {
-        var page = await browser.SignInAsync(_portal, "dana");
+        var page = await Browser.SignInAsync(Portal, "dana");
         await page.GotoAsync("/deploy?app=storefront&branch=feature-login&slot=qa-1");
         await BrowserFixture.WaitInteractiveAsync(page);
 

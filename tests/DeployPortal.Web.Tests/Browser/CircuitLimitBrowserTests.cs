@@ -1,34 +1,17 @@
-using DeployPortal.Web.Data;
 using DeployPortal.Web.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 
 namespace DeployPortal.Web.Tests.Browser;
 
 [Collection(BrowserCollection.Name)]
-public sealed class CircuitLimitBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class CircuitLimitBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = new PortalHost(_database, settings: new Dictionary<string, string?> { ["Auth:Session:MaxCircuitsPerUser"] = "1" });
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    protected override PortalHost CreateHost(TestDatabase database) => new PortalHost(database, settings: new Dictionary<string, string?> { ["Auth:Session:MaxCircuitsPerUser"] = "1" });
 
     [Fact]
     public async Task SecondTab_BeyondTheCircuitLimit_GetsNoInteractiveSession_TheFirstKeepsWorking()
     {
-        var first = await browser.SignInAsync(_portal, "dana");
+        var first = await Browser.SignInAsync(Portal, "dana");
 
         var second = await first.Context.NewPageAsync();
         await second.GotoAsync("/");

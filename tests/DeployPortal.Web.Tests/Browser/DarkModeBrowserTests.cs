@@ -1,4 +1,3 @@
-using DeployPortal.Web.Data;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -10,30 +9,14 @@ namespace DeployPortal.Web.Tests.Browser;
 /// the system either way and is remembered across pages and reloads; "System" follows the system again.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class DarkModeBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class DarkModeBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = PortalHost.EmbeddedDefault(_database);
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    protected override PortalHost CreateHost(TestDatabase database) => PortalHost.EmbeddedDefault(database);
 
     [Fact]
     public async Task ASystemSetToDark_GetsDarkPages_AndTheMenuChoiceWinsAndIsRemembered()
     {
-        var page = await browser.SignInAsync(_portal, "dana", colorScheme: ColorScheme.Dark);
+        var page = await Browser.SignInAsync(Portal, "dana", colorScheme: ColorScheme.Dark);
         Assert.True(await BackgroundLuminanceAsync(page) < 0.2, "the board should be dark when the system prefers dark");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "dark-board.png"), FullPage = true });
 
@@ -59,7 +42,7 @@ public sealed class DarkModeBrowserTests(BrowserFixture browser) : IAsyncLifetim
     [Fact]
     public async Task ALightSystem_StaysLight_UntilThePersonChoosesDark()
     {
-        var page = await browser.SignInAsync(_portal, "quinn", width: 390, height: 844);
+        var page = await Browser.SignInAsync(Portal, "quinn", width: 390, height: 844);
         Assert.True(await BackgroundLuminanceAsync(page) > 0.8);
 
         await ChooseAsync(page, "dark");

@@ -1,4 +1,3 @@
-using DeployPortal.Web.Data;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
@@ -8,30 +7,14 @@ namespace DeployPortal.Web.Tests.Browser;
 
 /// <summary>The embedded default as a person uses it: demo apps, demo git repository, the in-process emulator.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class DeployTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = PortalHost.EmbeddedDefault(_database);
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    protected override PortalHost CreateHost(TestDatabase database) => PortalHost.EmbeddedDefault(database);
 
     [Fact]
     public async Task Deploy_FromTheForm_ReachesSucceededWithItsPods_AndTheBoardShowsWhatRuns()
     {
-        var page = await browser.SignInAsync(_portal, "dana");
+        var page = await Browser.SignInAsync(Portal, "dana");
         await page.Locator("[data-testid=slot-qa-2] [data-testid=deploy-here]").ClickAsync();
         await BrowserFixture.WaitInteractiveAsync(page);
 
@@ -60,7 +43,7 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
     [Fact]
     public async Task Deploy_FromALinkNamingNoBranch_KeepsTheName_SaysSo_AndDeploysNothing()
     {
-        var page = await browser.SignInAsync(_portal, "dana");
+        var page = await Browser.SignInAsync(Portal, "dana");
 
         await page.GotoAsync("/deploy?app=storefront&branch=feature-login&slot=qa-1");
         await BrowserFixture.WaitInteractiveAsync(page);
@@ -75,14 +58,14 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(branch).ToHaveValueAsync("feature-login");
         Assert.EndsWith("/deploy", new Uri(page.Url).AbsolutePath);
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deploy-branch-typo.png"), FullPage = true });
-        await using var db = _database.Factory.CreateDbContext();
+        await using var db = Database.Factory.CreateDbContext();
         Assert.False(await db.Deployments.AnyAsync());
     }
 
     [Fact]
     public async Task Deploy_BranchThatCrashes_ShowsTheClustersReason()
     {
-        var page = await browser.SignInAsync(_portal, "devon");
+        var page = await Browser.SignInAsync(Portal, "devon");
         await page.GotoAsync("/deploy?app=payments&branch=crash-on-start&slot=qa-3");
         await BrowserFixture.WaitInteractiveAsync(page);
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("crash check");
@@ -108,7 +91,7 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
     [Fact]
     public async Task Viewer_SeesNoDeployButtons_AndTheFormSaysWhy()
     {
-        var page = await browser.SignInAsync(_portal, "viewer");
+        var page = await Browser.SignInAsync(Portal, "viewer");
 
         await Expect(page.Locator("[data-testid=slot-qa-1]")).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid=deploy-here]")).ToHaveCountAsync(0);
@@ -117,7 +100,7 @@ public sealed class DeployTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(page.Locator("[data-testid=deploy-not-allowed]")).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid=deploy-submit]")).ToHaveCountAsync(0);
 
-        await using var db = _database.Factory.CreateDbContext();
+        await using var db = Database.Factory.CreateDbContext();
         Assert.Equal(0, await db.Deployments.CountAsync());
     }
 }

@@ -12,28 +12,12 @@ namespace DeployPortal.Web.Tests.Browser;
 
 /// <summary>An idle slot falls asleep on its own, the board says since when, and Wake brings its apps back.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class IdleSleepBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class IdleSleepBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
     /// <summary>Dana as the development sign-in knows her (its subjects are prefixed).</summary>
     private static readonly System.Security.Claims.ClaimsPrincipal DemoDana = TestUsers.Make("dev:dana", "Dana Developer", Web.Auth.PortalRoles.Developer);
 
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = PortalHost.EmbeddedDefault(_database);
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    protected override PortalHost CreateHost(TestDatabase database) => PortalHost.EmbeddedDefault(database);
 
     [Fact]
     public async Task Board_IdleSlotFallsAsleep_ShowsSinceWhen_AndWakeBringsItsPodsBack()
@@ -41,7 +25,7 @@ public sealed class IdleSleepBrowserTests(BrowserFixture browser) : IAsyncLifeti
         var deployment = await DeployAsync("qa-2", "checkout test");
         var replicas = (await ReadStorefrontAsync()).Spec.Replicas;
 
-        var dana = await browser.SignInAsync(_portal, "dana");
+        var dana = await Browser.SignInAsync(Portal, "dana");
         var card = dana.Locator("[data-testid=slot-qa-2]");
         await Expect(card).ToHaveAttributeAsync("data-state", "Held");
         await Expect(card.Locator("[data-testid=slot-sleeping]")).ToHaveCountAsync(0);
@@ -61,7 +45,7 @@ public sealed class IdleSleepBrowserTests(BrowserFixture browser) : IAsyncLifeti
         await Expect(wake).ToHaveCountAsync(0);
         await PollClusterAsync(d => d.Spec.Replicas == replicas && d.Status.AvailableReplicas == replicas);
         await dana.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "board-woken.png"), FullPage = true });
-        await using var check = _database.Factory.CreateDbContext();
+        await using var check = Database.Factory.CreateDbContext();
         Assert.Equal(1, await check.AuditEvents.CountAsync(a => a.Action == Web.Audit.AuditActions.Wake));
         Assert.Null((await check.Holds.SingleAsync(h => h.Id == deployment.HoldId)).ReleasedAt);
     }
@@ -74,8 +58,8 @@ public sealed class IdleSleepBrowserTests(BrowserFixture browser) : IAsyncLifeti
 
         // The emulator has no Ingress controller: the browser's requests for the app's address are passed to the portal
         // with the app's Host header, as the Ingress (pointed at the portal's Service while asleep) passes them.
-        var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();
-        using var http = new HttpClient { BaseAddress = _portal };
+        var page = await (await Browser.Browser.NewContextAsync()).NewPageAsync();
+        using var http = new HttpClient { BaseAddress = Portal };
         await page.RouteAsync("http://storefront.qa-3.test.example.com/**", async route =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(route.Request.Url).PathAndQuery);
@@ -91,7 +75,7 @@ public sealed class IdleSleepBrowserTests(BrowserFixture browser) : IAsyncLifeti
         // The page reloads itself; the pods come up and it says so (on a real cluster the next reload is the app).
         await Expect(page.Locator("[data-testid=wake-title]")).ToHaveTextAsync("storefront in qa-3 is awake", new() { Timeout = 30_000 });
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "wake-page-awake.png"), FullPage = true });
-        await using var db = _database.Factory.CreateDbContext();
+        await using var db = Database.Factory.CreateDbContext();
         Assert.Null((await db.Holds.SingleAsync(h => h.Id == deployment.HoldId)).SleepingSince);
         Assert.Equal(1, await db.AuditEvents.CountAsync(a => a.Action == Web.Audit.AuditActions.Wake));
     }
@@ -99,7 +83,7 @@ public sealed class IdleSleepBrowserTests(BrowserFixture browser) : IAsyncLifeti
     private async Task<Deployment> DeployAsync(string slotName, string purpose)
     {
         long id;
-        using (var scope = _host.Services.CreateScope())
+        using (var scope = Host.Services.CreateScope())
         {
             var slot = (await scope.ServiceProvider.GetRequiredService<BoardQueries>().GetBoardAsync()).First(s => s.Name == slotName);
             var deploy = await scope.ServiceProvider.GetRequiredService<DeploymentService>().CreateAsync(DemoDana, new DeployRequest("storefront", "main", slot.Id, purpose));
@@ -115,24 +99,24 @@ public sealed class IdleSleepBrowserTests(BrowserFixture browser) : IAsyncLifeti
     /// <summary>Makes the hold look unused for 40 minutes and runs the sleep job: the hold must be asleep after it.</summary>
     private async Task SleepAsync(long holdId)
     {
-        await using (var db = _database.Factory.CreateDbContext())
+        await using (var db = Database.Factory.CreateDbContext())
         {
             var idleSince = DateTime.UtcNow.AddMinutes(-40);
             await db.Holds.Where(h => h.Id == holdId).ExecuteUpdateAsync(s => s.SetProperty(h => h.LastActivityAt, idleSince));
         }
 
-        using (var scope = _host.Services.CreateScope())
+        using (var scope = Host.Services.CreateScope())
         {
             await scope.ServiceProvider.GetRequiredService<IdleSleep>().RunAsync(); // or the portal's own minutely run gets there first
         }
 
-        await using var check = _database.Factory.CreateDbContext();
+        await using var check = Database.Factory.CreateDbContext();
         Assert.NotNull((await check.Holds.SingleAsync(h => h.Id == holdId)).SleepingSince);
     }
 
     private async Task<k8s.Models.V1Deployment> ReadStorefrontAsync()
     {
-        using var scope = _host.Services.CreateScope();
+        using var scope = Host.Services.CreateScope();
         return await scope.ServiceProvider.GetRequiredService<ClusterGateway>().ReadDeploymentAsync("qa-2", "storefront", default);
     }
 
@@ -152,7 +136,7 @@ public sealed class IdleSleepBrowserTests(BrowserFixture browser) : IAsyncLifeti
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            await using var db = _database.Factory.CreateDbContext();
+            await using var db = Database.Factory.CreateDbContext();
             var value = await read(db);
             if (condition(value) || DateTime.UtcNow > deadline)
             {

@@ -9,32 +9,20 @@ namespace DeployPortal.Web.Tests.Browser;
 
 /// <summary>The insights page in a real browser: charts from a week of history, the period in the address, the empty state.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class InsightsBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class InsightsBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
     private readonly List<string> _console = [];
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = new PortalHost(_database);
-        _portal = _host.Start();
+        await base.InitializeAsync();
         await SeedWeekAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
     }
 
     [Fact]
     public async Task Viewer_SeesChartsForTheWeek_SharesThePeriodByAddress_AndAnEmptyDay()
     {
-        var page = await browser.SignInAsync(_portal, "viewer");
+        var page = await Browser.SignInAsync(Portal, "viewer");
         page.Console += (_, message) => _console.Add(message.Text);
 
         await page.ClickAsync("[data-testid=nav-insights]");
@@ -66,8 +54,8 @@ public sealed class InsightsBrowserTests(BrowserFixture browser) : IAsyncLifetim
     private async Task SeedWeekAsync()
     {
         var now = DateTime.UtcNow;
-        var data = new InsightsData(_database.Factory);
-        await using var db = _database.Factory.CreateDbContext();
+        var data = new InsightsData(Database.Factory);
+        await using var db = Database.Factory.CreateDbContext();
         var slots = await db.Slots.OrderBy(s => s.Name).ToListAsync();
         var day = now.Date.AddDays(-6).AddHours(8);
         for (var i = 0; i < 5; i++)

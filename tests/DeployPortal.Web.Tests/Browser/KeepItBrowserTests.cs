@@ -1,4 +1,3 @@
-using DeployPortal.Web.Data;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -10,34 +9,16 @@ namespace DeployPortal.Web.Tests.Browser;
 
 /// <summary>The question to an idle holder on the board, and the one-click "keep it".</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class KeepItBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class KeepItBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
     /// <summary>Dana as the development sign-in knows her (its subjects are prefixed).</summary>
     private static readonly System.Security.Claims.ClaimsPrincipal DemoDana = TestUsers.Make("dev:dana", "Dana Developer", Web.Auth.PortalRoles.Developer);
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = new PortalHost(_database);
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task Board_IdleHolderIsAsked_SeesTheQuestionLive_AndKeepItWithdrawsIt()
     {
         long holdId;
-        using (var scope = _host.Services.CreateScope())
+        using (var scope = Host.Services.CreateScope())
         {
             var slots = scope.ServiceProvider.GetRequiredService<HoldActions>();
             var board = scope.ServiceProvider.GetRequiredService<BoardQueries>();
@@ -47,19 +28,19 @@ public sealed class KeepItBrowserTests(BrowserFixture browser) : IAsyncLifetime
             holdId = claim.Value!.Id;
         }
 
-        var dana = await browser.SignInAsync(_portal, "dana");
+        var dana = await Browser.SignInAsync(Portal, "dana");
         var card = dana.Locator("[data-testid=slot-qa-1]");
         await Expect(card).ToHaveAttributeAsync("data-state", "Held");
         await Expect(card.Locator("[data-testid=keep-prompt]")).ToHaveCountAsync(0);
 
         // Nobody used the slot for 70 minutes; the give-back job asks her (the board updates by itself).
-        await using (var db = _database.Factory.CreateDbContext())
+        await using (var db = Database.Factory.CreateDbContext())
         {
             var idleSince = DateTime.UtcNow.AddMinutes(-70);
             await db.Holds.Where(h => h.Id == holdId).ExecuteUpdateAsync(s => s.SetProperty(h => h.LastActivityAt, idleSince));
         }
 
-        using (var scope = _host.Services.CreateScope())
+        using (var scope = Host.Services.CreateScope())
         {
             await scope.ServiceProvider.GetRequiredService<IdleGiveBack>().RunAsync();
         }
@@ -72,7 +53,7 @@ public sealed class KeepItBrowserTests(BrowserFixture browser) : IAsyncLifetime
         await prompt.Locator("[data-testid=keep-it]").ClickAsync();
 
         await Expect(prompt).ToHaveCountAsync(0);
-        await using var check = _database.Factory.CreateDbContext();
+        await using var check = Database.Factory.CreateDbContext();
         var hold = await check.Holds.SingleAsync(h => h.Id == holdId);
         Assert.Null(hold.KeepDeadline);
         Assert.Null(hold.ReleasedAt);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using DeployPortal.Web.Auth;
-using DeployPortal.Web.Data;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,36 +13,18 @@ namespace DeployPortal.Web.Tests.Browser;
 /// once interactive), and a slot change must reach its circuits and the browser alike.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class LoadGeneratorTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class LoadGeneratorTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = new PortalHost(_database);
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task GeneratedCircuits_AreCountedLikeBrowserTabs_AndReceiveSlotChanges()
     {
-        var notifier = _host.Services.GetRequiredService<SlotChangeNotifier>();
-        var counter = _host.Services.GetRequiredService<CircuitCounter>();
-        var tab = await browser.SignInAsync(_portal, "viewer");
+        var notifier = Host.Services.GetRequiredService<SlotChangeNotifier>();
+        var counter = Host.Services.GetRequiredService<CircuitCounter>();
+        var tab = await Browser.SignInAsync(Portal, "viewer");
         await WaitForAsync(() => notifier.SubscriberCount == LoadGenProcess.SubscriptionsPerBoard);
         Assert.Equal(1, counter.OpenFor("dev:viewer"));
 
-        await using (var load = LoadGenProcess.Start(_portal, circuits: 5, concurrency: 5))
+        await using (var load = LoadGenProcess.Start(Portal, circuits: 5, concurrency: 5))
         {
             var opened = await load.ReplyAsync("opened", TimeSpan.FromMinutes(2));
             Assert.True(opened.GetProperty("opened").GetInt32() == 5, opened.ToString());
@@ -51,7 +32,7 @@ public sealed class LoadGeneratorTests(BrowserFixture browser) : IAsyncLifetime
             Assert.Equal(6, counter.OpenFor("dev:viewer"));
 
             await load.CommandAsync("watch generator check 7f3a", "armed", TimeSpan.FromSeconds(30));
-            await using (var scope = _host.Services.CreateAsyncScope())
+            await using (var scope = Host.Services.CreateAsyncScope())
             {
                 var slot = (await scope.ServiceProvider.GetRequiredService<BoardQueries>().GetBoardAsync()).First(s => s.IsFree);
                 var claimed = await scope.ServiceProvider.GetRequiredService<HoldActions>()

@@ -1,4 +1,3 @@
-using DeployPortal.Web.Data;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -7,30 +6,14 @@ namespace DeployPortal.Web.Tests.Browser;
 
 /// <summary>Live logs as a person uses them: deploy in the embedded default, watch lines arrive, filter, scroll up.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class LogViewerBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class LogViewerBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = PortalHost.EmbeddedDefault(_database, new Dictionary<string, string?> { ["Cluster:Emulator:LogLinesPerSecond"] = "40" });
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    protected override PortalHost CreateHost(TestDatabase database) => PortalHost.EmbeddedDefault(database, new Dictionary<string, string?> { ["Cluster:Emulator:LogLinesPerSecond"] = "40" });
 
     [Fact]
     public async Task Logs_AfterADeploy_ArriveLive_FilterAsYouType_AndScrollingUpPausesFollowing()
     {
-        var page = await browser.SignInAsync(_portal, "devon");
+        var page = await Browser.SignInAsync(Portal, "devon");
         await page.GotoAsync("/deploy?app=payments&branch=main&slot=qa-3");
         await BrowserFixture.WaitInteractiveAsync(page);
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("log check");
@@ -74,7 +57,7 @@ public sealed class LogViewerBrowserTests(BrowserFixture browser) : IAsyncLifeti
     [Fact]
     public async Task SlotPage_ShowsTheHoldAndLiveLogs_StartsFromAChosenTail_AndDownloadsTheWholeLogMergedByTime()
     {
-        var page = await browser.SignInAsync(_portal, "devon");
+        var page = await Browser.SignInAsync(Portal, "devon");
         await page.GotoAsync("/deploy?app=storefront&branch=feature/login&slot=qa-2");
         await BrowserFixture.WaitInteractiveAsync(page);
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("slot page check");
@@ -119,7 +102,7 @@ public sealed class LogViewerBrowserTests(BrowserFixture browser) : IAsyncLifeti
         // Bad requests change nothing and say why; without a session there is no log at all.
         Assert.Equal(404, (await page.APIRequest.GetAsync("/logs/qa-9/storefront")).Status);
         Assert.Equal(404, (await page.APIRequest.GetAsync("/logs/qa-2/storefront?pod=payments-1")).Status);
-        await using var stranger = await browser.Browser.NewContextAsync(new() { BaseURL = _portal.ToString() });
+        await using var stranger = await Browser.Browser.NewContextAsync(new() { BaseURL = Portal.ToString() });
         var anonymous = await stranger.APIRequest.GetAsync("/logs/qa-2/storefront", new() { MaxRedirects = 0 });
         Assert.NotEqual(200, anonymous.Status);
     }

@@ -8,32 +8,17 @@ namespace DeployPortal.Web.Tests.Browser;
 
 /// <summary>QA's verdict reaches the developer while she looks: on her deployment's page and on My work.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class MyWorkBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class MyWorkBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
     private const string Verdict = "Quinn QA released qa-2: fail — checkout button missing";
 
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
 
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = PortalHost.EmbeddedDefault(_database);
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    protected override PortalHost CreateHost(TestDatabase database) => PortalHost.EmbeddedDefault(database);
 
     [Fact]
     public async Task MyWork_QaFailsDanasSlot_HerDeploymentPageAndMyWorkSayWhoAndWhy_WithoutReload()
     {
-        var dev = await browser.SignInAsync(_portal, "dana");
+        var dev = await Browser.SignInAsync(Portal, "dana");
         await dev.Locator("[data-testid=nav-me]").ClickAsync();
         await BrowserFixture.WaitInteractiveAsync(dev);
         await Expect(dev.Locator("[data-testid=me-empty]")).ToContainTextAsync("Nothing here yet.");
@@ -59,7 +44,7 @@ public sealed class MyWorkBrowserTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(me.Locator("[data-testid=me-outcomes-empty]")).ToBeVisibleAsync();
         await me.EvaluateAsync("() => window.__notReloaded = true");
 
-        var qa = await browser.SignInAsync(_portal, "quinn");
+        var qa = await Browser.SignInAsync(Portal, "quinn");
         await qa.Locator("[data-testid=slot-qa-2] [data-testid=qa-release]").ClickAsync();
         await qa.Locator("[data-testid=qa-fail]").ClickAsync();
         await qa.Locator(".mud-dialog textarea").FillAsync("checkout button missing");
@@ -92,7 +77,7 @@ public sealed class MyWorkBrowserTests(BrowserFixture browser) : IAsyncLifetime
     [Fact]
     public async Task MyWork_ReleaseFromMyWork_EndsTheHold_AndTheListSaysSo()
     {
-        var dev = await browser.SignInAsync(_portal, "dana");
+        var dev = await Browser.SignInAsync(Portal, "dana");
         await dev.Locator("[data-testid=slot-qa-1] [data-testid=claim]").ClickAsync();
         await dev.Locator("[data-testid=claim-purpose]").FillAsync("search test");
         await dev.Locator("[data-testid=claim-submit]").ClickAsync();
@@ -110,7 +95,7 @@ public sealed class MyWorkBrowserTests(BrowserFixture browser) : IAsyncLifetime
         await dev.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Release" }).ClickAsync();
         await Expect(dev.Locator("[data-testid=me-holds-empty]")).ToBeVisibleAsync();
 
-        await using var db = _database.Factory.CreateDbContext();
+        await using var db = Database.Factory.CreateDbContext();
         var ended = await db.Holds.SingleAsync();
         Assert.Equal((ReleaseReason.Released, ended.HolderId), (ended.ReleaseReason!.Value, ended.ReleasedById!));
         // Her own release is not news to her: no verdict is listed.

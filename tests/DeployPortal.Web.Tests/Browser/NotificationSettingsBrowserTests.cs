@@ -1,4 +1,3 @@
-using DeployPortal.Web.Data;
 using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -8,30 +7,12 @@ namespace DeployPortal.Web.Tests.Browser;
 
 /// <summary>A person turns a kind of notification off on the profile page; it is stored and stays off.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class NotificationSettingsBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class NotificationSettingsBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = new PortalHost(_database);
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task Profile_TurningOffFailedDeployments_IsStored_AndShownOffAfterReload()
     {
-        var page = await browser.SignInAsync(_portal, "dana");
+        var page = await Browser.SignInAsync(Portal, "dana");
         await page.GotoAsync("/profile");
         await BrowserFixture.WaitInteractiveAsync(page);
         var failed = page.GetByLabel("My deployment failed");
@@ -44,7 +25,7 @@ public sealed class NotificationSettingsBrowserTests(BrowserFixture browser) : I
         await BrowserFixture.WaitInteractiveAsync(page);
         await Expect(page.GetByLabel("My deployment failed")).Not.ToBeCheckedAsync();
         await Expect(page.GetByLabel("My deployment succeeded")).ToBeCheckedAsync();
-        await using var db = _database.Factory.CreateDbContext();
+        await using var db = Database.Factory.CreateDbContext();
         var row = await db.NotificationOptOuts.SingleAsync();
         Assert.Equal(("dev:dana", PortalEventKind.DeployFailed), (row.UserId, row.Kind)); // the development sign-in's subject
     }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using DeployPortal.Web.Data;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -9,26 +8,9 @@ namespace DeployPortal.Web.Tests.Browser;
 
 /// <summary>Personal access tokens from the profile page, and the API reference page, in a real browser under the CSP.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class ProfileAndApiDocsTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class ProfileAndApiDocsTests(BrowserFixture browser) : BrowserTest(browser)
 {
     private readonly List<string> _console = [];
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = new PortalHost(_database);
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task Profile_CreatedToken_IsShownOnce_WorksForTheApi_AndStopsWorkingOnceRevoked()
@@ -69,7 +51,7 @@ public sealed class ProfileAndApiDocsTests(BrowserFixture browser) : IAsyncLifet
     [Fact]
     public async Task Admin_SignsAPersonOutEverywhere_AndRevokesTheirToken_TheirOpenPageAndTokenStopAtOnce()
     {
-        // Dana, with a token, on the board in her own browser.
+        // Dana, with a token, on the board in her own Browser.
         var dana = await SignInAsync("dana");
         await dana.GotoAsync("/profile");
         await BrowserFixture.WaitInteractiveAsync(dana);
@@ -136,7 +118,7 @@ public sealed class ProfileAndApiDocsTests(BrowserFixture browser) : IAsyncLifet
 
     private async Task<IPage> SignInAsync(string user)
     {
-        var page = await browser.SignInAsync(_portal, user);
+        var page = await Browser.SignInAsync(Portal, user);
         page.Console += (_, message) => _console.Add(message.Text);
         // Violations reported before the handler was attached are caught by reloading with it attached.
         await page.ReloadAsync();
@@ -146,7 +128,7 @@ public sealed class ProfileAndApiDocsTests(BrowserFixture browser) : IAsyncLifet
 
     private async Task<HttpStatusCode> ListSlotsStatusAsync(string secret)
     {
-        using var client = _host.CreateLoopbackClient();
+        using var client = Host.CreateLoopbackClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/slots");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
         return (await client.SendAsync(request)).StatusCode;

@@ -10,34 +10,18 @@ namespace DeployPortal.Web.Tests.Browser;
 
 /// <summary>The queue as people use it: every slot taken, one person queues from the deploy form, another releases.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class WaitlistBrowserTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    private TestDatabase _database = default!;
-    private PortalHost _host = default!;
-    private Uri _portal = default!;
-
     /// <summary>Dana as the development sign-in knows her (its subjects are prefixed).</summary>
     private static readonly System.Security.Claims.ClaimsPrincipal DemoDana = TestUsers.Make("dev:dana", "Dana Developer", Web.Auth.PortalRoles.Developer);
 
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
-        _host = PortalHost.EmbeddedDefault(_database);
-        _portal = _host.Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.CloseContextsAsync();
-        await _host.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    protected override PortalHost CreateHost(TestDatabase database) => PortalHost.EmbeddedDefault(database);
 
     [Fact]
     public async Task Queue_AllSlotsHeld_JoinFromTheDeployForm_AnotherReleases_TheWaitingPageShowsTheSlotIsTheirsAndTheDeploymentRunning()
     {
         // Dana holds every slot.
-        using (var scope = _host.Services.CreateScope())
+        using (var scope = Host.Services.CreateScope())
         {
             var slots = scope.ServiceProvider.GetRequiredService<HoldActions>();
             var board = scope.ServiceProvider.GetRequiredService<BoardQueries>();
@@ -49,7 +33,7 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetim
         }
 
         // Devon finds no free slot on the deploy form and joins the queue for any slot.
-        var devon = await browser.SignInAsync(_portal, "devon");
+        var devon = await Browser.SignInAsync(Portal, "devon");
         await devon.GotoAsync("/deploy");
         await BrowserFixture.WaitInteractiveAsync(devon);
         await Expect(devon.Locator("[data-testid=queue-offer]")).ToContainTextAsync("Every slot is taken.");
@@ -69,7 +53,7 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetim
         await devon.EvaluateAsync("() => window.__notReloaded = true");
 
         // Dana sees the queue on her board and releases qa-3.
-        var dana = await browser.SignInAsync(_portal, "dana");
+        var dana = await Browser.SignInAsync(Portal, "dana");
         await Expect(dana.Locator("[data-testid=queue-panel] [data-testid=queue-entry]")).ToContainTextAsync("Devon Developer");
         await dana.Locator("[data-testid=slot-qa-3] [data-testid=release]").ClickAsync();
         await dana.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Release", Exact = true }).ClickAsync();
@@ -88,14 +72,14 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetim
         await Expect(qa3.Locator("[data-testid=slot-deployment-storefront]")).ToContainTextAsync("storefront@feature/login");
         await Expect(dana.Locator("[data-testid=queue-panel]")).ToHaveCountAsync(0);
 
-        await using var db = _database.Factory.CreateDbContext();
+        await using var db = Database.Factory.CreateDbContext();
         var entry = await db.Waitlist.SingleAsync();
         Assert.Equal((WaitlistState.Served, "dev:devon"), (entry.State, entry.UserId));
     }
     [Fact]
     public async Task Queue_OnceServed_TheFormDeploysIntoTheServedSlot_AndOffersNoSecondJoin()
     {
-        using (var scope = _host.Services.CreateScope())
+        using (var scope = Host.Services.CreateScope())
         {
             var slots = scope.ServiceProvider.GetRequiredService<HoldActions>();
             var board = scope.ServiceProvider.GetRequiredService<BoardQueries>();
@@ -106,7 +90,7 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetim
             }
         }
 
-        var quinn = await browser.SignInAsync(_portal, "quinn");
+        var quinn = await Browser.SignInAsync(Portal, "quinn");
         await quinn.GotoAsync("/deploy");
         await BrowserFixture.WaitInteractiveAsync(quinn);
         await quinn.Locator("[data-testid=deploy-app]").ClickAsync();
@@ -119,7 +103,7 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetim
         await Expect(quinn.Locator("[data-testid=queue-waiting]")).ToContainTextAsync("#1 in the queue", new() { Timeout = 30_000 });
 
         // A release serves her while her form is open.
-        using (var scope = _host.Services.CreateScope())
+        using (var scope = Host.Services.CreateScope())
         {
             var slots = scope.ServiceProvider.GetRequiredService<HoldActions>();
             var board = scope.ServiceProvider.GetRequiredService<BoardQueries>();
@@ -136,7 +120,7 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : IAsyncLifetim
         await Expect(quinn.Locator("[data-testid=deploy-preflight]")).ToContainTextAsync("into qa-3");
         await quinn.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "queue-served-form.png"), FullPage = true });
 
-        await using var db = _database.Factory.CreateDbContext();
+        await using var db = Database.Factory.CreateDbContext();
         Assert.Equal(WaitlistState.Served, (await db.Waitlist.SingleAsync()).State);
     }
 }
