@@ -1,4 +1,5 @@
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Slots;
 using Microsoft.EntityFrameworkCore;
 
 namespace DeployPortal.Web.Audit;
@@ -42,6 +43,6 @@ public sealed class AuditQueries(IDbContextFactory<PortalDb> dbFactory)
     public async Task<IReadOnlyList<string>> SlotNamesAsync(CancellationToken ct = default)
     {
         await using var db = dbFactory.CreateDbContext();
-        return await db.Slots.AsNoTracking().OrderBy(s => s.Name).Select(s => s.Name).ToListAsync(ct);
+        return [.. (await db.Slots.AsNoTracking().Select(s => s.Name).ToListAsync(ct)).Order(NaturalOrder.Instance)];
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Slots;
 using Microsoft.EntityFrameworkCore;
 
 namespace DeployPortal.Web.Insights;
@@ -28,7 +29,7 @@ public sealed class InsightsService(IDbContextFactory<PortalDb> dbFactory, TimeP
         var from = buckets[0].Start;
 
         await using var db = dbFactory.CreateDbContext();
-        var slots = await db.Slots.AsNoTracking().OrderBy(s => s.Name).Select(s => new SlotRow(s.Id, s.Name, s.Enabled, s.CreatedAt)).ToListAsync(ct);
+        var slots = (await db.Slots.AsNoTracking().Select(s => new SlotRow(s.Id, s.Name, s.Enabled, s.CreatedAt)).ToListAsync(ct)).OrderBy(s => s.Name, NaturalOrder.Instance).ToList();
         var holds = await db.Holds.AsNoTracking()
             .Where(h => h.Since < now && (h.ReleasedAt == null || h.ReleasedAt > from))
             .Select(h => new HoldRow(h.SlotId, h.Since, h.ReleasedAt, h.ReleaseReason, h.QaOutcome))

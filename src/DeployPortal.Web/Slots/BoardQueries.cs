@@ -9,7 +9,7 @@ public sealed class BoardQueries(IDbContextFactory<PortalDb> dbFactory)
     public async Task<IReadOnlyList<SlotCard>> GetBoardAsync(CancellationToken ct = default)
     {
         await using var db = dbFactory.CreateDbContext();
-        var slots = await db.Slots.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
+        var slots = (await db.Slots.AsNoTracking().ToListAsync(ct)).OrderBy(s => s.Name, NaturalOrder.Instance).ToList();
         var holds = await db.Holds.AsNoTracking().Where(h => h.ReleasedAt == null).ToDictionaryAsync(h => h.SlotId, ct);
         var holdIds = holds.Values.Select(h => (long?)h.Id).ToList();
         // What runs in each slot now: the latest deployment of each app under the current hold.
