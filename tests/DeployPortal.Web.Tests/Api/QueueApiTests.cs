@@ -1,10 +1,8 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using DeployPortal.Web.Auth;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
@@ -83,13 +81,5 @@ public sealed class QueueApiTests : IAsyncLifetime
         Assert.Empty((await dana.GetFromJsonAsync<QueueView>("/api/v1/queue", Json))!.Waiting);
     }
 
-    private async Task<HttpClient> ClientAsync(ClaimsPrincipal user)
-    {
-        await using var scope = _h.Host.Services.CreateAsyncScope();
-        var created = await scope.ServiceProvider.GetRequiredService<AccessTokenService>().CreateAsync(user, new CreateAccessTokenRequest("ci", TimeSpan.FromDays(1)));
-        Assert.True(created.Succeeded, created.Failure?.Message);
-        var client = _h.Host.CreateLoopbackClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Value!.Secret);
-        return client;
-    }
+    private Task<HttpClient> ClientAsync(ClaimsPrincipal user) => _h.Host.TokenClientAsync(user);
 }

@@ -90,6 +90,18 @@ public sealed class PortalHost : WebApplicationFactory<Program>
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>A loopback client that calls the REST API as a CI job does: with a day-long personal access token of <paramref name="user"/>.</summary>
+    public async Task<HttpClient> TokenClientAsync(System.Security.Claims.ClaimsPrincipal user)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var created = await scope.ServiceProvider.GetRequiredService<Web.Auth.AccessTokenService>()
+            .CreateAsync(user, new Web.Auth.CreateAccessTokenRequest("ci", TimeSpan.FromDays(1)));
+        Assert.True(created.Succeeded, created.Failure?.Message);
+        var client = CreateLoopbackClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", created.Value!.Secret);
+        return client;
+    }
+
     /// <summary>An HTTP client for the running Kestrel server (cookies kept, redirects not followed).</summary>
     public HttpClient CreateLoopbackClient()
     {

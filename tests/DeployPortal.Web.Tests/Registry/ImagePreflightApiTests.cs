@@ -1,12 +1,9 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using DeployPortal.Web.Auth;
 using DeployPortal.Web.Registry;
 using DeployPortal.Web.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace DeployPortal.Web.Tests.Registry;
 
@@ -59,12 +56,5 @@ public sealed class ImagePreflightApiTests : IAsyncLifetime
         Assert.Contains("is not built yet", await refused.Content.ReadAsStringAsync());
     }
 
-    private async Task<HttpClient> ClientAsync()
-    {
-        await using var scope = _h.Host.Services.CreateAsyncScope();
-        var created = await scope.ServiceProvider.GetRequiredService<AccessTokenService>().CreateAsync(TestUsers.Dana, new CreateAccessTokenRequest("ci", TimeSpan.FromDays(1)));
-        var client = _h.Host.CreateLoopbackClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Value!.Secret);
-        return client;
-    }
+    private Task<HttpClient> ClientAsync() => _h.Host.TokenClientAsync(TestUsers.Dana);
 }

@@ -1,15 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using DeployPortal.Web.Auth;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 
@@ -142,15 +139,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         throw new Xunit.Sdk.XunitException("No such span was recorded: " + string.Join(", ", _spans.Select(s => $"{s.DisplayName} {s.TraceId}/{s.ParentSpanId}").Distinct()));
     }
 
-    private async Task<HttpClient> TokenClientAsync()
-    {
-        await using var scope = _host.Services.CreateAsyncScope();
-        var created = await scope.ServiceProvider.GetRequiredService<AccessTokenService>().CreateAsync(TestUsers.Dana, new CreateAccessTokenRequest("ci", TimeSpan.FromDays(1)));
-        Assert.True(created.Succeeded, created.Failure?.Message);
-        var client = _host.CreateLoopbackClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Value!.Secret);
-        return client;
-    }
+    private Task<HttpClient> TokenClientAsync() => _host.TokenClientAsync(TestUsers.Dana);
 
     /// <summary>A loopback OTLP/HTTP endpoint that records what the exporter posts (the payload is the exporter's business).</summary>
     private static async Task<WebApplication> OtlpReceiverAsync(ConcurrentQueue<(string, string?)> received)
