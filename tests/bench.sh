@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one benchmark command (see README, Benchmarks). Starts the same throwaway PostgreSQL as tests/run.sh,
 # builds in Release, runs every test in the Benchmark category, and writes a markdown results table with
-# the machine's description to tests/DeployPortal.Web.Tests/bin/Release/bench-results/results.md (and to
+# the machine's description to tests/DeployPortal.Web.Tests.Benchmarks/bin/Release/bench-results/results.md (and to
 # standard output). All load stays on loopback; the run is bounded (about 10 minutes on 2 cores).
 #
 #   DEPLOYPORTAL_BENCH_CIRCUITS=5000   board circuits to open (the goal is 5,000; use 100-200 to try it out)
@@ -19,7 +19,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 # shellcheck source=tests/lib/test-env.sh
 source "$root/tests/lib/test-env.sh"
 
-project=tests/DeployPortal.Web.Tests
+project=tests/DeployPortal.Web.Tests.Benchmarks
 out="$root/$project/bin/Release/bench-results"
 rm -rf "$out"
 mkdir -p "$out"

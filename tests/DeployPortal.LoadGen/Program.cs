@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using DeployPortal.LoadGen;
 
-// The benchmarks' load generator (tests/DeployPortal.Web.Tests/Benchmarks/CircuitBenchmarks.cs starts it).
+// The benchmarks' load generator (tests/DeployPortal.Web.Tests.Benchmarks/CircuitBenchmarks.cs starts it).
 //
 //   DeployPortal.LoadGen --url http://127.0.0.1:PORT/ [--user viewer] [--circuits 100] [--concurrency 16]
 //

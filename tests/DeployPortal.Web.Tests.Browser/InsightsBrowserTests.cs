@@ -1,0 +1,73 @@
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace DeployPortal.Web.Tests.Browser;
+
+/// <summary>The insights page in a real browser: charts from a week of history, the period in the address, the empty state.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class InsightsBrowserTests(BrowserFixture browser) : BrowserTest(browser)
+{
+    private readonly List<string> _console = [];
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await SeedWeekAsync();
+    }
+
+    [Fact]
+    public async Task Viewer_SeesChartsForTheWeek_SharesThePeriodByAddress_AndAnEmptyDay()
+    {
+        var page = await Browser.SignInAsync(Portal, "viewer");
+        page.Console += (_, message) => _console.Add(message.Text);
+
+        await page.ClickAsync("[data-testid=nav-insights]");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/insights$"));
+        await BrowserFixture.WaitInteractiveAsync(page);
+        await Expect(page.Locator("[data-testid=figure-deployments]")).ToContainTextAsync("75%"); // 3 of 4
+        await Expect(page.Locator("[data-testid=figure-holds]")).ToContainTextAsync("2 expired");
+        await Expect(page.Locator("[data-testid=chart-utilisation] svg path").First).ToBeAttachedAsync();
+        await Expect(page.Locator("[data-testid=chart-holds] svg path").First).ToBeAttachedAsync();
+        await Expect(page.Locator("[data-testid=chart-durations] svg path").First).ToBeAttachedAsync();
+        await Expect(page.Locator("[data-testid=waits-pending]")).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "insights-week.png"), FullPage = true });
+
+        // The last 24 hours had nothing: the period is in the address, and the page says so instead of drawing flat lines.
+        await page.ClickAsync("[data-testid=period-24h]");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/insights\\?period=24h$"));
+        await Expect(page.Locator("[data-testid=insights-empty]")).ToBeVisibleAsync();
+
+        // A shared link opens the same view.
+        await page.GotoAsync("/insights?period=30d");
+        await Expect(page.Locator("[data-testid=period-30d]")).ToHaveAttributeAsync("aria-current", "page");
+        await Expect(page.Locator("[data-testid=figure-deployments]")).ToContainTextAsync("75%");
+        await page.SetViewportSizeAsync(390, 844);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "insights-month-phone.png"), FullPage = true });
+        Assert.DoesNotContain(_console, m => m.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Two to six days ago: holds on three slots, two forgotten, and four deployments, one failed.</summary>
+    private async Task SeedWeekAsync()
+    {
+        var now = DateTime.UtcNow;
+        var data = new InsightsData(Database.Factory);
+        await using var db = Database.Factory.CreateDbContext();
+        var slots = await db.Slots.OrderBy(s => s.Name).ToListAsync();
+        var day = now.Date.AddDays(-6).AddHours(8);
+        for (var i = 0; i < 5; i++)
+        {
+            var slot = slots[i % 3];
+            var since = day.AddDays(i).AddHours(i % 2);
+            var reason = i is 1 or 3 ? ReleaseReason.Expired : i == 4 ? ReleaseReason.QaDone : ReleaseReason.Released;
+            var hold = await data.HoldAsync(slot, i % 2 == 0 ? "dana" : "devon", since, since.AddHours(3 + i), reason, reason == ReleaseReason.QaDone ? QaOutcome.Pass : null);
+            if (i < 4)
+            {
+                await data.DeploymentAsync(slot, hold, $"feature/{i}", i == 2 ? DeploymentState.Failed : DeploymentState.Succeeded, since.AddMinutes(5),
+                    TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(40 + 70 * i));
+            }
+        }
+    }
+}

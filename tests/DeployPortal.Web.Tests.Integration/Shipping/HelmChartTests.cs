@@ -1,0 +1,279 @@
+using DeployPortal.Web.Tests.Infrastructure;
+using DeployPortal.Web.Cluster;
+using DeployPortal.Web.Data;
+using DeployPortal.Web.Health;
+
+namespace DeployPortal.Web.Tests.Shipping;
+
+/// <summary>
+/// src/chart/deployportal rendered by the real helm (<c>helm template</c>, <c>helm lint</c>) and checked as the
+/// cluster would receive it: replicas, probes, sticky sessions, disruption budget, the settings the portal
+/// needs, and least-privilege RBAC (which a chart with a wildcard, a Secrets watch or a ClusterRole fails).
+/// </summary>
+public sealed class HelmChartTests
+{
+    private static readonly string Chart = ShippingFiles.PathOf("src/chart/deployportal");
+
+    // Values a real install must give (the chart refuses to render without them).
+    private static readonly string[] Required =
+    [
+        "--set", "secretConfig.Database__ConnectionString=Host=postgres;Database=deployportal;Username=portal;Password=pw",
+        "--set", "secretConfig.Auth__Oidc__ClientSecret=client-secret",
+    ];
+
+    private static Task<List<Dictionary<object, object>>> RenderAsync(params string[] more) => Helm.TemplateAsync(Chart, [.. Required, .. more]);
+
+    private static Dictionary<object, object> Single(List<Dictionary<object, object>> manifests, string kind) => Assert.Single(manifests, m => m.Str("kind") == kind);
+
+    [Fact]
+    public async Task Chart_PassesHelmLint()
+    {
+        var (code, output, errors) = await Helm.RunAsync(["lint", Chart, .. Required]);
+        Assert.True(code == 0, output + errors);
+    }
+
+    [Fact]
+    public async Task Chart_WithoutTheSecretSettings_RefusesToRender()
+    {
+        var (code, _, errors) = await Helm.RunAsync("template", "portal", Chart);
+        Assert.NotEqual(0, code);
+        Assert.Contains("is required", errors);
+    }
+
+    [Fact]
+    public async Task Deployment_RunsTwoReplicas_NonRoot_WithProbesOnThePortalsHealthEndpoints()
+    {
+        var manifests = await RenderAsync();
+        var deployment = Single(manifests, "Deployment");
+        var spec = deployment.Map("spec");
+        Assert.True(int.Parse(spec.Str("replicas")!) >= 2);
+        Assert.Equal("0", spec.Map("strategy").Map("rollingUpdate").Str("maxUnavailable"));
+
+        var pod = spec.Map("template").Map("spec");
+        Assert.Equal("true", pod.Map("securityContext").Str("runAsNonRoot"));
+        Assert.Equal(DockerfileTests.Image.Final.Instructions.Last(i => i.Keyword == "USER").Args.Split(':')[0], pod.Map("securityContext").Str("runAsUser"));
+        var container = Assert.Single(pod.List("containers").Maps());
+        Assert.Equal(DockerfileTests.Image.Env["ASPNETCORE_HTTP_PORTS"], container.List("ports").Maps().Single().Str("containerPort"));
+        Assert.Equal(HealthExtensions.LivenessPath, container.Map("livenessProbe").Map("httpGet").Str("path"));
+        Assert.Equal(HealthExtensions.ReadinessPath, container.Map("readinessProbe").Map("httpGet").Str("path"));
+        Assert.Equal("false", container.Map("securityContext").Str("allowPrivilegeEscalation"));
+        Assert.Equal("true", container.Map("securityContext").Str("readOnlyRootFilesystem"));
+        // A read-only root needs somewhere to write: the image's data folder and /tmp.
+        var mounts = container.List("volumeMounts").Maps().Select(m => m.Str("mountPath")).ToList();
+        Assert.Contains(DockerfileTests.Image.Env["Portal__DataPath"], mounts);
+        Assert.Contains("/tmp", mounts);
+
+        var account = Single(manifests, "ServiceAccount").Map("metadata").Str("name");
+        Assert.Equal(account, pod.Str("serviceAccountName"));
+    }
+
+    [Fact]
+    public async Task Ingress_HasStickySessions_ForBlazorCircuits_AndServiceAndBudgetSelectThePods()
+    {
+        var manifests = await RenderAsync();
+        var annotations = Single(manifests, "Ingress").Map("metadata").Map("annotations");
+        Assert.Equal("cookie", annotations.Str("nginx.ingress.kubernetes.io/affinity"));
+        Assert.Equal("persistent", annotations.Str("nginx.ingress.kubernetes.io/affinity-mode"));
+        Assert.NotNull(annotations.Str("nginx.ingress.kubernetes.io/session-cookie-name"));
+        Assert.True(int.Parse(annotations.Str("nginx.ingress.kubernetes.io/proxy-read-timeout")!) >= 3600, "Circuits are long-lived WebSockets.");
+
+        var podLabels = Single(manifests, "Deployment").Map("spec").Map("template").Map("metadata").Map("labels");
+        bool Selects(Dictionary<object, object> selector) => selector.All(p => podLabels.TryGetValue(p.Key, out var v) && Equals(v, p.Value));
+        Assert.True(Selects(Single(manifests, "Service").Map("spec").Map("selector")));
+        var budget = Single(manifests, "PodDisruptionBudget").Map("spec");
+        Assert.True(Selects(budget.Map("selector").Map("matchLabels")));
+        Assert.True(int.Parse(budget.Str("minAvailable")!) >= 1);
+    }
+
+    [Fact]
+    public async Task Settings_FromConfigMapAndSecret_PassThePortalsOwnStartUpValidation()
+    {
+        var manifests = await RenderAsync();
+        var pod = Single(manifests, "Deployment").Map("spec").Map("template").Map("spec");
+        var sources = Assert.Single(pod.List("containers").Maps()).List("envFrom").Maps().ToList();
+        var configMap = Single(manifests, "ConfigMap");
+        var secret = Single(manifests, "Secret");
+        Assert.Equal(configMap.Map("metadata").Str("name"), sources.Single(s => s.ContainsKey("configMapRef")).Map("configMapRef").Str("name"));
+        Assert.Equal(secret.Map("metadata").Str("name"), sources.Single(s => s.ContainsKey("secretRef")).Map("secretRef").Str("name"));
+
+        var environment = configMap.Map("data").Concat(secret.Map("stringData")).ToDictionary(p => (string)p.Key, p => (string)p.Value);
+        using var settings = PortalSettings.Start(environment);
+
+        Assert.Equal(DatabaseProvider.Postgres, settings.Get<DatabaseOptions>().Provider); // several replicas need PostgreSQL
+        Assert.Equal(ClusterMode.InCluster, settings.Get<ClusterOptions>().Mode);
+        Assert.False(settings.Get<ClusterOptions>().CreateNamespaces); // a cluster-scoped write the Roles do not grant
+        Assert.Equal(["qa-1", "qa-2", "qa-3", "qa-4"], settings.Get<ClusterOptions>().AllowedNamespaces); // slots only where the Roles are
+        Assert.Equal("deployportal", settings.Get<ClusterOptions>().PortalNamespace);
+        Assert.Equal("true", environment["ASPNETCORE_FORWARDEDHEADERS_ENABLED"]); // TLS ends at the ingress
+    }
+
+    [Fact]
+    public async Task Rbac_GrantsExactlyWhatThePortalDoes_InEachSlotNamespace_AndNothingElse()
+    {
+        var manifests = await RenderAsync("--set", "slotNamespaces={team-a,team-b,perf}");
+
+        Assert.Empty(Rbac.Violations(manifests, ["team-a", "team-b", "perf"], "deployportal"));
+        Assert.Equal(3, manifests.Count(m => m.Str("kind") == "Role"));
+        Assert.DoesNotContain(manifests, m => m.Str("kind") == "Namespace"); // not unless asked for
+    }
+
+    [Fact]
+    public async Task Rbac_DefaultValues_AreLeastPrivilegeToo_AndNamespacesAreCreatedOnlyWhenAskedFor()
+    {
+        var manifests = await RenderAsync("--set", "createSlotNamespaces=true");
+
+        Assert.Empty(Rbac.Violations(manifests, ["qa-1", "qa-2", "qa-3", "qa-4"], "deployportal"));
+        Assert.Equal(["qa-1", "qa-2", "qa-3", "qa-4"], manifests.Where(m => m.Str("kind") == "Namespace").Select(m => m.Map("metadata").Str("name")));
+    }
+
+    public static TheoryData<string, string, string> Broadenings => new()
+    {
+        // what someone might add to templates/rbac.yaml, and what the check must say about it
+        { "a Secrets watch", """resources: ["pods/log"]""", "resources: [\"pods/log\", \"secrets\"]\n    verbs: [\"get\", \"list\", \"watch\"]\n  - apiGroups: [\"\"]\n    resources: [\"pods/log\"]" },
+        { "a wildcard resource", """resources: ["services"]""", """resources: ["*"]""" },
+        { "a wildcard verb", """verbs: ["list", "watch"]""", """verbs: ["*"]""" },
+        { "escalate", """verbs: ["get"]""", """verbs: ["get", "escalate"]""" },
+        { "a cluster-wide role", "kind: Role\n", "kind: ClusterRole\n" },
+        { "an unused verb", """verbs: ["create", "patch", "deletecollection"]""", """verbs: ["create", "patch", "update", "deletecollection"]""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Broadenings))]
+    public async Task Rbac_Check_FailsAChartThatGrantsMore(string what, string find, string replaceWith)
+    {
+        var copy = Directory.CreateTempSubdirectory("deployportal-chart-").FullName;
+        try
+        {
+            CopyFolder(Chart, copy);
+            var rbac = Path.Combine(copy, "templates", "rbac.yaml");
+            var text = await File.ReadAllTextAsync(rbac);
+            Assert.Contains(find, text);
+            await File.WriteAllTextAsync(rbac, text.Replace(find, replaceWith));
+
+            var manifests = await Helm.TemplateAsync(copy, Required);
+
+            Assert.True(Rbac.Violations(manifests, ["qa-1", "qa-2", "qa-3", "qa-4"], "deployportal").Count > 0, $"A chart with {what} passed the RBAC check.");
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+}
+
+/// <summary>Least privilege for the portal's service account, checked on rendered manifests.</summary>
+internal static class Rbac
+{
+    /// <summary>
+    /// Every request the portal makes, as RBAC sees it (<c>group/resource:verb</c>), read from ClusterGateway:
+    /// server-side apply is a PATCH that is also authorized as <c>create</c> when the object is new; the rollout
+    /// reads its Deployment; sleep and wake list a hold's Deployments; teardown deletes by label; pods are listed and watched; logs are read.
+    /// </summary>
+    public static readonly string[] PortalUses =
+    [
+        "apps/deployments:create", "apps/deployments:deletecollection", "apps/deployments:get", "apps/deployments:list", "apps/deployments:patch",
+        "/services:create", "/services:deletecollection", "/services:patch",
+        "networking.k8s.io/ingresses:create", "networking.k8s.io/ingresses:deletecollection", "networking.k8s.io/ingresses:patch",
+        "/pods:list", "/pods:watch",
+        "/pods/log:get",
+    ];
+
+    private static readonly string[] Dangerous = ["escalate", "bind", "impersonate"];
+
+    public static List<string> Violations(List<Dictionary<object, object>> manifests, IReadOnlyCollection<string> slotNamespaces, string releaseNamespace)
+    {
+        var problems = new List<string>();
+        var account = manifests.Single(m => m.Str("kind") == "ServiceAccount").Map("metadata").Str("name");
+        foreach (var cluster in manifests.Where(m => m.Str("kind") is "ClusterRole" or "ClusterRoleBinding"))
+        {
+            problems.Add($"{cluster.Str("kind")} {cluster.Map("metadata").Str("name")}: the portal gets no cluster-wide rights");
+        }
+
+        var roles = manifests.Where(m => m.Str("kind") == "Role").ToList();
+        foreach (var role in roles)
+        {
+            var ns = role.Map("metadata").Str("namespace");
+            if (!slotNamespaces.Contains(ns))
+            {
+                problems.Add($"Role in {ns}, which is not a slot namespace");
+            }
+
+            var granted = new List<string>();
+            foreach (var rule in role.ListOrEmpty("rules").Maps())
+            {
+                if (rule.ContainsKey("nonResourceURLs"))
+                {
+                    problems.Add($"{ns}: nonResourceURLs");
+                }
+
+                if (rule.ContainsKey("resourceNames"))
+                {
+                    problems.Add($"{ns}: resourceNames (the portal's objects are named after apps, any name)");
+                }
+
+                var groups = rule.ListOrEmpty("apiGroups").Strings().ToList();
+                var resources = rule.ListOrEmpty("resources").Strings().ToList();
+                var verbs = rule.ListOrEmpty("verbs").Strings().ToList();
+                foreach (var wildcard in groups.Concat(resources).Concat(verbs).Where(v => v.Contains('*', StringComparison.Ordinal)))
+                {
+                    problems.Add($"{ns}: wildcard {wildcard}");
+                }
+
+                if (resources.Any(r => r.Split('/')[0] is "secrets" or "configmaps" or "serviceaccounts" or "roles" or "rolebindings"))
+                {
+                    problems.Add($"{ns}: {string.Join(",", resources)} (secrets, config, accounts and RBAC are off limits)");
+                }
+
+                problems.AddRange(verbs.Intersect(Dangerous).Select(v => $"{ns}: verb {v}"));
+                granted.AddRange(from g in groups from r in resources from v in verbs select $"{g}/{r}:{v}");
+            }
+
+            var extra = granted.Except(PortalUses).ToList();
+            var missing = PortalUses.Except(granted).ToList();
+            if (extra.Count > 0)
+            {
+                problems.Add($"{ns}: grants what the portal never does: {string.Join(", ", extra)}");
+            }
+
+            if (missing.Count > 0)
+            {
+                problems.Add($"{ns}: lacks what the portal does: {string.Join(", ", missing)}");
+            }
+        }
+
+        foreach (var ns in slotNamespaces)
+        {
+            var role = roles.SingleOrDefault(r => r.Map("metadata").Str("namespace") == ns);
+            var binding = manifests.SingleOrDefault(m => m.Str("kind") == "RoleBinding" && m.Map("metadata").Str("namespace") == ns);
+            if (role is null || binding is null)
+            {
+                problems.Add($"{ns}: no Role and RoleBinding");
+                continue;
+            }
+
+            var roleRef = binding.Map("roleRef");
+            if (roleRef.Str("kind") != "Role" || roleRef.Str("name") != role.Map("metadata").Str("name"))
+            {
+                problems.Add($"{ns}: the RoleBinding does not bind the namespace's Role");
+            }
+
+            var subjects = binding.List("subjects").Maps().ToList();
+            if (subjects.Count != 1 || subjects[0].Str("kind") != "ServiceAccount" || subjects[0].Str("name") != account || subjects[0].Str("namespace") != releaseNamespace)
+            {
+                problems.Add($"{ns}: the RoleBinding must bind only the portal's service account");
+            }
+        }
+
+        return problems;
+    }
+}
