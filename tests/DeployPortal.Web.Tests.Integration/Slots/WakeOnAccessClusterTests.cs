@@ -56,7 +56,7 @@ public sealed class WakeOnAccessClusterTests : IAsyncLifetime
         await WaitForIngressBackendAsync("storefront");
         var deployment = await _h.Kubernetes.AppsV1.ReadNamespacedDeploymentAsync("storefront", "qa-1");
         Assert.Equal(2, deployment.Status.AvailableReplicas);
-        Assert.DoesNotContain((await _h.Kubernetes.CoreV1.ListNamespacedServiceAsync("qa-1")).Items, s => s.Metadata.Name == ManifestBuilder.WakeServiceName);
+        await WaitForNoWakeServiceAsync(); // deleted just after the Ingress is pointed back
         var (_, ready) = await VisitAsync(StorefrontHost);
         Assert.Contains("storefront in qa-1 is awake", ready);
         await using var db = _h.Database.Factory.CreateDbContext();
@@ -115,6 +115,16 @@ public sealed class WakeOnAccessClusterTests : IAsyncLifetime
         request.Headers.Host = host;
         using var response = await _http.SendAsync(request);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task WaitForNoWakeServiceAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await _h.Kubernetes.CoreV1.ListNamespacedServiceAsync("qa-1")).Items.Any(s => s.Metadata.Name == ManifestBuilder.WakeServiceName))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the wake Service is still there 20 s after the Ingress went back to the app");
+            await Task.Delay(100);
+        }
     }
 
     private async Task WaitForIngressBackendAsync(string service)

@@ -1,4 +1,5 @@
 using Bunit;
+using DeployPortal.Web.Components.Pages.Deployments;
 using DeployPortal.Web.Components.Pages.Profile;
 using DeployPortal.Web.Components.Shared;
 using DeployPortal.Web.Data;
@@ -49,6 +50,23 @@ public sealed class LoadFailedTests : PortalComponentTest
         cut.Find("[data-testid=notification-settings-error-retry]").Click();
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid^=notify-]")));
         Assert.Empty(cut.FindAll("[data-testid=notification-settings-error]"));
+    }
+
+    [Fact]
+    public void DeploymentPage_WhenTheDatabaseFails_ShowsTheError_NotAnEndlessSpinner_AndTryAgainLoads()
+    {
+        DatabaseDown();
+        SignInAs(TestUsers.Dana);
+
+        var cut = Render<DeploymentPage>(p => p.Add(x => x.Id, 42));
+
+        cut.WaitForAssertion(() => Assert.Contains("Deployment #42 could not be loaded: the database did not answer.",
+            cut.Find("[data-testid=deployment-load-error]").TextContent));
+        Assert.Empty(cut.FindAll(".mud-progress-linear"));
+        _database.Down = false;
+        cut.Find("[data-testid=deployment-load-error-retry]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("There is no deployment #42.", cut.Markup));
+        Assert.Empty(cut.FindAll("[data-testid=deployment-load-error]"));
     }
 
     /// <summary>The test database, or an outage while <see cref="Down"/> is set.</summary>

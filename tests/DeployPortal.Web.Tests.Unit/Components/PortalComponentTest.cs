@@ -1,19 +1,20 @@
 using Bunit;
 using Bunit.TestDoubles;
-using DeployPortal.Web.Apps;
-using DeployPortal.Web.Audit;
+using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Components.Pages.Board;
 using DeployPortal.Web.Data;
-using DeployPortal.Web.Git;
+using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Notifications;
+using DeployPortal.Web.Registry;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
 using DeployPortal.Web.Waitlist;
+using Hangfire;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 
@@ -41,35 +42,47 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Harness = await SlotHarness.CreateAsync(DatabaseProvider.Sqlite);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
+        AddPortalServices();
+
+        // What the harness owns instead of the portal's composition: the database (or the page's stand-in for
+        // it), the clock the test moves, the notifier and recorded jobs and events the test reads, and its options.
+        Services.AddSingleton<IDbContextFactory<PortalDb>>(_ => new PageFactory(this));
         Services.AddSingleton<TimeProvider>(Harness.Clock);
         Services.AddSingleton(Harness.Notifier);
+        Services.AddSingleton<IBackgroundJobClient>(Harness.Jobs);
+        Services.AddSingleton(Harness.Events.Events);
         Services.AddSingleton<IOptionsMonitor<HoldOptions>>(Harness.Options);
-        Services.AddScoped(_ => Harness.Build(PageDatabase ?? Harness.Database.Factory));
-        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Refusals);
-        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Ledger);
-        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Cap);
-        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Endings);
-        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Actions);
-        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Admin);
-        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Sweep);
-        Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Board);
-        Services.AddSingleton<BoardSnapshot>();
-        Services.AddSingleton<BoardClock>();
-        Services.AddBoard();
-        Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));
         Services.AddSingleton<IOptionsMonitor<IdleOptions>>(Harness.IdleOptions);
-        Services.AddScoped(sp => new IdleSlots(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<Refusals>(), Harness.Notifier, Harness.Clock,
-            Harness.IdleOptions, Harness.Jobs));
-        Services.AddScoped(sp => new IdleGiveBack(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<Refusals>(), sp.GetRequiredService<HoldSweep>(), Harness.Notifier,
-            Harness.Events.Events, Harness.Clock, Harness.IdleOptions, NullLogger<IdleGiveBack>.Instance));
-        // The queue panel on the board: the real waitlist service, with no apps configured (component tests queue through the harness).
-        Services.AddScoped(sp => new WaitlistService(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<HoldLedger>(), sp.GetRequiredService<Refusals>(), Harness.Handover,
-            new AppCatalog(new TestOptionsMonitor<AppsOptions>(new AppsOptions()), Options.Create(new PortalOptions()), new TestHostEnvironment()),
-            new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), new MemoryCache(new MemoryCacheOptions())),
-            Harness.Notifier, Harness.Clock, Harness.Options, NullLogger<WaitlistService>.Instance));
-        Services.AddScoped(_ => new NotificationPreferences(PageDatabase ?? Harness.Database.Factory, Harness.Clock));
+        Services.AddSingleton<IOptionsMonitor<ClusterOptions>>(Harness.ClusterOptions);
+        Services.AddSingleton<IOptionsMonitor<NotificationOptions>>(Harness.NotificationOptions);
         Auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+    }
+
+    /// <summary>
+    /// The portal's own registrations, the same <c>AddX()</c> calls its Program makes (without the background
+    /// services a component never needs), so a page gets the services it gets in production.
+    /// </summary>
+    private void AddPortalServices()
+    {
+        var portal = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development });
+        portal.AddSlots();
+        portal.Services.AddBoard();
+        portal.AddWaitlist();
+        portal.AddCluster();
+        portal.AddRegistry();
+        portal.AddDeployments();
+        portal.AddNotifications();
+        foreach (var service in portal.Services.Where(s => s.ServiceType != typeof(IHostedService)))
+        {
+            Services.Add(service);
+        }
+    }
+
+    /// <summary>The harness's database, or <see cref="PageDatabase"/> once a test sets it.</summary>
+    private sealed class PageFactory(PortalComponentTest test) : IDbContextFactory<PortalDb>
+    {
+        public PortalDb CreateDbContext() => (test.PageDatabase ?? test.Harness.Database.Factory).CreateDbContext();
     }
 
     protected void SignInAs(System.Security.Claims.ClaimsPrincipal user)

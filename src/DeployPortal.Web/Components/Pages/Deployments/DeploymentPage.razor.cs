@@ -16,6 +16,7 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     private DeploymentView? _deployment;
     private IReadOnlyList<DeploymentView> _history = [];
     private bool _notFound;
+    private string? _loadError;
     private bool _busy;
     private ClaimsPrincipal _user = new();
     private HoldEnd? _ended;
@@ -30,6 +31,7 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
     [Inject] private HoldEndQueries HoldEnds { get; set; } = default!;
+    [Inject] private ILogger<DeploymentPage> Logger { get; set; } = default!;
 
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
@@ -52,7 +54,22 @@ public sealed partial class DeploymentPage : IAsyncDisposable
 
     protected override async Task OnInitializedAsync() => _user = (await AuthState).User;
 
-    protected override async Task OnParametersSetAsync() => await LoadAsync();
+    protected override async Task OnParametersSetAsync() => await FirstLoadAsync();
+
+    /// <summary>The first read (and a retry): a database that does not answer gives an error with a retry, not an endless spinner.</summary>
+    private async Task FirstLoadAsync()
+    {
+        try
+        {
+            await LoadAsync();
+            _loadError = null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Logger.LogError(ex, "Loading deployment {DeploymentId} failed", Id);
+            _loadError = "the database did not answer.";
+        }
+    }
 
     private async Task LoadAsync()
     {
