@@ -13,7 +13,7 @@ namespace DeployPortal.Web.Tests.Infrastructure;
 /// The real portal (Hangfire, jobs, gateway, KubernetesClient) in Kubeconfig mode against a Kubernetes API
 /// emulator the test owns, so a second portal host can take over the same cluster and database.
 /// </summary>
-public sealed class DeployHarness : IAsyncDisposable
+internal sealed class DeployHarness : IAsyncDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("deployportal-deploy-").FullName;
     private readonly List<PortalHost> _hosts = [];

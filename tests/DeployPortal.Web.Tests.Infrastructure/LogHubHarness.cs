@@ -11,7 +11,7 @@ namespace DeployPortal.Web.Tests.Infrastructure;
 /// A <see cref="PodLogHub"/> with the portal's own client and gateway against an emulator the test owns, and one
 /// running pod of a one-replica app whose container writes <c>linesPerSecond</c>.
 /// </summary>
-public sealed class LogHubHarness : IAsyncDisposable
+internal sealed class LogHubHarness : IAsyncDisposable
 {
     public const string Namespace = "logs-test";
     public const string App = "chatty";

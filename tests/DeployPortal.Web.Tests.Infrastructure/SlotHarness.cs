@@ -10,7 +10,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace DeployPortal.Web.Tests.Infrastructure;
 
 /// <summary>The real slot services (holder's actions, administration, sweep, board, ledger) over a real database, with a clock the test moves.</summary>
-public sealed class SlotHarness : IAsyncDisposable
+internal sealed class SlotHarness : IAsyncDisposable
 {
     private SlotHarness(TestDatabase database)
     {
@@ -122,5 +122,5 @@ public sealed class SlotHarness : IAsyncDisposable
 }
 
 /// <summary>One set of the slot services, built over one database factory.</summary>
-public sealed record SlotRooms(Refusals Refusals, HoldLedger Ledger, HoldCap Cap, HoldEndings Endings, HoldActions Actions, SlotAdmin Admin, HoldSweep Sweep,
+internal sealed record SlotRooms(Refusals Refusals, HoldLedger Ledger, HoldCap Cap, HoldEndings Endings, HoldActions Actions, SlotAdmin Admin, HoldSweep Sweep,
     BoardQueries Board);

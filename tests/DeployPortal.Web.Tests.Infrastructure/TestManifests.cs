@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace DeployPortal.Web.Tests.Infrastructure;
 
 /// <summary>An app's objects as the portal builds them, for tests that need pods in the emulator without a deployment.</summary>
-public static class TestManifests
+internal static class TestManifests
 {
     public static ManifestBuilder Builder { get; } = new(Options.Create(new ClusterOptions()));
 

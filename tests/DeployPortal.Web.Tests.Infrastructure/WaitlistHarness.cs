@@ -20,7 +20,7 @@ namespace DeployPortal.Web.Tests.Infrastructure;
 /// The slot harness plus the real waitlist and deployment services: apps backed by a real git repository,
 /// the fake clock, jobs recorded (no Hangfire server, no cluster: deployments stay Queued).
 /// </summary>
-public sealed class WaitlistHarness : IAsyncDisposable
+internal sealed class WaitlistHarness : IAsyncDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("deployportal-waitlist-").FullName;
     private readonly MemoryCache _cache = new(new MemoryCacheOptions());

@@ -12,7 +12,7 @@ using Scalar.AspNetCore;
 namespace DeployPortal.Web.Api;
 
 /// <summary>Bound from <c>Api:RateLimit</c>: requests per caller (token, or address when there is none).</summary>
-public sealed class ApiRateLimitOptions
+internal sealed class ApiRateLimitOptions
 {
     public const string Section = "Api:RateLimit";
 

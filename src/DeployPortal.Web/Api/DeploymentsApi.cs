@@ -11,9 +11,9 @@ namespace DeployPortal.Web.Api;
 /// Body of <c>POST /api/v1/deployments</c>. The slot by id or by name; purpose and hold length are needed
 /// only when the slot is free (it is claimed in the same step).
 /// </summary>
-public sealed record DeployBody(string? App, string? Branch, int? SlotId = null, string? Slot = null, string? Purpose = null, TimeSpan? HoldFor = null);
+internal sealed record DeployBody(string? App, string? Branch, int? SlotId = null, string? Slot = null, string? Purpose = null, TimeSpan? HoldFor = null);
 
-public sealed record AppSummary(string Name, string Description, string ImageRepository, string TagTemplate, int Replicas);
+internal sealed record AppSummary(string Name, string Description, string ImageRepository, string TagTemplate, int Replicas);
 
 /// <summary>Deployments, apps and branches for CI: the same services the pages use, so the same rules apply.</summary>
 internal static class DeploymentsApi

@@ -8,7 +8,7 @@ namespace DeployPortal.Web.Api;
 /// Body of <c>POST /api/v1/queue</c>: deploy App@Branch into the slot named (by id or name; neither: any slot) when it
 /// frees, holding it for HoldFor ("hh:mm:ss"; the default hold length when absent).
 /// </summary>
-public sealed record JoinQueueBody(string? App, string? Branch, string? Purpose, int? SlotId = null, string? Slot = null, TimeSpan? HoldFor = null);
+internal sealed record JoinQueueBody(string? App, string? Branch, string? Purpose, int? SlotId = null, string? Slot = null, TimeSpan? HoldFor = null);
 
 /// <summary>The queue for CI: the same <see cref="WaitlistService"/> the deploy form and the queue page use, so the same rules apply.</summary>
 internal static class QueueApi

@@ -6,18 +6,18 @@ using DeployPortal.Web.Slots;
 namespace DeployPortal.Web.Api;
 
 /// <summary>Body of <c>POST /api/v1/slots/{slotId}/claim</c>. Duration as "hh:mm:ss"; the default hold length when absent.</summary>
-public sealed record ClaimSlotBody(string? Purpose, TimeSpan? Duration);
+internal sealed record ClaimSlotBody(string? Purpose, TimeSpan? Duration);
 
 /// <summary>
 /// Body of <c>POST /api/v1/slots/{slotId}/extend</c>. HoldId guards against extending a newer hold (the current one when
 /// absent); SeenUntil, the end the caller last saw, makes a retried request extend only once.
 /// </summary>
-public sealed record ExtendHoldBody(TimeSpan By, long? HoldId = null, DateTime? SeenUntil = null);
+internal sealed record ExtendHoldBody(TimeSpan By, long? HoldId = null, DateTime? SeenUntil = null);
 
 /// <summary>Body of <c>POST /api/v1/slots/{slotId}/release</c>. An outcome records "QA done" (QA and Admin may release others' slots with one).</summary>
-public sealed record ReleaseSlotBody(long? HoldId = null, QaOutcome? Outcome = null, string? Note = null);
+internal sealed record ReleaseSlotBody(long? HoldId = null, QaOutcome? Outcome = null, string? Note = null);
 
-public sealed record ReleaseResult(int SlotId, ReleaseReason Reason);
+internal sealed record ReleaseResult(int SlotId, ReleaseReason Reason);
 
 /// <summary>Slots for CI: the same <see cref="HoldActions"/> and <see cref="BoardQueries"/> the board uses, so the same rules apply.</summary>
 internal static class SlotsApi

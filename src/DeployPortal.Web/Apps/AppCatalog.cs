@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace DeployPortal.Web.Apps;
 
 /// <summary>The apps that can be deployed: configured ones, plus the demo apps when enabled.</summary>
-public sealed class AppCatalog(IOptionsMonitor<AppsOptions> options, IOptions<PortalOptions> portal, IHostEnvironment environment)
+internal sealed class AppCatalog(IOptionsMonitor<AppsOptions> options, IOptions<PortalOptions> portal, IHostEnvironment environment)
 {
     public IReadOnlyList<AppDefinition> All
     {

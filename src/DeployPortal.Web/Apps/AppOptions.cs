@@ -39,7 +39,7 @@ public sealed class AppDefinition
 }
 
 /// <summary>Bound from <c>Apps</c>.</summary>
-public sealed class AppsOptions
+internal sealed class AppsOptions
 {
     public const string Section = "Apps";
 

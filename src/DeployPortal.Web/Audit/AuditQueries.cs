@@ -5,12 +5,12 @@ using Microsoft.EntityFrameworkCore;
 namespace DeployPortal.Web.Audit;
 
 /// <param name="Kinds">The kinds to show; null for every kind but <see cref="HistoryKind.Security"/>.</param>
-public sealed record AuditFilter(string? Slot = null, string? Person = null, int Skip = 0, int Take = 50, IReadOnlyCollection<HistoryKind>? Kinds = null);
+internal sealed record AuditFilter(string? Slot = null, string? Person = null, int Skip = 0, int Take = 50, IReadOnlyCollection<HistoryKind>? Kinds = null);
 
-public sealed record AuditPage(IReadOnlyList<AuditEvent> Items, int Total);
+internal sealed record AuditPage(IReadOnlyList<AuditEvent> Items, int Total);
 
 /// <summary>Reads the audit log for the history page; newest first.</summary>
-public sealed class AuditQueries(IDbContextFactory<PortalDb> dbFactory)
+internal sealed class AuditQueries(IDbContextFactory<PortalDb> dbFactory)
 {
     public async Task<AuditPage> FindAsync(AuditFilter filter, CancellationToken ct = default)
     {

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace DeployPortal.Web.Auth;
 
 /// <summary>Bound from <c>Auth:AccessTokens</c>.</summary>
-public sealed class AccessTokenOptions
+internal sealed class AccessTokenOptions
 {
     public const string Section = "Auth:AccessTokens";
 
@@ -28,21 +28,21 @@ internal sealed class AccessTokenOptionsValidator : IValidateOptions<AccessToken
         .Result();
 }
 
-public sealed record AccessTokenView(long Id, string Name, string Prefix, string Roles, DateTime CreatedAt, DateTime ExpiresAt, DateTime? RevokedAt, DateTime? LastUsedAt);
+internal sealed record AccessTokenView(long Id, string Name, string Prefix, string Roles, DateTime CreatedAt, DateTime ExpiresAt, DateTime? RevokedAt, DateTime? LastUsedAt);
 
 /// <summary>A token with its owner, as admins see everyone's.</summary>
-public sealed record OwnedAccessTokenView(string OwnerId, string OwnerName, AccessTokenView Token);
+internal sealed record OwnedAccessTokenView(string OwnerId, string OwnerName, AccessTokenView Token);
 
 /// <summary>The one response that carries the secret; it is never retrievable again.</summary>
-public sealed record CreatedAccessToken(AccessTokenView Token, string Secret);
+internal sealed record CreatedAccessToken(AccessTokenView Token, string Secret);
 
-public sealed record CreateAccessTokenRequest(string Name, TimeSpan Lifetime);
+internal sealed record CreateAccessTokenRequest(string Name, TimeSpan Lifetime);
 
 /// <summary>
 /// Personal access tokens: create (once-shown secret, hash stored), list and revoke one's own, and check
 /// a presented secret for the authentication handler.
 /// </summary>
-public sealed class AccessTokenService(
+internal sealed class AccessTokenService(
     IDbContextFactory<PortalDb> dbFactory,
     TimeProvider clock,
     IOptionsMonitor<AccessTokenOptions> options,

@@ -199,7 +199,7 @@ public static class AuthExtensions
 }
 
 /// <summary>Bound from <c>Auth:Session</c>.</summary>
-public sealed class SessionOptions
+internal sealed class SessionOptions
 {
     public const string Section = "Auth:Session";
 

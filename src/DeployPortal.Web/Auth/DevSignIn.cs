@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 namespace DeployPortal.Web.Auth;
 
 /// <summary>Bound from <c>Auth:DevSignIn</c>. Demo users, one per role, for the embedded default only.</summary>
-public sealed class DevSignInOptions
+internal sealed class DevSignInOptions
 {
     public const string Section = "Auth:DevSignIn";
 
@@ -23,7 +23,7 @@ public sealed class DevSignInOptions
     ];
 }
 
-public sealed record DemoUser(string Id, string Name, string Role);
+internal sealed record DemoUser(string Id, string Name, string Role);
 
 internal static class DevSignInEndpoints
 {

@@ -24,7 +24,7 @@ public enum UserInfoClaims
 }
 
 /// <summary>Bound from <c>Auth:Oidc</c>. Sign-in with an OpenID Connect provider (Keycloak, Entra ID, Okta…).</summary>
-public sealed class OidcSignInOptions
+internal sealed class OidcSignInOptions
 {
     public const string Section = "Auth:Oidc";
 

@@ -8,7 +8,7 @@ namespace DeployPortal.Web.Auth;
 /// browsers refuse over plain HTTP. A demo on one machine (docker-compose) has no TLS, so an operator can allow plain
 /// HTTP for requests addressed to this machine only: <c>localhost</c>, <c>*.localhost</c>, 127.0.0.0/8 or ::1.
 /// </summary>
-public sealed class PlainHttpOptions
+internal sealed class PlainHttpOptions
 {
     public const string Section = "Auth:PlainHttp";
 

@@ -133,7 +133,7 @@ internal sealed class SessionMonitor(
 /// <c>AuthorizeRouteView</c> does not navigate away and lose what was typed); the layout shows that the session ended,
 /// and the services refuse every action of it (<see cref="SessionCheck"/>).
 /// </summary>
-public sealed class CircuitSession
+internal sealed class CircuitSession
 {
     public bool Ended { get; private set; }
 

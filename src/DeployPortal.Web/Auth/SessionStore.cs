@@ -276,7 +276,7 @@ internal sealed class SessionStore(
 }
 
 /// <summary>A person with open sessions, as admins see them.</summary>
-public sealed record SignedInPerson(string SubjectId, string Name, string Roles, int Sessions, DateTime LatestSignIn);
+internal sealed record SignedInPerson(string SubjectId, string Name, string Roles, int Sessions, DateTime LatestSignIn);
 
 /// <summary>What <see cref="SessionMonitor"/> needs to know of one session.</summary>
 internal readonly record struct SessionState(bool Open, string Roles, bool RefreshDue);

@@ -39,7 +39,7 @@ public static class ClusterExtensions
 }
 
 /// <summary>Runs the Kubernetes API emulator in-process in Emulator mode; does nothing otherwise.</summary>
-public sealed class EmulatorHost(IOptions<ClusterOptions> options, ILogger<EmulatorHost> logger) : IHostedService, IAsyncDisposable
+internal sealed class EmulatorHost(IOptions<ClusterOptions> options, ILogger<EmulatorHost> logger) : IHostedService, IAsyncDisposable
 {
     private readonly Lazy<int> _port = new(() => options.Value.Emulator.Port is > 0 and var p ? p : FreeLoopbackPort());
     private EmulatorServer? _server;

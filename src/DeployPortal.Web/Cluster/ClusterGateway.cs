@@ -12,7 +12,7 @@ namespace DeployPortal.Web.Cluster;
 /// <see cref="ClusterRetries"/> (transient failures retried, refusals as <see cref="ClusterRejectedException"/>).
 /// Cancellation: every method stops promptly when its token is cancelled and leaves nothing running.
 /// </summary>
-public sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> options, ILogger<ClusterGateway> logger)
+internal sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions> options, ILogger<ClusterGateway> logger)
 {
     private readonly ClusterRetries _retries = new(options.Value, logger);
 

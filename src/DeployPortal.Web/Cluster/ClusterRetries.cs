@@ -9,7 +9,7 @@ using Polly.Timeout;
 namespace DeployPortal.Web.Cluster;
 
 /// <summary>A transient failure of a cluster call that is about to be tried again: attempt <paramref name="Attempt"/> of <paramref name="Of"/>.</summary>
-public sealed record ClusterRetry(int Attempt, int Of, string Reason)
+internal sealed record ClusterRetry(int Attempt, int Of, string Reason)
 {
     public override string ToString() => $"retrying ({Attempt} of {Of}): {Reason}";
 }

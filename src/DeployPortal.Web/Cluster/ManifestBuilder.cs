@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace DeployPortal.Web.Cluster;
 
 /// <summary>What the portal applies for one app in one slot.</summary>
-public sealed record AppManifest(
+internal sealed record AppManifest(
     string Namespace,
     string Slot,
     string App,
@@ -21,16 +21,16 @@ public sealed record AppManifest(
     ManifestOrigin Origin);
 
 /// <summary>Which deployment an app's objects come from: it becomes their labels and annotations.</summary>
-public sealed record ManifestOrigin(long DeploymentId, long? HoldId, string Branch, string Commit, string RequestedById, string RequestedByName);
+internal sealed record ManifestOrigin(long DeploymentId, long? HoldId, string Branch, string Commit, string RequestedById, string RequestedByName);
 
 /// <summary>The objects one server-side apply writes for an app.</summary>
-public sealed record AppObjects(V1Deployment Deployment, V1Service Service, V1Ingress Ingress);
+internal sealed record AppObjects(V1Deployment Deployment, V1Service Service, V1Ingress Ingress);
 
 /// <summary>
 /// The Kubernetes objects, labels, selectors and patches the portal writes, built without talking to the cluster.
 /// The one place the portal's labels are made: what the gateway applies, lists, watches, scales and deletes by.
 /// </summary>
-public sealed class ManifestBuilder(IOptions<ClusterOptions> options)
+internal sealed class ManifestBuilder(IOptions<ClusterOptions> options)
 {
     public const string FieldManager = "deployportal";
     public const string ManagedByLabel = "app.kubernetes.io/managed-by";

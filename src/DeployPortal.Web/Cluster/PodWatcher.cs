@@ -10,7 +10,7 @@ namespace DeployPortal.Web.Cluster;
 /// An app's pods as snapshots: now, or after every change for as long as the caller listens. Watches are
 /// re-established from a fresh list when they drop or expire.
 /// </summary>
-public sealed class PodWatcher(ClusterGateway cluster, IOptions<ClusterOptions> options)
+internal sealed class PodWatcher(ClusterGateway cluster, IOptions<ClusterOptions> options)
 {
     /// <summary>The pods of an app in a namespace, now.</summary>
     public async Task<IReadOnlyList<PodView>> ListPodsAsync(string ns, string app, CancellationToken ct) =>

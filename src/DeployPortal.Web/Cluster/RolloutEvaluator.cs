@@ -2,7 +2,7 @@ using k8s.Models;
 
 namespace DeployPortal.Web.Cluster;
 
-public sealed record RolloutStatus(bool Done, string? Failure, int Ready, int Desired, IReadOnlyList<PodView> Pods);
+internal sealed record RolloutStatus(bool Done, string? Failure, int Ready, int Desired, IReadOnlyList<PodView> Pods);
 
 /// <summary>
 /// A rollout's state as the portal reports it, and the pod whose log would explain a crash on start (its last

@@ -6,7 +6,7 @@ namespace DeployPortal.Web.Cluster;
 /// Follows a rollout: pod events drive the evaluation (<see cref="RolloutEvaluator"/>), and a slow tick catches
 /// what only the Deployment shows (ProgressDeadlineExceeded).
 /// </summary>
-public sealed class RolloutWatcher(ClusterGateway cluster, PodWatcher podWatcher)
+internal sealed class RolloutWatcher(ClusterGateway cluster, PodWatcher podWatcher)
 {
     private static readonly TimeSpan RolloutTick = TimeSpan.FromSeconds(1);
 

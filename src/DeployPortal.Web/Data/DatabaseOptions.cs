@@ -10,7 +10,7 @@ public enum DatabaseProvider
 }
 
 /// <summary>Bound from the <c>Database</c> section.</summary>
-public sealed class DatabaseOptions
+internal sealed class DatabaseOptions
 {
     public const string Section = "Database";
 

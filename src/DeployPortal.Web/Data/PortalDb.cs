@@ -157,9 +157,9 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
         v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
 }
 
-public sealed class SqlitePortalDb(DbContextOptions<SqlitePortalDb> options) : PortalDb(options);
+internal sealed class SqlitePortalDb(DbContextOptions<SqlitePortalDb> options) : PortalDb(options);
 
-public sealed class PostgresPortalDb(DbContextOptions<PostgresPortalDb> options) : PortalDb(options);
+internal sealed class PostgresPortalDb(DbContextOptions<PostgresPortalDb> options) : PortalDb(options);
 
 public static class AccessTokenLimits
 {

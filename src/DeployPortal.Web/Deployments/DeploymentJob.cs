@@ -11,7 +11,7 @@ namespace DeployPortal.Web.Deployments;
 /// (<see cref="DeploymentPipeline"/>) while the lease is supervised, turns whatever stopped them into the outcome
 /// (failed, cancelled, or handed back on shutdown), and starts the next deployment of the same app and slot.
 /// </summary>
-public sealed class DeploymentJob(
+internal sealed class DeploymentJob(
     DeploymentLeases leases,
     DeploymentPipeline pipeline,
     DeploymentOutcome outcome,

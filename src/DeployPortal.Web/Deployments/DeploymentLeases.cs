@@ -10,7 +10,7 @@ namespace DeployPortal.Web.Deployments;
 /// The right of one run to execute a deployment. <paramref name="Attempt"/> is a fencing token: a run whose lease
 /// lapsed (and was taken over) can neither renew it nor write the outcome over the run that took over.
 /// </summary>
-public sealed record DeploymentLease(long DeploymentId, int SlotId, int Attempt)
+internal sealed record DeploymentLease(long DeploymentId, int SlotId, int Attempt)
 {
     /// <summary>What the slot's pages are told when the run writes anything about the deployment.</summary>
     public SlotChange Change => new(SlotId, "deployment", DeploymentId);
@@ -23,7 +23,7 @@ public sealed record DeploymentLease(long DeploymentId, int SlotId, int Attempt)
 /// while it works and hands it back on shutdown; a lapsed lease means its worker died, and the next run takes over
 /// (crash resume) and repeats the steps, which is harmless because apply is idempotent.
 /// </summary>
-public sealed class DeploymentLeases(
+internal sealed class DeploymentLeases(
     IDbContextFactory<PortalDb> dbFactory,
     IOptions<DeploymentOptions> options,
     IBackgroundJobClient jobs,

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace DeployPortal.Web.Deployments;
 
 /// <summary>Bound from <c>Deployments</c>.</summary>
-public sealed class DeploymentOptions
+internal sealed class DeploymentOptions
 {
     public const string Section = "Deployments";
 

@@ -10,7 +10,7 @@ namespace DeployPortal.Web.Deployments;
 /// How a run ends: the outcome written on the row (by the run that still holds the lease, and only once), the
 /// people told, and the next deployment of the same app and slot started.
 /// </summary>
-public sealed class DeploymentOutcome(
+internal sealed class DeploymentOutcome(
     IDbContextFactory<PortalDb> dbFactory,
     DeploymentLeases leases,
     IBackgroundJobClient jobs,

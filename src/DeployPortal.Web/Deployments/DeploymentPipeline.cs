@@ -11,7 +11,7 @@ namespace DeployPortal.Web.Deployments;
 /// The steps of one deployment under a lease: resolve → apply → roll out → verify, then the outcome. Every step is
 /// safe to repeat after a crash: the branch is resolved again, and server-side apply is idempotent.
 /// </summary>
-public sealed class DeploymentPipeline(
+internal sealed class DeploymentPipeline(
     IDbContextFactory<PortalDb> dbFactory,
     AppCatalog apps,
     BranchCatalog branches,
@@ -109,4 +109,4 @@ public sealed class DeploymentPipeline(
 }
 
 /// <summary>A deployment failed for a reason a person must act on; the message says what.</summary>
-public sealed class DeploymentFailedException(string message) : Exception(message);
+internal sealed class DeploymentFailedException(string message) : Exception(message);

@@ -14,7 +14,7 @@ namespace DeployPortal.Web.Deployments;
 /// but every replica runs the start-up pass, and then two can enqueue the same deployment: the lease decides
 /// which job works and the other returns at once, so the reconciler never has a deployment run twice.
 /// </summary>
-public sealed class DeploymentReconciler(IDbContextFactory<PortalDb> dbFactory, IBackgroundJobClient jobs, JobStorage storage, TimeProvider clock, ILogger<DeploymentReconciler> logger)
+internal sealed class DeploymentReconciler(IDbContextFactory<PortalDb> dbFactory, IBackgroundJobClient jobs, JobStorage storage, TimeProvider clock, ILogger<DeploymentReconciler> logger)
 {
     public const string Id = "reconcile-deployments";
     private static readonly TimeSpan QueuedGrace = TimeSpan.FromSeconds(20);

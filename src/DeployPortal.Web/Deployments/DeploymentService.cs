@@ -18,7 +18,7 @@ namespace DeployPortal.Web.Deployments;
 /// transaction as the hold it needs; the Hangfire job that executes it is enqueued after the commit, and the
 /// reconciler re-enqueues it if that never happens (crash) or the job storage was lost (restart).
 /// </summary>
-public sealed class DeploymentService(
+internal sealed class DeploymentService(
     IDbContextFactory<PortalDb> dbFactory,
     HoldLedger ledger,
     HoldCap holdCap,

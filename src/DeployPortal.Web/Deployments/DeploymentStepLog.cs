@@ -9,7 +9,7 @@ namespace DeployPortal.Web.Deployments;
 /// The rows that show a deployment's steps as they run: started, the latest message (cluster retries included),
 /// succeeded or failed with the reason. Every write is published to the slot's pages.
 /// </summary>
-public sealed class DeploymentStepLog(IDbContextFactory<PortalDb> dbFactory, DeploymentLeases leases, SlotChangeNotifier notifier, TimeProvider clock)
+internal sealed class DeploymentStepLog(IDbContextFactory<PortalDb> dbFactory, DeploymentLeases leases, SlotChangeNotifier notifier, TimeProvider clock)
 {
     private const int MaxMessage = 4000;
 

@@ -3,11 +3,11 @@ using DeployPortal.Web.Data;
 namespace DeployPortal.Web.Deployments;
 
 /// <summary>Deploy a branch of an app into a slot; claims the slot first when the caller does not hold it.</summary>
-public sealed record DeployRequest(string App, string Branch, int SlotId, string? Purpose = null, TimeSpan? HoldFor = null);
+internal sealed record DeployRequest(string App, string Branch, int SlotId, string? Purpose = null, TimeSpan? HoldFor = null);
 
-public sealed record StepView(StepName Name, StepState State, DateTime StartedAt, DateTime? FinishedAt, string Message);
+internal sealed record StepView(StepName Name, StepState State, DateTime StartedAt, DateTime? FinishedAt, string Message);
 
-public sealed record DeploymentView(
+internal sealed record DeploymentView(
     long Id,
     string App,
     string Branch,
@@ -44,7 +44,7 @@ public sealed record DeploymentView(
 }
 
 /// <summary>An earlier deployment's commit and image, deployed again as they were (a rollback): the same digest when it had one.</summary>
-public sealed record PinnedImage(string Commit, string Image, string? Digest);
+internal sealed record PinnedImage(string Commit, string Image, string? Digest);
 
 /// <summary>What the deploy form needs to know about one slot.</summary>
 public sealed record SlotChoice(int Id, string Name, bool Enabled, string? HolderId, string? HolderName, string? Purpose, IReadOnlyList<string> Running);

@@ -4,10 +4,10 @@ using Microsoft.EntityFrameworkCore;
 namespace DeployPortal.Web.Deployments;
 
 /// <summary>One of a person's own deployments as My work lists it.</summary>
-public sealed record MyDeploymentRow(long Id, string App, string Branch, string SlotName, DeploymentState State, DateTime CreatedAt, DateTime? FinishedAt, long? HoldId);
+internal sealed record MyDeploymentRow(long Id, string App, string Branch, string SlotName, DeploymentState State, DateTime CreatedAt, DateTime? FinishedAt, long? HoldId);
 
 /// <summary>The deployments a person asked for, newest first: what runs, what waits, what failed.</summary>
-public sealed class MyDeployments(IDbContextFactory<PortalDb> dbFactory)
+internal sealed class MyDeployments(IDbContextFactory<PortalDb> dbFactory)
 {
     public async Task<IReadOnlyList<MyDeploymentRow>> OfAsync(string requesterId, int take = 20, CancellationToken ct = default)
     {

@@ -10,7 +10,7 @@ namespace DeployPortal.Web.Deployments;
 /// After a hold ends: stops its deployments and removes what the portal applied for it (selected by the
 /// hold's label, so a newer holder's apps are never touched), then marks the slot clean. Idempotent.
 /// </summary>
-public sealed class SlotTeardownJob(
+internal sealed class SlotTeardownJob(
     IDbContextFactory<PortalDb> dbFactory,
     ClusterGateway cluster,
     SlotChangeNotifier notifier,

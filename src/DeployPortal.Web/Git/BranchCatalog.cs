@@ -7,7 +7,7 @@ namespace DeployPortal.Web.Git;
 /// The branches of each app's repository, cached briefly (a form should not hit the remote on every
 /// keystroke) with an explicit refresh. Resolving a branch for a deployment always asks the remote.
 /// </summary>
-public sealed class BranchCatalog(GitClient git, IMemoryCache cache)
+internal sealed class BranchCatalog(GitClient git, IMemoryCache cache)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(2);
 

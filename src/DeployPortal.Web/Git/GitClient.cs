@@ -3,15 +3,15 @@ using System.Diagnostics;
 namespace DeployPortal.Web.Git;
 
 /// <summary>A git remote said no, or did not answer; the message is fit to show a person.</summary>
-public sealed class GitException(string message) : Exception(message);
+internal sealed class GitException(string message) : Exception(message);
 
-public sealed record RemoteBranch(string Name, string Commit);
+internal sealed record RemoteBranch(string Name, string Commit);
 
 /// <summary>
 /// Runs the git command line with an argument list, never a shell string, so names are data: nothing a
 /// branch or remote is called can become a command or an option.
 /// </summary>
-public sealed class GitClient(ILogger<GitClient> logger)
+internal sealed class GitClient(ILogger<GitClient> logger)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 

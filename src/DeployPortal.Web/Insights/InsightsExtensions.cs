@@ -5,7 +5,7 @@ using Prometheus;
 namespace DeployPortal.Web.Insights;
 
 /// <summary>Bound from <c>Metrics</c>.</summary>
-public sealed class MetricsOptions
+internal sealed class MetricsOptions
 {
     public const string Section = "Metrics";
 

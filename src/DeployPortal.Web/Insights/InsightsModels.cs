@@ -53,7 +53,7 @@ public static class InsightsPeriods
 /// Everything the insights page shows for one period. Series are aligned with <see cref="Buckets"/>; times
 /// are UTC, bucket boundaries fall on the reader's local hours, days or weeks (Mondays).
 /// </summary>
-public sealed record InsightsReport(
+internal sealed record InsightsReport(
     InsightsPeriod Period,
     DateTime From,
     DateTime To,
@@ -69,13 +69,13 @@ public sealed record InsightsReport(
 }
 
 /// <summary>One bucket: its start (UTC) and its label in the reader's zone.</summary>
-public sealed record InsightsBucket(DateTime Start, DateTime End, string Label);
+internal sealed record InsightsBucket(DateTime Start, DateTime End, string Label);
 
 /// <summary>Share of each bucket (0–1) that the slot was held, and the total held time in the period.</summary>
-public sealed record SlotUtilisation(int SlotId, string Slot, IReadOnlyList<double> HeldShare, TimeSpan Held, double Share);
+internal sealed record SlotUtilisation(int SlotId, string Slot, IReadOnlyList<double> HeldShare, TimeSpan Held, double Share);
 
 /// <summary>Holds that ended in the period, by how; per bucket for the chart.</summary>
-public sealed record HoldOutcomes(
+internal sealed record HoldOutcomes(
     int Released,
     int QaDone,
     int Forced,
@@ -98,7 +98,7 @@ public sealed record HoldOutcomes(
 /// Deployments that finished in the period. Success rate counts succeeded against failed; cancelled ones are
 /// a person's choice, not an outcome of the deploy, and are left out of it.
 /// </summary>
-public sealed record DeploymentStats(
+internal sealed record DeploymentStats(
     int Succeeded,
     int Failed,
     int Cancelled,
@@ -115,13 +115,13 @@ public sealed record DeploymentStats(
 }
 
 /// <summary>How many deployments took between <see cref="Min"/> and <see cref="Max"/> (start to finish).</summary>
-public sealed record DurationRange(string Label, TimeSpan Min, TimeSpan? Max, int Succeeded, int Failed);
+internal sealed record DurationRange(string Label, TimeSpan Min, TimeSpan? Max, int Succeeded, int Failed);
 
 /// <summary>Waiting in the queue for a slot (from the waitlist). Null until the waitlist records waits.</summary>
-public sealed record WaitStats(int Served, TimeSpan? Median, TimeSpan? P90, IReadOnlyList<double> MedianMinutesPerBucket);
+internal sealed record WaitStats(int Served, TimeSpan? Median, TimeSpan? P90, IReadOnlyList<double> MedianMinutesPerBucket);
 
 /// <summary>One hold of a slot, newest first in <see cref="InsightsService.GetSlotHistoryAsync"/>.</summary>
-public sealed record SlotHoldHistoryRow(
+internal sealed record SlotHoldHistoryRow(
     long HoldId,
     string HolderId,
     string HolderName,
@@ -139,4 +139,4 @@ public sealed record SlotHoldHistoryRow(
     public IReadOnlyList<string> Branches => [.. Deployments.OrderBy(d => d.Id).Select(d => $"{d.App}@{d.Branch}").Distinct()];
 }
 
-public sealed record HoldDeploymentRow(long Id, string App, string Branch, string? Commit, DeploymentState State, DateTime CreatedAt, DateTime? FinishedAt);
+internal sealed record HoldDeploymentRow(long Id, string App, string Branch, string? Commit, DeploymentState State, DateTime CreatedAt, DateTime? FinishedAt);

@@ -9,7 +9,7 @@ namespace DeployPortal.Web.Insights;
 /// The figures behind the insights page, computed from the holds and deployments the database already keeps
 /// (nothing extra is recorded for them). Read-only; every signed-in person (Viewer and up) may see them.
 /// </summary>
-public sealed class InsightsService(IDbContextFactory<PortalDb> dbFactory, TimeProvider clock)
+internal sealed class InsightsService(IDbContextFactory<PortalDb> dbFactory, TimeProvider clock)
 {
     /// <summary>Start-to-finish ranges of the deployment duration chart.</summary>
     internal static readonly (string Label, TimeSpan Min, TimeSpan? Max)[] DurationRanges =

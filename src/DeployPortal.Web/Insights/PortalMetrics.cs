@@ -11,7 +11,7 @@ namespace DeployPortal.Web.Insights;
 /// deployments are never deleted. The registry is this host's own (prometheus-net's default registry is a
 /// process-wide static), so two portals in one process never mix their figures.
 /// </summary>
-public sealed class PortalMetrics
+internal sealed class PortalMetrics
 {
     private static readonly DeploymentState[] Active = [DeploymentState.Queued, DeploymentState.Running];
     private static readonly DeploymentState[] Done = [DeploymentState.Succeeded, DeploymentState.Failed, DeploymentState.Cancelled];

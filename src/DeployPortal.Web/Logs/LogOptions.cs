@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace DeployPortal.Web.Logs;
 
 /// <summary>Bound from <c>Logs</c>.</summary>
-public sealed class LogOptions
+internal sealed class LogOptions
 {
     public const string Section = "Logs";
 

@@ -10,7 +10,7 @@ public readonly record struct LogSegment(string Text, string? Css, bool Match);
 /// drop off, counted), filtered (text or regular expression, case, invert), and whether the view follows the end.
 /// Not thread-safe: the viewer changes it on the renderer's thread only.
 /// </summary>
-public sealed class LogView(int capacity = LogView.DefaultCapacity)
+internal sealed class LogView(int capacity = LogView.DefaultCapacity)
 {
     public const int DefaultCapacity = 100_000;
 

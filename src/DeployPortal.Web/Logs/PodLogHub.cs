@@ -8,7 +8,7 @@ namespace DeployPortal.Web.Logs;
 /// many pages view it, shared through one <see cref="PodLogFanOut"/> with a ring of recent lines for late viewers.
 /// The upstream closes <see cref="LogOptions.IdleGrace"/> after its last subscriber leaves. Singleton; thread-safe.
 /// </summary>
-public sealed class PodLogHub : IPodLogSource, IAsyncDisposable
+internal sealed class PodLogHub : IPodLogSource, IAsyncDisposable
 {
     private readonly ClusterGateway _cluster;
     private readonly LogOptions _options;

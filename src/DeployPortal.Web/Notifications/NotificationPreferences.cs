@@ -13,7 +13,7 @@ namespace DeployPortal.Web.Notifications;
 /// nobody in particular are always sent, and you still see everything on the board. Checked when each
 /// delivery job runs, so a change applies to notifications not yet sent.
 /// </summary>
-public sealed class NotificationPreferences(IDbContextFactory<PortalDb> dbFactory, TimeProvider clock)
+internal sealed class NotificationPreferences(IDbContextFactory<PortalDb> dbFactory, TimeProvider clock)
 {
     public static IReadOnlyList<PortalEventKind> Kinds { get; } = Enum.GetValues<PortalEventKind>();
 

@@ -56,4 +56,4 @@ public sealed class PortalEvents(IBackgroundJobClient jobs, IOptionsMonitor<Noti
 }
 
 /// <summary>One event on its way to one receiver: the argument of a <see cref="WebhookJob"/>.</summary>
-public sealed record WebhookDelivery(string Id, string Receiver, DateTime At, PortalEvent Event);
+internal sealed record WebhookDelivery(string Id, string Receiver, DateTime At, PortalEvent Event);

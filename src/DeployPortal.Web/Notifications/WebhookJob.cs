@@ -10,7 +10,7 @@ namespace DeployPortal.Web.Notifications;
 /// those are spent the job fails and Hangfire tries again later, with delays that survive a restart when
 /// job storage is PostgreSQL. Running it twice sends the same delivery id twice, which receivers can drop.
 /// </summary>
-public sealed class WebhookJob(
+internal sealed class WebhookJob(
     IHttpClientFactory httpClients,
     IOptionsMonitor<NotificationOptions> options,
     NotificationPreferences preferences,
@@ -60,4 +60,4 @@ public sealed class WebhookJob(
 }
 
 /// <summary>A receiver did not take a delivery; Hangfire retries it later.</summary>
-public sealed class WebhookDeliveryException(string message) : Exception(message);
+internal sealed class WebhookDeliveryException(string message) : Exception(message);

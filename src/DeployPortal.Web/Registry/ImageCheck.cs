@@ -8,7 +8,7 @@ namespace DeployPortal.Web.Registry;
 /// for pages are shared and cached for <see cref="RegistryOptions.CacheFor"/> (one lookup however many pages ask);
 /// "could not reach" is never cached. A deploy resolves its digest fresh (<see cref="ResolveAsync"/>).
 /// </summary>
-public sealed class ImageCheck(RegistryClient client, IMemoryCache cache, IOptionsMonitor<RegistryOptions> options)
+internal sealed class ImageCheck(RegistryClient client, IMemoryCache cache, IOptionsMonitor<RegistryOptions> options)
 {
     public bool IsEnabledFor(string image) => options.CurrentValue.For(ImageName.Parse(image).Host) is not null;
 

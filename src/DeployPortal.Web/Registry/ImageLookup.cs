@@ -16,7 +16,7 @@ public enum ImageStatus
 }
 
 /// <summary>What a registry said about one image. <see cref="Problem"/> says in a sentence why it is not <see cref="ImageStatus.Found"/>.</summary>
-public sealed record ImageLookup(string Image, ImageStatus Status, string? Digest = null, DateTimeOffset? PushedAt = null, string? Problem = null)
+internal sealed record ImageLookup(string Image, ImageStatus Status, string? Digest = null, DateTimeOffset? PushedAt = null, string? Problem = null)
 {
     public bool Found => Status == ImageStatus.Found;
 

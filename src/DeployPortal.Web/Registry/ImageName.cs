@@ -5,7 +5,7 @@ namespace DeployPortal.Web.Registry;
 /// host <c>registry.example.com</c>, repository <c>shop/web</c>, reference <c>tag</c>. Docker Hub names
 /// (<c>nginx</c>, <c>docker.io/library/nginx</c>) are normalised the way docker does.
 /// </summary>
-public sealed record ImageName(string Host, string Repository, string? Tag, string? Digest)
+internal sealed record ImageName(string Host, string Repository, string? Tag, string? Digest)
 {
     public const string DockerHub = "docker.io";
 

@@ -17,7 +17,7 @@ public sealed record ImagePreflightView(bool Checked, string Image, ImageStatus?
 /// The image pre-flight: the branch's commit gives the tag (the app's tag template), the registry its digest and build
 /// time. Off (<see cref="ImagePreflightView.Checked"/> false) unless a registry is configured for the app's image host.
 /// </summary>
-public sealed class ImagePreflight(BranchCatalog branches, ImageCheck images, TimeProvider clock)
+internal sealed class ImagePreflight(BranchCatalog branches, ImageCheck images, TimeProvider clock)
 {
     /// <summary>Null when the branch does not exist (the caller says so in its own words).</summary>
     public async Task<ImagePreflightView?> CheckAsync(AppDefinition app, string branch, CancellationToken ct = default)

@@ -6,7 +6,7 @@ namespace DeployPortal.Web.Registry;
 /// A registry's <c>WWW-Authenticate</c> answer: <c>Basic realm="…"</c>, or <c>Bearer realm="https://auth…/token",
 /// service="registry.example.com",scope="repository:shop/web:pull"</c> (Docker Hub, GHCR, GitLab, Harbor, distribution).
 /// </summary>
-public sealed record RegistryChallenge(string Scheme, string? Realm, string? Service, string? Scope)
+internal sealed record RegistryChallenge(string Scheme, string? Realm, string? Service, string? Scope)
 {
     public bool IsBearer => Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase);
 

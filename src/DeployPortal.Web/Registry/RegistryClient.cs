@@ -12,7 +12,7 @@ namespace DeployPortal.Web.Registry;
 /// linux/amd64 manifest, and the image config, for the time the image was built. Every answer, including "down",
 /// "refused" and "too slow", comes back as an <see cref="ImageLookup"/> within <see cref="RegistryOptions.Timeout"/>.
 /// </summary>
-public sealed class RegistryClient(IHttpClientFactory http, IOptionsMonitor<RegistryOptions> options, ILogger<RegistryClient> logger)
+internal sealed class RegistryClient(IHttpClientFactory http, IOptionsMonitor<RegistryOptions> options, ILogger<RegistryClient> logger)
 {
     public const string HttpClientName = "registry";
     private const int MaxBody = 4 * 1024 * 1024;

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.Registry;
 
-public sealed record RegistryCredential(string Username, string Password);
+internal sealed record RegistryCredential(string Username, string Password);
 
 /// <summary>
 /// The username and password for a registry host: from configuration, or from a Kubernetes <c>dockerconfigjson</c>

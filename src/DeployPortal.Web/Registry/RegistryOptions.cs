@@ -7,7 +7,7 @@ namespace DeployPortal.Web.Registry;
 /// Bound from <c>Registry</c>. Nothing configured means no image checks at all: the embedded default needs no registry.
 /// An app's images are checked when a registry is listed for its image host.
 /// </summary>
-public sealed class RegistryOptions
+internal sealed class RegistryOptions
 {
     public const string Section = "Registry";
 
@@ -35,7 +35,7 @@ public sealed class RegistryOptions
 }
 
 /// <summary>One registry the portal may ask: its host as images name it, and how to sign in.</summary>
-public sealed class RegistryHostOptions
+internal sealed class RegistryHostOptions
 {
     /// <summary>As image references name it: <c>registry.example.com</c>, <c>ghcr.io</c>, <c>docker.io</c>, <c>127.0.0.1:5000</c>.</summary>
     public string Host { get; set; } = "";

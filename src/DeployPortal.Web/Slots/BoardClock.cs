@@ -8,7 +8,7 @@ namespace DeployPortal.Web.Slots;
 /// redraw at the same instant, and one timer serves them all. (A timer per board was 6 % of the portal's CPU with
 /// 5,000 boards open: the runtime's timer queue scans its timers each time one fires.) Singleton.
 /// </summary>
-public sealed class BoardClock : IDisposable
+internal sealed class BoardClock : IDisposable
 {
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(30);
     private const int Groups = 30;

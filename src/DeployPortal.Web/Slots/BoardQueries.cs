@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace DeployPortal.Web.Slots;
 
 /// <summary>The board as data: every slot, its active hold, and what runs there under that hold.</summary>
-public sealed class BoardQueries(IDbContextFactory<PortalDb> dbFactory)
+internal sealed class BoardQueries(IDbContextFactory<PortalDb> dbFactory)
 {
     public async Task<IReadOnlyList<SlotCard>> GetBoardAsync(CancellationToken ct = default)
     {

@@ -10,7 +10,7 @@ namespace DeployPortal.Web.Slots;
 /// readers of a stale board share one read. The cards hold nothing per user: what a person may do with a
 /// slot is still decided per page by <see cref="SlotActions"/> and, on every action, by the services that act (<see cref="HoldActions"/>, <see cref="SlotAdmin"/>).
 /// </summary>
-public sealed class BoardSnapshot
+internal sealed class BoardSnapshot
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 

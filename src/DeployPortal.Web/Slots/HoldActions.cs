@@ -14,7 +14,7 @@ namespace DeployPortal.Web.Slots;
 /// is never the only guard. Exclusivity is decided by the database (one active hold per slot), never by a read
 /// followed by a write.
 /// </summary>
-public sealed class HoldActions(
+internal sealed class HoldActions(
     IDbContextFactory<PortalDb> dbFactory,
     SlotChangeNotifier notifier,
     TimeProvider clock,

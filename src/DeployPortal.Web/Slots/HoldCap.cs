@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace DeployPortal.Web.Slots;
 
 /// <summary>Fair use: how many slots one person may hold at once (<see cref="HoldOptions.MaxHeldPerPerson"/>, <see cref="HoldOptions.MaxHeldPerRole"/>).</summary>
-public sealed class HoldCap(IOptionsMonitor<HoldOptions> holdOptions)
+internal sealed class HoldCap(IOptionsMonitor<HoldOptions> holdOptions)
 {
     /// <summary>
     /// Refuses a new hold for someone who already holds as many slots as their role allows, offering the slots they

@@ -6,7 +6,7 @@ namespace DeployPortal.Web.Slots;
 /// How one hold ended, told to its holder: who released which slot, QA's outcome and note. The deployment page and
 /// My work say it in the same words.
 /// </summary>
-public sealed record HoldEnd(
+internal sealed record HoldEnd(
     long HoldId,
     int SlotId,
     string SlotName,

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace DeployPortal.Web.Slots;
 
 /// <summary>How holds ended, for the people who held them: one hold (a deployment's page), or a person's latest news (My work).</summary>
-public sealed class HoldEndQueries(IDbContextFactory<PortalDb> dbFactory)
+internal sealed class HoldEndQueries(IDbContextFactory<PortalDb> dbFactory)
 {
     /// <summary>How <paramref name="holdId"/> ended; null while it is active or when there is no such hold.</summary>
     public async Task<HoldEnd?> OfHoldAsync(long holdId, CancellationToken ct = default)

@@ -7,7 +7,7 @@ namespace DeployPortal.Web.Slots;
 /// (handing each freed slot to the queue), and offers any free slot to the queue (a sweep that covers a crash
 /// between a release and its hand-over). Every step is idempotent, so overlapping runs are harmless.
 /// </summary>
-public sealed class HoldExpiryJob(HoldSweep sweep, WaitlistHandover handover)
+internal sealed class HoldExpiryJob(HoldSweep sweep, WaitlistHandover handover)
 {
     public const string Id = "expire-holds";
 

@@ -12,7 +12,7 @@ namespace DeployPortal.Web.Slots;
 /// a free slot, a hand-over from the queue, a deploy renewing the hold it runs under. Exclusivity is decided by the
 /// database (one active hold per slot, IX_Holds_ActivePerSlot) when the caller saves, never by a read before the write.
 /// </summary>
-public sealed class HoldLedger(IDbContextFactory<PortalDb> dbFactory, IOptionsMonitor<HoldOptions> holdOptions)
+internal sealed class HoldLedger(IDbContextFactory<PortalDb> dbFactory, IOptionsMonitor<HoldOptions> holdOptions)
 {
     private HoldOptions Options => holdOptions.CurrentValue;
 

@@ -12,7 +12,7 @@ namespace DeployPortal.Web.Slots;
 /// The minutely sweep over active holds (run by <see cref="HoldExpiryJob"/>): reminds holders whose hold ends soon
 /// and releases holds past their end. Every step is a conditional update, so two runs or two replicas do it once.
 /// </summary>
-public sealed class HoldSweep(
+internal sealed class HoldSweep(
     IDbContextFactory<PortalDb> dbFactory,
     SlotChangeNotifier notifier,
     TimeProvider clock,

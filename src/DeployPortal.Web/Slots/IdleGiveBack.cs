@@ -21,7 +21,7 @@ namespace DeployPortal.Web.Slots;
 /// update, so overlapping runs and two replicas ask once and end once.
 /// </para>
 /// </summary>
-public sealed class IdleGiveBack(
+internal sealed class IdleGiveBack(
     IDbContextFactory<PortalDb> dbFactory,
     Refusals refusals,
     HoldSweep sweep,

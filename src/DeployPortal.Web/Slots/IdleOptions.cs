@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace DeployPortal.Web.Slots;
 
 /// <summary>Bound from <c>Idle</c>: when a held slot counts as unused, and what the portal may do about it.</summary>
-public sealed class IdleOptions
+internal sealed class IdleOptions
 {
     public const string Section = "Idle";
 

@@ -9,7 +9,7 @@ namespace DeployPortal.Web.Slots;
 /// something deployed and nothing being deployed has its apps scaled to zero. The hold stays with its holder; a deploy or
 /// Wake on the board brings them back. One query per run, whatever the number of slots.
 /// </summary>
-public sealed class IdleSleep(IDbContextFactory<PortalDb> dbFactory, IdleSlots idle, TimeProvider clock, IOptionsMonitor<IdleOptions> options,
+internal sealed class IdleSleep(IDbContextFactory<PortalDb> dbFactory, IdleSlots idle, TimeProvider clock, IOptionsMonitor<IdleOptions> options,
     ILogger<IdleSleep> logger)
 {
     public const string JobId = "sleep-idle-holds";

@@ -15,7 +15,7 @@ namespace DeployPortal.Web.Slots;
 /// (its apps scaled to zero) and woken again. Every change is a conditional update, so double clicks and two
 /// replicas do the work once.
 /// </summary>
-public sealed class IdleSlots(
+internal sealed class IdleSlots(
     IDbContextFactory<PortalDb> dbFactory,
     Refusals refusals,
     SlotChangeNotifier notifier,

@@ -4,7 +4,7 @@ namespace DeployPortal.Web.Slots;
 /// Orders names as people read them: runs of digits compare as numbers (qa-2 before qa-10), letters without regard
 /// to case; names that tie that way (qa-01 and qa-1, QA-1 and qa-1) fall back to ordinal order so the order is stable.
 /// </summary>
-public sealed class NaturalOrder : IComparer<string?>
+internal sealed class NaturalOrder : IComparer<string?>
 {
     public static readonly NaturalOrder Instance = new();
 

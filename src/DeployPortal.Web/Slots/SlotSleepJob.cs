@@ -12,7 +12,7 @@ namespace DeployPortal.Web.Slots;
 /// With <see cref="ClusterOptions.WakeHost"/> set, a sleeping hold's Ingresses lead to the portal's wake page, and
 /// they are pointed back at the apps only once the apps are ready again, so a visitor is never sent to an empty app.
 /// </summary>
-public sealed class SlotSleepJob(IDbContextFactory<PortalDb> dbFactory, ClusterGateway cluster, IOptions<ClusterOptions> options, ILogger<SlotSleepJob> logger)
+internal sealed class SlotSleepJob(IDbContextFactory<PortalDb> dbFactory, ClusterGateway cluster, IOptions<ClusterOptions> options, ILogger<SlotSleepJob> logger)
 {
     /// <summary>How often a wake looks at the apps while they come up.</summary>
     internal static readonly TimeSpan ReadyPoll = TimeSpan.FromMilliseconds(500);

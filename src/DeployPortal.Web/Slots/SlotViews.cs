@@ -74,9 +74,9 @@ public sealed record HoldView(long Id, string HolderId, string HolderName, strin
     public bool IsIdle(DateTime now, TimeSpan idleAfter) => now - LastActivityAt >= idleAfter;
 }
 
-public sealed record ClaimRequest(int SlotId, string Purpose, TimeSpan? Duration);
+internal sealed record ClaimRequest(int SlotId, string Purpose, TimeSpan? Duration);
 
-public sealed record ReleaseRequest(int SlotId, long HoldId, QaOutcome? Outcome = null, string? Note = null);
+internal sealed record ReleaseRequest(int SlotId, long HoldId, QaOutcome? Outcome = null, string? Note = null);
 
 public sealed record SlotEdit(string Name, string Namespace, string Description, string UrlPattern);
 

@@ -17,7 +17,7 @@ public sealed record WakeProgress(string App, string Slot, bool WokenNow, int Re
 /// and says how far its apps are. The visit counts as activity. Anyone may cause it, as waking only restores what was
 /// there; the hold and its holder do not change.
 /// </summary>
-public sealed class WakeOnAccess(IDbContextFactory<PortalDb> dbFactory, ManifestBuilder manifests, AppCatalog apps, IdleSlots idle, ClusterGateway cluster,
+internal sealed class WakeOnAccess(IDbContextFactory<PortalDb> dbFactory, ManifestBuilder manifests, AppCatalog apps, IdleSlots idle, ClusterGateway cluster,
     ILogger<WakeOnAccess> logger)
 {
     /// <summary>Null when <paramref name="host"/> is not the address of a configured app in a held slot.</summary>

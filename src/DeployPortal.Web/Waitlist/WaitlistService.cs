@@ -17,7 +17,7 @@ namespace DeployPortal.Web.Waitlist;
 /// app, somewhere"; a second entry for the same app (say, for two named slots) could hand them two slots for
 /// one need and push everyone else back. Entries for different apps are independent.
 /// </summary>
-public sealed class WaitlistService(
+internal sealed class WaitlistService(
     IDbContextFactory<PortalDb> dbFactory,
     HoldLedger ledger,
     Refusals refusals,

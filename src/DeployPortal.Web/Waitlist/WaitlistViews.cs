@@ -6,7 +6,7 @@ namespace DeployPortal.Web.Waitlist;
 /// Join the queue: deploy <paramref name="App"/>@<paramref name="Branch"/> into <paramref name="SlotId"/> (null: any slot) when it frees,
 /// holding it for <paramref name="HoldFor"/> (null: the default hold length).
 /// </summary>
-public sealed record JoinQueueRequest(string App, string Branch, string Purpose, int? SlotId, TimeSpan? HoldFor = null);
+internal sealed record JoinQueueRequest(string App, string Branch, string Purpose, int? SlotId, TimeSpan? HoldFor = null);
 
 /// <summary>
 /// One entry as people see it. <paramref name="Position"/> counts the waiting entries ahead that compete for the
@@ -36,4 +36,4 @@ public sealed record QueueEntryView(
 }
 
 /// <summary>The queue: waiting entries in order, and the typical hold length the estimates are based on.</summary>
-public sealed record QueueView(IReadOnlyList<QueueEntryView> Waiting, TimeSpan TypicalHold, int HoldsSampled);
+internal sealed record QueueView(IReadOnlyList<QueueEntryView> Waiting, TimeSpan TypicalHold, int HoldsSampled);

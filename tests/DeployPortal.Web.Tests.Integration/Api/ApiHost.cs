@@ -31,7 +31,7 @@ public class ApiHost : IAsyncLifetime
     }
 
     /// <summary>A token created the way the profile page creates one, for <paramref name="user"/>.</summary>
-    public async Task<CreatedAccessToken> CreateTokenAsync(ClaimsPrincipal user, TimeSpan? lifetime = null)
+    internal async Task<CreatedAccessToken> CreateTokenAsync(ClaimsPrincipal user, TimeSpan? lifetime = null)
     {
         await using var scope = Host.Services.CreateAsyncScope();
         var tokens = scope.ServiceProvider.GetRequiredService<AccessTokenService>();
@@ -43,7 +43,7 @@ public class ApiHost : IAsyncLifetime
     /// <summary>An API client with a fresh token of <paramref name="user"/>.</summary>
     public async Task<HttpClient> ClientAsync(ClaimsPrincipal user) => Client((await CreateTokenAsync(user)).Secret);
 
-    public async Task<T> WithTokensAsync<T>(Func<AccessTokenService, Task<T>> action)
+    internal async Task<T> WithTokensAsync<T>(Func<AccessTokenService, Task<T>> action)
     {
         await using var scope = Host.Services.CreateAsyncScope();
         return await action(scope.ServiceProvider.GetRequiredService<AccessTokenService>());

@@ -11,7 +11,7 @@ namespace DeployPortal.Web.Tests.Authorization;
 /// <summary>One portal and cluster for every case of the deployment authorization matrix.</summary>
 public sealed class DeployHarnessFixture : IAsyncLifetime
 {
-    public DeployHarness Harness { get; private set; } = default!;
+    internal DeployHarness Harness { get; private set; } = default!;
 
     public async Task InitializeAsync() => Harness = await DeployHarness.CreateAsync();
 

@@ -30,7 +30,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
     // CI-like run: a board waiting for its first card); a wait still ends as soon as its condition holds.
     static PortalComponentTest() => DefaultWaitTimeout = TimeSpan.FromSeconds(10);
 
-    protected SlotHarness Harness { get; private set; } = default!;
+    private protected SlotHarness Harness { get; private set; } = default!;
 
     protected BunitAuthorizationContext Auth { get; private set; } = default!;
 
