@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Data;
-using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace DeployPortal.Web.Tests.Infrastructure;

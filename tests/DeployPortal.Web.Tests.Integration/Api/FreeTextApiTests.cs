@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using DeployPortal.Web.Tests.Authorization;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using DeployPortal.Web.Audit;
 using DeployPortal.Web.Data;
-using DeployPortal.Web.Tests.Authorization;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

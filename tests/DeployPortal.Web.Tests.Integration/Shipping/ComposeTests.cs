@@ -1,8 +1,8 @@
-using DeployPortal.Web.Tests.Infrastructure;
 using System.Text.Json.Nodes;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

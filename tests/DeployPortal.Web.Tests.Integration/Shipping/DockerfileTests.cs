@@ -1,6 +1,6 @@
-using DeployPortal.Web.Tests.Infrastructure;
 using System.Text.RegularExpressions;
 using DeployPortal.Web.Health;
+using DeployPortal.Web.Tests.Infrastructure;
 
 namespace DeployPortal.Web.Tests.Shipping;
 

@@ -1,7 +1,7 @@
-using DeployPortal.Web.Tests.Infrastructure;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Health;
+using DeployPortal.Web.Tests.Infrastructure;
 
 namespace DeployPortal.Web.Tests.Shipping;
 

@@ -1,4 +1,3 @@
-using DeployPortal.Web.Tests.Infrastructure;
 using System.Text;
 using DeployPortal.Web.Registry;
 

@@ -1,5 +1,5 @@
-using DeployPortal.Web.Tests.Infrastructure;
 using System.Text.Json;
+using DeployPortal.Web.Tests.Infrastructure;
 
 namespace DeployPortal.Web.Tests.Shipping;
 
