@@ -64,6 +64,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
             Harness.Events.Events, Harness.Clock, Harness.IdleOptions, NullLogger<IdleGiveBack>.Instance));
         // The queue panel on the board: the real waitlist service, with no apps configured (component tests queue through the harness).
         Services.AddScoped(sp => new WaitlistService(PageDatabase ?? Harness.Database.Factory, sp.GetRequiredService<HoldLedger>(), sp.GetRequiredService<Refusals>(), Harness.Handover,
+            Harness.ElasticPool(factory: PageDatabase ?? Harness.Database.Factory),
             new AppCatalog(new TestOptionsMonitor<AppsOptions>(new AppsOptions()), Options.Create(new PortalOptions()), new TestHostEnvironment()),
             new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), new MemoryCache(new MemoryCacheOptions())),
             Harness.Notifier, Harness.Clock, Harness.Options, NullLogger<WaitlistService>.Instance));
