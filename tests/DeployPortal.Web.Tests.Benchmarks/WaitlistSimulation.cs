@@ -35,7 +35,7 @@ namespace DeployPortal.Web.Tests.Benchmarks;
 /// </para>
 /// </summary>
 [Trait("Category", "Benchmark")]
-public sealed class WaitlistSimulation(ITestOutputHelper output)
+public sealed partial class WaitlistSimulation(ITestOutputHelper output)
 {
     private const int People = 30;
     private const int SlotCount = 6;
@@ -239,10 +239,11 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
         public bool Done { get; set; }
     }
 
-    private async Task<Outcome> RunAsync(List<Need> needs, Policy policy)
+    private async Task<Outcome> RunAsync(List<Need> needs, Policy policy, ElasticHook? elastic = null) // elastic: ElasticSimulation.cs
     {
         var portal = policy.Portal;
-        await using var h = await WaitlistHarness.CreateAsync(DatabaseProvider.Sqlite);
+        await using var h = await WaitlistHarness.CreateAsync(DatabaseProvider.Sqlite, elastic?.Cluster);
+        elastic?.Configure(h);
         var s = h.Slots;
         s.Clock.SetUtcNow(Monday);
         s.IdleOptions.CurrentValue = policy.Idle;
@@ -343,6 +344,7 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
                 await DeploymentsFinishAsync(h);
                 await s.GiveBack.RunAsync();
                 await s.ExpiryJob.RunAsync(default);
+                await (elastic?.StepAsync(h) ?? Task.CompletedTask);
                 await PickUpServedAsync(h, people, now, outcome);
                 // Reminded and still testing: extend by 2 h (refused past the hard maximum: the hold then runs out).
                 var active = await ActiveHoldsAsync(h);
@@ -425,6 +427,7 @@ public sealed class WaitlistSimulation(ITestOutputHelper output)
         }
 
         outcome.Unserved = people.Count(p => p.HoldId is null);
+        await (elastic?.FinishAsync(h, end) ?? Task.CompletedTask);
         await using (var db = h.Database.Factory.CreateDbContext())
         {
             var holds = await db.Holds.AsNoTracking().ToListAsync();

@@ -63,6 +63,28 @@ internal sealed class SlotHarness : IAsyncDisposable
 
     public HoldExpiryJob ExpiryJob => new(Sweep, Handover);
 
+    /// <summary>The elastic pool's settings (off, as by default).</summary>
+    public TestOptionsMonitor<ElasticOptions> ElasticOptions { get; } = new(new ElasticOptions());
+
+    public ElasticBudgets ElasticBudgets(IDbContextFactory<PortalDb>? factory = null) =>
+        new(factory ?? Database.Factory, ElasticOptions, Notifier, Clock, new Refusals(factory ?? Database.Factory, Clock, NullLogger<Refusals>.Instance));
+
+    /// <summary>The elastic pool over <paramref name="cluster"/>; without one, over an address nothing answers (fine while the pool is off).</summary>
+    public ElasticPool ElasticPool(Web.Cluster.ClusterGateway? cluster = null, IDbContextFactory<PortalDb>? factory = null) =>
+        new(factory ?? Database.Factory, ElasticOptions, ElasticBudgets(factory), new HoldLedger(factory ?? Database.Factory, Options), new HoldCap(Options), cluster ?? NoCluster, new SlotNamespaces(ClusterOptions), Notifier, Clock,
+            NullLogger<ElasticPool>.Instance);
+
+    public ElasticReaper ElasticReaper(Web.Cluster.ClusterGateway cluster) =>
+        new(Database.Factory, ElasticOptions, cluster, Notifier, Clock, NullLogger<ElasticReaper>.Instance);
+
+    /// <summary>A gateway to a real cluster (the emulator) at <paramref name="server"/>, retrying quickly.</summary>
+    public static Web.Cluster.ClusterGateway Gateway(Uri server) =>
+        new(new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = server.ToString() }),
+            Microsoft.Extensions.Options.Options.Create(new Web.Cluster.ClusterOptions { RetryDelay = TimeSpan.FromMilliseconds(20), MaxRetries = 2 }),
+            NullLogger<Web.Cluster.ClusterGateway>.Instance);
+
+    private static Web.Cluster.ClusterGateway NoCluster => Gateway(new Uri("http://127.0.0.1:9"));
+
     /// <summary>The slot services over <paramref name="factory"/> (e.g. one a component test stalls), sharing this harness's clock, options, jobs and events.</summary>
     public SlotRooms Build(IDbContextFactory<PortalDb> factory)
     {

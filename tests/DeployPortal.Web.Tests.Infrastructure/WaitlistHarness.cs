@@ -6,6 +6,7 @@ using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Git;
 using DeployPortal.Web.Registry;
+using DeployPortal.Web.Slots;
 using DeployPortal.Web.Waitlist;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
@@ -25,7 +26,7 @@ internal sealed class WaitlistHarness : IAsyncDisposable
     private readonly string _folder = Directory.CreateTempSubdirectory("deployportal-waitlist-").FullName;
     private readonly MemoryCache _cache = new(new MemoryCacheOptions());
 
-    private WaitlistHarness(SlotHarness slots)
+    private WaitlistHarness(SlotHarness slots, Uri? cluster)
     {
         Slots = slots;
         var appsOptions = new TestOptionsMonitor<AppsOptions>(new AppsOptions
@@ -34,10 +35,11 @@ internal sealed class WaitlistHarness : IAsyncDisposable
         });
         Apps = new AppCatalog(appsOptions, Microsoft.Extensions.Options.Options.Create(new PortalOptions { DataPath = _folder }), new TestHostEnvironment(_folder));
         Branches = new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), _cache);
-        Waitlist = new WaitlistService(Database.Factory, Slots.Ledger, Slots.Refusals, Slots.Handover, Apps, Branches, Slots.Notifier, Slots.Clock, Slots.Options,
+        Elastic = Slots.ElasticPool(cluster is null ? null : SlotHarness.Gateway(cluster));
+        Waitlist = new WaitlistService(Database.Factory, Slots.Ledger, Slots.Refusals, Slots.Handover, Elastic, Apps, Branches, Slots.Notifier, Slots.Clock, Slots.Options,
             NullLogger<WaitlistService>.Instance);
         var manifests = new ManifestBuilder(Microsoft.Extensions.Options.Options.Create(new ClusterOptions()));
-        Deployments = new DeploymentService(Database.Factory, Slots.Ledger, Slots.Cap, Slots.Endings, Slots.Board, Slots.Refusals, Slots.Idle, Apps, Branches, RegistryOff(Branches, _cache, Slots.Clock), manifests, Slots.Jobs, Slots.Notifier, Slots.Clock,
+        Deployments = new DeploymentService(Database.Factory, Slots.Ledger, Slots.Cap, Slots.Endings, Slots.Board, Slots.Refusals, Slots.Idle, Elastic, Apps, Branches, RegistryOff(Branches, _cache, Slots.Clock), manifests, Slots.Jobs, Slots.Notifier, Slots.Clock,
             NullLogger<DeploymentService>.Instance);
     }
 
@@ -55,11 +57,15 @@ internal sealed class WaitlistHarness : IAsyncDisposable
     public BranchCatalog Branches { get; }
     public WaitlistService Waitlist { get; }
     public DeploymentService Deployments { get; }
+
+    /// <summary>The elastic pool (off unless the test turns on <see cref="SlotHarness.ElasticOptions"/>), over the cluster the harness was given.</summary>
+    public ElasticPool Elastic { get; }
     public string Repository => Path.Combine(_folder, "repo");
 
-    public static async Task<WaitlistHarness> CreateAsync(DatabaseProvider provider)
+    /// <param name="cluster">A Kubernetes API (the emulator) the elastic pool makes namespaces in; none: the pool must stay off.</param>
+    public static async Task<WaitlistHarness> CreateAsync(DatabaseProvider provider, Uri? cluster = null)
     {
-        var harness = new WaitlistHarness(await SlotHarness.CreateAsync(provider));
+        var harness = new WaitlistHarness(await SlotHarness.CreateAsync(provider), cluster);
         var git = new GitClient(NullLogger<GitClient>.Instance);
         Directory.CreateDirectory(harness.Repository);
         await git.RunAsync(harness.Repository, default, "init", "--quiet", "--initial-branch=main");

@@ -72,6 +72,8 @@ internal static class FieldSchema
         ["Deployment"] = typeof(V1Deployment),
         ["ReplicaSet"] = typeof(V1ReplicaSet),
         ["Ingress"] = typeof(V1Ingress),
+        ["ResourceQuota"] = typeof(V1ResourceQuota),
+        ["LimitRange"] = typeof(V1LimitRange),
     };
 
     private static readonly ConcurrentDictionary<Type, Dictionary<string, Type>?> Properties = new();

@@ -23,8 +23,10 @@ internal sealed record ResourceKind(
     public static readonly ResourceKind Deployment = new("apps", "v1", "Deployment", "deployments", "deployment", true, ["deploy"], ["status", "scale"], false);
     public static readonly ResourceKind ReplicaSet = new("apps", "v1", "ReplicaSet", "replicasets", "replicaset", true, ["rs"], ["status", "scale"], false);
     public static readonly ResourceKind Ingress = new("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress", true, ["ing"], ["status"], false);
+    public static readonly ResourceKind ResourceQuota = new("", "v1", "ResourceQuota", "resourcequotas", "resourcequota", true, ["quota"], ["status"], false);
+    public static readonly ResourceKind LimitRange = new("", "v1", "LimitRange", "limitranges", "limitrange", true, ["limits"], [], false);
 
-    public static readonly IReadOnlyList<ResourceKind> All = [Namespace, Pod, Service, Event, ConfigMap, Secret, Node, Deployment, ReplicaSet, Ingress];
+    public static readonly IReadOnlyList<ResourceKind> All = [Namespace, Pod, Service, Event, ConfigMap, Secret, Node, Deployment, ReplicaSet, Ingress, ResourceQuota, LimitRange];
 
     public static ResourceKind? Find(string group, string version, string plural) =>
         All.FirstOrDefault(k => k.Group == group && k.Version == version && k.Plural == plural);

@@ -4,6 +4,7 @@ using DeployPortal.Web.Common;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Git;
 using DeployPortal.Web.Registry;
+using DeployPortal.Web.Slots;
 
 namespace DeployPortal.Web.Api;
 
@@ -81,7 +82,8 @@ internal static class DeploymentsApi
 
         deployments.MapPost("/", async Task<IResult> (DeployBody body, ClaimsPrincipal user, DeploymentService service, CancellationToken ct) =>
             {
-                var slotId = body.SlotId ?? (await service.SlotChoicesAsync(ct)).FirstOrDefault(s => s.Name == body.Slot)?.Id;
+                // "any": the first free slot, else a new elastic slot when the pool allows (Slots:Elastic).
+                var slotId = body.SlotId ?? (body.Slot == "any" ? ElasticPool.AnySlot : (await service.SlotChoicesAsync(ct)).FirstOrDefault(s => s.Name == body.Slot)?.Id);
                 if (slotId is null)
                 {
                     return ApiResults.Problem(body.Slot is null
@@ -92,7 +94,7 @@ internal static class DeploymentsApi
                 return ApiResults.From(await service.CreateAsync(user, new DeployRequest(body.App ?? "", body.Branch ?? "", slotId.Value, body.Purpose, body.HoldFor), ct),
                     d => TypedResults.Accepted($"/api/v1/deployments/{d.Id}", d));
             })
-            .WithName("Deploy").WithSummary("Deploy a branch into a slot (claims the slot when it is free). Answers 202 with the queued deployment.")
+            .WithName("Deploy").WithSummary("Deploy a branch into a slot (claims the slot when it is free; slot \"any\" takes the first free slot, or a new elastic one). Answers 202 with the queued deployment.")
             .Produces<DeploymentView>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
 
         deployments.MapPost("/{id:long}/cancel", async (long id, ClaimsPrincipal user, DeploymentService service, CancellationToken ct) =>

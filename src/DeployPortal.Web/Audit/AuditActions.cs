@@ -25,6 +25,9 @@ public static class AuditActions
     public const string SlotEdited = "slot-edited";
     public const string SlotEnabled = "slot-enabled";
     public const string SlotDisabled = "slot-disabled";
+    public const string ElasticCreated = "elastic-created";
+    public const string ElasticRemoved = "elastic-removed";
+    public const string ElasticBudget = "elastic-budget";
     public const string SignIn = "sign-in";
     public const string SignInRefused = "sign-in-refused";
     public const string SessionEnded = "session-ended";
@@ -38,7 +41,7 @@ public static class AuditActions
     {
         Deploy or Cancel => HistoryKind.Deployments,
         QueueJoin or QueueLeave or QueueServed => HistoryKind.Queue,
-        SlotAdded or SlotEdited or SlotEnabled or SlotDisabled => HistoryKind.Slots,
+        SlotAdded or SlotEdited or SlotEnabled or SlotDisabled or ElasticCreated or ElasticRemoved or ElasticBudget => HistoryKind.Slots,
         SignIn or SignInRefused or SessionEnded or Denied or TokenCreated or TokenRevoked or TokenRefused => HistoryKind.Security,
         _ => HistoryKind.Holds,
     };
@@ -50,6 +53,7 @@ public static class AuditActions
     [
         Claim, Extend, Release, QaDone, ForceRelease, Expire, IdleEnd, Sleep, Wake, Renew, Remind,
         QueueJoin, QueueLeave, QueueServed, Deploy, Cancel, SlotAdded, SlotEdited, SlotEnabled, SlotDisabled,
+        ElasticCreated, ElasticRemoved, ElasticBudget,
         SignIn, SignInRefused, SessionEnded, Denied, TokenCreated, TokenRevoked, TokenRefused,
     ];
 }

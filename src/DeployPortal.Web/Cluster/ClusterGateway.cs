@@ -28,6 +28,35 @@ internal sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions
         await _retries.CallAsync(t => client.CoreV1.PatchNamespaceAsync(new V1Patch(ns, V1Patch.PatchType.ApplyPatch), name, fieldManager: ManifestBuilder.FieldManager, force: true, cancellationToken: t), ct);
     }
 
+    /// <summary>
+    /// An elastic slot's namespace with its ResourceQuota and LimitRange (server-side apply: repeating it changes nothing).
+    /// Always creates the namespace, whatever <see cref="ClusterOptions.CreateNamespaces"/> says: making it is the point.
+    /// </summary>
+    public async Task ApplyElasticNamespaceAsync(string name, Slots.ElasticOptions template, CancellationToken ct)
+    {
+        const string manager = ElasticManifests.FieldManager;
+        var ns = ElasticManifests.Namespace(name);
+        await _retries.CallAsync(t => client.CoreV1.PatchNamespaceAsync(new V1Patch(ns, V1Patch.PatchType.ApplyPatch), name, fieldManager: manager, force: true, cancellationToken: t), ct);
+        var quota = ElasticManifests.Quota(name, template.Quota);
+        await _retries.CallAsync(t => client.CoreV1.PatchNamespacedResourceQuotaAsync(new V1Patch(quota, V1Patch.PatchType.ApplyPatch), quota.Metadata.Name, name,
+            fieldManager: manager, force: true, cancellationToken: t), ct);
+        var limits = ElasticManifests.LimitRange(name, template.Limits);
+        await _retries.CallAsync(t => client.CoreV1.PatchNamespacedLimitRangeAsync(new V1Patch(limits, V1Patch.PatchType.ApplyPatch), limits.Metadata.Name, name,
+            fieldManager: manager, force: true, cancellationToken: t), ct);
+    }
+
+    /// <summary>Deletes a namespace and all in it; one already gone counts as deleted.</summary>
+    public async Task DeleteNamespaceAsync(string name, CancellationToken ct)
+    {
+        try
+        {
+            await _retries.CallAsync(t => client.CoreV1.DeleteNamespaceAsync(name, cancellationToken: t), ct);
+        }
+        catch (ClusterRejectedException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+        }
+    }
+
     /// <summary>Server-side apply of the app's Deployment, Service and Ingress. Idempotent: applying twice changes nothing.</summary>
     public async Task ApplyAsync(AppObjects app, CancellationToken ct)
     {

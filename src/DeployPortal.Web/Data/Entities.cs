@@ -17,6 +17,30 @@ public sealed class Slot
 
     /// <summary>The released hold whose objects are being removed (objects are labelled with their hold).</summary>
     public long? CleaningHoldId { get; set; }
+
+    /// <summary>Made by the portal on demand from the elastic pool (<c>Slots:Elastic</c>), in a namespace of its own.</summary>
+    public bool Elastic { get; set; }
+
+    /// <summary>
+    /// An elastic slot whose namespace was deleted after it stood free for <c>Slots:Elastic:RemoveAfter</c>. The row stays
+    /// for the history (its holds and deployments point at it) and is taken again, under the same name, by the next slot the pool makes.
+    /// </summary>
+    public DateTime? RemovedAt { get; set; }
+}
+
+/// <summary>
+/// The elastic pool's budget as an admin set it at runtime (one row, id 1): overrides <c>Slots:Elastic:MaxSlots</c>
+/// while <see cref="MaxSlots"/> is set. Its row is also what slot creation locks on PostgreSQL, so two creations
+/// cannot both count the pool before either adds to it.
+/// </summary>
+public sealed class ElasticBudget
+{
+    public const int SingletonId = 1;
+
+    public int Id { get; set; }
+    public int? MaxSlots { get; set; }
+    public string? ChangedByName { get; set; }
+    public DateTime? ChangedAt { get; set; }
 }
 
 /// <summary>

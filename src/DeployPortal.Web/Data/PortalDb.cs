@@ -19,6 +19,7 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
     public DbSet<WaitlistEntry> Waitlist => Set<WaitlistEntry>();
     public DbSet<PortalSession> Sessions => Set<PortalSession>();
     public DbSet<Api.IdempotencyRecord> IdempotencyRecords => Set<Api.IdempotencyRecord>();
+    public DbSet<ElasticBudget> ElasticBudgets => Set<ElasticBudget>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -39,6 +40,15 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
             slot.HasIndex(s => s.Namespace).IsUnique();
             slot.Property(s => s.Description).HasMaxLength(500);
             slot.Property(s => s.UrlPattern).HasMaxLength(300);
+            slot.HasIndex(s => s.Elastic);
+        });
+
+        modelBuilder.Entity<ElasticBudget>(budget =>
+        {
+            budget.ToTable("ElasticBudget");
+            budget.Property(b => b.Id).ValueGeneratedNever();
+            budget.Property(b => b.ChangedByName).HasMaxLength(200);
+            budget.HasData(new ElasticBudget { Id = ElasticBudget.SingletonId });
         });
 
         modelBuilder.Entity<Hold>(hold =>

@@ -26,6 +26,7 @@ internal sealed class DeploymentService(
     BoardQueries board,
     Refusals refusals,
     IdleSlots idle,
+    ElasticPool elastic,
     AppCatalog apps,
     BranchCatalog branches,
     ImagePreflight images,
@@ -78,6 +79,18 @@ internal sealed class DeploymentService(
         if (await images.RefusalAsync(app, branch, ct) is { } notBuilt)
         {
             return notBuilt;
+        }
+
+        if (request.SlotId == ElasticPool.AnySlot)
+        {
+            // "Any slot": the first free one, else a new elastic slot (within the budget), else a refusal that offers the queue.
+            var picked = await elastic.ForDeployAsync(user, request.Purpose, request.HoldFor, ct);
+            if (!picked.Succeeded)
+            {
+                return picked.Failure!;
+            }
+
+            request = request with { SlotId = picked.Value };
         }
 
         return await QueueAsync(user, request, app.Name, pinned: null, ct);

@@ -3,13 +3,13 @@ using Microsoft.EntityFrameworkCore;
 
 namespace DeployPortal.Web.Slots;
 
-/// <summary>The board as data: every slot, its active hold, and what runs there under that hold.</summary>
+/// <summary>The board as data: every slot (but elastic slots removed), its active hold, and what runs there under that hold.</summary>
 internal sealed class BoardQueries(IDbContextFactory<PortalDb> dbFactory)
 {
     public async Task<IReadOnlyList<SlotCard>> GetBoardAsync(CancellationToken ct = default)
     {
         await using var db = dbFactory.CreateDbContext();
-        var slots = (await db.Slots.AsNoTracking().ToListAsync(ct)).OrderBy(s => s.Name, NaturalOrder.Instance).ToList();
+        var slots = (await db.Slots.AsNoTracking().Where(s => s.RemovedAt == null).ToListAsync(ct)).OrderBy(s => s.Name, NaturalOrder.Instance).ToList();
         var holds = await db.Holds.AsNoTracking().Where(h => h.ReleasedAt == null).ToDictionaryAsync(h => h.SlotId, ct);
         var holdIds = holds.Values.Select(h => (long?)h.Id).ToList();
         // What runs in each slot now: the latest deployment of each app under the current hold.

@@ -17,6 +17,9 @@ public sealed record SlotCard(
     /// <summary>The portal is removing what the last hold deployed here.</summary>
     public bool Cleaning { get; init; }
 
+    /// <summary>Made on demand from the elastic pool; removed after standing free a while.</summary>
+    public bool Elastic { get; init; }
+
     /// <summary>What runs here under the current hold: the latest deployment of each app.</summary>
     public IReadOnlyList<SlotDeploymentView> Deployments { get; init; } = [];
 
@@ -29,14 +32,14 @@ public sealed record SlotCard(
         ReferenceEquals(this, other)
         || other is not null
         && Id == other.Id && Name == other.Name && Namespace == other.Namespace && Description == other.Description
-        && UrlPattern == other.UrlPattern && Enabled == other.Enabled && Equals(Hold, other.Hold) && Cleaning == other.Cleaning
+        && UrlPattern == other.UrlPattern && Enabled == other.Enabled && Equals(Hold, other.Hold) && Cleaning == other.Cleaning && Elastic == other.Elastic
         && Deployments.SequenceEqual(other.Deployments);
 
     public override int GetHashCode() => HashCode.Combine(Id, Name, Hold, Cleaning, Deployments.Count);
 
     /// <summary>The card of <paramref name="s"/> with its active hold, if any (deployments are the caller's to add).</summary>
     public static SlotCard Of(Slot s, Hold? hold) =>
-        new(s.Id, s.Name, s.Namespace, s.Description, s.UrlPattern, s.Enabled, hold is null ? null : HoldView.Of(hold)) { Cleaning = s.CleaningSince is not null };
+        new(s.Id, s.Name, s.Namespace, s.Description, s.UrlPattern, s.Enabled, hold is null ? null : HoldView.Of(hold)) { Cleaning = s.CleaningSince is not null, Elastic = s.Elastic };
 }
 
 /// <param name="ImageDigest">The digest that runs, when a registry resolved one.</param>

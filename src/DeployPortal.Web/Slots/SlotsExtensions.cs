@@ -32,6 +32,10 @@ public static class SlotsExtensions
         builder.Services.AddScoped<SlotSleepJob>();
         builder.Services.AddScoped<IdleSleep>();
         builder.Services.AddScoped<WakeOnAccess>();
+        builder.Services.AddOptionsWithValidateOnStart<ElasticOptions, ElasticOptionsValidator>().BindConfiguration(ElasticOptions.Section);
+        builder.Services.AddScoped<ElasticBudgets>();
+        builder.Services.AddScoped<ElasticPool>();
+        builder.Services.AddScoped<ElasticReaper>();
         return builder;
     }
 
@@ -43,6 +47,8 @@ public static class SlotsExtensions
             .AddOrUpdate<IdleGiveBack>("end-idle-holds", idle => idle.RunAsync(CancellationToken.None), Cron.Minutely());
         app.Services.GetRequiredService<IRecurringJobManager>()
             .AddOrUpdate<IdleSleep>(IdleSleep.JobId, sleep => sleep.RunAsync(CancellationToken.None), Cron.Minutely());
+        app.Services.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<ElasticReaper>(ElasticReaper.JobId, reaper => reaper.RunAsync(CancellationToken.None), Cron.Minutely());
         return app;
     }
 }

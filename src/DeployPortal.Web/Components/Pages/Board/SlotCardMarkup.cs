@@ -24,6 +24,8 @@ internal static class SlotCardMarkup
     private static readonly string Yours = Chip(Color.Primary, Variant.Outlined, "", "yours");
     private static readonly string AsleepIcon = $"<span class=\"portal-chip-icon\">{BoardStyles.Icon(Icons.Material.Filled.Bedtime, small: true)}</span>";
     private static readonly string Cleaning = Chip(Color.Default, Variant.Outlined, " data-testid=\"slot-cleaning\"", "cleaning…");
+    private static readonly string Elastic = Chip(Color.Info, Variant.Outlined,
+        " data-testid=\"slot-elastic\" title=\"Made on demand from the elastic pool; removed when it has stood free a while\"", "elastic");
 
     /// <summary>The card's own classes: a card, with its state's colour along the top.</summary>
     public static string CardClass(SlotState state) => CardClasses[state];
@@ -61,6 +63,11 @@ internal static class SlotCardMarkup
         if (slot.Cleaning)
         {
             chips.Append(Cleaning);
+        }
+
+        if (slot.Elastic)
+        {
+            chips.Append(Elastic);
         }
 
         var caption = $"namespace {slot.Namespace}" + (string.IsNullOrEmpty(slot.Description) ? "" : $" · {slot.Description}");

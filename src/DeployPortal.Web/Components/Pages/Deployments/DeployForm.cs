@@ -36,7 +36,16 @@ internal sealed class DeployForm(string actorId, bool canAdminister, TimeSpan de
 
     public bool LoadingBranches { get; private set; }
 
-    public SlotChoice? SelectedSlot => Slots?.FirstOrDefault(s => s.Id == SlotId);
+    /// <summary>The elastic pool as last read: with room, a new slot is offered when none is free.</summary>
+    public ElasticBudgetView? Elastic { get; private set; }
+
+    /// <summary>The slot list offers a new elastic slot: the pool has room and no slot is free to deploy into.</summary>
+    public bool OffersNewSlot => Elastic is { HasRoom: true } && Slots is not null && !Slots.Any(s => Selectable(s) && s.HolderId is null);
+
+    /// <summary>The choice "a new slot, made for you" (it has no name until it is made).</summary>
+    public SlotChoice NewSlot => new(ElasticPool.AnySlot, "a new elastic slot", true, null, null, null, []);
+
+    public SlotChoice? SelectedSlot => SlotId == ElasticPool.AnySlot && OffersNewSlot ? NewSlot : Slots?.FirstOrDefault(s => s.Id == SlotId);
 
     /// <summary>The selected slot is free: deploying claims it, so the form asks what for and for how long.</summary>
     public bool NeedsClaim => SelectedSlot is { HolderId: null };
@@ -49,18 +58,20 @@ internal sealed class DeployForm(string actorId, bool canAdminister, TimeSpan de
     /// The first read of the slots: starts on the slot a shared link names (if it may be deployed into), else the
     /// person's own, else the first free one; with none to deploy into, offers the queue (for the linked slot, if any).
     /// </summary>
-    public void Start(IReadOnlyList<SlotChoice> slots, string? linkedSlot)
+    public void Start(IReadOnlyList<SlotChoice> slots, string? linkedSlot, ElasticBudgetView? elastic = null)
     {
         Slots = slots;
+        Elastic = elastic;
         SlotId = slots.FirstOrDefault(s => s.Name == linkedSlot && Selectable(s))?.Id
             ?? slots.FirstOrDefault(s => s.HolderId == actorId)?.Id
-            ?? slots.FirstOrDefault(s => s.Enabled && s.HolderId is null)?.Id;
-        QueueMode = !AnySelectable;
+            ?? slots.FirstOrDefault(s => s.Enabled && s.HolderId is null)?.Id
+            ?? (OffersNewSlot ? ElasticPool.AnySlot : null);
+        QueueMode = !AnySelectable && !OffersNewSlot;
         QueueSlotId = QueueMode ? slots.FirstOrDefault(s => s.Name == linkedSlot && s.Enabled)?.Id : null;
     }
 
     /// <summary>A newer read of the slots (after a refusal or joining the queue); the choices made stay.</summary>
-    public void Refresh(IReadOnlyList<SlotChoice> slots) => Slots = slots;
+    public void Refresh(IReadOnlyList<SlotChoice> slots, ElasticBudgetView? elastic = null) => (Slots, Elastic) = (slots, elastic ?? Elastic);
 
     /// <summary>The queue served the person: the slot is theirs now, so the form deploys into it instead of offering the queue again.</summary>
     public void Served(IReadOnlyList<SlotChoice> slots, string? servedSlotName)

@@ -250,6 +250,32 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                     b.ToTable("DeploymentSteps");
                 });
 
+            modelBuilder.Entity("DeployPortal.Web.Data.ElasticBudget", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ChangedByName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int?>("MaxSlots")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ElasticBudget", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1
+                        });
+                });
+
             modelBuilder.Entity("DeployPortal.Web.Data.Hold", b =>
                 {
                     b.Property<long>("Id")
@@ -479,6 +505,9 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
 
+                    b.Property<bool>("Elastic")
+                        .HasColumnType("boolean");
+
                     b.Property<bool>("Enabled")
                         .HasColumnType("boolean");
 
@@ -492,12 +521,17 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<DateTime?>("RemovedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("UrlPattern")
                         .IsRequired()
                         .HasMaxLength(300)
                         .HasColumnType("character varying(300)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Elastic");
 
                     b.HasIndex("Name")
                         .IsUnique();
