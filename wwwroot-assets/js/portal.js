@@ -53,3 +53,13 @@ document.addEventListener("click", e => {
 });
 showThemeChoice();
 
+
+// "/" focuses the page's quick search (the board's), as on GitHub, unless the reader is typing somewhere already.
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+  const typing = e.target.closest?.("input, textarea, select, [contenteditable=''], [contenteditable=true]");
+  const search = document.querySelector("[data-portal-search]");
+  if (typing || !search) return;
+  e.preventDefault();
+  search.focus();
+});
