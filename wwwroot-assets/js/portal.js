@@ -63,3 +63,10 @@ document.addEventListener("keydown", (e) => {
   e.preventDefault();
   search.focus();
 });
+
+// The board's one-time "try this" card: dismissed for good with a cookie the server renders as <html data-tried>.
+document.addEventListener("click", (e) => {
+  if (!e.target.closest?.("[data-portal-dismiss-first-run]")) return;
+  document.cookie = "portal-tried=1; path=/; max-age=31536000; samesite=lax";
+  document.documentElement.setAttribute("data-tried", "");
+});

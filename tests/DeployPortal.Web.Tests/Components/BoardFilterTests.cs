@@ -95,4 +95,47 @@ public sealed class BoardFilterTests : PortalComponentTest
         Assert.Equal("true", cut.Find("[data-testid=board-show-all]").GetAttribute("aria-current"));
         Assert.Contains("q=regress", cut.Find("[data-testid=board-show-free]").GetAttribute("href")); // a filter keeps the search
     }
+
+    [Fact]
+    public async Task Board_BeforeAnythingWasDeployed_OffersTheTryThisCard()
+    {
+        await ThreeSlotsAsync();
+        SignInAs(TestUsers.Dana);
+
+        var cut = Render<Board>();
+
+        var card = cut.WaitForElement("[data-testid=board-first-run]");
+        Assert.Contains("storefront@feature/login", card.TextContent);
+        Assert.Contains("QA done", card.TextContent);
+        Assert.Equal("/deploy?app=storefront&branch=feature%2Flogin", card.QuerySelector("a")!.GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task Board_OnceSomethingWasDeployed_HasNoTryThisCard()
+    {
+        await ThreeSlotsAsync();
+        await using (var db = Harness.Database.Factory.CreateDbContext())
+        {
+            var slot = db.Slots.Single(s => s.Name == "qa-2");
+            var hold = db.Holds.Single(h => h.SlotId == slot.Id);
+            db.Deployments.Add(new Web.Data.Deployment
+            {
+                SlotId = slot.Id,
+                HoldId = hold.Id,
+                App = "storefront",
+                Branch = "main",
+                RequestedById = "dev:dana",
+                RequestedByName = "Dana Developer",
+                State = Web.Data.DeploymentState.Succeeded,
+                CreatedAt = Harness.Clock.GetUtcNow().UtcDateTime,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        SignInAs(TestUsers.Dana);
+        var cut = Render<Board>();
+
+        cut.WaitForAssertion(() => Assert.Equal(["qa-1", "qa-2", "qa-10"], Shown(cut)));
+        Assert.Empty(cut.FindAll("[data-testid=board-first-run]"));
+    }
 }

@@ -21,6 +21,8 @@ public sealed partial class Board : IDisposable
     private IReadOnlyList<SlotCard>? _all; // the shared snapshot
     private IReadOnlyList<SlotCard>? _slots; // what the filter shows of it: _all itself when nothing is filtered
     private BoardFilter _filter;
+    private string? _search; // what is typed: the address lags behind fast typing, so it only clears or first fills the field
+    private bool _firstRun; // nothing was ever deployed: show the "try this" card (hidden by CSS once dismissed)
     private string? _error;
     private DateTime? _shownAt; // when the board on show was read
     private bool _paused; // live updates are not reaching this board: the database or the live feed is down
@@ -79,10 +81,25 @@ public sealed partial class Board : IDisposable
         _user = (await AuthState).User;
         _rights = SlotRights.Of(_user);
         _filter = BoardFilter.From(Show, Query);
+        _search = _filter.Query;
         _warnBefore = Feed.WarnBefore;
         _holdChoices = Feed.HoldChoices();
         _cards = Feed.CardContext(Zone, _rights.CanHold, _holdChoices, EventCallback.Factory.Create<SlotCardRequest>(this, OnCardCommandAsync));
         await LoadAsync();
+        _firstRun = _error is null && await HistoryEmptyAsync();
+    }
+
+    private async Task<bool> HistoryEmptyAsync()
+    {
+        try
+        {
+            return await Feed.HistoryEmptyAsync(_cts.Token);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Logger.LogWarning(ex, "Reading whether anything was deployed failed; the board shows no first-run card");
+            return false;
+        }
     }
 
     protected override void OnParametersSet()
@@ -90,6 +107,7 @@ public sealed partial class Board : IDisposable
         if (BoardFilter.From(Show, Query) is var filter && filter != _filter)
         {
             _filter = filter;
+            _search = filter.Query is null ? null : _search;
             _slots = _all is null ? null : _filter.Apply(_all, _rights.ActorId);
         }
 
@@ -210,8 +228,11 @@ public sealed partial class Board : IDisposable
         string.Join(" and ", new[] { _filter.Show is { } show ? $"“{ShowLabel(show)}”" : null, _filter.Query is { } q ? $"“{q}”" : null }.OfType<string>());
 
     // Each keystroke replaces the address rather than adding to the history, so Back leaves the board.
-    private void Search(ChangeEventArgs e) =>
+    private void Search(ChangeEventArgs e)
+    {
+        _search = e.Value as string;
         Nav.NavigateTo(Nav.GetUriWithQueryParameter("q", string.IsNullOrWhiteSpace(e.Value as string) ? null : (string)e.Value!), replace: true);
+    }
 
     private SlotActions ActionsFor(SlotCard slot) => SlotActions.For(_rights, slot, Now, _warnBefore);
 
