@@ -53,3 +53,20 @@ document.addEventListener("click", e => {
 });
 showThemeChoice();
 
+
+// "/" focuses the page's quick search (the board's), as on GitHub, unless the reader is typing somewhere already.
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+  const typing = e.target.closest?.("input, textarea, select, [contenteditable=''], [contenteditable=true]");
+  const search = document.querySelector("[data-portal-search]");
+  if (typing || !search) return;
+  e.preventDefault();
+  search.focus();
+});
+
+// The board's one-time "try this" card: dismissed for good with a cookie the server renders as <html data-tried>.
+document.addEventListener("click", (e) => {
+  if (!e.target.closest?.("[data-portal-dismiss-first-run]")) return;
+  document.cookie = "portal-tried=1; path=/; max-age=31536000; samesite=lax";
+  document.documentElement.setAttribute("data-tried", "");
+});

@@ -54,6 +54,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Sweep);
         Services.AddScoped(sp => sp.GetRequiredService<SlotRooms>().Board);
         Services.AddSingleton<BoardSnapshot>();
+        Services.AddSingleton(_ => PageDatabase ?? Harness.Database.Factory); // BoardFeed asks whether anything was ever deployed
         Services.AddSingleton<BoardClock>();
         Services.AddBoard();
         Services.AddScoped(_ => new AuditQueries(PageDatabase ?? Harness.Database.Factory));

@@ -18,7 +18,11 @@ public sealed partial class Board : IDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly BoardCards _rendered = new();
     private readonly Dictionary<int, SlotCardView> _views = [];
-    private IReadOnlyList<SlotCard>? _slots;
+    private IReadOnlyList<SlotCard>? _all; // the shared snapshot
+    private IReadOnlyList<SlotCard>? _slots; // what the filter shows of it: _all itself when nothing is filtered
+    private BoardFilter _filter;
+    private string? _search; // what is typed: the address lags behind fast typing, so it only clears or first fills the field
+    private bool _firstRun; // nothing was ever deployed: show the "try this" card (hidden by CSS once dismissed)
     private string? _error;
     private DateTime? _shownAt; // when the board on show was read
     private bool _paused; // live updates are not reaching this board: the database or the live feed is down
@@ -35,6 +39,10 @@ public sealed partial class Board : IDisposable
     [Inject] private BoardFeed Feed { get; set; } = default!;
     [Inject] private BoardCommands Commands { get; set; } = default!;
     [Inject] private ILogger<Board> Logger { get; set; } = default!;
+    [Inject] private NavigationManager Nav { get; set; } = default!;
+
+    [SupplyParameterFromQuery(Name = "show")] private string? Show { get; set; }
+    [SupplyParameterFromQuery(Name = "q")] private string? Query { get; set; }
 
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
@@ -45,19 +53,20 @@ public sealed partial class Board : IDisposable
     {
         get
         {
-            if (_slots is null)
+            if (_all is null)
             {
                 return "";
             }
 
             var (free, enabled) = (0, 0);
-            for (var i = 0; i < _slots.Count; i++) // indexed: LINQ over the interface boxed an enumerator per count on every open board
+            for (var i = 0; i < _all.Count; i++) // indexed: LINQ over the interface boxed an enumerator per count on every open board
             {
-                free += _slots[i].IsFree ? 1 : 0;
-                enabled += _slots[i].Enabled ? 1 : 0;
+                free += _all[i].IsFree ? 1 : 0;
+                enabled += _all[i].Enabled ? 1 : 0;
             }
 
-            return $"{free} of {enabled} free";
+            var summary = $"{free} of {enabled} free";
+            return _filter.IsEmpty || _slots is null ? summary : $"{summary} · showing {_slots.Count}";
         }
     }
 
@@ -71,14 +80,37 @@ public sealed partial class Board : IDisposable
     {
         _user = (await AuthState).User;
         _rights = SlotRights.Of(_user);
+        _filter = BoardFilter.From(Show, Query);
+        _search = _filter.Query;
         _warnBefore = Feed.WarnBefore;
         _holdChoices = Feed.HoldChoices();
         _cards = Feed.CardContext(Zone, _rights.CanHold, _holdChoices, EventCallback.Factory.Create<SlotCardRequest>(this, OnCardCommandAsync));
         await LoadAsync();
+        _firstRun = _error is null && await HistoryEmptyAsync();
+    }
+
+    private async Task<bool> HistoryEmptyAsync()
+    {
+        try
+        {
+            return await Feed.HistoryEmptyAsync(_cts.Token);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Logger.LogWarning(ex, "Reading whether anything was deployed failed; the board shows no first-run card");
+            return false;
+        }
     }
 
     protected override void OnParametersSet()
     {
+        if (BoardFilter.From(Show, Query) is var filter && filter != _filter)
+        {
+            _filter = filter;
+            _search = filter.Query is null ? null : _search;
+            _slots = _all is null ? null : _filter.Apply(_all, _rights.ActorId);
+        }
+
         // _cards is null only while OnInitializedAsync still waits for the sign-in state; it then reads Zone itself.
         if (_cards is not null && _cards.Zone != Zone)
         {
@@ -102,7 +134,8 @@ public sealed partial class Board : IDisposable
     {
         try
         {
-            _slots = await Feed.ReadAsync(_cts.Token);
+            _all = await Feed.ReadAsync(_cts.Token);
+            _slots = _filter.Apply(_all, _rights.ActorId);
             SetNow();
             _error = null;
             _shownAt = Now;
@@ -178,6 +211,27 @@ public sealed partial class Board : IDisposable
         {
             await LoadAsync();
         }
+    }
+
+    private string FilterLink(string? show) => Nav.GetUriWithQueryParameter("show", show);
+
+    private string ClearLink => Nav.GetUriWithQueryParameters(new Dictionary<string, object?> { ["show"] = null, ["q"] = null });
+
+    private static string ShowLabel(string show) => show switch
+    {
+        "free" => "Free",
+        "mine" => "Mine",
+        _ => "Held",
+    };
+
+    private string FilterWords =>
+        string.Join(" and ", new[] { _filter.Show is { } show ? $"“{ShowLabel(show)}”" : null, _filter.Query is { } q ? $"“{q}”" : null }.OfType<string>());
+
+    // Each keystroke replaces the address rather than adding to the history, so Back leaves the board.
+    private void Search(ChangeEventArgs e)
+    {
+        _search = e.Value as string;
+        Nav.NavigateTo(Nav.GetUriWithQueryParameter("q", string.IsNullOrWhiteSpace(e.Value as string) ? null : (string)e.Value!), replace: true);
     }
 
     private SlotActions ActionsFor(SlotCard slot) => SlotActions.For(_rights, slot, Now, _warnBefore);
