@@ -17,6 +17,9 @@ public sealed class Slot
 
     /// <summary>The released hold whose objects are being removed (objects are labelled with their hold).</summary>
     public long? CleaningHoldId { get; set; }
+
+    /// <summary>Where an admin put the slot on the board (lower first); null slots follow in natural name order.</summary>
+    public int? Position { get; set; }
 }
 
 /// <summary>

@@ -21,7 +21,6 @@ public sealed partial class Board : IDisposable
     private IReadOnlyList<SlotCard>? _all; // the shared snapshot
     private IReadOnlyList<SlotCard>? _slots; // what the filter shows of it: _all itself when nothing is filtered
     private BoardFilter _filter;
-    private string? _search; // what is typed: the address lags behind fast typing, so it only clears or first fills the field
     private bool _firstRun; // nothing was ever deployed: show the "try this" card (hidden by CSS once dismissed)
     private string? _error;
     private DateTime? _shownAt; // when the board on show was read
@@ -40,9 +39,6 @@ public sealed partial class Board : IDisposable
     [Inject] private BoardCommands Commands { get; set; } = default!;
     [Inject] private ILogger<Board> Logger { get; set; } = default!;
     [Inject] private NavigationManager Nav { get; set; } = default!;
-
-    [SupplyParameterFromQuery(Name = "show")] private string? Show { get; set; }
-    [SupplyParameterFromQuery(Name = "q")] private string? Query { get; set; }
 
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
@@ -80,8 +76,8 @@ public sealed partial class Board : IDisposable
     {
         _user = (await AuthState).User;
         _rights = SlotRights.Of(_user);
-        _filter = BoardFilter.From(Show, Query);
-        _search = _filter.Query;
+        _filter = AddressFilter;
+        _searchShown = _addressQuery = _filter.Query;
         _warnBefore = Feed.WarnBefore;
         _holdChoices = Feed.HoldChoices();
         _cards = Feed.CardContext(Zone, _rights.CanHold, _holdChoices, EventCallback.Factory.Create<SlotCardRequest>(this, OnCardCommandAsync));
@@ -104,12 +100,7 @@ public sealed partial class Board : IDisposable
 
     protected override void OnParametersSet()
     {
-        if (BoardFilter.From(Show, Query) is var filter && filter != _filter)
-        {
-            _filter = filter;
-            _search = filter.Query is null ? null : _search;
-            _slots = _all is null ? null : _filter.Apply(_all, _rights.ActorId);
-        }
+        FollowAddress();
 
         // _cards is null only while OnInitializedAsync still waits for the sign-in state; it then reads Zone itself.
         if (_cards is not null && _cards.Zone != Zone)
@@ -211,27 +202,6 @@ public sealed partial class Board : IDisposable
         {
             await LoadAsync();
         }
-    }
-
-    private string FilterLink(string? show) => Nav.GetUriWithQueryParameter("show", show);
-
-    private string ClearLink => Nav.GetUriWithQueryParameters(new Dictionary<string, object?> { ["show"] = null, ["q"] = null });
-
-    private static string ShowLabel(string show) => show switch
-    {
-        "free" => "Free",
-        "mine" => "Mine",
-        _ => "Held",
-    };
-
-    private string FilterWords =>
-        string.Join(" and ", new[] { _filter.Show is { } show ? $"“{ShowLabel(show)}”" : null, _filter.Query is { } q ? $"“{q}”" : null }.OfType<string>());
-
-    // Each keystroke replaces the address rather than adding to the history, so Back leaves the board.
-    private void Search(ChangeEventArgs e)
-    {
-        _search = e.Value as string;
-        Nav.NavigateTo(Nav.GetUriWithQueryParameter("q", string.IsNullOrWhiteSpace(e.Value as string) ? null : (string)e.Value!), replace: true);
     }
 
     private SlotActions ActionsFor(SlotCard slot) => SlotActions.For(_rights, slot, Now, _warnBefore);

@@ -3,20 +3,24 @@ using DeployPortal.Web.Slots;
 namespace DeployPortal.Web.Components.Pages.Board;
 
 /// <summary>
-/// Which slots a board shows, as kept in its address (<c>?show=free|mine|held&amp;q=text</c>), so a filtered board
-/// is a link to share. The filter values are all an open board keeps: with no filter it shows the shared snapshot
+/// Which slots a board shows, as kept in its address (<c>?show=free|mine|held&amp;q=text&amp;app=name&amp;holder=id</c>),
+/// so a filtered board is a link to share. The filter values are all an open board keeps: with no filter it shows the shared snapshot
 /// itself, and only a filtered board holds a list of its own (references into that snapshot).
 /// </summary>
-internal readonly record struct BoardFilter(string? Show, string? Query)
+internal readonly record struct BoardFilter(string? Show, string? Query, string? App = null, string? Holder = null)
 {
     public static readonly string[] Shows = ["free", "mine", "held"];
 
     /// <summary>The filter from the address; an unknown <c>show</c> is ignored rather than hiding every slot.</summary>
-    public static BoardFilter From(string? show, string? query) =>
-        new(Shows.FirstOrDefault(s => string.Equals(s, show?.Trim(), StringComparison.OrdinalIgnoreCase)),
-            string.IsNullOrWhiteSpace(query) ? null : query.Trim());
+    public static BoardFilter From(string? show, string? query, string? app = null, string? holder = null) =>
+        new(Shows.FirstOrDefault(s => string.Equals(s, show?.Trim(), StringComparison.OrdinalIgnoreCase)), Value(query), Value(app), Value(holder));
 
-    public bool IsEmpty => Show is null && Query is null;
+    private static string? Value(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+
+    public bool IsEmpty => Show is null && Query is null && App is null && Holder is null;
+
+    /// <summary>The filter's values as query parameters, every key present so a link replaces the whole filter.</summary>
+    public Dictionary<string, object?> Parameters() => new() { ["show"] = Show, ["q"] = Query, ["app"] = App, ["holder"] = Holder };
 
     /// <summary>The slots this filter shows: <paramref name="slots"/> itself when it filters nothing.</summary>
     public IReadOnlyList<SlotCard> Apply(IReadOnlyList<SlotCard> slots, string? me)
@@ -38,7 +42,36 @@ internal readonly record struct BoardFilter(string? Show, string? Query)
         return shown;
     }
 
-    public bool Matches(SlotCard slot, string? me) => MatchesShow(slot, me) && MatchesQuery(slot);
+    public bool Matches(SlotCard slot, string? me) => MatchesShow(slot, me) && MatchesQuery(slot) && MatchesApp(slot) && MatchesHolder(slot);
+
+    // An app the slot runs under its current hold; a holder by their id (names can repeat), case as the sign-in gives it.
+    private bool MatchesApp(SlotCard slot)
+    {
+        if (App is not { } app)
+        {
+            return true;
+        }
+
+        foreach (var d in slot.Deployments)
+        {
+            if (string.Equals(d.App, app, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool MatchesHolder(SlotCard slot) => Holder is null || slot.Hold?.HolderId == Holder;
+
+    /// <summary>The apps running on <paramref name="slots"/>, for the board's app filter, in name order.</summary>
+    public static IReadOnlyList<string> AppsOn(IReadOnlyList<SlotCard> slots) =>
+        [.. slots.SelectMany(s => s.Deployments).Select(d => d.App).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase)];
+
+    /// <summary>The people holding <paramref name="slots"/> (id and name), for the board's holder filter, by name.</summary>
+    public static IReadOnlyList<(string Id, string Name)> HoldersOn(IReadOnlyList<SlotCard> slots) =>
+        [.. slots.Where(s => s.Hold is not null).Select(s => (s.Hold!.HolderId, s.Hold.HolderName)).DistinctBy(h => h.HolderId).OrderBy(h => h.HolderName, StringComparer.OrdinalIgnoreCase)];
 
     private bool MatchesShow(SlotCard slot, string? me) => Show switch
     {

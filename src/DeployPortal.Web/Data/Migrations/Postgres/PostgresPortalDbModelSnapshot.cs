@@ -492,6 +492,9 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<int?>("Position")
+                        .HasColumnType("integer");
+
                     b.Property<string>("UrlPattern")
                         .IsRequired()
                         .HasMaxLength(300)

@@ -473,6 +473,9 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(63)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("Position")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("UrlPattern")
                         .IsRequired()
                         .HasMaxLength(300)
