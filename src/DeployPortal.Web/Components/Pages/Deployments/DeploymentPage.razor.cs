@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Common;
+using DeployPortal.Web.Components.Shared;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Slots;
@@ -19,6 +20,7 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     private bool _busy;
     private ClaimsPrincipal _user = new();
     private HoldEnd? _ended;
+    private LogViewer? _logs;
     private string? _slotHolderId;
     private ITimer? _leaseTimer;
 
@@ -53,6 +55,19 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     protected override async Task OnInitializedAsync() => _user = (await AuthState).User;
 
     protected override async Task OnParametersSetAsync() => await LoadAsync();
+
+    // The crash reason's button: the log viewer below switches to the crashed pod's previous run (the cluster's
+    // previous=true log), where the whole story of the crash is, not only the lines kept with the reason.
+    // Only while the slot is still held: after a release the pods (and their logs) are gone.
+    private EventCallback<string> PreviousLog => _ended is null ? EventCallback.Factory.Create<string>(this, ShowPreviousLogAsync) : default;
+
+    private async Task ShowPreviousLogAsync(string pod)
+    {
+        if (_logs is not null)
+        {
+            await _logs.ShowPreviousRunAsync(pod);
+        }
+    }
 
     private async Task LoadAsync()
     {
