@@ -80,7 +80,7 @@ public sealed class LogViewerBrowserBenchmarks(BrowserFixture browser, ITestOutp
         // 1. Server memory: 50 viewers of the one pod, each with its subscription and a filled view, as a circuit holds
         // them. Measured first, with the deploying page closed and its log follow gone, so nothing else is freed meanwhile.
         var deploymentUrl = page.Url;
-        var pod = (await page.Locator("[data-testid=pod] .portal-pod-name").First.TextContentAsync())!.Trim();
+        var pod = (await page.Locator("[data-testid=pod]").First.TextContentAsync())!.Trim();
         await page.CloseAsync();
         var hub = _host.Services.GetRequiredService<PodLogHub>();
         var idle = Stopwatch.StartNew();

@@ -53,6 +53,41 @@ public sealed class DarkModeBrowserTests(BrowserFixture browser) : BrowserTest(b
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "dark-history-phone.png"), FullPage = true });
     }
 
+    [Theory]
+    [InlineData(ColorScheme.Dark, 1366, 768)]
+    [InlineData(ColorScheme.Light, 1366, 768)]
+    [InlineData(ColorScheme.Dark, 390, 844)]
+    public async Task EveryPage_HasAReadableAppBar_AndChosenFilter(ColorScheme scheme, int width, int height)
+    {
+        var page = await Browser.SignInAsync(Portal, "ada", width, height, scheme);
+        var name = $"{scheme.ToString().ToLowerInvariant()}-{width}";
+        foreach (var path in new[] { "/", "/?show=free", "/me", "/deploy", "/apps", "/history", "/insights", "/queue", "/profile", "/slots/qa-1" })
+        {
+            await page.GotoAsync(path);
+            await BrowserFixture.WaitInteractiveAsync(page);
+            var bar = await ContrastAsync(page, "[data-testid=app-bar]");
+            Assert.True(bar >= 4.5, $"{path}: the app bar's text has a contrast of {bar:0.0} against its background in {name} (4.5 wanted)");
+            if (path == "/?show=free")
+            {
+                var chosen = await ContrastAsync(page, "[data-testid=board-show-free]");
+                Assert.True(chosen >= 4.5, $"the chosen filter's text has a contrast of {chosen:0.0} in {name}");
+            }
+
+            var file = path == "/" ? "board" : path.Trim('/').Replace('/', '-').Replace("?show=", "-");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, $"pages-{name}-{file}.png"), FullPage = true });
+        }
+    }
+
+    /// <summary>The WCAG contrast ratio of an element's text colour against its background colour.</summary>
+    private static Task<double> ContrastAsync(IPage page, string selector) => page.Locator(selector).First.EvaluateAsync<double>("""
+        e => {
+          const lum = s => { const [r, g, b] = s.match(/[\d.]+/g).map(Number).map(c => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+          const style = getComputedStyle(e);
+          const [a, b] = [lum(style.color), lum(style.backgroundColor)].sort((x, y) => y - x);
+          return (a + 0.05) / (b + 0.05);
+        }
+        """);
+
     private static async Task ChooseAsync(IPage page, string theme)
     {
         await page.ClickAsync("[data-testid=current-user]");

@@ -84,6 +84,13 @@ public sealed class DeployTests(BrowserFixture browser) : BrowserTest(browser)
         await Expect(page.Locator("[data-testid=step-rollout] .portal-step-message")).Not.ToContainTextAsync("Hosting failed to start");
         await Expect(page.Locator("[data-testid=failure-headline]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"restarted (1 time|\d+ times)\)\.$"));
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-failed.png"), FullPage = true });
+
+        // The button under the reason opens the crashed container's previous run (the cluster's previous=true log).
+        await page.Locator("[data-testid=failure-previous-log]").ClickAsync();
+        await Expect(page.Locator("[data-testid=log-previous-note]")).ToBeVisibleAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/deployments/\\d+#logs$"));
+        await Expect(page.Locator("[data-testid=log-lines]")).ToContainTextAsync("ConnectionStrings:Default");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-failed-previous-log.png"), FullPage = true });
         await page.SetViewportSizeAsync(390, 844);
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-failed-390.png"), FullPage = true });
     }

@@ -34,6 +34,11 @@ export function attach(el, dotnet) {
   el.addEventListener("scroll", el.__dpHandler, { passive: true });
 }
 
+// Phones (under 600 px) start with wrapped lines: a log line is unreadable scrolled sideways on a narrow screen.
+export function narrow() {
+  return window.matchMedia("(max-width: 599.98px)").matches;
+}
+
 export function detach(el) {
   if (el && el.__dpHandler) el.removeEventListener("scroll", el.__dpHandler);
   if (el && el.__dpInput) readerInput.forEach(type => el.removeEventListener(type, el.__dpInput));

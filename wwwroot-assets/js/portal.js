@@ -53,3 +53,43 @@ document.addEventListener("click", e => {
 });
 showThemeChoice();
 
+
+// "/" focuses the page's quick search (the board's), as on GitHub, unless the reader is typing somewhere already.
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+  const typing = e.target.closest?.("input, textarea, select, [contenteditable=''], [contenteditable=true]");
+  const search = document.querySelector("[data-portal-search]");
+  if (typing || !search) return;
+  e.preventDefault();
+  search.focus();
+});
+
+// The board's one-time "try this" card: dismissed for good with a cookie the server renders as <html data-tried>.
+document.addEventListener("click", (e) => {
+  if (!e.target.closest?.("[data-portal-dismiss-first-run]")) return;
+  document.cookie = "portal-tried=1; path=/; max-age=31536000; samesite=lax";
+  document.documentElement.setAttribute("data-tried", "");
+});
+
+// The board's compact view: a toggle remembered with a cookie the server renders as <html data-compact> (theme.css
+// shows the toggle pressed from that); aria-pressed follows on a click and whenever the toggle gets focus.
+const showCompact = (button) => button.setAttribute("aria-pressed", String(document.documentElement.hasAttribute("data-compact")));
+document.addEventListener("click", (e) => {
+  const button = e.target.closest?.("[data-portal-compact]");
+  if (!button) return;
+  const on = !document.documentElement.hasAttribute("data-compact");
+  document.documentElement.toggleAttribute("data-compact", on);
+  document.cookie = on ? "portal-compact=1; path=/; max-age=31536000; samesite=lax" : "portal-compact=; path=/; max-age=0; samesite=lax";
+  showCompact(button);
+});
+document.addEventListener("focusin", (e) => {
+  const button = e.target.closest?.("[data-portal-compact]");
+  if (button) showCompact(button);
+});
+
+// The one-line demo note: hidden for good with a cookie the server renders as <html data-demo-seen>.
+document.addEventListener("click", (e) => {
+  if (!e.target.closest?.("[data-portal-dismiss-demo]")) return;
+  document.cookie = "portal-demo-seen=1; path=/; max-age=31536000; samesite=lax";
+  document.documentElement.setAttribute("data-demo-seen", "");
+});

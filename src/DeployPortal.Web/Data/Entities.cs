@@ -26,6 +26,9 @@ public sealed class Slot
     /// for the history (its holds and deployments point at it) and is taken again, under the same name, by the next slot the pool makes.
     /// </summary>
     public DateTime? RemovedAt { get; set; }
+
+    /// <summary>Where an admin put the slot on the board (lower first); null slots follow in natural name order.</summary>
+    public int? Position { get; set; }
 }
 
 /// <summary>

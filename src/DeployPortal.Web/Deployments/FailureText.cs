@@ -26,12 +26,18 @@ public sealed partial record FailureText(string Headline, string? Exception, IRe
         return new(reason[..at], exception, lines);
     }
 
+    /// <summary>The pod whose container crashed, as the cluster's sentence names it ("pod … restarted"); null otherwise.</summary>
+    public string? CrashedPod => CrashedPodName().Match(Headline) is { Success: true } m ? m.Groups["pod"].Value : null;
+
     /// <summary>The cluster's sentence alone: a step's message says it, the alert above shows the rest once.</summary>
     public static string HeadlineOf(string message) => Parse(message).Headline;
 
     /// <summary>"System.InvalidOperationException: …" from .NET's "Unhandled exception. …" or a bare exception line; Go's "panic: …".</summary>
     private static string? ExceptionOf(string line) =>
         ExceptionLine().Match(line) is { Success: true } m ? m.Groups["exception"].Value.Trim() : null;
+
+    [GeneratedRegex(@"\bpod (?<pod>[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?) restarted\b")]
+    private static partial Regex CrashedPodName();
 
     [GeneratedRegex(@"^\s*(?:Unhandled exception\.\s*)?(?<exception>(?:\w+\.)*\w+(?:Exception|Error)(?::.*)?|panic: .+)$")]
     private static partial Regex ExceptionLine();

@@ -41,7 +41,7 @@ public sealed partial class SlotAdmin(
 
         var now = Now;
         await using var db = dbFactory.CreateDbContext();
-        var slot = new Slot { Name = edit.Name, Namespace = edit.Namespace, Description = edit.Description.Trim(), UrlPattern = edit.UrlPattern.Trim(), CreatedAt = now };
+        var slot = new Slot { Name = edit.Name, Namespace = edit.Namespace, Description = edit.Description.Trim(), UrlPattern = edit.UrlPattern.Trim(), Position = edit.Position, CreatedAt = now };
         db.Slots.Add(slot);
         AuditWriter.Write(db, Actor.From(user), AuditActions.SlotAdded, slot, $"namespace {slot.Namespace}", now);
         try
@@ -64,7 +64,8 @@ public sealed partial class SlotAdmin(
             slot.Namespace = edit.Namespace;
             slot.Description = edit.Description.Trim();
             slot.UrlPattern = edit.UrlPattern.Trim();
-            return $"namespace {slot.Namespace}";
+            slot.Position = edit.Position;
+            return $"namespace {slot.Namespace}" + (edit.Position is { } position ? $", position {position}" : "");
         }, ct);
 
     public async Task<Result<SlotCard>> SetEnabledAsync(ClaimsPrincipal user, int slotId, bool enabled, CancellationToken ct = default)
@@ -138,6 +139,11 @@ public sealed partial class SlotAdmin(
         if ((FreeText.Problem(edit.Description, multiline: true) ?? FreeText.Problem(edit.UrlPattern, multiline: false)) is { } problem)
         {
             return Fail.Invalid("The description or URL pattern " + problem);
+        }
+
+        if (edit.Position is < 1 or > 9999)
+        {
+            return Fail.Invalid("A position on the board must be a whole number from 1 to 9999, or empty for name order.");
         }
 
         return (edit.Description?.Length ?? 0) > 500 || (edit.UrlPattern?.Length ?? 0) > 300

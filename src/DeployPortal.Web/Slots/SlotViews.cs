@@ -23,6 +23,12 @@ public sealed record SlotCard(
     /// <summary>What runs here under the current hold: the latest deployment of each app.</summary>
     public IReadOnlyList<SlotDeploymentView> Deployments { get; init; } = [];
 
+    /// <summary>QA's verdict on the last hold, while the slot stays free after QA released it; null otherwise.</summary>
+    public SlotVerdictView? LastVerdict { get; init; }
+
+    /// <summary>Where an admin put the slot on the board (lower first); null for natural order after the ordered ones.</summary>
+    public int? Position { get; init; }
+
     /// <summary>
     /// Equal when everything the board shows is equal, deployments included (a record compares lists by
     /// reference). <see cref="BoardSnapshot"/> keeps the instance of a card that did not change, so an open board
@@ -33,13 +39,24 @@ public sealed record SlotCard(
         || other is not null
         && Id == other.Id && Name == other.Name && Namespace == other.Namespace && Description == other.Description
         && UrlPattern == other.UrlPattern && Enabled == other.Enabled && Equals(Hold, other.Hold) && Cleaning == other.Cleaning && Elastic == other.Elastic
-        && Deployments.SequenceEqual(other.Deployments);
+        && Equals(LastVerdict, other.LastVerdict) && Position == other.Position && Deployments.SequenceEqual(other.Deployments);
 
     public override int GetHashCode() => HashCode.Combine(Id, Name, Hold, Cleaning, Deployments.Count);
 
     /// <summary>The card of <paramref name="s"/> with its active hold, if any (deployments are the caller's to add).</summary>
     public static SlotCard Of(Slot s, Hold? hold) =>
-        new(s.Id, s.Name, s.Namespace, s.Description, s.UrlPattern, s.Enabled, hold is null ? null : HoldView.Of(hold)) { Cleaning = s.CleaningSince is not null, Elastic = s.Elastic };
+        new(s.Id, s.Name, s.Namespace, s.Description, s.UrlPattern, s.Enabled, hold is null ? null : HoldView.Of(hold)) { Cleaning = s.CleaningSince is not null, Elastic = s.Elastic, Position = s.Position };
+}
+
+/// <summary>QA's verdict on a released hold: pass or fail, the note, who gave it and when.</summary>
+public sealed record SlotVerdictView(QaOutcome Outcome, string? Note, string ByName, DateTime At, string HolderName)
+{
+    public bool Passed => Outcome == QaOutcome.Pass;
+
+    public static SlotVerdictView? Of(Hold h) =>
+        h is { ReleaseReason: ReleaseReason.QaDone, QaOutcome: { } outcome, ReleasedAt: { } at }
+            ? new SlotVerdictView(outcome, string.IsNullOrWhiteSpace(h.ReleaseNote) ? null : h.ReleaseNote.Trim(), h.ReleasedByName ?? "QA", at, h.HolderName)
+            : null;
 }
 
 /// <param name="ImageDigest">The digest that runs, when a registry resolved one.</param>
@@ -81,7 +98,8 @@ internal sealed record ClaimRequest(int SlotId, string Purpose, TimeSpan? Durati
 
 internal sealed record ReleaseRequest(int SlotId, long HoldId, QaOutcome? Outcome = null, string? Note = null);
 
-public sealed record SlotEdit(string Name, string Namespace, string Description, string UrlPattern);
+/// <param name="Position">Where the slot goes on the board (1 first); null for natural order after the ordered slots.</param>
+public sealed record SlotEdit(string Name, string Namespace, string Description, string UrlPattern, int? Position = null);
 
 /// <summary>What just changed, so open pages can refresh.</summary>
 public sealed record SlotChange(int SlotId, string What, long? DeploymentId = null)

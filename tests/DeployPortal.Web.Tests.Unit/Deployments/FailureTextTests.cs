@@ -24,6 +24,14 @@ public sealed class FailureTextTests
     }
 
     [Theory]
+    [InlineData(Crash, "web-a")]
+    [InlineData("The app crashes on start (CrashLoopBackOff; pod shop-7d9f8-x2x4q restarted 12 times).", "shop-7d9f8-x2x4q")]
+    [InlineData("3/4 pods ready; restarted before becoming ready: web-a", null)]
+    [InlineData("Image pull failed for registry/app:tag.", null)]
+    public void CrashedPod_IsTheOneTheClustersSentenceNames(string reason, string? pod) =>
+        Assert.Equal(pod, FailureText.Parse(reason).CrashedPod);
+
+    [Theory]
     [InlineData("panic: no config", "panic: no config")]
     [InlineData("java.lang.IllegalStateException: no database", "java.lang.IllegalStateException: no database")]
     [InlineData("   at Program.Main() in /src/Program.cs:line 17", null)]

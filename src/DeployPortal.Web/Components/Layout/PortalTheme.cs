@@ -11,6 +11,7 @@ internal static class PortalTheme
             Primary = "#1f4e79",
             Secondary = "#00897b",
             AppbarBackground = "#1f4e79",
+            AppbarText = "#ffffff",
             Success = "#2e7d32",
             Warning = "#ed6c02",
             Error = "#c62828",
@@ -19,8 +20,10 @@ internal static class PortalTheme
         PaletteDark = new PaletteDark
         {
             Primary = "#7cb1e3",
+            PrimaryContrastText = "#0b1f33", // dark text on the light-blue primary (filled buttons, the chosen filter)
             Secondary = "#4db6ac",
-            AppbarBackground = "#16324d",
+            AppbarBackground = "#16324d", // a dark blue: the light-blue primary behind white text was hard to read
+            AppbarText = "#ffffff",
             Success = "#66bb6a",
             Warning = "#ffa726",
             Error = "#ef5350",

@@ -64,6 +64,14 @@ public sealed partial class LogViewer : IAsyncDisposable
 
     protected override void OnParametersSet() => Feed.SetSource(Namespace, App, Pods);
 
+    /// <summary>Shows one pod's previous run (before its last restart): what a crash reason's button asks for.</summary>
+    public async Task ShowPreviousRunAsync(string pod)
+    {
+        Feed.SelectPod(pod);
+        await Feed.ShowPreviousAsync(true);
+        StateHasChanged();
+    }
+
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
         if (firstRender && RendererInfo.IsInteractive)
@@ -78,6 +86,11 @@ public sealed partial class LogViewer : IAsyncDisposable
                 if (_module is not null)
                 {
                     await _module.InvokeVoidAsync("attach", _cts.Token, _scroller, _self);
+                    if (await _module.InvokeAsync<bool>("narrow", _cts.Token))
+                    {
+                        _wrap = true; // a phone: wrap on by default (the box still turns it off)
+                        StateHasChanged();
+                    }
                 }
             }
             catch (Exception ex) when (ex is JSException or JSDisconnectedException or OperationCanceledException)

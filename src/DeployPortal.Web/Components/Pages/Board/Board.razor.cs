@@ -18,7 +18,10 @@ public sealed partial class Board : IDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly BoardCards _rendered = new();
     private readonly Dictionary<int, SlotCardView> _views = [];
-    private IReadOnlyList<SlotCard>? _slots;
+    private IReadOnlyList<SlotCard>? _all; // the shared snapshot
+    private IReadOnlyList<SlotCard>? _slots; // what the filter shows of it: _all itself when nothing is filtered
+    private BoardFilter _filter;
+    private bool _firstRun; // nothing was ever deployed: show the "try this" card (hidden by CSS once dismissed)
     private string? _error;
     private DateTime? _shownAt; // when the board on show was read
     private bool _paused; // live updates are not reaching this board: the database or the live feed is down
@@ -35,6 +38,7 @@ public sealed partial class Board : IDisposable
     [Inject] private BoardFeed Feed { get; set; } = default!;
     [Inject] private BoardCommands Commands { get; set; } = default!;
     [Inject] private ILogger<Board> Logger { get; set; } = default!;
+    [Inject] private NavigationManager Nav { get; set; } = default!;
 
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
@@ -45,19 +49,20 @@ public sealed partial class Board : IDisposable
     {
         get
         {
-            if (_slots is null)
+            if (_all is null)
             {
                 return "";
             }
 
             var (free, enabled) = (0, 0);
-            for (var i = 0; i < _slots.Count; i++) // indexed: LINQ over the interface boxed an enumerator per count on every open board
+            for (var i = 0; i < _all.Count; i++) // indexed: LINQ over the interface boxed an enumerator per count on every open board
             {
-                free += _slots[i].IsFree ? 1 : 0;
-                enabled += _slots[i].Enabled ? 1 : 0;
+                free += _all[i].IsFree ? 1 : 0;
+                enabled += _all[i].Enabled ? 1 : 0;
             }
 
-            return $"{free} of {enabled} free";
+            var summary = $"{free} of {enabled} free";
+            return _filter.IsEmpty || _slots is null ? summary : $"{summary} · showing {_slots.Count}";
         }
     }
 
@@ -71,14 +76,32 @@ public sealed partial class Board : IDisposable
     {
         _user = (await AuthState).User;
         _rights = SlotRights.Of(_user);
+        _filter = AddressFilter;
+        _searchShown = _addressQuery = _filter.Query;
         _warnBefore = Feed.WarnBefore;
         _holdChoices = Feed.HoldChoices();
         _cards = Feed.CardContext(Zone, _rights.CanHold, _holdChoices, EventCallback.Factory.Create<SlotCardRequest>(this, OnCardCommandAsync));
         await LoadAsync();
+        _firstRun = _error is null && await HistoryEmptyAsync();
+    }
+
+    private async Task<bool> HistoryEmptyAsync()
+    {
+        try
+        {
+            return await Feed.HistoryEmptyAsync(_cts.Token);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Logger.LogWarning(ex, "Reading whether anything was deployed failed; the board shows no first-run card");
+            return false;
+        }
     }
 
     protected override void OnParametersSet()
     {
+        FollowAddress();
+
         // _cards is null only while OnInitializedAsync still waits for the sign-in state; it then reads Zone itself.
         if (_cards is not null && _cards.Zone != Zone)
         {
@@ -102,7 +125,8 @@ public sealed partial class Board : IDisposable
     {
         try
         {
-            _slots = await Feed.ReadAsync(_cts.Token);
+            _all = await Feed.ReadAsync(_cts.Token);
+            _slots = _filter.Apply(_all, _rights.ActorId);
             SetNow();
             _error = null;
             _shownAt = Now;

@@ -108,7 +108,7 @@ internal sealed class BoardCommands(
 
     private async Task<bool> EditSlotAsync(ClaimsPrincipal user, SlotCard slot, CancellationToken ct)
     {
-        var parameters = new DialogParameters<SlotEditDialog> { { d => d.Initial, new SlotEdit(slot.Name, slot.Namespace, slot.Description, slot.UrlPattern) } };
+        var parameters = new DialogParameters<SlotEditDialog> { { d => d.Initial, new SlotEdit(slot.Name, slot.Namespace, slot.Description, slot.UrlPattern, slot.Position) } };
         var dialog = await dialogs.ShowAsync<SlotEditDialog>($"Edit {slot.Name}", parameters);
         return await dialog.Result is { Canceled: false, Data: SlotEdit edit }
             && await RunAsync(slot, () => admin.EditSlotAsync(user, slot.Id, edit, ct), s => $"{s.Name} saved.");

@@ -1,5 +1,7 @@
+using DeployPortal.Web.Data;
 using DeployPortal.Web.Slots;
 using Microsoft.AspNetCore.Components;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.Components.Pages.Board;
@@ -10,6 +12,7 @@ namespace DeployPortal.Web.Components.Pages.Board;
 /// One for the whole portal: every piece is shared, so an open board pays for none of it.
 /// </summary>
 internal sealed class BoardFeed(
+    IDbContextFactory<PortalDb> dbFactory,
     BoardSnapshot snapshot,
     SlotChangeNotifier notifier,
     BoardClock clock,
@@ -18,6 +21,13 @@ internal sealed class BoardFeed(
     IOptionsMonitor<IdleOptions> idle)
 {
     public Task<IReadOnlyList<SlotCard>> ReadAsync(CancellationToken ct) => snapshot.GetAsync(ct);
+
+    /// <summary>Nothing was ever deployed here: the board offers its one-time "try this" card.</summary>
+    public async Task<bool> HistoryEmptyAsync(CancellationToken ct)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        return !await db.Deployments.AnyAsync(ct);
+    }
 
     /// <summary>Live updates are not reaching the boards: the database or the live feed is down.</summary>
     public bool LivePaused => notifier.LivePaused;

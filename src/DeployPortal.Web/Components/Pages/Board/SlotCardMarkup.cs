@@ -80,7 +80,17 @@ internal static class SlotCardMarkup
 
     /// <summary>Who holds the slot, for what and until when; or that it is free, or disabled.</summary>
     public static MarkupString Body(SlotCardShown shown) =>
-        shown.Slot.Hold is { } hold ? HoldDetails(hold, shown) : shown.Slot.Enabled ? Free : Disabled;
+        shown.Slot.Hold is { } hold ? HoldDetails(hold, shown)
+        : shown.Slot.LastVerdict is { } verdict ? Verdict(verdict, shown.VerdictAt ?? default, shown.Slot.Enabled ? Free : Disabled)
+        : shown.Slot.Enabled ? Free : Disabled;
+
+    /// <summary>QA's verdict on the last hold, shown on the free card until the slot is claimed again: pass or fail, the note, by whom and when.</summary>
+    private static MarkupString Verdict(SlotVerdictView verdict, (string Short, string Exact) at, MarkupString state) => new(
+        $"<p class=\"portal-body2 portal-verdict\" data-testid=\"slot-verdict\" data-outcome=\"{verdict.Outcome}\">"
+        + Chip(verdict.Passed ? Color.Success : Color.Error, Variant.Filled, "", verdict.Passed ? "QA passed" : "QA failed")
+        + (verdict.Note is { } note ? $" <span class=\"portal-verdict-note\" data-testid=\"slot-verdict-note\">{E(note)}</span>" : "")
+        + $" <span class=\"portal-caption portal-muted\">{E(verdict.ByName)} for {E(verdict.HolderName)}, <span title=\"{E(at.Exact)}\">{E(at.Short)}</span></span></p>"
+        + state);
 
     private static MarkupString HoldDetails(HoldView hold, SlotCardShown shown) => new(
         "<dl class=\"portal-hold\">"

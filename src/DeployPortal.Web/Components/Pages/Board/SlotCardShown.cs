@@ -23,7 +23,8 @@ internal readonly record struct SlotCardShown(
     bool Reminder,
     string ExtendChoices,
     string? KeepQuestion,
-    (string Short, string Exact)? AsleepSince)
+    (string Short, string Exact)? AsleepSince,
+    (string Short, string Exact)? VerdictAt)
 {
     /// <summary>What the card shows now; <paramref name="disabled"/> is whether its buttons are greyed out.</summary>
     public static SlotCardShown For(SlotCard slot, SlotActions actions, SlotCardContext context, bool disabled, IReadOnlyList<TimeSpan> extendChoices)
@@ -45,7 +46,8 @@ internal readonly record struct SlotCardShown(
                 ? (hold.KeepWaiterName is { } waiter ? $"{waiter} is waiting; your" : "Your")
                   + $" slot has been idle {TimeText.Duration(now - hold.LastActivityAt)}. Keep it or release it: otherwise it is given back {TimeText.Relative(deadline, now)}."
                 : null,
-            hold is { SleepingSince: { } asleep } ? LocalTime.Format(asleep, context.Zone, now) : null);
+            hold is { SleepingSince: { } asleep } ? LocalTime.Format(asleep, context.Zone, now) : null,
+            slot.LastVerdict is { } verdict ? LocalTime.Format(verdict.At, context.Zone, now) : null);
     }
 
     /// <summary>

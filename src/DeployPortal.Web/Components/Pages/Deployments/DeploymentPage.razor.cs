@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using DeployPortal.Web.Auth;
 using DeployPortal.Web.Common;
+using DeployPortal.Web.Components.Shared;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Slots;
@@ -20,6 +21,7 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     private bool _busy;
     private ClaimsPrincipal _user = new();
     private HoldEnd? _ended;
+    private LogViewer? _logs;
     private string? _slotHolderId;
     private ITimer? _leaseTimer;
 
@@ -68,6 +70,19 @@ public sealed partial class DeploymentPage : IAsyncDisposable
         {
             Logger.LogError(ex, "Loading deployment {DeploymentId} failed", Id);
             _loadError = "the database did not answer.";
+        }
+    }
+
+    // The crash reason's button: the log viewer below switches to the crashed pod's previous run (the cluster's
+    // previous=true log), where the whole story of the crash is, not only the lines kept with the reason.
+    // Only while the slot is still held: after a release the pods (and their logs) are gone.
+    private EventCallback<string> PreviousLog => _ended is null ? EventCallback.Factory.Create<string>(this, ShowPreviousLogAsync) : default;
+
+    private async Task ShowPreviousLogAsync(string pod)
+    {
+        if (_logs is not null)
+        {
+            await _logs.ShowPreviousRunAsync(pod);
         }
     }
 

@@ -502,6 +502,9 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(63)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("Position")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("RemovedAt")
                         .HasColumnType("TEXT");
 
