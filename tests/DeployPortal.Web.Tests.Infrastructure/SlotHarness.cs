@@ -71,11 +71,11 @@ internal sealed class SlotHarness : IAsyncDisposable
 
     /// <summary>The elastic pool over <paramref name="cluster"/>; without one, over an address nothing answers (fine while the pool is off).</summary>
     public ElasticPool ElasticPool(Web.Cluster.ClusterGateway? cluster = null, IDbContextFactory<PortalDb>? factory = null) =>
-        new(factory ?? Database.Factory, ElasticOptions, ElasticBudgets(factory), new HoldLedger(factory ?? Database.Factory, Options), new HoldCap(Options), cluster ?? NoCluster, new SlotNamespaces(ClusterOptions), Notifier, Clock,
+        new(factory ?? Database.Factory, ElasticOptions, ElasticBudgets(factory), new HoldLedger(factory ?? Database.Factory, Options), new HoldCap(Options), cluster ?? NoCluster, new SlotNamespaces(ClusterOptions), Handover, Notifier, Clock,
             NullLogger<ElasticPool>.Instance);
 
     public ElasticReaper ElasticReaper(Web.Cluster.ClusterGateway cluster) =>
-        new(Database.Factory, ElasticOptions, cluster, Notifier, Clock, NullLogger<ElasticReaper>.Instance);
+        new(Database.Factory, ElasticOptions, cluster, ElasticPool(cluster), Notifier, Clock, NullLogger<ElasticReaper>.Instance);
 
     /// <summary>A gateway to a real cluster (the emulator) at <paramref name="server"/>, retrying quickly.</summary>
     public static Web.Cluster.ClusterGateway Gateway(Uri server) =>

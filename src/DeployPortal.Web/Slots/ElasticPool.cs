@@ -4,6 +4,7 @@ using DeployPortal.Web.Auth;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Waitlist;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -30,6 +31,7 @@ internal sealed class ElasticPool(
     HoldCap cap,
     ClusterGateway cluster,
     SlotNamespaces namespaces,
+    WaitlistHandover handover,
     SlotChangeNotifier notifier,
     TimeProvider clock,
     ILogger<ElasticPool> logger)
@@ -71,6 +73,45 @@ internal sealed class ElasticPool(
 
         var made = await CreateAsync(actor, ct);
         return made.Succeeded ? Result<int>.Ok(made.Value!.Id) : made.Failure!;
+    }
+
+    /// <summary>The most slots one call of <see cref="ServeWaitingAsync"/> makes (the budget bounds them anyway).</summary>
+    private const int MaxServedAtOnce = 20;
+
+    /// <summary>
+    /// Makes elastic slots for people waiting for any slot while no slot is free, within the budget, and hands each to the
+    /// first in line at once. Called when someone joins the queue, and by the minutely removal job, which catches a join
+    /// that met a cluster failure and a budget an admin raised. Returns how many were served.
+    /// </summary>
+    public async Task<int> ServeWaitingAsync(Actor actor, CancellationToken ct = default)
+    {
+        if (!options.CurrentValue.Enabled)
+        {
+            return 0;
+        }
+
+        var served = 0;
+        for (var i = 0; i < MaxServedAtOnce; i++)
+        {
+            await using (var db = dbFactory.CreateDbContext())
+            {
+                var waiting = await db.Waitlist.AnyAsync(e => e.State == WaitlistState.Waiting && e.SlotId == null, ct);
+                if (!waiting || await db.Slots.AnyAsync(s => s.Enabled && !db.Holds.Any(h => h.SlotId == s.Id && h.ReleasedAt == null), ct))
+                {
+                    break; // nobody waits for any slot, or a free slot is theirs through the usual hand-over
+                }
+            }
+
+            var made = await CreateAsync(actor, ct);
+            if (!made.Succeeded || await handover.OfferAsync(made.Value!.Id, CancellationToken.None) is null)
+            {
+                break;
+            }
+
+            served++;
+        }
+
+        return served;
     }
 
     /// <summary>A new elastic slot, open and free, with its namespace ready; or why none could be made.</summary>

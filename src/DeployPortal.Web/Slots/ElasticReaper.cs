@@ -13,12 +13,14 @@ namespace DeployPortal.Web.Slots;
 /// <c>Slots:Elastic:RemoveAfter</c> is closed for claims, its namespace deleted, and its row marked removed (kept for the
 /// history, audited). A slot claimed again before then is kept. The slot is closed first and checked again, so a claim
 /// that got in meanwhile keeps it; if the cluster refuses the deletion the slot stays closed and the next run tries again.
-/// Runs whether or not the pool is enabled, so slots made before it was turned off still go.
+/// Runs whether or not the pool is enabled, so slots made before it was turned off still go. While it is enabled, the
+/// same run then makes slots for people waiting for any slot (<see cref="ElasticPool.ServeWaitingAsync"/>).
 /// </summary>
 internal sealed class ElasticReaper(
     IDbContextFactory<PortalDb> dbFactory,
     IOptionsMonitor<ElasticOptions> options,
     ClusterGateway cluster,
+    ElasticPool pool,
     SlotChangeNotifier notifier,
     TimeProvider clock,
     ILogger<ElasticReaper> logger)
@@ -49,6 +51,8 @@ internal sealed class ElasticReaper(
             }
         }
 
+        // The same minute serves whoever waits for any slot while the budget has room (a join that met a cluster failure, a raised budget).
+        await pool.ServeWaitingAsync(Actor.System, ct);
         return removed;
     }
 

@@ -143,13 +143,10 @@ internal sealed class WaitlistService(
         // A slot may have freed between the form's look at the board and this join (its hand-over then found
         // nobody): offer the free slots that fit now, so nobody waits beside a free slot.
         await OfferFittingFreeSlotsAsync(db, slot?.Id, ct);
-        if (slot is null && await db.Waitlist.AnyAsync(e => e.Id == entry.Id && e.State == WaitlistState.Waiting, ct))
+        if (slot is null)
         {
-            // Every slot is held: a new elastic slot, when the budget allows, serves the entry at once. Without one the entry waits.
-            if ((await elastic.CreateAsync(actor, ct)).Value is { } made)
-            {
-                await handover.OfferAsync(made.Id, CancellationToken.None);
-            }
+            // Every slot held: a new elastic slot, when the budget allows, serves the queue at once. Without one the entry waits.
+            await elastic.ServeWaitingAsync(actor, CancellationToken.None);
         }
 
         return Result<QueueEntryView>.Ok((await GetEntryAsync(entry.Id, ct))!);

@@ -245,6 +245,40 @@ public abstract class ElasticSlotsTests(DatabaseProvider provider) : IAsyncLifet
     }
 
     [Fact]
+    public async Task QueueJoinDuringAClusterFailure_Waits_ThenTheMinutelyJobServesIt()
+    {
+        _h.Emulator.Faults.PathContains = "/namespaces/qa-e1";
+        _h.Emulator.Faults.Method = "PATCH"; // making the namespace fails; deleting what was made does not
+        _h.Emulator.Faults.ErrorStatusCodes = [500];
+        _h.Emulator.Faults.ErrorRate = 1;
+        var waitlist = _h.Service<WaitlistService>(out var scope);
+        using (scope)
+        {
+            var joined = await waitlist.JoinAsync(TestUsers.Dana, new JoinQueueRequest("storefront", "main", "checkout test", null));
+            Assert.True(joined.Succeeded, joined.Failure?.Message);
+            Assert.Equal(WaitlistState.Waiting, joined.Value!.State);
+        }
+
+        await using (var db = _h.Database.Factory.CreateDbContext())
+        {
+            Assert.False(await db.Slots.AnyAsync(s => s.Elastic && s.RemovedAt == null));
+        }
+
+        // The cluster answers again: the next run of the minutely job makes the slot and hands it over.
+        _h.Emulator.Faults.Reset();
+        await RunReaperAsync();
+        await using (var db = _h.Database.Factory.CreateDbContext())
+        {
+            var entry = await db.Waitlist.AsNoTracking().SingleAsync();
+            Assert.Equal(WaitlistState.Served, entry.State);
+            var hold = await db.Holds.AsNoTracking().Include(h => h.Slot).SingleAsync(h => h.Id == entry.HoldId);
+            Assert.Equal(("qa-e1", "dana"), (hold.Slot!.Name, hold.HolderId));
+        }
+
+        Assert.Equal("DeployPortal", Assert.Single(await AuditAsync(AuditActions.ElasticCreated)).ActorName);
+    }
+
+    [Fact]
     public async Task Budget_AdminRaisesIt_Audited_OthersAndNonsenseRefused()
     {
         var budgets = _h.Service<ElasticBudgets>(out var scope);
