@@ -5,6 +5,7 @@ using DeployPortal.KubeEmulator.Controllers;
 using DeployPortal.KubeEmulator.Faults;
 using DeployPortal.KubeEmulator.Logs;
 using DeployPortal.KubeEmulator.Store;
+using DeployPortal.KubeEmulator.Traffic;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -64,6 +65,13 @@ public sealed class EmulatorServer : IAsyncDisposable
         return pod is null ? 0 : _cluster.Logs.Rotate(pod.Uid);
     }
 
+    /// <summary>
+    /// Simulates <paramref name="requests"/> requests reaching the app <paramref name="app"/> (its Service) in
+    /// <paramref name="namespace"/> through the ingress controller: they show on <c>/metrics</c> as
+    /// <c>nginx_ingress_controller_requests</c>. Null when counted; otherwise why not (no such Service).
+    /// </summary>
+    public string? SimulateRequests(string @namespace, string app, int requests, int status = 200) => _cluster.Traffic.Record(@namespace, app, requests, status);
+
     /// <summary>Number of open watch streams (for tests that must wait until a client is watching).</summary>
     internal int ActiveWatches => _cluster.Store.SubscriptionCount;
 
@@ -84,6 +92,7 @@ public sealed class EmulatorServer : IAsyncDisposable
     /// <summary>The emulated cluster: store, controllers, logs.</summary>
     internal sealed class Cluster(EmulatorOptions options, ObjectStore store, PodLogWriter logs, ClusterController controller, KubeApi api) : IAsyncDisposable
     {
+        public IngressTraffic Traffic { get; } = new(store);
         public EmulatorOptions Options { get; } = options;
         public ObjectStore Store { get; } = store;
         public PodLogWriter Logs { get; } = logs;
@@ -160,11 +169,34 @@ public sealed class EmulatorServer : IAsyncDisposable
         app.MapGet("/openapi/v3/{**key}", (string key) => OpenApi.GroupVersion(key) is { } doc
             ? Results.Text(doc.ToJsonString(), "application/json")
             : Results.Text(ApiError.PathNotFound().ToStatus().ToJsonString(), "application/json", statusCode: 404));
+        MapTraffic(app, cluster.Traffic);
         app.Map("/api", api.HandleAsync);
         app.Map("/api/{**rest}", api.HandleAsync);
         app.Map("/apis", api.HandleAsync);
         app.Map("/apis/{**rest}", api.HandleAsync);
         app.Lifetime.ApplicationStopping.Register(() => cluster.DisposeAsync().AsTask().GetAwaiter().GetResult());
         return (app, cluster);
+    }
+
+    /// <summary>
+    /// <c>GET /metrics</c>: the apps' request counters in Prometheus text format, for a real Prometheus to scrape.
+    /// <c>POST /emulator/traffic/{namespace}/{app}?requests=N&amp;status=200</c>: simulates N requests to an app (tests, the demo).
+    /// </summary>
+    private static void MapTraffic(WebApplication app, IngressTraffic traffic)
+    {
+        app.MapGet("/metrics", () => Results.Text(traffic.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapPost("/emulator/traffic/{ns}/{name}", (string ns, string name, int? requests, int? status) =>
+        {
+            try
+            {
+                return traffic.Record(ns, name, requests ?? 1, status ?? 200) is { } missing
+                    ? Results.Text(missing, statusCode: StatusCodes.Status404NotFound)
+                    : Results.Text($"counted {requests ?? 1} requests to {name} in {ns}\n");
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                return Results.Text(e.Message, statusCode: StatusCodes.Status400BadRequest);
+            }
+        });
     }
 }

@@ -33,6 +33,7 @@ public sealed class InsightsBrowserTests(BrowserFixture browser) : BrowserTest(b
         await Expect(page.Locator("[data-testid=chart-holds] svg path").First).ToBeAttachedAsync();
         await Expect(page.Locator("[data-testid=chart-durations] svg path").First).ToBeAttachedAsync();
         await Expect(page.Locator("[data-testid=waits-pending]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=waste-empty]")).ToContainTextAsync("nobody waited in the queue"); // holds, but no waits, give-backs or sleep
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "insights-week.png"), FullPage = true });
 
         // The last 24 hours had nothing: the period is in the address, and the page says so instead of drawing flat lines.
@@ -47,6 +48,62 @@ public sealed class InsightsBrowserTests(BrowserFixture browser) : BrowserTest(b
         await page.SetViewportSizeAsync(390, 844);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "insights-month-phone.png"), FullPage = true });
         Assert.DoesNotContain(_console, m => m.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task WaitingAndWaste_ShowsTheWeeksWaits_ReclaimedHours_GiveBacks_AndPodHoursSaved()
+    {
+        await SeedWasteAsync();
+        var page = await Browser.SignInAsync(Portal, "viewer", 1280, 900);
+        await page.GotoAsync("/insights");
+        await BrowserFixture.WaitInteractiveAsync(page);
+
+        await Expect(page.Locator("[data-testid=waste-wait]")).ToContainTextAsync("20 min · 40 min");
+        await Expect(page.Locator("[data-testid=waste-wait]")).ToContainTextAsync("3 people served from the queue (before: 1 h · 1 h)");
+        await Expect(page.Locator("[data-testid=waste-reclaimed]")).ToContainTextAsync("3.0 h");
+        await Expect(page.Locator("[data-testid=waste-given-back]")).ToContainTextAsync("1");
+        await Expect(page.Locator("[data-testid=waste-pod-hours]")).ToContainTextAsync("2.0 h");
+        await page.Locator("[data-testid=waste-panel]").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "insights-waste.png") });
+
+        await page.SetViewportSizeAsync(390, 844);
+        await Expect(page.Locator("[data-testid=waste-pod-hours]")).ToBeVisibleAsync();
+        await page.Locator("[data-testid=waste-panel]").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "insights-waste-phone.png") });
+    }
+
+    /// <summary>
+    /// This week: three people served from the queue after 10, 20 and 40 min, one idle hold given back with 3 h left,
+    /// and a slot (payments, one replica) asleep for 2 h; the week before: one wait of an hour.
+    /// </summary>
+    private async Task SeedWasteAsync()
+    {
+        var now = DateTime.UtcNow;
+        var data = new InsightsData(Database.Factory);
+        await using var db = Database.Factory.CreateDbContext();
+        var slots = await db.Slots.OrderBy(s => s.Name).ToListAsync();
+        foreach (var (daysAgo, minutes) in new[] { (1.0, 10), (2.0, 20), (3.0, 40), (9.0, 60) })
+        {
+            db.Waitlist.Add(new WaitlistEntry
+            {
+                UserId = "devon",
+                UserName = "Devon",
+                App = "payments",
+                Branch = "main",
+                Purpose = "waiting",
+                JoinedAt = now.AddDays(-daysAgo),
+                EndedAt = now.AddDays(-daysAgo).AddMinutes(minutes),
+                State = WaitlistState.Served,
+            });
+        }
+
+        var forgotten = await data.HoldAsync(slots[0], "dana", now.AddDays(-1).AddHours(-2), now.AddDays(-1), ReleaseReason.Expired);
+        db.Attach(forgotten);
+        forgotten.GivenBackUntil = forgotten.Until.AddHours(-1); // it had 3 h left: the seeded hold's end is 4 h after its release
+        forgotten.Until = now.AddDays(-1);
+        var slept = await data.HoldAsync(slots[1], "erin", now.AddDays(-2), now.AddDays(-2).AddHours(5));
+        await data.DeploymentAsync(slots[1], slept, "main", DeploymentState.Succeeded, now.AddDays(-2), TimeSpan.Zero, TimeSpan.FromMinutes(1), app: "payments");
+        db.AuditEvents.Add(new AuditEvent { At = now.AddDays(-2).AddHours(1), ActorId = "system", ActorName = "DeployPortal", Action = "sleep", SlotId = slots[1].Id, SlotName = slots[1].Name });
+        db.AuditEvents.Add(new AuditEvent { At = now.AddDays(-2).AddHours(3), ActorId = "system", ActorName = "DeployPortal", Action = "wake", SlotId = slots[1].Id, SlotName = slots[1].Name });
+        await db.SaveChangesAsync();
     }
 
     /// <summary>Two to six days ago: holds on three slots, two forgotten, and four deployments, one failed.</summary>

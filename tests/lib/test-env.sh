@@ -1,4 +1,4 @@
-# Sourced by tests/run.sh and tests/bench.sh (never run on its own): installs Debian's chromium, postgresql, docker-registry and helm if missing,
+# Sourced by tests/run.sh and tests/bench.sh (never run on its own): installs Debian's chromium, postgresql, docker-registry, prometheus and helm if missing,
 # starts a throwaway PostgreSQL on a free loopback port as an unprivileged user, exports its connection
 # string as DEPLOYPORTAL_TEST_POSTGRES, and stops and deletes it when the calling script exits.
 # Expects the caller to have set -euo pipefail and defined log().
@@ -17,6 +17,14 @@ if [ ! -x /usr/bin/docker-registry ]; then
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq docker-registry >/dev/null
+fi
+
+# --- Prometheus for the app-traffic tests (Debian's prometheus; the tests start it themselves on loopback) ---
+if [ ! -x /usr/bin/prometheus ]; then
+  log "installing Debian's prometheus"
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 
 # --- Helm, for the chart tests (a real `helm template`, never a hand-made renderer) ----------------

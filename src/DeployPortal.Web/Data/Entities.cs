@@ -91,6 +91,9 @@ public sealed class Hold
 
     /// <summary>The first person waiting for a slot like this one when the holder was asked (the shorter deadline applies); null when nobody waited.</summary>
     public string? KeepWaiterName { get; set; }
+
+    /// <summary>Set when the hold was given back for idleness (the question went unanswered): the end it had until then.</summary>
+    public DateTime? GivenBackUntil { get; set; }
 }
 
 public enum ReleaseReason

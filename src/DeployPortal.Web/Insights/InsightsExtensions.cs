@@ -26,6 +26,7 @@ public static class InsightsExtensions
     {
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateOnStart();
         builder.Services.AddScoped<InsightsService>();
+        builder.Services.AddScoped<WasteQueries>();
         builder.Services.AddSingleton<PortalMetrics>();
         builder.Services.AddSingleton<StandardSeries>();
         return builder;

@@ -155,7 +155,7 @@ internal sealed class IdleGiveBack(
         foreach (var hold in due)
         {
             var updated = await db.Holds.Where(h => h.Id == hold.Id && h.ReleasedAt == null && h.KeepDeadline <= now && h.LastActivityAt <= h.KeepAskedAt && h.Until > now)
-                .ExecuteUpdateAsync(s => s.SetProperty(h => h.Until, now), ct);
+                .ExecuteUpdateAsync(s => s.SetProperty(h => h.GivenBackUntil, h => h.Until).SetProperty(h => h.Until, now), ct);
             if (updated == 1)
             {
                 ended++;

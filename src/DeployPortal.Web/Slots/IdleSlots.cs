@@ -29,22 +29,39 @@ internal sealed class IdleSlots(
     private DateTime Now => DbTime.UtcNow(clock);
 
     /// <summary>Records that someone used the slot now (a page or log view, a deploy). Cheap and safe to call often.</summary>
-    public async Task TouchAsync(int slotId, CancellationToken ct = default)
+    public Task TouchAsync(int slotId, CancellationToken ct = default) => TouchAsync([slotId], ct);
+
+    /// <summary>
+    /// The slots' apps served requests (app traffic read from Prometheus, <see cref="AppTrafficPoll"/>): activity for their
+    /// holds, with the same once-a-minute care as any other sign of use. Returns how many holds it bumped.
+    /// </summary>
+    public Task<int> OnAppTrafficAsync(IReadOnlyCollection<int> slotIds, CancellationToken ct = default) => TouchAsync(slotIds, ct);
+
+    /// <summary>
+    /// Bumps the active holds of these slots to now, unless written less than <see cref="TouchGranularity"/> ago
+    /// (conditional updates: a concurrent writer costs nothing). Boards hear of holds that stop being idle.
+    /// </summary>
+    private async Task<int> TouchAsync(IReadOnlyCollection<int> slotIds, CancellationToken ct)
     {
+        if (slotIds.Count == 0)
+        {
+            return 0;
+        }
+
+        var ids = slotIds.Distinct().ToList();
         var now = Now;
         await using var db = dbFactory.CreateDbContext();
         var idleSince = now - options.CurrentValue.After;
-        var wasIdle = await db.Holds.Where(h => h.SlotId == slotId && h.ReleasedAt == null && h.LastActivityAt <= idleSince)
+        var wasIdle = await db.Holds.Where(h => ids.Contains(h.SlotId) && h.ReleasedAt == null && h.LastActivityAt <= idleSince).Select(h => h.SlotId).ToListAsync(ct);
+        var stale = now - TouchGranularity;
+        var touched = await db.Holds.Where(h => ids.Contains(h.SlotId) && h.ReleasedAt == null && h.LastActivityAt <= stale)
             .ExecuteUpdateAsync(s => s.SetProperty(h => h.LastActivityAt, now), ct);
-        if (wasIdle > 0)
+        foreach (var slotId in wasIdle)
         {
             notifier.Publish(new SlotChange(slotId, "active"));
-            return;
         }
 
-        var stale = now - TouchGranularity;
-        await db.Holds.Where(h => h.SlotId == slotId && h.ReleasedAt == null && h.LastActivityAt <= stale)
-            .ExecuteUpdateAsync(s => s.SetProperty(h => h.LastActivityAt, now), ct);
+        return touched;
     }
 
     /// <summary>A deploy is activity, and it wakes a sleeping slot (the other apps come back too).</summary>

@@ -1,6 +1,9 @@
 using DeployPortal.Web.Audit;
 using DeployPortal.Web.Notifications;
 using Hangfire;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
 
 namespace DeployPortal.Web.Slots;
 
@@ -36,6 +39,15 @@ public static class SlotsExtensions
         builder.Services.AddScoped<ElasticBudgets>();
         builder.Services.AddScoped<ElasticPool>();
         builder.Services.AddScoped<ElasticReaper>();
+        builder.Services.AddOptionsWithValidateOnStart<ActivityOptions, ActivityOptionsValidator>().BindConfiguration(ActivityOptions.Section);
+        builder.Services.AddScoped<AppTrafficPoll>();
+        builder.Services.AddHttpClient(AppTrafficPoll.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .AddResilienceHandler("prometheus-activity", (pipeline, context) =>
+            {
+                // Retries 5xx, 408, 429, refused connections and attempt timeouts once; a 4xx (a bad query) is an answer.
+                pipeline.AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 1, Delay = TimeSpan.FromMilliseconds(200), UseJitter = true });
+                pipeline.AddTimeout(context.ServiceProvider.GetRequiredService<IOptions<ActivityOptions>>().Value.Prometheus.Timeout);
+            });
         return builder;
     }
 
@@ -49,6 +61,9 @@ public static class SlotsExtensions
             .AddOrUpdate<IdleSleep>(IdleSleep.JobId, sleep => sleep.RunAsync(CancellationToken.None), Cron.Minutely());
         app.Services.GetRequiredService<IRecurringJobManager>()
             .AddOrUpdate<ElasticReaper>(ElasticReaper.JobId, reaper => reaper.RunAsync(CancellationToken.None), Cron.Minutely());
+        var pollEvery = (int)app.Services.GetRequiredService<IOptions<ActivityOptions>>().Value.Prometheus.PollEvery.TotalMinutes;
+        app.Services.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<AppTrafficPoll>(AppTrafficPoll.JobId, poll => poll.RunAsync(CancellationToken.None), pollEvery >= 60 ? Cron.Hourly() : $"*/{pollEvery} * * * *");
         return app;
     }
 }

@@ -91,6 +91,8 @@ public abstract class IdleGiveBackTests(DatabaseProvider provider) : IAsyncLifet
         var ended = await HoldAsync(claimed.Id);
         Assert.Equal(ReleaseReason.Expired, ended.ReleaseReason);
         Assert.Equal(Now, ended.ReleasedAt);
+        Assert.Equal(claimed.Until, ended.GivenBackUntil); // the end it had, for the hours reclaimed on Insights
+        Assert.Equal(Now, ended.Until);
         Assert.Contains(await H.AuditAsync(slot.Id), a => a.Action == AuditActions.IdleEnd);
         Assert.Single(H.Events.Of(PortalEventKind.HoldExpired));
     }

@@ -284,6 +284,9 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<DateTime?>("GivenBackUntil")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("HolderId")
                         .IsRequired()
                         .HasMaxLength(200)

@@ -269,6 +269,9 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("GivenBackUntil")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("HolderId")
                         .IsRequired()
                         .HasMaxLength(200)
