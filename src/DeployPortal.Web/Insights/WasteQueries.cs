@@ -11,7 +11,7 @@ namespace DeployPortal.Web.Insights;
 /// entries (joined → served), holds given back for idleness (<see cref="Hold.GivenBackUntil"/>), and the sleep and wake
 /// entries of the audit log. Read-only.
 /// </summary>
-public sealed class WasteQueries(IDbContextFactory<PortalDb> dbFactory, AppCatalog apps, TimeProvider clock)
+internal sealed class WasteQueries(IDbContextFactory<PortalDb> dbFactory, AppCatalog apps, TimeProvider clock)
 {
     public static readonly TimeSpan Week = TimeSpan.FromDays(7);
 

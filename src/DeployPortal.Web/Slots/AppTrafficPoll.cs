@@ -13,7 +13,7 @@ namespace DeployPortal.Web.Slots;
 /// or confused costs a warning: the holds keep their portal activity, and the job never fails. Without
 /// <c>Activity:Prometheus:Url</c> it does nothing.
 /// </summary>
-public sealed class AppTrafficPoll(
+internal sealed class AppTrafficPoll(
     IDbContextFactory<PortalDb> dbFactory,
     IdleSlots idle,
     IHttpClientFactory http,
