@@ -12,6 +12,9 @@ public enum PortalEventKind
     HoldExpired,
     SlotReleased,
     WaitlistTurn,
+
+    /// <summary>The image a deployment waited for was pushed, and the deployment started.</summary>
+    ImageBuilt,
 }
 
 /// <summary>
