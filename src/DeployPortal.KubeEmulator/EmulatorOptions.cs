@@ -67,6 +67,12 @@ public sealed class EmulatorOptions
     /// <summary>Kubernetes version reported by <c>/version</c>.</summary>
     public string KubernetesVersion { get; set; } = "v1.32.4";
 
+    /// <summary>
+    /// Optional: pull images that name this registry as a kubelet would (a <c>HEAD</c> of the manifest), so a missing
+    /// image gives ErrImagePull / ImagePullBackOff and appears once pushed. Unset: no lookups, images behave by name only.
+    /// </summary>
+    public Controllers.EmulatorRegistryOptions? Registry { get; set; }
+
     /// <summary>Fault injection, mutable at run time (see <see cref="EmulatorServer.Faults"/>).</summary>
     public FaultOptions Faults { get; set; } = new();
 

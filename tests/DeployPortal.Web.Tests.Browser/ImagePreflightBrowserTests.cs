@@ -71,4 +71,45 @@ public sealed class ImagePreflightBrowserTests(BrowserFixture browser) : IAsyncL
         await Expect(page.Locator("[data-testid=slot-qa-1] [data-testid=running-digest]")).ToHaveTextAsync(ImageLookup.Short(pushed.Digest));
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "board-digest.png"), FullPage = true });
     }
+
+    [Fact]
+    public async Task An_image_not_built_yet_can_be_deployed_as_soon_as_it_is_built_shown_waiting_and_cancelled_after_confirming()
+    {
+        var page = await browser.SignInAsync(_portal, "dana");
+        await page.GotoAsync("/deploy?app=payments&branch=main&slot=qa-2");
+        await BrowserFixture.WaitInteractiveAsync(page);
+        await Expect(page.Locator("[data-testid=image-preflight]")).ToHaveAttributeAsync("data-state", "Missing", new() { Timeout = 15_000 });
+        await Expect(page.Locator("[data-testid=deploy-submit]")).ToHaveCountAsync(0); // the form offers to wait instead
+        await Expect(page.Locator("[data-testid=when-built-note]")).ToContainTextAsync("gives up after 45 min");
+        await page.Locator("[data-testid=deploy-purpose]").FillAsync("payments when built");
+        await page.Locator("[data-testid=deploy-when-built]").ClickAsync();
+
+        await BrowserFixture.WaitForDeploymentPageAsync(page, "deploy-when-built");
+        await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "WaitingForImage");
+        await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveTextAsync("Waiting for image");
+        await Expect(page.Locator("[data-testid=image-wait-sentence]")).ToContainTextAsync($"waiting for image {_registry.Host}/shop/payments:main — checked less than a minute ago, gives up at ");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-waiting-for-image.png"), FullPage = true });
+        await page.SetViewportSizeAsync(390, 844);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-waiting-for-image-390.png"), FullPage = true });
+        await page.SetViewportSizeAsync(1280, 900);
+        var deployment = page.Url;
+
+        await page.GotoAsync("/");
+        await BrowserFixture.WaitInteractiveAsync(page);
+        await Expect(page.Locator("[data-testid=slot-qa-2] [data-testid=image-wait]")).ToContainTextAsync($"waiting for image {_registry.Host}/shop/payments:main — checked");
+        await Expect(page.Locator("[data-testid=slot-qa-2] [data-testid=slot-holder]")).ToHaveTextAsync("Dana Developer"); // held while it waits
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "board-waiting-for-image.png"), FullPage = true });
+
+        await page.GotoAsync(deployment);
+        await BrowserFixture.WaitInteractiveAsync(page);
+        await page.Locator("[data-testid=cancel-deployment]").ClickAsync();
+        var dialog = page.Locator(".mud-dialog");
+        await Expect(dialog).ToContainTextAsync("one waiting for its image, never starts");
+        await dialog.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Keep going" }).ClickAsync();
+        await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "WaitingForImage");
+        await page.Locator("[data-testid=cancel-deployment]").ClickAsync();
+        await dialog.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Cancel deployment" }).ClickAsync();
+        await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Cancelled", new() { Timeout = 15_000 });
+        await Expect(page.Locator("[data-testid=image-wait]")).ToHaveCountAsync(0);
+    }
 }

@@ -51,9 +51,10 @@ internal sealed class DeployHarness : IAsyncDisposable
     public PortalHost Host => _hosts[^1];
 
     /// <param name="startHost">False to start portals later (<see cref="StartHost"/>, or a <see cref="PortalProcess"/> with <see cref="Settings"/>).</param>
-    public static async Task<DeployHarness> CreateAsync(DatabaseProvider provider = DatabaseProvider.Sqlite, bool startHost = true)
+    /// <param name="emulator">Changes to the emulator's settings, e.g. a registry its kubelet pulls from.</param>
+    public static async Task<DeployHarness> CreateAsync(DatabaseProvider provider = DatabaseProvider.Sqlite, bool startHost = true, Action<EmulatorOptions>? emulator = null)
     {
-        var emulator = await EmulatorServer.StartAsync(new EmulatorOptions
+        var options = new EmulatorOptions
         {
             PodPendingDelay = TimeSpan.FromMilliseconds(50),
             ContainerCreatingDelay = TimeSpan.FromMilliseconds(50),
@@ -63,8 +64,9 @@ internal sealed class DeployHarness : IAsyncDisposable
             MaxBackOff = TimeSpan.FromMilliseconds(300),
             ReconcileInterval = TimeSpan.FromMilliseconds(20),
             LogLinesPerSecond = 20,
-        });
-        var harness = new DeployHarness(emulator, await TestDatabase.CreateAsync(provider));
+        };
+        emulator?.Invoke(options);
+        var harness = new DeployHarness(await EmulatorServer.StartAsync(options), await TestDatabase.CreateAsync(provider));
         await harness.CreateRepositoryAsync();
         if (startHost)
         {
@@ -75,7 +77,8 @@ internal sealed class DeployHarness : IAsyncDisposable
     }
 
     /// <summary>Starts a (further) portal process on the same database and cluster.</summary>
-    public PortalHost StartHost(IReadOnlyDictionary<string, string?>? more = null, Action<IServiceCollection>? services = null)
+    /// <param name="port">A fixed loopback port, when something must know the portal's address before it starts (a registry's notifications).</param>
+    public PortalHost StartHost(IReadOnlyDictionary<string, string?>? more = null, Action<IServiceCollection>? services = null, int port = 0)
     {
         var settings = Settings();
         foreach (var (key, value) in more ?? new Dictionary<string, string?>())
@@ -83,7 +86,7 @@ internal sealed class DeployHarness : IAsyncDisposable
             settings[key] = value;
         }
 
-        var host = new PortalHost(Database, settings: settings, services: services);
+        var host = new PortalHost(Database, settings: settings, port: port, services: services);
         host.Start();
         _hosts.Add(host);
         return host;

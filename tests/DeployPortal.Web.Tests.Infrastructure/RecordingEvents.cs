@@ -10,7 +10,7 @@ namespace DeployPortal.Web.Tests.Infrastructure;
 /// The real <see cref="PortalEvents"/> (webhook jobs go to the harness's job client), with every event it raises
 /// recorded from its debug log line, so service tests can see events whether or not a receiver is configured.
 /// </summary>
-public sealed class RecordingEvents : ILogger<PortalEvents>
+internal sealed class RecordingEvents : ILogger<PortalEvents>
 {
     public RecordingEvents(IBackgroundJobClient jobs, IOptionsMonitor<NotificationOptions> options, TimeProvider clock) =>
         Events = new PortalEvents(jobs, options, clock, this);

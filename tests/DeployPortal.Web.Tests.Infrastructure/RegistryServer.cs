@@ -47,7 +47,8 @@ public sealed class RegistryServer : IAsyncDisposable
     public string Host => $"127.0.0.1:{Port}";
 
     /// <param name="tokens">Token auth instead of htpasswd: the registry trusts tokens this server signs.</param>
-    public static async Task<RegistryServer> StartAsync(string? user = null, string? password = null, RegistryTokenServer? tokens = null)
+    /// <param name="notify">Where the registry sends its push notifications (its <c>notifications.endpoints</c>), with the bearer secret it sends along.</param>
+    public static async Task<RegistryServer> StartAsync(string? user = null, string? password = null, RegistryTokenServer? tokens = null, (Uri Url, string Token)? notify = null)
     {
         if (!File.Exists(Binary))
         {
@@ -91,6 +92,22 @@ public sealed class RegistryServer : IAsyncDisposable
                   htpasswd:
                     realm: deployportal-test
                     path: {folder}/htpasswd
+
+                """);
+        }
+
+        if (notify is { } endpoint)
+        {
+            config.Append($$"""
+                notifications:
+                  endpoints:
+                    - name: portal
+                      url: {{endpoint.Url}}
+                      headers:
+                        Authorization: [Bearer {{endpoint.Token}}]
+                      timeout: 2s
+                      threshold: 3
+                      backoff: 1s
 
                 """);
         }
@@ -281,7 +298,7 @@ public sealed class RegistryServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -17,7 +17,8 @@ internal sealed class SlotHarness : IAsyncDisposable
         Database = database;
         Notifier = new SlotChangeNotifier(NullLogger<SlotChangeNotifier>.Instance);
         Events = new RecordingEvents(Jobs, NotificationOptions, Clock);
-        Handover = new WaitlistHandover(database.Factory, Notifier, Events.Events, Jobs, Clock, Options, NullLogger<WaitlistHandover>.Instance);
+        Handover = new WaitlistHandover(database.Factory, Notifier, Events.Events, WaitlistHarness.ImageWaitOff(database.Factory, Jobs, Notifier, Events.Events, Clock),
+            Clock, Options, NullLogger<WaitlistHandover>.Instance);
         var rooms = Build(database.Factory);
         (Refusals, Ledger, Cap, Endings, Actions, Admin, Sweep, Board) = (rooms.Refusals, rooms.Ledger, rooms.Cap, rooms.Endings, rooms.Actions, rooms.Admin, rooms.Sweep, rooms.Board);
         Idle = new IdleSlots(database.Factory, Refusals, Notifier, Clock, IdleOptions, Jobs);

@@ -5,6 +5,7 @@ using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Git;
+using DeployPortal.Web.Notifications;
 using DeployPortal.Web.Registry;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Waitlist;
@@ -39,7 +40,8 @@ internal sealed class WaitlistHarness : IAsyncDisposable
         Waitlist = new WaitlistService(Database.Factory, Slots.Ledger, Slots.Refusals, Slots.Handover, Elastic, Apps, Branches, Slots.Notifier, Slots.Clock, Slots.Options,
             NullLogger<WaitlistService>.Instance);
         var manifests = new ManifestBuilder(Microsoft.Extensions.Options.Options.Create(new ClusterOptions()));
-        Deployments = new DeploymentService(Database.Factory, Slots.Ledger, Slots.Cap, Slots.Endings, Slots.Board, Slots.Refusals, Slots.Idle, Elastic, Apps, Branches, RegistryOff(Branches, _cache, Slots.Clock), manifests, Slots.Jobs, Slots.Notifier, Slots.Clock,
+        Deployments = new DeploymentService(Database.Factory, Slots.Ledger, Slots.Cap, Slots.Endings, Slots.Board, Slots.Refusals, Slots.Idle, Elastic, Apps, Branches, RegistryOff(Branches, _cache, Slots.Clock),
+            ImageWaitOff(Database.Factory, Slots.Jobs, Slots.Notifier, Slots.Events.Events, Slots.Clock), manifests, Slots.Jobs, Slots.Notifier, Slots.Clock,
             NullLogger<DeploymentService>.Instance);
     }
 
@@ -49,6 +51,17 @@ internal sealed class WaitlistHarness : IAsyncDisposable
         var options = new TestOptionsMonitor<RegistryOptions>(new RegistryOptions());
         var http = new ServiceCollection().AddHttpClient().BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
         return new ImagePreflight(branches, new ImageCheck(new RegistryClient(http, options, NullLogger<RegistryClient>.Instance), cache, options), clock);
+    }
+
+    /// <summary>The wait for images with no registry and no apps configured: a hand-over starts its deployment at once, as without a registry.</summary>
+    public static ImageWait ImageWaitOff(IDbContextFactory<PortalDb> factory, Hangfire.IBackgroundJobClient jobs, SlotChangeNotifier notifier, PortalEvents events, TimeProvider clock)
+    {
+        var options = new TestOptionsMonitor<RegistryOptions>(new RegistryOptions());
+        var cache = new MemoryCache(new MemoryCacheOptions());
+        var http = new ServiceCollection().AddHttpClient().BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
+        var apps = new AppCatalog(new TestOptionsMonitor<AppsOptions>(new AppsOptions()), Microsoft.Extensions.Options.Options.Create(new PortalOptions()), new TestHostEnvironment());
+        return new ImageWait(factory, apps, new BranchCatalog(new GitClient(NullLogger<GitClient>.Instance), cache),
+            new ImageCheck(new RegistryClient(http, options, NullLogger<RegistryClient>.Instance), cache, options), jobs, notifier, events, options, clock, NullLogger<ImageWait>.Instance);
     }
 
     public SlotHarness Slots { get; }

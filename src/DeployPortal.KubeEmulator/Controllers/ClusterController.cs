@@ -26,6 +26,7 @@ internal sealed class ClusterController : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private int _ipCounter;
+    private readonly RegistryPuller? _puller;
 
     public ClusterController(ObjectStore store, EmulatorOptions options, TimeProvider time, PodLogWriter logs, EventRecorder events, ILogger logger)
     {
@@ -36,6 +37,7 @@ internal sealed class ClusterController : IAsyncDisposable
         _events = events;
         _logger = logger;
         _deployments = new DeploymentController(store, options, events);
+        _puller = options.Registry is { Host.Length: > 0 } registry ? new RegistryPuller(registry) : null;
         store.Changed += e =>
         {
             if (e.Object.Kind == ResourceKind.Event)
@@ -130,7 +132,7 @@ internal sealed class ClusterController : IAsyncDisposable
             live.Add(pod.Uid);
             if (!_pods.TryGetValue(pod.Uid, out var rt))
             {
-                _pods[pod.Uid] = rt = new PodRuntime(pod, _options, now, Interlocked.Increment(ref _ipCounter));
+                _pods[pod.Uid] = rt = new PodRuntime(pod, _options, now, Interlocked.Increment(ref _ipCounter), _puller);
             }
 
             var status = rt.Step(pod, now, _events, _logs);
@@ -273,5 +275,6 @@ internal sealed class ClusterController : IAsyncDisposable
         catch (OperationCanceledException) { }
         _stop.Dispose();
         _wake.Dispose();
+        _puller?.Dispose();
     }
 }

@@ -11,9 +11,13 @@ namespace DeployPortal.KubeEmulator.Controllers;
 internal sealed class PodRuntime
 {
     private readonly EmulatorOptions _options;
-    public PodRuntime(StoredObject pod, EmulatorOptions options, DateTimeOffset now, int ipSuffix)
+    private readonly RegistryPuller? _puller;
+
+    // puller: the configured registry, when images naming it are pulled for real; null: by name only.
+    public PodRuntime(StoredObject pod, EmulatorOptions options, DateTimeOffset now, int ipSuffix, RegistryPuller? puller = null)
     {
         _options = options;
+        _puller = puller;
         Uid = pod.Uid;
         Created = now;
         PodIp = $"10.244.{ipSuffix / 250 % 250}.{ipSuffix % 250 + 2}";
@@ -22,7 +26,10 @@ internal sealed class PodRuntime
             foreach (var c in cs.OfType<JsonObject>())
             {
                 var image = Json.Str(c, "image") ?? "";
-                Containers.Add(new ContainerRuntime(Json.Str(c, "name") ?? "app", image, ImageBehaviours.Classify(image)));
+                Containers.Add(new ContainerRuntime(Json.Str(c, "name") ?? "app", image, ImageBehaviours.Classify(image))
+                {
+                    FromRegistry = puller?.Handles(image) == true,
+                });
             }
         }
     }
@@ -37,7 +44,24 @@ internal sealed class PodRuntime
     {
         public string Name { get; } = name;
         public string Image { get; } = image;
-        public ImageBehaviour Behaviour { get; } = behaviour;
+
+        /// <summary>By the image's name; for an image of the configured registry, only once a pull found it (a pull error until then).</summary>
+        public ImageBehaviour Behaviour { get; set; } = behaviour;
+
+        /// <summary>How the image's name says it behaves once pulled.</summary>
+        public ImageBehaviour Named { get; } = behaviour;
+
+        /// <summary>The image names the configured registry: each pull asks it.</summary>
+        public bool FromRegistry { get; init; }
+
+        /// <summary>A pull in flight (the container shows ContainerCreating meanwhile, as while a kubelet pulls).</summary>
+        public Task<PullAnswer>? Pull { get; set; }
+
+        /// <summary>Why the last pull from the registry failed, in the runtime's words.</summary>
+        public string? PullFailure { get; set; }
+
+        /// <summary>The registry had the image: it is on the node now.</summary>
+        public bool Pulled { get; set; }
         public string ContainerId { get; set; } = "";
         public int RestartCount { get; set; }
         public int PullFailures { get; set; }
@@ -73,6 +97,11 @@ internal sealed class PodRuntime
                     continue; // backing off
                 }
 
+                if (c.FromRegistry && !c.Pulled && !PullFromRegistry(c))
+                {
+                    continue; // pulling
+                }
+
                 switch (c.Behaviour)
                 {
                     case ImageBehaviour.PullError:
@@ -83,7 +112,8 @@ internal sealed class PodRuntime
                                 events.Record(pod, "Normal", "Pulling", $"Pulling image \"{c.Image}\"", fieldPath: fieldPath);
                                 c.PullFailures++;
                                 c.WaitingReason = "ErrImagePull";
-                                c.WaitingMessage = $"rpc error: code = NotFound desc = failed to pull and unpack image \"{c.Image}\": failed to resolve reference \"{c.Image}\": {c.Image}: not found";
+                                c.WaitingMessage = c.PullFailure
+                                    ?? $"rpc error: code = NotFound desc = failed to pull and unpack image \"{c.Image}\": failed to resolve reference \"{c.Image}\": {c.Image}: not found";
                                 events.Record(pod, "Warning", "Failed", $"Failed to pull image \"{c.Image}\": {c.WaitingMessage}", fieldPath: fieldPath);
                                 events.Record(pod, "Warning", "Failed", "Error: ErrImagePull", fieldPath: fieldPath);
                                 c.WaitUntil = now + _options.PodPendingDelay; // ErrImagePull is shown briefly, then back-off
@@ -159,6 +189,38 @@ internal sealed class PodRuntime
             }
         }
         return RenderStatus(pod, now);
+    }
+
+    /// <summary>
+    /// The pull of an image of the configured registry: started when the kubelet would try (first, and after each
+    /// back-off), answered asynchronously. False while it is in flight; then the container either runs as its name says
+    /// (found) or fails with the runtime's message (ErrImagePull, then ImagePullBackOff, and tries again).
+    /// </summary>
+    private bool PullFromRegistry(ContainerRuntime c)
+    {
+        if (c.Pull is null)
+        {
+            if (c.WaitingReason == "ErrImagePull")
+            {
+                return true; // shown briefly; the back-off comes next
+            }
+
+            c.Pull = _puller!.PullAsync(c.Image);
+            c.WaitingReason ??= "ContainerCreating";
+            return false;
+        }
+
+        if (!c.Pull.IsCompleted)
+        {
+            return false;
+        }
+
+        var answer = c.Pull.Result;
+        c.Pull = null;
+        c.Pulled = answer.Pulled;
+        c.Behaviour = answer.Pulled ? c.Named : ImageBehaviour.PullError;
+        c.PullFailure = answer.Failure;
+        return true;
     }
 
     private TimeSpan BackOff(int failures)

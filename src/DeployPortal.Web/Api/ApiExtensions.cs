@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
 using DeployPortal.Web.Auth;
+using DeployPortal.Web.Registry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -203,6 +204,7 @@ public static class ApiExtensions
         v1.MapSlotsApi();
         v1.MapDeploymentsApi();
         v1.MapQueueApi();
+        v1.MapRegistryEvents();
 
         // The document only describes the API's shape (as the README does), and tools fetch it without a session.
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();

@@ -10,9 +10,10 @@ namespace DeployPortal.Web.Api;
 
 /// <summary>
 /// Body of <c>POST /api/v1/deployments</c>. The slot by id or by name; purpose and hold length are needed
-/// only when the slot is free (it is claimed in the same step).
+/// only when the slot is free (it is claimed in the same step). <c>whenBuilt: true</c> waits for an image the
+/// registry does not hold yet (state WaitingForImage) instead of answering 409.
 /// </summary>
-internal sealed record DeployBody(string? App, string? Branch, int? SlotId = null, string? Slot = null, string? Purpose = null, TimeSpan? HoldFor = null);
+internal sealed record DeployBody(string? App, string? Branch, int? SlotId = null, string? Slot = null, string? Purpose = null, TimeSpan? HoldFor = null, bool? WhenBuilt = null);
 
 internal sealed record AppSummary(string Name, string Description, string ImageRepository, string TagTemplate, int Replicas);
 
@@ -91,15 +92,15 @@ internal static class DeploymentsApi
                         : Fail.NotFound($"There is no slot called \"{(body.Slot.Length > 63 ? body.Slot[..63] + "…" : body.Slot)}\"; GET /api/v1/slots lists them."));
                 }
 
-                return ApiResults.From(await service.CreateAsync(user, new DeployRequest(body.App ?? "", body.Branch ?? "", slotId.Value, body.Purpose, body.HoldFor), ct),
+                return ApiResults.From(await service.CreateAsync(user, new DeployRequest(body.App ?? "", body.Branch ?? "", slotId.Value, body.Purpose, body.HoldFor, body.WhenBuilt == true), ct),
                     d => TypedResults.Accepted($"/api/v1/deployments/{d.Id}", d));
             })
-            .WithName("Deploy").WithSummary("Deploy a branch into a slot (claims the slot when it is free; slot \"any\" takes the first free slot, or a new elastic one). Answers 202 with the queued deployment.")
+            .WithName("Deploy").WithSummary("Deploy a branch into a slot (claims the slot when it is free; slot \"any\" takes the first free slot, or a new elastic one). Answers 202 with the queued deployment (WaitingForImage with whenBuilt when its image is not built yet).")
             .Produces<DeploymentView>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
 
         deployments.MapPost("/{id:long}/cancel", async (long id, ClaimsPrincipal user, DeploymentService service, CancellationToken ct) =>
                 ApiResults.From(await service.CancelAsync(user, id, ct), state => TypedResults.Ok(new { id, state })))
-            .WithName("CancelDeployment").WithSummary("Cancel a queued deployment, or stop a running one at its next step.")
+            .WithName("CancelDeployment").WithSummary("Cancel a queued deployment or one waiting for its image, or stop a running one at its next step.")
             .ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
 
         return api;

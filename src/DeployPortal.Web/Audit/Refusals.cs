@@ -11,7 +11,7 @@ namespace DeployPortal.Web.Audit;
 /// A refusal is recorded before it is returned, so attempts beyond one's rights show up in the history
 /// whichever way they came in (page, API, a crafted circuit message), whichever feature refused them.
 /// </summary>
-public sealed class Refusals(IDbContextFactory<PortalDb> dbFactory, TimeProvider clock, ILogger<Refusals> logger)
+internal sealed class Refusals(IDbContextFactory<PortalDb> dbFactory, TimeProvider clock, ILogger<Refusals> logger)
 {
     /// <summary>Records the refusal of <paramref name="operation"/> (the calling method, by default) and returns it as Forbidden.</summary>
     public async Task<Failure> RefuseAsync(ClaimsPrincipal user, string message, CancellationToken ct, [CallerMemberName] string operation = "")

@@ -17,7 +17,7 @@ public enum ClusterMode
 }
 
 /// <summary>Bound from <c>Cluster</c>.</summary>
-public sealed class ClusterOptions
+internal sealed class ClusterOptions
 {
     public const string Section = "Cluster";
 

@@ -16,8 +16,12 @@ public sealed record PodView(string Name, string Phase, bool Ready, int Restarts
             container?.RestartCount ?? 0,
             reason,
             pod.Spec?.Containers?.FirstOrDefault()?.Image ?? "",
-            pod.Status?.StartTime);
+            pod.Status?.StartTime)
+        { Detail = container?.State?.Waiting?.Message };
     }
+
+    /// <summary>What the node said about the waiting container, e.g. the runtime's pull error ("…: not found").</summary>
+    public string? Detail { get; init; }
 
     /// <summary>Pods oldest first (then by name), as every list of them is shown.</summary>
     public static IReadOnlyList<PodView> Snapshot(IEnumerable<V1Pod> pods) =>

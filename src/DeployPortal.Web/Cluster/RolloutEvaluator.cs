@@ -32,7 +32,9 @@ internal static class RolloutEvaluator
 
         if (pods.FirstOrDefault(p => p.Reason is { } r && PullFailures.Contains(r)) is { } unpulled)
         {
-            return new(new RolloutStatus(true, $"The image {unpulled.Image} could not be pulled ({unpulled.Reason}). Has CI built and pushed this branch yet?", ready, desired, pods), null);
+            // The runtime's own words when it said the registry has no such image (ErrImagePull; the back-off that follows only says "Back-off").
+            var missing = unpulled.Detail?.EndsWith(": not found", StringComparison.Ordinal) == true ? ": the registry has no such image" : "";
+            return new(new RolloutStatus(true, $"The image {unpulled.Image} could not be pulled ({unpulled.Reason}){missing}. Has CI built and pushed this branch yet?", ready, desired, pods), null);
         }
 
         if (pods.FirstOrDefault(p => p.Reason == "CrashLoopBackOff") is { } crashing)

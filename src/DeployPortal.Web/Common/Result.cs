@@ -15,7 +15,7 @@ public sealed record Failure(FailureKind Kind, string Message);
 /// The outcome of a state-changing operation: a value, or a refusal a person can read.
 /// Refusals are expected (bad input, lost races, missing rights), so they are values, not exceptions.
 /// </summary>
-public sealed class Result<T>
+internal sealed class Result<T>
 {
     private Result(T? value, Failure? failure) => (Value, Failure) = (value, failure);
 

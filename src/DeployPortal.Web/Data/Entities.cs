@@ -152,6 +152,12 @@ public sealed class Deployment
     /// <summary>The worker running it holds it until then; a lapsed lease means the worker died and another may take over.</summary>
     public DateTime? LeaseUntil { get; set; }
     public int Attempts { get; set; }
+    /// <summary>For a deployment that waits for its image (<see cref="DeploymentState.WaitingForImage"/>): when it gives up. Null for any other.</summary>
+    public DateTime? ImageWaitUntil { get; set; }
+    /// <summary>When the registry was last asked for the awaited image.</summary>
+    public DateTime? ImageCheckedAt { get; set; }
+    /// <summary>How often it was asked: the next check waits 15 s doubled that often, at most 5 min.</summary>
+    public int ImageChecks { get; set; }
     public List<DeploymentStep> Steps { get; set; } = [];
 }
 
@@ -162,6 +168,8 @@ public enum DeploymentState
     Succeeded = 3,
     Failed = 4,
     Cancelled = 5,
+    /// <summary>Holds its slot and waits for CI to push its image; starts (becomes Queued) when the registry has it.</summary>
+    WaitingForImage = 6,
 }
 
 public sealed class DeploymentStep

@@ -78,9 +78,10 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
             deployment.HasIndex(d => new { d.SlotId, d.App, d.Id });
             deployment.HasIndex(d => d.State);
             // One queued deployment per person, slot, app and branch: identical requests (a double submit, two tabs, a
-            // retried pipeline) collapse into the one already waiting, which resolves the branch when it starts anyway.
+            // retried pipeline) collapse into the one already waiting, which resolves the branch when it starts anyway;
+            // so do those that wait for their image to be built.
             deployment.HasIndex(d => new { d.SlotId, d.App, d.Branch, d.RequestedById }).IsUnique()
-                .HasFilter("\"State\" = 'Queued' AND \"PinnedCommit\" = FALSE").HasDatabaseName("IX_Deployments_QueuedTwin");
+                .HasFilter("\"State\" IN ('Queued', 'WaitingForImage') AND \"PinnedCommit\" = FALSE").HasDatabaseName("IX_Deployments_QueuedTwin");
             deployment.HasMany(d => d.Steps).WithOne().HasForeignKey(s => s.DeploymentId).OnDelete(DeleteBehavior.Cascade);
         });
 

@@ -44,6 +44,13 @@ internal sealed class DeploymentPipeline(
                 return ((pinnedCommit, again), $"Deploying commit {pinnedCommit[..Math.Min(7, pinnedCommit.Length)]} again ({again})");
             }
 
+            if (deployment is { ImageWaitUntil: not null, Commit: { } builtCommit, Image: { } builtImage, ImageDigest: { } builtDigest })
+            {
+                // It waited for this image: run exactly the digest found when it appeared.
+                return ((builtCommit, ImageName.Parse(builtImage).WithDigest(builtDigest)),
+                    $"{deployment.Branch} at {builtCommit[..Math.Min(7, builtCommit.Length)]}: image {builtImage} ({ImageLookup.Short(builtDigest)}), built while it waited");
+            }
+
             var branch = await branches.ResolveAsync(app, deployment.Branch, ct)
                 ?? throw new DeploymentFailedException($"The branch \"{deployment.Branch}\" no longer exists in {app.Name}'s repository.");
             var tagged = KubeNames.ImageReference(app.ImageRepository, app.TagTemplate, branch.Name, branch.Commit);

@@ -30,6 +30,7 @@ internal sealed class DeploymentService(
     AppCatalog apps,
     BranchCatalog branches,
     ImagePreflight images,
+    ImageWait imageWait,
     ManifestBuilder manifests,
     IBackgroundJobClient jobs,
     SlotChangeNotifier notifier,
@@ -76,9 +77,15 @@ internal sealed class DeploymentService(
             return Fail.Invalid(BranchNames.NotFound(app.Name, request.Branch, known.Select(b => b.Name)));
         }
 
-        if (await images.RefusalAsync(app, branch, ct) is { } notBuilt)
+        AwaitedImage? awaited = null;
+        if (await images.RefusalAsync(app, branch, ct) is { } refusal)
         {
-            return notBuilt;
+            if (!request.WhenBuilt || !refusal.NotBuilt)
+            {
+                return refusal.Failure;
+            }
+
+            awaited = new AwaitedImage(branch.Commit, refusal.Image, imageWait.GivesUpAt(DbTime.UtcNow(clock)));
         }
 
         if (request.SlotId == ElasticPool.AnySlot)
@@ -93,7 +100,7 @@ internal sealed class DeploymentService(
             request = request with { SlotId = picked.Value };
         }
 
-        return await QueueAsync(user, request, app.Name, pinned: null, ct);
+        return await QueueAsync(user, request, app.Name, pinned: null, ct, awaited);
     }
 
     /// <summary>Deploys the exact commit and image of an earlier deployment again (a rollback), into the slot the caller holds.</summary>
@@ -151,7 +158,7 @@ internal sealed class DeploymentService(
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        var cancelledQueued = await db.Deployments.Where(d => d.Id == deploymentId && d.State == DeploymentState.Queued)
+        var cancelledQueued = await db.Deployments.Where(d => d.Id == deploymentId && (d.State == DeploymentState.Queued || d.State == DeploymentState.WaitingForImage))
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DeploymentState.Cancelled).SetProperty(d => d.FinishedAt, now)
                 .SetProperty(d => d.FailureReason, $"Cancelled by {actor.Name} before it started."), ct);
         DeploymentState result;
@@ -221,7 +228,8 @@ internal sealed class DeploymentService(
             [.. s.Deployments.Select(d => $"{d.App}@{d.Branch}")]))];
     }
 
-    private async Task<Result<DeploymentView>> QueueAsync(ClaimsPrincipal user, DeployRequest request, string app, PinnedImage? pinned, CancellationToken ct)
+    private async Task<Result<DeploymentView>> QueueAsync(ClaimsPrincipal user, DeployRequest request, string app, PinnedImage? pinned, CancellationToken ct,
+        AwaitedImage? awaited = null)
     {
         var actor = Actor.From(user);
         var now = DbTime.UtcNow(clock);
@@ -280,7 +288,7 @@ internal sealed class DeploymentService(
                 await ledger.RenewForDeployAsync(db, slot, active, actor, now, ct);
             }
 
-            deployment = await AddDeploymentAsync(db, slot, hold, actor, app, request.Branch, pinned, now, ct);
+            deployment = await AddDeploymentAsync(db, slot, hold, actor, app, request.Branch, pinned, now, ct, awaited: awaited);
             await tx.CommitAsync(ct);
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
@@ -304,8 +312,13 @@ internal sealed class DeploymentService(
         }
 
         await idle.OnDeployAsync(slot.Id, ct);
-        Enqueue(jobs, deployment.Id);
-        logger.LogInformation("{Actor} queued deployment {Id}: {App}@{Branch} into {Slot}", actor.Name, deployment.Id, app, request.Branch, slot.Name);
+        if (awaited is null)
+        {
+            Enqueue(jobs, deployment.Id);
+        }
+
+        logger.LogInformation("{Actor} queued deployment {Id}: {App}@{Branch} into {Slot}{Waiting}", actor.Name, deployment.Id, app, request.Branch, slot.Name,
+            awaited is null ? "" : $", waiting for {awaited.Image}");
         notifier.Publish(new SlotChange(slot.Id, AuditActions.Deploy, deployment.Id));
         return Result<DeploymentView>.Ok((await GetAsync(deployment.Id, ct))!);
     }
@@ -315,7 +328,8 @@ internal sealed class DeploymentService(
     {
         await using var db = dbFactory.CreateDbContext();
         var id = await db.Deployments.AsNoTracking()
-            .Where(d => d.SlotId == slotId && d.App == app && d.Branch == branch && d.RequestedById == actor.Id && d.State == DeploymentState.Queued && !d.PinnedCommit)
+            .Where(d => d.SlotId == slotId && d.App == app && d.Branch == branch && d.RequestedById == actor.Id
+                && (d.State == DeploymentState.Queued || d.State == DeploymentState.WaitingForImage) && !d.PinnedCommit)
             .Select(d => (long?)d.Id).FirstOrDefaultAsync(ct);
         return id is null ? null : await GetAsync(id.Value, ct);
     }
@@ -326,27 +340,31 @@ internal sealed class DeploymentService(
     /// The caller enqueues the job after committing.
     /// </summary>
     internal static async Task<Deployment> AddDeploymentAsync(PortalDb db, Slot slot, Hold hold, Actor actor, string app, string branch,
-        PinnedImage? pinned, DateTime now, CancellationToken ct, string? via = null)
+        PinnedImage? pinned, DateTime now, CancellationToken ct, string? via = null, AwaitedImage? awaited = null)
     {
         var deployment = new Deployment
         {
             SlotId = slot.Id,
             App = app,
             Branch = branch,
-            Commit = pinned?.Commit,
-            Image = pinned?.Image,
+            Commit = pinned?.Commit ?? awaited?.Commit,
+            Image = pinned?.Image ?? awaited?.Image,
             ImageDigest = pinned?.Digest,
             PinnedCommit = pinned is not null,
             RequestedById = actor.Id,
             RequestedByName = actor.Name,
-            State = DeploymentState.Queued,
+            State = awaited is null ? DeploymentState.Queued : DeploymentState.WaitingForImage,
             CreatedAt = now,
+            ImageWaitUntil = awaited?.Until,
+            ImageCheckedAt = awaited is null ? null : now,
+            ImageChecks = awaited is null ? 0 : 1,
         };
         db.Deployments.Add(deployment);
         await db.SaveChangesAsync(ct);
         deployment.HoldId = hold.Id;
         AuditWriter.Write(db, actor, AuditActions.Deploy, slot,
-            $"#{deployment.Id} {app}@{branch}" + (pinned is { } p ? $" (commit {p.Commit[..Math.Min(7, p.Commit.Length)]} again)" : "") + (via is null ? "" : $" ({via})"), now);
+            $"#{deployment.Id} {app}@{branch}" + (pinned is { } p ? $" (commit {p.Commit[..Math.Min(7, p.Commit.Length)]} again)" : "") + (via is null ? "" : $" ({via})")
+            + (awaited is null ? "" : $" (as soon as {awaited.Image} is built)"), now);
         await db.SaveChangesAsync(ct);
         return deployment;
     }
@@ -359,6 +377,6 @@ internal sealed class DeploymentService(
         d.RequestedById, d.RequestedByName, d.State, d.CreatedAt, d.StartedAt, d.FinishedAt, d.FailureReason, d.CancelRequested,
         "https://" + manifests.HostFor(d.App, d.Slot?.Name ?? ""),
         [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))])
-    { LeaseUntil = d.LeaseUntil };
+    { LeaseUntil = d.LeaseUntil, ImageCheckedAt = d.ImageCheckedAt, ImageWaitUntil = d.ImageWaitUntil };
 
 }

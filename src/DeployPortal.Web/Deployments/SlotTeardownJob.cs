@@ -25,7 +25,7 @@ internal sealed class SlotTeardownJob(
         await using (var db = dbFactory.CreateDbContext())
         {
             ns = await db.Slots.Where(s => s.Id == slotId).Select(s => s.Namespace).SingleAsync(cancellationToken);
-            await db.Deployments.Where(d => d.HoldId == holdId && d.State == DeploymentState.Queued).ExecuteUpdateAsync(s => s
+            await db.Deployments.Where(d => d.HoldId == holdId && (d.State == DeploymentState.Queued || d.State == DeploymentState.WaitingForImage)).ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.State, DeploymentState.Cancelled)
                 .SetProperty(d => d.FinishedAt, now)
                 .SetProperty(d => d.FailureReason, "Cancelled: the slot was released."), cancellationToken);

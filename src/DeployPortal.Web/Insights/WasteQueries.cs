@@ -92,7 +92,7 @@ internal sealed class WasteQueries(IDbContextFactory<PortalDb> dbFactory, AppCat
 }
 
 /// <summary>The last seven days (<see cref="ThisWeek"/>) against the seven before.</summary>
-public sealed record WasteReport(WasteWeek ThisWeek, WasteWeek LastWeek)
+internal sealed record WasteReport(WasteWeek ThisWeek, WasteWeek LastWeek)
 {
     /// <summary>Nobody waited, nothing was given back or slept in either week: the panel says so instead of showing zeros.</summary>
     public bool IsEmpty => ThisWeek.IsEmpty && LastWeek.IsEmpty;
@@ -102,7 +102,7 @@ public sealed record WasteReport(WasteWeek ThisWeek, WasteWeek LastWeek)
 /// <param name="GivenBack">Holds given back because they were idle and not kept when asked.</param>
 /// <param name="IdleHoursReclaimed">For those holds, the hours between the give-back and the end they had.</param>
 /// <param name="PodHoursSaved">Hours asleep × the replicas scaled to zero.</param>
-public sealed record WasteWeek(DateTime From, DateTime To, int Served, TimeSpan? MedianWait, TimeSpan? P90Wait, int GivenBack, double IdleHoursReclaimed, double PodHoursSaved)
+internal sealed record WasteWeek(DateTime From, DateTime To, int Served, TimeSpan? MedianWait, TimeSpan? P90Wait, int GivenBack, double IdleHoursReclaimed, double PodHoursSaved)
 {
     public bool IsEmpty => Served == 0 && GivenBack == 0 && PodHoursSaved == 0;
 }

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace DeployPortal.Web.Notifications;
 
 /// <summary>Bound from <c>Notifications</c>: where portal events are sent, and how patiently.</summary>
-public sealed class NotificationOptions
+internal sealed class NotificationOptions
 {
     public const string Section = "Notifications";
 
@@ -35,7 +35,7 @@ public enum WebhookKind
 }
 
 /// <summary>One receiver, e.g. <c>Notifications:Webhooks:0:Name=team-slack</c>.</summary>
-public sealed class WebhookOptions
+internal sealed class WebhookOptions
 {
     /// <summary>How delivery jobs name the receiver: jobs carry the name, never the URL or secret, so neither lands in job storage.</summary>
     public string Name { get; set; } = "";

@@ -12,6 +12,9 @@ public enum PortalEventKind
     HoldExpired,
     SlotReleased,
     WaitlistTurn,
+
+    /// <summary>The image a deployment waited for was pushed, and the deployment started.</summary>
+    ImageBuilt,
 }
 
 /// <summary>
@@ -19,7 +22,7 @@ public enum PortalEventKind
 /// requester, the person whose turn it is), so their opt-out can be honoured; <paramref name="Link"/> is a
 /// path inside the portal (e.g. <c>/deployments/42</c>).
 /// </summary>
-public sealed record PortalEvent(PortalEventKind Kind, string Slot, string? UserId, string? UserName, string Text, string? Link = null);
+internal sealed record PortalEvent(PortalEventKind Kind, string Slot, string? UserId, string? UserName, string Text, string? Link = null);
 
 /// <summary>
 /// The one place features raise notification events. Raising never blocks or fails the action that raised
@@ -27,7 +30,7 @@ public sealed record PortalEvent(PortalEventKind Kind, string Slot, string? User
 /// own delivery job, so a slow or broken receiver delays nobody else; whether the person the event is about
 /// opted out is decided by the job (it needs the database, and Raise must stay synchronous and cheap).
 /// </summary>
-public sealed class PortalEvents(IBackgroundJobClient jobs, IOptionsMonitor<NotificationOptions> options, TimeProvider clock, ILogger<PortalEvents> logger)
+internal sealed class PortalEvents(IBackgroundJobClient jobs, IOptionsMonitor<NotificationOptions> options, TimeProvider clock, ILogger<PortalEvents> logger)
 {
     public void Raise(PortalEvent e)
     {

@@ -94,6 +94,7 @@ internal static class WebhookMessages
         PortalEventKind.HoldExpired => "Hold expired",
         PortalEventKind.SlotReleased => "Slot released",
         PortalEventKind.WaitlistTurn => "Your turn",
+        PortalEventKind.ImageBuilt => "Image built, deploying",
         _ => kind.ToString(),
     };
 

@@ -36,17 +36,18 @@ internal sealed class ImagePreflight(BranchCatalog branches, ImageCheck images, 
     }
 
     /// <summary>
-    /// Why a deploy of this branch must not be queued: its image is not built, or the registry cannot say. Asks the
-    /// registry afresh (one HEAD), so a push a moment ago counts. Null when deployable or not checked.
+    /// Why a deploy of this branch must not be queued now: its image is not built (<see cref="ImageRefusal.NotBuilt"/>:
+    /// the deploy may wait for it instead), or the registry cannot say. Asks the registry afresh (one HEAD), so a push a
+    /// moment ago counts. Null when deployable or not checked.
     /// </summary>
-    public async Task<Failure?> RefusalAsync(AppDefinition app, RemoteBranch branch, CancellationToken ct = default)
+    public async Task<ImageRefusal?> RefusalAsync(AppDefinition app, RemoteBranch branch, CancellationToken ct = default)
     {
         var image = KubeNames.ImageReference(app.ImageRepository, app.TagTemplate, branch.Name, branch.Commit);
         return await images.ResolveAsync(image, ct) switch
         {
             null or { Status: ImageStatus.Found } => null,
-            { Status: ImageStatus.Missing } => Fail.Conflict($"The image {image} is not built yet: deploy once CI has pushed it."),
-            var failed => Fail.Conflict(failed.Problem!),
+            { Status: ImageStatus.Missing } => new ImageRefusal(Fail.Conflict($"The image {image} is not built yet: deploy once CI has pushed it, or deploy as soon as it is built."), image, NotBuilt: true),
+            var failed => new ImageRefusal(Fail.Conflict(failed.Problem!), image, NotBuilt: false),
         };
     }
 
@@ -58,3 +59,6 @@ internal sealed class ImagePreflight(BranchCatalog branches, ImageCheck images, 
         _ => $"image {lookup.Image} — {lookup.Problem}",
     };
 }
+
+/// <summary>Why a branch's image stops a deploy; <paramref name="NotBuilt"/> when the registry answered it has no such tag (yet).</summary>
+internal sealed record ImageRefusal(Failure Failure, string Image, bool NotBuilt);

@@ -20,6 +20,8 @@ public static class RegistryExtensions
         builder.Services.AddSingleton<RegistryClient>();
         builder.Services.AddSingleton<ImageCheck>();
         builder.Services.AddSingleton<ImagePreflight>();
+        builder.Services.AddScoped<ImageWait>();
+        builder.Services.AddHostedService<ImageWaitWatch>();
         builder.Services.AddTransient<RegistryAuthHandler>();
 
         var registry = builder.Services.AddHttpClient(RegistryClient.HttpClientName, ConfigureClient);
@@ -39,6 +41,9 @@ public static class RegistryExtensions
     private static void AddAttempts(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, ResilienceHandlerContext context)
     {
         var o = context.ServiceProvider.GetRequiredService<IOptions<RegistryOptions>>().Value;
+        // Timeouts and retry delays are about the wire, so they run on the wall clock whatever clock the portal's rules
+        // use (a test's fake clock moved by minutes must not time out a request in flight).
+        pipeline.TimeProvider = TimeProvider.System;
         if (o.Retries > 0)
         {
             // Retries 5xx, 408, 429, refused connections and attempt timeouts; never 401/404, which are answers.

@@ -24,11 +24,14 @@ internal sealed class RegistryOptions
     /// <summary>How long an answer ("found at sha256:…", "not built yet") is reused before the registry is asked again.</summary>
     public TimeSpan CacheFor { get; set; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>How long a deployment waits for its image to be built before it gives up.</summary>
-    public TimeSpan WaitForImage { get; set; } = TimeSpan.FromMinutes(45);
+    /// <summary>How long a deployment "as soon as it is built" waits for its image before it gives up.</summary>
+    public TimeSpan WaitForImageLimit { get; set; } = TimeSpan.FromMinutes(45);
 
-    /// <summary>The shared secret the registry's push notifications must carry (<c>Authorization: Bearer …</c>); unset turns the endpoint off.</summary>
-    public string? NotificationToken { get; set; }
+    /// <summary>
+    /// The shared secret the registry's push notifications must carry (<c>Authorization: Bearer …</c>, set in the
+    /// registry's <c>notifications.endpoints[].headers</c>); unset turns <c>POST /api/v1/registry/events</c> off (404).
+    /// </summary>
+    public string? EventsToken { get; set; }
 
     public RegistryHostOptions? For(string host) =>
         Registries.FirstOrDefault(r => string.Equals(ImageName.ApiHost(r.Host), ImageName.ApiHost(host), StringComparison.OrdinalIgnoreCase));
@@ -60,7 +63,8 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
             .Positive(nameof(o.AttemptTimeout), o.AttemptTimeout)
             .Between(nameof(o.Retries), o.Retries, 0, 10)
             .NotNegative(nameof(o.CacheFor), o.CacheFor)
-            .Positive(nameof(o.WaitForImage), o.WaitForImage);
+            .Between(nameof(o.WaitForImageLimit), o.WaitForImageLimit, TimeSpan.FromMinutes(1), TimeSpan.FromDays(1))
+            .Check(o.EventsToken is null || o.EventsToken.Length >= 16, "Registry:EventsToken must be at least 16 characters (a shared secret), or unset to turn the events endpoint off.");
         for (var i = 0; i < o.Registries.Count; i++)
         {
             var r = o.Registries[i];

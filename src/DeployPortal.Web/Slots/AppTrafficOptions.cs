@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace DeployPortal.Web.Slots;
 
 /// <summary>Bound from <c>Activity</c>: signs of use beyond the portal's own pages.</summary>
-public sealed class ActivityOptions
+internal sealed class ActivityOptions
 {
     public const string Section = "Activity";
 
@@ -22,7 +22,7 @@ public enum AppTrafficPreset
     Traefik = 2,
 }
 
-public sealed class PrometheusActivityOptions
+internal sealed class PrometheusActivityOptions
 {
     /// <summary>The Prometheus server, e.g. <c>http://prometheus.monitoring:9090</c>. Empty: app traffic is not read.</summary>
     public Uri? Url { get; set; }

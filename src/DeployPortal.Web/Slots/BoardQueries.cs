@@ -15,11 +15,16 @@ internal sealed class BoardQueries(IDbContextFactory<PortalDb> dbFactory)
         var holdIds = holds.Values.Select(h => (long?)h.Id).ToList();
         // What runs in each slot now: the latest deployment of each app under the current hold.
         var deployments = (await db.Deployments.AsNoTracking().Where(d => holdIds.Contains(d.HoldId))
-                .Select(d => new { d.Id, d.SlotId, d.App, d.Branch, d.Commit, d.State, d.ImageDigest })
+                .Select(d => new { d.Id, d.SlotId, d.App, d.Branch, d.Commit, d.State, d.ImageDigest, d.Image, d.ImageCheckedAt, d.ImageWaitUntil })
                 .ToListAsync(ct))
             .GroupBy(d => (d.SlotId, d.App))
             .Select(g => g.MaxBy(d => d.Id)!)
-            .ToLookup(d => d.SlotId, d => new SlotDeploymentView(d.Id, d.App, d.Branch, d.Commit, d.State, d.ImageDigest));
+            .ToLookup(d => d.SlotId, d => new SlotDeploymentView(d.Id, d.App, d.Branch, d.Commit, d.State, d.ImageDigest)
+            {
+                Image = d.State == DeploymentState.WaitingForImage ? d.Image : null,
+                ImageCheckedAt = d.State == DeploymentState.WaitingForImage ? d.ImageCheckedAt : null,
+                ImageWaitUntil = d.State == DeploymentState.WaitingForImage ? d.ImageWaitUntil : null,
+            });
         return [.. slots.Select(s => SlotCard.Of(s, holds.GetValueOrDefault(s.Id)) with
         {
             Deployments = [.. deployments[s.Id].OrderBy(d => d.App)],

@@ -98,7 +98,7 @@ internal sealed class ElasticBudgets(
 /// The elastic budget as the slots page shows it. <see cref="Max"/> is what creation checks: the slot count
 /// (<see cref="MaxSlots"/>), lowered by <see cref="ByResources"/> when CPU or memory caps are set.
 /// </summary>
-public sealed record ElasticBudgetView(bool Enabled, int Used, int MaxSlots, int ConfiguredMaxSlots, int? ByResources, bool Overridden, string? ChangedByName,
+internal sealed record ElasticBudgetView(bool Enabled, int Used, int MaxSlots, int ConfiguredMaxSlots, int? ByResources, bool Overridden, string? ChangedByName,
     DateTime? ChangedAt, string? CpuPerSlot, string? MemoryPerSlot)
 {
     public int Max => ByResources is { } r && r < MaxSlots ? r : MaxSlots;

@@ -9,7 +9,7 @@ namespace DeployPortal.Web.Slots;
 /// Bound from <c>Slots:Elastic</c>: the pool of slots the portal makes on demand when every slot is held, each in a
 /// namespace of its own with a ResourceQuota and a LimitRange from <see cref="Quota"/> and <see cref="Limits"/>.
 /// </summary>
-public sealed partial class ElasticOptions
+internal sealed partial class ElasticOptions
 {
     public const string Section = "Slots:Elastic";
 
@@ -65,7 +65,7 @@ public sealed partial class ElasticOptions
 }
 
 /// <summary>The ResourceQuota of each elastic slot's namespace (Kubernetes quantities; unset entries are left out).</summary>
-public sealed class ElasticQuota
+internal sealed class ElasticQuota
 {
     public string? RequestsCpu { get; set; } = "2";
     public string? RequestsMemory { get; set; } = "4Gi";
@@ -75,7 +75,7 @@ public sealed class ElasticQuota
 }
 
 /// <summary>The LimitRange of each elastic slot's namespace: what a container gets when its manifest asks for nothing.</summary>
-public sealed class ElasticLimits
+internal sealed class ElasticLimits
 {
     public string? DefaultCpu { get; set; } = "500m";
     public string? DefaultMemory { get; set; } = "512Mi";

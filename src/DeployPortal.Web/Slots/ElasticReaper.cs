@@ -59,10 +59,12 @@ internal sealed class ElasticReaper(
     private async Task<bool> RemoveAsync(Slot slot, TimeSpan removeAfter, CancellationToken ct)
     {
         await using var db = dbFactory.CreateDbContext();
-        // Closing the slot is the claim on removing it: one conditional update, so of two runs at once (two
-        // replicas, or a run that overlaps the last) exactly one goes on; the other finds it closed already.
-        var taken = await db.Slots.Where(s => s.Id == slot.Id && s.Enabled && s.RemovedAt == null && !db.Holds.Any(h => h.SlotId == s.Id && h.ReleasedAt == null))
-            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Enabled, false), ct);
+        // Marking the slot as being cleaned is the claim on removing it: one conditional update, so of two runs at once
+        // (two replicas, or a run that overlaps the last) exactly one goes on; the other finds it taken. A slot left
+        // closed by a creation whose clean-up failed is taken the same way.
+        var now = DbTime.UtcNow(clock);
+        var taken = await db.Slots.Where(s => s.Id == slot.Id && s.RemovedAt == null && s.CleaningSince == null && !db.Holds.Any(h => h.SlotId == s.Id && h.ReleasedAt == null))
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Enabled, false).SetProperty(x => x.CleaningSince, now), ct);
         if (taken == 0)
         {
             return false;
@@ -71,7 +73,7 @@ internal sealed class ElasticReaper(
         if (await db.Holds.AnyAsync(h => h.SlotId == slot.Id && h.ReleasedAt == null, ct))
         {
             // Claimed between the look and the taking: it is in use again, so it stays.
-            await db.Slots.Where(s => s.Id == slot.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.Enabled, true), ct);
+            await db.Slots.Where(s => s.Id == slot.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.Enabled, true).SetProperty(x => x.CleaningSince, (DateTime?)null), ct);
             return false;
         }
 
@@ -82,14 +84,14 @@ internal sealed class ElasticReaper(
         }
         catch (Exception ex) when (ElasticPool.IsClusterFailure(ex))
         {
-            // Open again (the namespace is still there): the next run tries again.
-            await db.Slots.Where(s => s.Id == slot.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.Enabled, true), CancellationToken.None);
+            // Closed but not removed: the next run takes it again.
+            await db.Slots.Where(s => s.Id == slot.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.CleaningSince, (DateTime?)null), CancellationToken.None);
             logger.LogWarning(ex, "Deleting namespace {Namespace} of surplus elastic slot {Slot} failed; the next run tries again", slot.Namespace, slot.Name);
             return false;
         }
 
-        var now = DbTime.UtcNow(clock);
-        await db.Slots.Where(s => s.Id == slot.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.RemovedAt, now), CancellationToken.None);
+        await db.Slots.Where(s => s.Id == slot.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.RemovedAt, now).SetProperty(x => x.CleaningSince, (DateTime?)null), CancellationToken.None);
         // Whoever waited for this slot by name now waits for any slot, rather than for one that is gone.
         await db.Waitlist.Where(e => e.SlotId == slot.Id && e.State == WaitlistState.Waiting)
             .ExecuteUpdateAsync(s => s.SetProperty(e => e.SlotId, (int?)null), CancellationToken.None);

@@ -12,7 +12,7 @@ namespace DeployPortal.Web.Slots;
 /// what the portal deployed for it is torn down, its holder is told, and the freed slot is offered to the queue.
 /// Called after the end has committed.
 /// </summary>
-public sealed class HoldEndings(
+internal sealed class HoldEndings(
     IDbContextFactory<PortalDb> dbFactory,
     TimeProvider clock,
     IBackgroundJobClient jobs,
@@ -34,7 +34,7 @@ public sealed class HoldEndings(
             // What never started is over now, not when the teardown job gets to it: the queue may hand the slot to the
             // same person for the same app and branch in a moment, and a queued twin would block that hand-over.
             var now = DbTime.UtcNow(clock);
-            await db.Deployments.Where(d => d.HoldId == holdId && d.State == DeploymentState.Queued).ExecuteUpdateAsync(s => s
+            await db.Deployments.Where(d => d.HoldId == holdId && (d.State == DeploymentState.Queued || d.State == DeploymentState.WaitingForImage)).ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.State, DeploymentState.Cancelled)
                 .SetProperty(d => d.FinishedAt, now)
                 .SetProperty(d => d.FailureReason, "Cancelled: the slot was released."), ct);

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace DeployPortal.Web.Slots;
 
 /// <summary>Bound from <c>Holds</c>: how long a slot may be held.</summary>
-public sealed class HoldOptions
+internal sealed class HoldOptions
 {
     public const string Section = "Holds";
 

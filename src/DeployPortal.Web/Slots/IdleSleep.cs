@@ -29,7 +29,7 @@ internal sealed class IdleSleep(IDbContextFactory<PortalDb> dbFactory, IdleSlots
         var due = await db.Holds.AsNoTracking()
             .Where(h => h.ReleasedAt == null && h.SleepingSince == null && h.Until > now && h.LastActivityAt <= idleSince)
             .Where(h => db.Deployments.Any(d => d.HoldId == h.Id && d.State == DeploymentState.Succeeded))
-            .Where(h => !db.Deployments.Any(d => d.HoldId == h.Id && (d.State == DeploymentState.Queued || d.State == DeploymentState.Running)))
+            .Where(h => !db.Deployments.Any(d => d.HoldId == h.Id && (d.State == DeploymentState.Queued || d.State == DeploymentState.Running || d.State == DeploymentState.WaitingForImage)))
             .Select(h => h.Id).ToListAsync(ct);
         var slept = 0;
         foreach (var holdId in due)

@@ -12,7 +12,7 @@ namespace DeployPortal.Web.Slots;
 /// Slot administration: adding slots, changing their name, namespace, description and URL, and opening or closing
 /// them for claims. Admins only, checked here; the database's unique indexes decide name and namespace clashes.
 /// </summary>
-public sealed partial class SlotAdmin(
+internal sealed partial class SlotAdmin(
     IDbContextFactory<PortalDb> dbFactory,
     SlotChangeNotifier notifier,
     TimeProvider clock,

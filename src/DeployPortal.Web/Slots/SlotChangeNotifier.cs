@@ -8,7 +8,7 @@ namespace DeployPortal.Web.Slots;
 /// action that published never waits for, or fails because of, a page. Components marshal with
 /// <c>InvokeAsync</c>.
 /// </summary>
-public sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
+internal sealed class SlotChangeNotifier(ILogger<SlotChangeNotifier> logger)
 {
     private ImmutableArray<Func<SlotChange, Task>> _handlers = [];
     private long _version;

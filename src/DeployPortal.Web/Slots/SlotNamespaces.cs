@@ -10,7 +10,7 @@ namespace DeployPortal.Web.Slots;
 /// deploy or a release in one place break another. Uniqueness across slots is the database's (unique index);
 /// this decides the rest, with a sentence the admin can act on.
 /// </summary>
-public sealed class SlotNamespaces(IOptionsMonitor<ClusterOptions> options)
+internal sealed class SlotNamespaces(IOptionsMonitor<ClusterOptions> options)
 {
     private const string ServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 

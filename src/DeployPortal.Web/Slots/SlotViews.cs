@@ -65,6 +65,15 @@ public sealed record SlotDeploymentView(long Id, string App, string Branch, stri
     public string ShortCommit => Commit is { Length: >= 7 } c ? c[..7] : Commit ?? "";
 
     public string ShortDigest => ImageDigest is null ? "" : Registry.ImageLookup.Short(ImageDigest);
+
+    /// <summary>While it waits for its image: the awaited tag, the last look and when it gives up.</summary>
+    public string? Image { get; init; }
+
+    public DateTime? ImageCheckedAt { get; init; }
+
+    public DateTime? ImageWaitUntil { get; init; }
+
+    public bool WaitsForImage => State == DeploymentState.WaitingForImage;
 }
 
 public sealed record HoldView(long Id, string HolderId, string HolderName, string Purpose, DateTime Since, DateTime Until)

@@ -3,8 +3,8 @@ using DeployPortal.Web.Auth;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Notifications;
+using DeployPortal.Web.Registry;
 using DeployPortal.Web.Slots;
-using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -21,11 +21,11 @@ namespace DeployPortal.Web.Waitlist;
 /// the deployment row is added. Either all of it commits or none of it does.
 /// </para>
 /// </summary>
-public sealed class WaitlistHandover(
+internal sealed class WaitlistHandover(
     IDbContextFactory<PortalDb> dbFactory,
     SlotChangeNotifier notifier,
     PortalEvents events,
-    IBackgroundJobClient jobs,
+    ImageWait imageWait,
     TimeProvider clock,
     IOptionsMonitor<HoldOptions> holdOptions,
     ILogger<WaitlistHandover> logger)
@@ -150,7 +150,8 @@ public sealed class WaitlistHandover(
         }
 
         logger.LogInformation("Handed {Slot} to {User} from the queue (entry {Entry}, deployment {Deployment})", slot.Name, actor.Name, entry.Id, deployment.Id);
-        DeploymentService.Enqueue(jobs, deployment.Id);
+        // Through the same image check as a deploy from the form: a missing image waits instead of failing to pull.
+        await imageWait.StartOrWaitAsync(deployment.Id, ct);
         notifier.Publish(new SlotChange(slot.Id, AuditActions.QueueServed, deployment.Id));
         events.Raise(new PortalEvent(PortalEventKind.WaitlistTurn, slot.Name, actor.Id, actor.Name,
             $"Your turn: {slot.Name} is yours until {hold.Until:u} and {entry.App}@{entry.Branch} is deploying.", $"/deployments/{deployment.Id}"));

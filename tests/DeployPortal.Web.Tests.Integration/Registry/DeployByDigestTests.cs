@@ -77,7 +77,7 @@ public sealed class DeployByDigestTests : IAsyncLifetime
         {
             var refused = await service.CreateAsync(TestUsers.Dana, new DeployRequest("payments", "main", await _h.SlotIdAsync("qa-2"), "payments test", TimeSpan.FromHours(1)));
 
-            Assert.Equal($"The image {_registry.Host}/shop/payments:main is not built yet: deploy once CI has pushed it.", refused.Failure?.Message);
+            Assert.Equal($"The image {_registry.Host}/shop/payments:main is not built yet: deploy once CI has pushed it, or deploy as soon as it is built.", refused.Failure?.Message);
             Assert.Empty(await service.RecentAsync());
         }
 

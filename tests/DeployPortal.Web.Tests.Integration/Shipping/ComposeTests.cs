@@ -21,10 +21,10 @@ public sealed class ComposeTests
     private static Dictionary<object, object> Service(string name) => Services.Map(name);
 
     [Fact]
-    public void Stack_HasThePortalPostgresKeycloakAndK3s_AndTheEmulatorPortalOnlyUnderItsProfile()
+    public void Stack_HasThePortalPostgresKeycloakK3sAndARegistry_AndTheEmulatorPortalOnlyUnderItsProfile()
     {
-        Assert.Equal(new[] { "k3s", "keycloak", "portal", "portal-emulator", "postgres" }, Services.Keys.Cast<string>().Order());
-        foreach (var name in new[] { "portal", "postgres", "keycloak", "k3s" })
+        Assert.Equal(new[] { "k3s", "keycloak", "portal", "portal-emulator", "postgres", "registry", "registry-seed" }, Services.Keys.Cast<string>().Order());
+        foreach (var name in new[] { "portal", "postgres", "keycloak", "k3s", "registry", "registry-seed" })
         {
             Assert.False(Service(name).ContainsKey("profiles"), $"{name} must start with a plain `docker compose up`.");
         }
@@ -57,6 +57,7 @@ public sealed class ComposeTests
     [InlineData("postgres", "pg_isready")]
     [InlineData("keycloak", "/health/ready")]
     [InlineData("k3s", "/readyz")]
+    [InlineData("registry", "/v2/")]
     public void EveryService_HasAHealthCheck(string name, string probe)
     {
         var check = Service(name).Map("healthcheck");
@@ -66,8 +67,9 @@ public sealed class ComposeTests
     }
 
     [Theory]
-    [InlineData("portal", new[] { "k3s", "keycloak", "postgres" })]
-    [InlineData("portal-emulator", new[] { "keycloak", "postgres" })]
+    [InlineData("portal", new[] { "k3s", "keycloak", "postgres", "registry" })]
+    [InlineData("portal-emulator", new[] { "keycloak", "postgres", "registry" })]
+    [InlineData("registry-seed", new[] { "registry" })]
     public void ThePortal_StartsOnlyOnceWhatItNeedsIsHealthy(string portal, string[] needs)
     {
         var dependsOn = Service(portal).Map("depends_on");
@@ -300,6 +302,67 @@ public sealed class ComposeTests
         Assert.Equal(options.RoleClaim, mapper["config"]!["claim.name"]!.GetValue<string>());
         Assert.Equal("true", mapper["config"]!["id.token.claim"]!.GetValue<string>()); // the portal maps roles from the ID token
         Assert.Equal("false", mapper["config"]!["full.path"]!.GetValue<string>()); // "QA", not "/QA"
+    }
+
+    [Fact]
+    public void TheRegistry_IsTheCncfDistributionRegistry_AndThePortalK3sAndTheEmulatorPullFromIt()
+    {
+        var registry = Service("registry");
+        Assert.Equal("registry:2", registry.Str("image"));
+        var config = Yaml.Load(ShippingFiles.Read("src/compose/registry/config.yml"));
+        Assert.Contains("./src/compose/registry/config.yml:/etc/docker/registry/config.yml:ro", registry.List("volumes").Strings());
+        Assert.Contains($"registry-data:{config.Map("storage").Map("filesystem").Str("rootdirectory")}", registry.List("volumes").Strings());
+        var port = config.Map("http").Str("addr")!.Split(':')[^1];
+        Assert.Contains($"127.0.0.1:{port}:{port}", registry.List("ports").Strings());
+        var host = $"registry:{port}";
+
+        // The portal asks it (plain HTTP inside the compose network), and one app's images are built there.
+        var portal = Service("portal").Environment();
+        Assert.Equal(host, portal["Registry__Registries__0__Host"]);
+        Assert.Equal("true", portal["Registry__Registries__0__PlainHttp"]);
+        Assert.StartsWith(host + "/", portal["Apps__Items__1__ImageRepository"]);
+        using (var settings = PortalSettings.Start(portal))
+        {
+            var options = settings.Get<Web.Registry.RegistryOptions>();
+            Assert.NotNull(options.For(host));
+            Assert.Equal(portal["Registry__EventsToken"], options.EventsToken);
+        }
+
+        // k3s's containerd pulls registry:5000/… over HTTP; the emulator profile's kubelet pulls from it too.
+        Assert.Contains("./src/compose/k3s/registries.yaml:/etc/rancher/k3s/registries.yaml:ro", Service("k3s").List("volumes").Strings());
+        var mirror = Yaml.Load(ShippingFiles.Read("src/compose/k3s/registries.yaml")).Map("mirrors").Map(host);
+        Assert.Equal(new[] { $"http://{host}" }, mirror.List("endpoint").Strings());
+        var emulator = Service("portal-emulator").Environment();
+        Assert.Equal(host, emulator["Cluster__Emulator__Registry__Host"]);
+        using (var settings = PortalSettings.Start(emulator))
+        {
+            Assert.Equal(host, settings.Get<ClusterOptions>().Emulator.Registry?.Host);
+        }
+    }
+
+    [Fact]
+    public void TheRegistry_TellsThePortalAboutPushes_WithThePortalsSharedSecret()
+    {
+        var endpoint = Yaml.Load(ShippingFiles.Read("src/compose/registry/config.yml")).Map("notifications").List("endpoints").Maps().Single();
+        var portal = Service("portal").Environment();
+        var url = new Uri(endpoint.Str("url")!);
+
+        Assert.Equal(("portal", 8080, "/api/v1/registry/events"), (url.Host, url.Port, url.AbsolutePath));
+        Assert.True(Services.ContainsKey(url.Host));
+        Assert.Equal(new[] { "Bearer " + portal["Registry__EventsToken"] }, endpoint.Map("headers").List("Authorization").Strings());
+    }
+
+    [Fact]
+    public void TheSeed_PushesTheWhoamiAppsBuiltBranches_AndLeavesOneUnbuilt()
+    {
+        var seed = Service("registry-seed");
+        var script = string.Join('\n', seed.List("command").Strings());
+        var repository = Service("portal").Environment()["Apps__Items__1__ImageRepository"];
+
+        Assert.Equal("no", seed.Str("restart"));
+        Assert.Contains($"docker://{repository}:$$tag", script);
+        Assert.Contains("for tag in main feature-login;", script); // feature/payment stays "not built yet" for the demo
+        Assert.Equal("{branchSlug}", Service("portal").Environment()["Apps__Items__1__TagTemplate"]);
     }
 
     private static string SelfSignedCaBase64()

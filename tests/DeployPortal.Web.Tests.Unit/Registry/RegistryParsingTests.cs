@@ -18,6 +18,30 @@ public sealed class RegistryParsingTests
         Assert.Equal((host, repository, tag, digest), (name.Host, name.Repository, name.Tag, name.Digest));
     }
 
+    [Theory]
+    [InlineData(1, 15)]
+    [InlineData(2, 30)]
+    [InlineData(3, 60)]
+    [InlineData(4, 120)]
+    [InlineData(5, 240)]
+    [InlineData(6, 300)]
+    [InlineData(40, 300)]
+    public void A_waiting_deployment_is_checked_again_after_15_s_doubling_to_5_min(int checks, int seconds)
+    {
+        Assert.Equal(TimeSpan.FromSeconds(seconds), ImageWait.Recheck(checks));
+    }
+
+    [Theory]
+    [InlineData("00:00:30", null, "Registry:WaitForImageLimit must be between 00:01:00 and 1.00:00:00.")]
+    [InlineData("2.00:00:00", null, "Registry:WaitForImageLimit must be between 00:01:00 and 1.00:00:00.")]
+    [InlineData("00:45:00", "short", "Registry:EventsToken must be at least 16 characters (a shared secret), or unset to turn the events endpoint off.")]
+    public void Wait_and_events_settings_are_checked_at_start(string limit, string? token, string failure)
+    {
+        var result = new RegistryOptionsValidator().Validate(null, new RegistryOptions { WaitForImageLimit = TimeSpan.Parse(limit, System.Globalization.CultureInfo.InvariantCulture), EventsToken = token });
+
+        Assert.Equal([failure], result.Failures);
+    }
+
     [Fact]
     public void A_bearer_challenge_names_its_realm_service_and_scope()
     {

@@ -102,8 +102,9 @@ internal static class SlotCardMarkup
         + "</dl>");
 
     /// <summary>What runs in a held slot: app@branch, commit and state of each deployment; nothing otherwise.</summary>
-    public static MarkupString Deployments(SlotCard slot)
+    public static MarkupString Deployments(SlotCardShown shown)
     {
+        var slot = shown.Slot;
         if (slot.Hold is null || slot.Deployments.Count == 0)
         {
             return default;
@@ -123,7 +124,13 @@ internal static class SlotCardMarkup
                 list.Append($"<code class=\"portal-muted\" title=\"{E(digest)}\" data-testid=\"running-digest\">{E(d.ShortDigest)}</code> ");
             }
 
-            list.Append($"<span class=\"{BoardStyles.Chip(DeploymentStateChip.ColorOf(d.State))}\" data-testid=\"deployment-state\" data-state=\"{d.State}\">{d.State}</span></li>");
+            list.Append($"<span class=\"{BoardStyles.Chip(DeploymentStateChip.ColorOf(d.State))}\" data-testid=\"deployment-state\" data-state=\"{d.State}\">{DeploymentStateChip.Label(d.State)}</span>");
+            if (shown.ImageWaitOf(d.Id) is { } waiting)
+            {
+                list.Append($"<div class=\"portal-caption portal-muted\" data-testid=\"image-wait\">{E(waiting)}</div>");
+            }
+
+            list.Append("</li>");
         }
 
         return new MarkupString(list.Append("</ul>").ToString());

@@ -22,7 +22,7 @@ internal sealed class SlotCardParts
         Key = key;
         Head = SlotCardMarkup.Head(key);
         Body = SlotCardMarkup.Body(key);
-        Deployments = SlotCardMarkup.Deployments(key.Slot);
+        Deployments = SlotCardMarkup.Deployments(key);
         DeployLink = SlotCardMarkup.DeployLink(key.Slot);
     }
 

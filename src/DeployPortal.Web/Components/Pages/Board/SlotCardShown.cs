@@ -24,7 +24,8 @@ internal readonly record struct SlotCardShown(
     string ExtendChoices,
     string? KeepQuestion,
     (string Short, string Exact)? AsleepSince,
-    (string Short, string Exact)? VerdictAt)
+    (string Short, string Exact)? VerdictAt,
+    string ImageWaits = "")
 {
     /// <summary>What the card shows now; <paramref name="disabled"/> is whether its buttons are greyed out.</summary>
     public static SlotCardShown For(SlotCard slot, SlotActions actions, SlotCardContext context, bool disabled, IReadOnlyList<TimeSpan> extendChoices)
@@ -47,8 +48,17 @@ internal readonly record struct SlotCardShown(
                   + $" slot has been idle {TimeText.Duration(now - hold.LastActivityAt)}. Keep it or release it: otherwise it is given back {TimeText.Relative(deadline, now)}."
                 : null,
             hold is { SleepingSince: { } asleep } ? LocalTime.Format(asleep, context.Zone, now) : null,
-            slot.LastVerdict is { } verdict ? LocalTime.Format(verdict.At, context.Zone, now) : null);
+            slot.LastVerdict is { } verdict ? LocalTime.Format(verdict.At, context.Zone, now) : null,
+            ImageWaitLines(slot, context));
     }
+
+    /// <summary>One line per deployment waiting for its image, "id\tsentence" (a string, so equal wording compares equal).</summary>
+    private static string ImageWaitLines(SlotCard slot, SlotCardContext context) => string.Join('\n', slot.Deployments.Where(d => d.WaitsForImage)
+        .Select(d => $"{d.Id}\t{ImageWaitText.Sentence(d.Image, d.ImageCheckedAt, d.ImageWaitUntil, context.Zone, context.Now)}"));
+
+    /// <summary>The waiting sentence of deployment <paramref name="id"/>, if it waits for its image.</summary>
+    public string? ImageWaitOf(long id) => ImageWaits.Split('\n').Select(l => l.Split('\t', 2))
+        .FirstOrDefault(p => p.Length == 2 && p[0] == id.ToString(System.Globalization.CultureInfo.InvariantCulture))?[1];
 
     /// <summary>
     /// Whether the card has a button bar: a viewer's card has no buttons, and no empty button bar either. A card with

@@ -139,8 +139,11 @@ internal sealed class DeployForm(string actorId, bool canAdminister, TimeSpan de
         return $"{slot.Name} — {state}{running}";
     }
 
+    /// <summary>The registry said the branch's image is not built yet: the form offers to deploy as soon as it is.</summary>
+    public bool WhenBuilt { get; set; }
+
     public DeployRequest ToDeployRequest() =>
-        new(App ?? "", Branch ?? "", SlotId ?? 0, NeedsClaim ? Purpose : null, NeedsClaim ? HoldFor : null);
+        new(App ?? "", Branch ?? "", SlotId ?? 0, NeedsClaim ? Purpose : null, NeedsClaim ? HoldFor : null, WhenBuilt);
 
     public JoinQueueRequest ToJoinRequest() => new(App ?? "", Branch ?? "", Purpose ?? "", QueueSlotId, HoldFor);
 

@@ -37,6 +37,8 @@ public sealed partial class DeploymentPage : IAsyncDisposable
 
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
+    [CascadingParameter] private TimeZoneInfo? Zone { get; set; }
+
     private bool CanAct => _user.Can(Policies.HoldSlots);
 
     /// <summary>After the hold ended, deploying again makes sense when the slot is free or the reader's own.</summary>
@@ -148,7 +150,7 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     private async Task CancelAsync()
     {
         var confirmed = await Dialogs.ShowMessageBoxAsync("Cancel this deployment?",
-            "A queued deployment never starts; a running one stops at its next step. What was already applied stays until the slot is released or redeployed.",
+            "A queued deployment, or one waiting for its image, never starts; a running one stops at its next step. What was already applied stays until the slot is released or redeployed.",
             yesText: "Cancel deployment", cancelText: "Keep going");
         if (confirmed != true)
         {

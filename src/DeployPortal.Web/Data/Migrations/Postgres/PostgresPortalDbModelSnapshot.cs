@@ -166,8 +166,17 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                         .HasMaxLength(400)
                         .HasColumnType("character varying(400)");
 
+                    b.Property<DateTime?>("ImageCheckedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("ImageChecks")
+                        .HasColumnType("integer");
+
                     b.Property<string>("ImageDigest")
                         .HasColumnType("text");
+
+                    b.Property<DateTime?>("ImageWaitUntil")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime?>("LeaseUntil")
                         .HasColumnType("timestamp with time zone");
@@ -205,7 +214,7 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                     b.HasIndex("SlotId", "App", "Branch", "RequestedById")
                         .IsUnique()
                         .HasDatabaseName("IX_Deployments_QueuedTwin")
-                        .HasFilter("\"State\" = 'Queued' AND \"PinnedCommit\" = FALSE");
+                        .HasFilter("\"State\" IN ('Queued', 'WaitingForImage') AND \"PinnedCommit\" = FALSE");
 
                     b.ToTable("Deployments");
                 });

@@ -155,7 +155,16 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                         .HasMaxLength(400)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("ImageCheckedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ImageChecks")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ImageDigest")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ImageWaitUntil")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("LeaseUntil")
@@ -194,7 +203,7 @@ namespace DeployPortal.Web.Data.Migrations.Sqlite
                     b.HasIndex("SlotId", "App", "Branch", "RequestedById")
                         .IsUnique()
                         .HasDatabaseName("IX_Deployments_QueuedTwin")
-                        .HasFilter("\"State\" = 'Queued' AND \"PinnedCommit\" = FALSE");
+                        .HasFilter("\"State\" IN ('Queued', 'WaitingForImage') AND \"PinnedCommit\" = FALSE");
 
                     b.ToTable("Deployments");
                 });
