@@ -4,6 +4,7 @@ using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
 using DeployPortal.Web.Waitlist;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
 namespace DeployPortal.Web.Tests.Benchmarks;
@@ -29,9 +30,14 @@ namespace DeployPortal.Web.Tests.Benchmarks;
 /// hours (the cluster runs at night too) during which a hold's apps ran while nobody used them (every hold is
 /// deployed when it starts and torn down when it ends).
 /// <para>
-/// Activity is the portal's own signals only: someone testing opens the slot's page or logs, or deploys, at random
-/// (exponential gaps, mean 30 min); a forgetter does nothing. Asked "keep it?", someone still testing answers after
-/// an exponential delay (mean 5 min); one who answers after the deadline loses the slot mid-test (counted).
+/// Activity: someone testing opens the slot's page or logs, or deploys, at random (exponential gaps, mean 30 min); a
+/// forgetter does nothing. Someone testing also sends requests to the app (exponential gaps, mean
+/// <see cref="TrafficGap"/>); in rows "+ app traffic" the portal reads them as Prometheus would give them, through
+/// <see cref="IdleSlots.OnAppTrafficAsync"/>, the method the poller calls (requests in the last two minutes, every minute).
+/// Asked "keep it?", someone still testing answers after an exponential delay (mean 5 min); one who answers after the
+/// deadline loses the slot mid-test (counted). With sleep on (<see cref="IdleSleep"/>), a request to a sleeping app
+/// wakes it (<see cref="IdleSlots.OnVisitAsync"/>, as the wake page does; counted as a nap during a test), and idle
+/// pod-hours leave out the hours a hold slept.
 /// </para>
 /// </summary>
 [Trait("Category", "Benchmark")]
@@ -46,23 +52,32 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
     private static readonly TimeSpan DayStart = TimeSpan.FromHours(9), DayEnd = TimeSpan.FromHours(17);
     private static readonly TimeSpan ActivityGap = TimeSpan.FromMinutes(30), AnswerDelay = TimeSpan.FromMinutes(5);
 
-    /// <summary>A policy row: the manual one, or the portal with give-back off (<paramref name="Idle"/> with no ReleaseAfter) or on.</summary>
-    private sealed record Policy(string Name, bool Portal, IdleOptions Idle);
+    /// <summary>Mean gap between requests to the app while someone tests it (clicks come in bursts with pauses to read, fix and rebuild).</summary>
+    private static readonly TimeSpan TrafficGap = TimeSpan.FromMinutes(10);
 
-    private static IdleOptions GiveBackOff => new() { ReleaseAfter = null };
+    /// <summary>
+    /// A policy row: the manual one, or the portal with give-back off (<paramref name="Idle"/> with no ReleaseAfter) or on,
+    /// sleep on or off (<see cref="IdleOptions.SleepAfter"/>), and app traffic read as activity or not.
+    /// </summary>
+    private sealed record Policy(string Name, bool Portal, IdleOptions Idle, bool AppTraffic = false);
+
+    private static IdleOptions GiveBackOff => new() { ReleaseAfter = null, SleepAfter = null };
 
     private static Policy Manual => new("manual booking (no expiry, no queue; waiters look every 30 min and ask after 1 h)", false, GiveBackOff);
 
-    private static Policy Defaults => new($"**portal defaults**: {Describe(new IdleOptions())}", true, new IdleOptions());
+    private static Policy Defaults => new($"**portal defaults**: {Describe(new IdleOptions())}; portal activity only", true, new IdleOptions());
+
+    private static Policy DefaultsWithTraffic => new($"**portal defaults + app traffic**: {Describe(new IdleOptions())}; requests to the app count as activity", true, new IdleOptions(), AppTraffic: true);
 
     private static string Describe(IdleOptions o) =>
         $"give back after {o.ReleaseAfter!.Value.TotalMinutes:F0} min idle ({o.AnswerWithin.TotalMinutes:F0} min to answer); "
-        + (o.AskWhenQueuedAfter >= o.ReleaseAfter ? "no faster question when someone waits" : $"someone waiting: after {o.AskWhenQueuedAfter.TotalMinutes:F0} min ({o.AnswerWithinWhenQueued.TotalMinutes:F0} min to answer)");
+        + (o.AskWhenQueuedAfter >= o.ReleaseAfter ? "no faster question when someone waits" : $"someone waiting: after {o.AskWhenQueuedAfter.TotalMinutes:F0} min ({o.AnswerWithinWhenQueued.TotalMinutes:F0} min to answer)")
+        + (o.SleepAfter is { } sleep ? $"; sleep after {sleep.TotalMinutes:F0} min idle" : "; no sleep");
 
-    private static Policy GiveBack(TimeSpan releaseAfter, TimeSpan answer, TimeSpan askQueued, TimeSpan answerQueued)
+    private static Policy GiveBack(TimeSpan releaseAfter, TimeSpan answer, TimeSpan askQueued, TimeSpan answerQueued, bool sleep = true, bool traffic = false)
     {
-        var idle = new IdleOptions { ReleaseAfter = releaseAfter, AnswerWithin = answer, AskWhenQueuedAfter = askQueued, AnswerWithinWhenQueued = answerQueued };
-        return new($"portal, {Describe(idle)}", true, idle);
+        var idle = new IdleOptions { ReleaseAfter = releaseAfter, AnswerWithin = answer, AskWhenQueuedAfter = askQueued, AnswerWithinWhenQueued = answerQueued, SleepAfter = sleep ? Min(30) : null };
+        return new($"portal, {Describe(idle)}" + (traffic ? " + app traffic" : ""), true, idle, traffic);
     }
 
     private static TimeSpan Min(double minutes) => TimeSpan.FromMinutes(minutes);
@@ -75,21 +90,22 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
         Policy[] policies =
         [
             Manual,
-            new("portal before giving back (4 h holds, reminder, expiry, queue)", true, GiveBackOff),
-            GiveBack(Min(30), Min(15), Min(30), Min(15)),
+            new("portal before giving back (4 h holds, reminder, expiry, queue; no sleep)", true, GiveBackOff),
+            GiveBack(Min(30), Min(15), Min(30), Min(15), sleep: false),
+            GiveBack(Min(30), Min(15), Min(15), Min(10), sleep: false),
             Defaults,
+            DefaultsWithTraffic,
             // Other settings tried when choosing the defaults.
-            GiveBack(Min(60), Min(30), Min(20), Min(10)),
             GiveBack(Min(45), Min(15), Min(15), Min(10)),
-            GiveBack(Min(30), Min(15), Min(20), Min(10)),
-            GiveBack(Min(30), Min(15), Min(15), Min(15)),
             GiveBack(Min(60), Min(30), Min(10), Min(5)),
+            GiveBack(Min(30), Min(15), Min(10), Min(5), traffic: true),
+            GiveBack(Min(20), Min(10), Min(10), Min(5), traffic: true),
         ];
         using var report = Report("waitlist-simulation.md",
             $"{needs.Count} needs from {People} people at {Rate} a day, {SlotCount} slots, {Days} working days, seed {Seed}",
             "",
-            "| policy | median wait | p90 wait | max wait | needs served | idle-held slot-hours | idle pod-hours | questions to people still testing | slots lost mid-test | holds past their maximum | double bookings |",
-            "|---|---|---|---|---|---|---|---|---|---|---|");
+            "| policy | median wait | p90 wait | max wait | needs served | idle-held slot-hours | idle pod-hours | questions to people still testing | slots lost mid-test | naps during a test | holds past their maximum | double bookings |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|");
         var outcomes = new List<Outcome>();
         foreach (var policy in policies)
         {
@@ -111,8 +127,8 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
         using var report = Report("waitlist-sensitivity.md",
             "Portal defaults against manual booking on the same needs (percentages are of manual).",
             "",
-            "| needs per person per day | seed | needs | manual median / p90 wait | defaults median / p90 wait | median | p90 | idle-held slot-hours | idle pod-hours | holds past maximum, double bookings |",
-            "|---|---|---|---|---|---|---|---|---|---|");
+            "| needs per person per day | seed | needs | manual median / p90 wait | defaults median / p90 wait | median | p90 | idle-held slot-hours | idle pod-hours | holds past maximum, double bookings | + app traffic: median, p90, idle-held, idle pods |",
+            "|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var rate in new[] { 0.6, 0.8, 1.2 })
         {
             foreach (var seed in new[] { 1, 2, 3, 4, 5 })
@@ -120,10 +136,14 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
                 var trace = Needs(seed, rate);
                 var m = await RunAsync(trace, Manual);
                 var d = await RunAsync(trace, Defaults);
+                var t = await RunAsync(trace, DefaultsWithTraffic);
                 report.Line($"| {rate} | {seed} | {trace.Count} | {Minutes(m.Quantile(0.5))} / {Minutes(m.Quantile(0.9))} | {Minutes(d.Quantile(0.5))} / {Minutes(d.Quantile(0.9))} "
                     + $"| {Percent(d.Quantile(0.5).TotalMinutes, m.Quantile(0.5).TotalMinutes)} | {Percent(d.Quantile(0.9).TotalMinutes, m.Quantile(0.9).TotalMinutes)} "
-                    + $"| {Percent(d.IdleHours, m.IdleHours)} | {Percent(d.IdlePodHours, m.IdlePodHours)} | {d.PastMaximum}, {d.DoubleBookings} |");
+                    + $"| {Percent(d.IdleHours, m.IdleHours)} | {Percent(d.IdlePodHours, m.IdlePodHours)} | {d.PastMaximum}, {d.DoubleBookings} "
+                    + $"| {Percent(t.Quantile(0.5).TotalMinutes, m.Quantile(0.5).TotalMinutes)}, {Percent(t.Quantile(0.9).TotalMinutes, m.Quantile(0.9).TotalMinutes)}, "
+                    + $"{Percent(t.IdleHours, m.IdleHours)}, {Percent(t.IdlePodHours, m.IdlePodHours)} |");
                 Assert.Equal((0, 0), (d.PastMaximum, d.DoubleBookings));
+                Assert.Equal((0, 0), (t.PastMaximum, t.DoubleBookings));
             }
         }
 
@@ -154,7 +174,11 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
         public void Dispose() => _file.Dispose();
     }
 
-    private sealed record Need(int Id, int Person, DateTime Arrival, TimeSpan Length, bool Forgets, TimeSpan[] Activity, TimeSpan Answer);
+    private sealed record Need(int Id, int Person, DateTime Arrival, TimeSpan Length, bool Forgets, TimeSpan[] Activity, TimeSpan Answer)
+    {
+        /// <summary>Requests to the app while testing, as offsets from the start of use (drawn apart, so the needs themselves stay as before).</summary>
+        public TimeSpan[] Traffic { get; init; } = [];
+    }
 
     private static List<Need> Needs(int seed, double rate)
     {
@@ -178,7 +202,14 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
                         activity.Add(at);
                     }
 
-                    needs.Add(new Need(needs.Count, person, arrival, length, forgets, [.. activity], Exponential(random, AnswerDelay)));
+                    var requests = new Random(seed * 31 + needs.Count);
+                    var traffic = new List<TimeSpan>();
+                    for (var at = Exponential(requests, TrafficGap); at < length; at += Exponential(requests, TrafficGap))
+                    {
+                        traffic.Add(at);
+                    }
+
+                    needs.Add(new Need(needs.Count, person, arrival, length, forgets, [.. activity], Exponential(random, AnswerDelay)) { Traffic = [.. traffic] });
                 }
             }
         }
@@ -198,6 +229,7 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
         public double IdlePodHours { get; set; }
         public int AskedWhileTesting { get; set; }
         public int LostMidTest { get; set; }
+        public int Naps { get; set; }
         public int PastMaximum { get; set; }
         public int DoubleBookings { get; set; }
 
@@ -214,7 +246,7 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
             return $"| {policy} | {Minutes(median)}{Of(median.TotalMinutes, manual?.Quantile(0.5).TotalMinutes ?? 0)} "
                 + $"| {Minutes(p90)}{Of(p90.TotalMinutes, manual?.Quantile(0.9).TotalMinutes ?? 0)} | {Minutes(Quantile(1))} | {Served} of {Served + Unserved} "
                 + $"| {IdleHours:F1}{Of(IdleHours, manual?.IdleHours ?? 0)} | {IdlePodHours:F1}{Of(IdlePodHours, manual?.IdlePodHours ?? 0)} "
-                + $"| {AskedWhileTesting} | {LostMidTest} | {PastMaximum} | {DoubleBookings} |";
+                + $"| {AskedWhileTesting} | {LostMidTest} | {Naps} | {PastMaximum} | {DoubleBookings} |";
         }
     }
 
@@ -235,6 +267,7 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
         public DateTime UseFrom { get; set; }
         public DateTime UseUntil { get; set; }
         public int NextActivity { get; set; }
+        public int NextRequest { get; set; }
         public DateTime? AnswerAt { get; set; }
         public bool Done { get; set; }
     }
@@ -247,6 +280,7 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
         var s = h.Slots;
         s.Clock.SetUtcNow(Monday);
         s.IdleOptions.CurrentValue = policy.Idle;
+        var sleep = new IdleSleep(h.Database.Factory, s.Idle, s.Clock, s.IdleOptions, NullLogger<IdleSleep>.Instance);
         if (!portal)
         {
             // Manual booking: a hold lasts until it is given back.
@@ -341,9 +375,11 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
                     }
                 }
 
+                await AppTrafficAsync(s, people, policy, asked, now, outcome);
                 await DeploymentsFinishAsync(h);
                 await s.GiveBack.RunAsync();
                 await s.ExpiryJob.RunAsync(default);
+                await sleep.RunAsync();
                 await (elastic?.StepAsync(h) ?? Task.CompletedTask);
                 await PickUpServedAsync(h, people, now, outcome);
                 // Reminded and still testing: extend by 2 h (refused past the hard maximum: the hold then runs out).
@@ -431,7 +467,13 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
         await using (var db = h.Database.Factory.CreateDbContext())
         {
             var holds = await db.Holds.AsNoTracking().ToListAsync();
-            (outcome.IdleHours, outcome.IdlePodHours) = IdleHours(holds, useEnd, end);
+            var sleeps = await db.AuditEvents.AsNoTracking().Where(a => a.Action == Web.Audit.AuditActions.Sleep || a.Action == Web.Audit.AuditActions.Wake)
+                .OrderBy(a => a.Id).Select(a => new { a.Action, SlotId = a.SlotId!.Value, a.At }).ToListAsync();
+            // A sleep lasts until the slot's next entry (its wake, or a later hold's sleep); IdleHours clips it to its hold.
+            var asleep = sleeps.Select((a, i) => (a, i)).Where(x => x.a.Action == Web.Audit.AuditActions.Sleep)
+                .Select(x => (x.a.SlotId, From: x.a.At, To: sleeps.Skip(x.i + 1).FirstOrDefault(w => w.SlotId == x.a.SlotId)?.At ?? end))
+                .ToList();
+            (outcome.IdleHours, outcome.IdlePodHours) = IdleHours(holds, useEnd, asleep, end);
             var hardMax = s.Options.CurrentValue.HardMaxTotal;
             outcome.PastMaximum = holds.Count(x => (x.ReleasedAt ?? end) - x.Since > hardMax || x.Until - x.Since > hardMax);
             outcome.DoubleBookings = holds.GroupBy(x => x.SlotId)
@@ -546,10 +588,10 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Working hours each slot spent held by someone who had stopped using it, and all hours its apps ran meanwhile.
-    /// A hold nobody started using (served at night, then given back) counts from its claim.
+    /// Working hours each slot spent held by someone who had stopped using it, and all hours its apps ran meanwhile
+    /// (not the hours it slept). A hold nobody started using (served at night, then given back) counts from its claim.
     /// </summary>
-    private static (double Held, double Pods) IdleHours(List<Hold> holds, Dictionary<long, DateTime> useEnd, DateTime end)
+    private static (double Held, double Pods) IdleHours(List<Hold> holds, Dictionary<long, DateTime> useEnd, List<(int SlotId, DateTime From, DateTime To)> asleep, DateTime end)
     {
         var (held, pods) = (TimeSpan.Zero, TimeSpan.Zero);
         foreach (var hold in holds)
@@ -557,10 +599,52 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
             var from = useEnd.TryGetValue(hold.Id, out var stopped) ? stopped : hold.Since;
             var to = Min(hold.ReleasedAt ?? end, end);
             held += WorkingOverlap(from, to);
-            pods += to > from ? to - from : TimeSpan.Zero;
+            if (to > from)
+            {
+                pods += to - from;
+                foreach (var nap in asleep.Where(a => a.SlotId == hold.SlotId && a.From >= hold.Since && a.From < (hold.ReleasedAt ?? end)))
+                {
+                    var (a, b) = (Max(nap.From, from), Min(nap.To, to));
+                    pods -= b > a ? b - a : TimeSpan.Zero;
+                }
+            }
         }
 
         return (held.TotalHours, pods.TotalHours);
+    }
+
+    /// <summary>
+    /// Requests from people testing: in "+ app traffic" rows the slots with requests in the last two minutes are reported
+    /// as the poller would (<see cref="IdleSlots.OnAppTrafficAsync"/>); a request to a sleeping app wakes it, as the wake page does.
+    /// </summary>
+    private static async Task AppTrafficAsync(SlotHarness s, List<Person> people, Policy policy, Dictionary<long, Hold> active, DateTime now, Outcome outcome)
+    {
+        var busy = new List<int>();
+        foreach (var p in people.Where(p => p.HoldId is not null && !p.Done && p.UseUntil > now))
+        {
+            var requested = false;
+            while (p.NextRequest < p.Need.Traffic.Length && p.UseFrom + p.Need.Traffic[p.NextRequest] <= now)
+            {
+                p.NextRequest++;
+                requested = true;
+            }
+
+            if (policy.AppTraffic && (requested || (p.NextRequest > 0 && p.UseFrom + p.Need.Traffic[p.NextRequest - 1] > now.AddMinutes(-2))))
+            {
+                busy.Add(p.SlotId);
+            }
+
+            // Only a sleeping app's requests reach the portal (its wake page); an awake app's go to the app.
+            if (requested && active.GetValueOrDefault(p.HoldId!.Value) is { SleepingSince: not null } && await s.Idle.OnVisitAsync(p.SlotId))
+            {
+                outcome.Naps++;
+            }
+        }
+
+        if (busy.Count > 0)
+        {
+            await s.Idle.OnAppTrafficAsync(busy);
+        }
     }
 
     private static TimeSpan WorkingOverlap(DateTime from, DateTime to)

@@ -61,7 +61,7 @@ public sealed class Hold
     public DateTime Since { get; set; }
     public DateTime Until { get; set; }
 
-    /// <summary>Last sign of use: the claim, an extension, a deploy, or someone looking at the slot's pages or logs.</summary>
+    /// <summary>Last sign of use: the claim, an extension, a deploy, someone looking at the slot's pages or logs, or requests to its apps (Prometheus).</summary>
     public DateTime LastActivityAt { get; set; }
 
     /// <summary>Set while the slot's apps are scaled to zero to save the cluster's resources; cleared on wake.</summary>
