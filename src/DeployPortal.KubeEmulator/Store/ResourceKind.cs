@@ -24,7 +24,10 @@ internal sealed record ResourceKind(
     public static readonly ResourceKind ReplicaSet = new("apps", "v1", "ReplicaSet", "replicasets", "replicaset", true, ["rs"], ["status", "scale"], false);
     public static readonly ResourceKind Ingress = new("networking.k8s.io", "v1", "Ingress", "ingresses", "ingress", true, ["ing"], ["status"], false);
 
-    public static readonly IReadOnlyList<ResourceKind> All = [Namespace, Pod, Service, Event, ConfigMap, Secret, Node, Deployment, ReplicaSet, Ingress];
+    /// <summary>Argo CD's Application (a custom resource; its CRD has no status subresource, so the controller writes status with the object).</summary>
+    public static readonly ResourceKind Application = new("argoproj.io", "v1alpha1", "Application", "applications", "application", true, ["app", "apps"], [], false);
+
+    public static readonly IReadOnlyList<ResourceKind> All = [Namespace, Pod, Service, Event, ConfigMap, Secret, Node, Deployment, ReplicaSet, Ingress, Application];
 
     public static ResourceKind? Find(string group, string version, string plural) =>
         All.FirstOrDefault(k => k.Group == group && k.Version == version && k.Plural == plural);
