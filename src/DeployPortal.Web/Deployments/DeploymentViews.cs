@@ -35,6 +35,9 @@ internal sealed record DeploymentView(
     /// <summary>Until when the worker running it holds it; past that, the worker stopped (a crash) and another resumes it.</summary>
     public DateTime? LeaseUntil { get; init; }
 
+    /// <summary>GitOps mode: the configuration repository commit holding this deployment's manifests.</summary>
+    public string? ConfigCommit { get; init; }
+
     public bool WorkerStopped(DateTime now) => State == DeploymentState.Running && LeaseUntil < now;
 
     public string ShortCommit => Commit is { Length: >= 7 } c ? c[..7] : Commit ?? "";
