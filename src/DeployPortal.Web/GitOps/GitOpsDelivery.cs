@@ -90,7 +90,8 @@ internal sealed class GitOpsDelivery(
                     throw new DeploymentFailedException($"Argo CD could not deploy {ArgoStatus.Short(sha)}: {(status.Problems.Length > 0 ? status.Problems : status.ToString())}");
                 }
 
-                if (status != last)
+                // Compared as text: the record's conditions list compares by reference.
+                if (status.ToString() != last.ToString())
                 {
                     last = status;
                     await steps.UpdateMessageAsync(lease, step, (prefix.Length > 0 ? prefix + "; " : "") + $"Argo CD: {status}", ct);
