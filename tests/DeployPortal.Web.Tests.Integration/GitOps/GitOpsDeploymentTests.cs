@@ -136,6 +136,39 @@ public sealed class GitOpsDeploymentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deploy_WhenArgoCdCannotApplyTheCommit_FailsWithArgoCdsConditionAndMessage()
+    {
+        // The Application of qa-1/payments exists already (an ApplicationSet's, say) and points at a folder with a manifest
+        // of a kind the cluster does not serve: Argo CD's sync of the portal's commit fails with a SyncError.
+        var other = Path.Combine(_folder, "other");
+        await _git.RunAsync(_folder, default, "clone", "--quiet", ConfigRepo, other);
+        Directory.CreateDirectory(Path.Combine(other, "broken"));
+        await File.WriteAllTextAsync(Path.Combine(other, "broken", "w.yaml"), "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n");
+        await _git.RunAsync(other, default, "add", "broken");
+        await _git.RunAsync(other, default, "-c", "user.name=o", "-c", "user.email=o@o.invalid", "commit", "--quiet", "-m", "broken");
+        await _git.RunAsync(other, default, "push", "--quiet", "origin", "HEAD:main");
+        await _h.Kubernetes.CoreV1.CreateNamespaceAsync(new k8s.Models.V1Namespace { Metadata = new() { Name = "argocd" } });
+        await _h.Kubernetes.CustomObjects.CreateNamespacedCustomObjectAsync(new Dictionary<string, object>
+        {
+            ["apiVersion"] = "argoproj.io/v1alpha1",
+            ["kind"] = "Application",
+            ["metadata"] = new Dictionary<string, object> { ["name"] = "qa-1-payments", ["namespace"] = "argocd" },
+            ["spec"] = new Dictionary<string, object>
+            {
+                ["source"] = new Dictionary<string, object> { ["repoURL"] = ConfigRepo, ["targetRevision"] = "main", ["path"] = "broken" },
+                ["destination"] = new Dictionary<string, object> { ["namespace"] = "qa-1" },
+            },
+        }, "argoproj.io", "v1alpha1", "argocd", "applications");
+
+        var done = await _h.WaitFinishedAsync((await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-1")).Id);
+
+        Assert.Equal(DeploymentState.Failed, done.State);
+        Assert.StartsWith($"Argo CD could not deploy {done.ConfigCommit![..7]}: SyncError: one or more objects failed to apply, reason: broken/w.yaml", done.FailureReason);
+        Assert.Equal(StepState.Failed, done.Steps.Single(s => s.Name == StepName.Apply).State);
+        Assert.Equal((await ConfigGitAsync("rev-parse", "main")).Trim(), done.ConfigCommit);
+    }
+
+    [Fact]
     public async Task Rollback_CommitsTheEarlierDeploymentsStateAgain()
     {
         var first = await _h.WaitFinishedAsync((await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-1")).Id);
