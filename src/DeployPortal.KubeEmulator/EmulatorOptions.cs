@@ -31,6 +31,12 @@ public sealed class EmulatorOptions
     /// <summary>How often controllers reconcile (pod phases, ReplicaSets, Deployment status, garbage collection).</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// How often the Argo CD-like Application controller looks at each Application's repository for a new revision
+    /// (Argo CD polls every 3 minutes unless a webhook tells it sooner); it also reconciles when an Application changes.
+    /// </summary>
+    public TimeSpan ApplicationRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Used when a Deployment does not set <c>spec.progressDeadlineSeconds</c> (Kubernetes: 600).</summary>
     public int DefaultProgressDeadlineSeconds { get; set; } = 600;
 

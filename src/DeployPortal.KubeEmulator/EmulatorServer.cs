@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using DeployPortal.KubeEmulator.Api;
 using DeployPortal.KubeEmulator.Controllers;
+using DeployPortal.KubeEmulator.Controllers.Argo;
 using DeployPortal.KubeEmulator.Faults;
 using DeployPortal.KubeEmulator.Logs;
 using DeployPortal.KubeEmulator.Store;
@@ -90,7 +91,7 @@ public sealed class EmulatorServer : IAsyncDisposable
     }
 
     /// <summary>The emulated cluster: store, controllers, logs.</summary>
-    internal sealed class Cluster(EmulatorOptions options, ObjectStore store, PodLogWriter logs, ClusterController controller, KubeApi api) : IAsyncDisposable
+    internal sealed class Cluster(EmulatorOptions options, ObjectStore store, PodLogWriter logs, ClusterController controller, ApplicationController applications, KubeApi api) : IAsyncDisposable
     {
         public IngressTraffic Traffic { get; } = new(store);
         public EmulatorOptions Options { get; } = options;
@@ -107,6 +108,7 @@ public sealed class EmulatorServer : IAsyncDisposable
                 return;
             }
 
+            await applications.DisposeAsync().ConfigureAwait(false);
             await controller.DisposeAsync().ConfigureAwait(false);
             await Logs.DisposeAsync().ConfigureAwait(false);
         }
@@ -154,7 +156,8 @@ public sealed class EmulatorServer : IAsyncDisposable
         var events = new EventRecorder(store, options, time);
         var controller = new ClusterController(store, options, time, logs, events, app.Logger);
         var api = new KubeApi(resources, new WatchStream(store, options, time), time, new LogStreamer(store, logs, options));
-        var cluster = new Cluster(options, store, logs, controller, api);
+        var applications = new ApplicationController(store, resources, options, time, app.Logger);
+        var cluster = new Cluster(options, store, logs, controller, applications, api);
 
         app.UseMiddleware<FaultInjector>(options);
         app.MapGet("/version", () => Results.Text(Discovery.Version(options).ToJsonString(), "application/json"));

@@ -324,6 +324,7 @@ public sealed class KubectlSessionTests : KubectlTestBase
         var resources = await OkAsync("api-resources");
         Assert.Matches(@"(?m)^deployments\s+deploy\s+apps/v1\s+true\s+Deployment", resources);
         Assert.Matches(@"(?m)^selfsubjectaccessreviews\s+authorization\.k8s\.io/v1\s+false\s+SelfSubjectAccessReview", resources);
+        Assert.Matches(@"(?m)^applications\s+app,apps\s+argoproj\.io/v1alpha1\s+true\s+Application", resources);
         Assert.Contains("NotFound", (await FailsAsync("get", "--raw", "/apis/apps/v1beta1/namespaces/default/deployments")).Err);
         Assert.Matches(new Regex("Server Version: v1\\.\\d+"), await OkAsync("version"));
     }

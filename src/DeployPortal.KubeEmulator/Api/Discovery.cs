@@ -45,7 +45,9 @@ internal static class Discovery
 
     private static JsonObject Group(string group)
     {
-        var gv = new JsonObject { ["groupVersion"] = $"{group}/v1", ["version"] = "v1" };
+        // Each group is served in one version: v1, or the version of its kinds (argoproj.io/v1alpha1).
+        var version = ResourceKind.All.FirstOrDefault(k => k.Group == group)?.Version ?? "v1";
+        var gv = new JsonObject { ["groupVersion"] = $"{group}/{version}", ["version"] = version };
         return new JsonObject
         {
             ["name"] = group,

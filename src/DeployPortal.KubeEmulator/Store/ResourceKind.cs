@@ -26,7 +26,10 @@ internal sealed record ResourceKind(
     public static readonly ResourceKind ResourceQuota = new("", "v1", "ResourceQuota", "resourcequotas", "resourcequota", true, ["quota"], ["status"], false);
     public static readonly ResourceKind LimitRange = new("", "v1", "LimitRange", "limitranges", "limitrange", true, ["limits"], [], false);
 
-    public static readonly IReadOnlyList<ResourceKind> All = [Namespace, Pod, Service, Event, ConfigMap, Secret, Node, Deployment, ReplicaSet, Ingress, ResourceQuota, LimitRange];
+    /// <summary>Argo CD's Application (a custom resource; its CRD has no status subresource, so the controller writes status with the object).</summary>
+    public static readonly ResourceKind Application = new("argoproj.io", "v1alpha1", "Application", "applications", "application", true, ["app", "apps"], [], false);
+
+    public static readonly IReadOnlyList<ResourceKind> All = [Namespace, Pod, Service, Event, ConfigMap, Secret, Node, Deployment, ReplicaSet, Ingress, ResourceQuota, LimitRange, Application];
 
     public static ResourceKind? Find(string group, string version, string plural) =>
         All.FirstOrDefault(k => k.Group == group && k.Version == version && k.Plural == plural);

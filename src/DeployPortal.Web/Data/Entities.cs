@@ -141,6 +141,8 @@ public sealed class Deployment
     /// <summary>The manifest digest <see cref="Image"/>'s tag named when the deployment resolved it; the slot runs <c>repo@digest</c>. Null without a registry.</summary>
     public string? ImageDigest { get; set; }
     public bool PinnedCommit { get; set; }
+    /// <summary>In GitOps mode, the configuration repository commit that holds this deployment's manifests (its release or rollback is a later commit).</summary>
+    public string? ConfigCommit { get; set; }
     public required string RequestedById { get; set; }
     public required string RequestedByName { get; set; }
     public DeploymentState State { get; set; }

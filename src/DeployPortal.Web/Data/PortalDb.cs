@@ -71,6 +71,7 @@ public abstract class PortalDb(DbContextOptions options) : DbContext(options)
             deployment.Property(d => d.App).HasMaxLength(63);
             deployment.Property(d => d.Branch).HasMaxLength(255);
             deployment.Property(d => d.Commit).HasMaxLength(64);
+            deployment.Property(d => d.ConfigCommit).HasMaxLength(64);
             deployment.Property(d => d.Image).HasMaxLength(400);
             deployment.Property(d => d.RequestedById).HasMaxLength(200);
             deployment.Property(d => d.RequestedByName).HasMaxLength(200);

@@ -16,6 +16,18 @@ internal sealed class DeploymentOptions
 
     /// <summary>How often every replica looks for deployments whose worker's lease lapsed (a killed process) to resume them.</summary>
     public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How a deployment reaches the cluster: <see cref="DeploymentMode.Direct"/> applies it, <see cref="DeploymentMode.GitOps"/>
+    /// commits it to the configuration repository for Argo CD to apply (settings in the <c>GitOps</c> section, docs/gitops.md).
+    /// </summary>
+    public DeploymentMode Mode { get; set; } = DeploymentMode.Direct;
+}
+
+public enum DeploymentMode
+{
+    Direct = 0,
+    GitOps = 1,
 }
 
 internal sealed class DeploymentOptionsValidator : IValidateOptions<DeploymentOptions>
@@ -23,5 +35,6 @@ internal sealed class DeploymentOptionsValidator : IValidateOptions<DeploymentOp
     public ValidateOptionsResult Validate(string? name, DeploymentOptions o) => new OptionRules(DeploymentOptions.Section)
         .Check(o.Lease >= TimeSpan.FromSeconds(2), "Deployments:Lease must be at least 2 seconds.")
         .Positive(nameof(o.LeaseCheckInterval), o.LeaseCheckInterval)
+        .Check(Enum.IsDefined(o.Mode), "Deployments:Mode must be Direct or GitOps.")
         .Result();
 }

@@ -2,6 +2,7 @@ using DeployPortal.Web.Apps;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Git;
+using DeployPortal.Web.GitOps;
 using DeployPortal.Web.Registry;
 using Microsoft.EntityFrameworkCore;
 
@@ -20,7 +21,8 @@ internal sealed class DeploymentPipeline(
     RolloutWatcher rollouts,
     ImageCheck images,
     DeploymentStepLog steps,
-    DeploymentOutcome outcome)
+    DeploymentOutcome outcome,
+    GitOpsDelivery gitOps)
 {
     public async Task RunAsync(DeploymentLease lease, CancellationToken ct)
     {
@@ -63,13 +65,20 @@ internal sealed class DeploymentPipeline(
                 + (digest is null ? "" : $" ({ImageLookup.Short(digest)})"));
         }, ct);
 
-        // 2. Apply: server-side apply is idempotent, so repeating it after a crash changes nothing.
+        // 2. Apply: server-side apply is idempotent, so repeating it after a crash changes nothing. In GitOps mode the
+        // same objects are committed to the configuration repository instead, and Argo CD applies them.
+        var objects = manifests.Build(new AppManifest(
+            slot.Namespace, slot.Name, app.Name, image, app.ContainerPort, app.Replicas, app.Env, app.CpuRequest, app.MemoryRequest,
+            new ManifestOrigin(id, deployment.HoldId, deployment.Branch, commit, deployment.RequestedById, deployment.RequestedByName)));
         await steps.RunAsync(lease, StepName.Apply, async () =>
         {
+            if (gitOps.Enabled)
+            {
+                return (true, await gitOps.CommitAndSyncAsync(lease, deployment, slot, objects, ct));
+            }
+
             await cluster.EnsureNamespaceAsync(slot.Namespace, ct);
-            await cluster.ApplyAsync(manifests.Build(new AppManifest(
-                slot.Namespace, slot.Name, app.Name, image, app.ContainerPort, app.Replicas, app.Env, app.CpuRequest, app.MemoryRequest,
-                new ManifestOrigin(id, deployment.HoldId, deployment.Branch, commit, deployment.RequestedById, deployment.RequestedByName))), ct);
+            await cluster.ApplyAsync(objects, ct);
             return (true, $"Applied Deployment, Service and Ingress {app.Name} in namespace {slot.Namespace}");
         }, ct);
 
@@ -93,13 +102,14 @@ internal sealed class DeploymentPipeline(
             return (status, $"{status.Ready} of {status.Desired} pods ready");
         }, ct);
 
-        // 4. Verify: every pod of this image ready, none restarting.
-        await steps.RunAsync(lease, StepName.Verify, () =>
+        // 4. Verify: every pod of this image ready, none restarting (and, in GitOps mode, Argo CD calls the app Healthy).
+        await steps.RunAsync(lease, StepName.Verify, async () =>
         {
             var restarting = rollout.Pods.Where(p => p.Restarts > 0).Select(p => p.Name).ToList();
-            return Task.FromResult((true, restarting.Count == 0
+            var argo = gitOps.Enabled ? "; " + await gitOps.WaitHealthyAsync(lease, slot, app.Name, ct) : "";
+            return (true, (restarting.Count == 0
                 ? $"{rollout.Ready}/{rollout.Desired} pods ready at {manifests.HostFor(app.Name, slot.Name)}"
-                : $"{rollout.Ready}/{rollout.Desired} pods ready; restarted before becoming ready: {string.Join(", ", restarting)}"));
+                : $"{rollout.Ready}/{rollout.Desired} pods ready; restarted before becoming ready: {string.Join(", ", restarting)}") + argo);
         }, ct);
 
         await outcome.FinishAsync(lease, DeploymentState.Succeeded, null, ct);

@@ -377,6 +377,6 @@ internal sealed class DeploymentService(
         d.RequestedById, d.RequestedByName, d.State, d.CreatedAt, d.StartedAt, d.FinishedAt, d.FailureReason, d.CancelRequested,
         "https://" + manifests.HostFor(d.App, d.Slot?.Name ?? ""),
         [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))])
-    { LeaseUntil = d.LeaseUntil, ImageCheckedAt = d.ImageCheckedAt, ImageWaitUntil = d.ImageWaitUntil };
+    { LeaseUntil = d.LeaseUntil, ImageCheckedAt = d.ImageCheckedAt, ImageWaitUntil = d.ImageWaitUntil, ConfigCommit = d.ConfigCommit };
 
 }

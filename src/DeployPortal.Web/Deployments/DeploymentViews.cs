@@ -45,6 +45,9 @@ internal sealed record DeploymentView(
 
     public bool WaitsForImage => State == DeploymentState.WaitingForImage;
 
+    /// <summary>GitOps mode: the configuration repository commit holding this deployment's manifests.</summary>
+    public string? ConfigCommit { get; init; }
+
     public bool WorkerStopped(DateTime now) => State == DeploymentState.Running && LeaseUntil < now;
 
     public string ShortCommit => Commit is { Length: >= 7 } c ? c[..7] : Commit ?? "";

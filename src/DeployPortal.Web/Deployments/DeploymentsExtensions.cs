@@ -1,5 +1,6 @@
 using DeployPortal.Web.Apps;
 using DeployPortal.Web.Git;
+using DeployPortal.Web.GitOps;
 using Hangfire;
 
 namespace DeployPortal.Web.Deployments;
@@ -22,6 +23,7 @@ public static class DeploymentsExtensions
         builder.Services.AddScoped<DeploymentOutcome>();
         builder.Services.AddScoped<DeploymentPipeline>();
         builder.Services.AddScoped<DeploymentJob>();
+        builder.AddGitOps();
         builder.Services.AddScoped<SlotTeardownJob>();
         builder.Services.AddScoped<DeploymentReconciler>();
         builder.Services.AddHostedService<ReconcileAtStartup>();

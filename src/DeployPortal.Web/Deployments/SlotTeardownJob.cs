@@ -1,5 +1,6 @@
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.GitOps;
 using DeployPortal.Web.Slots;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -15,16 +16,17 @@ internal sealed class SlotTeardownJob(
     ClusterGateway cluster,
     SlotChangeNotifier notifier,
     TimeProvider clock,
+    GitOpsDelivery gitOps,
     ILogger<SlotTeardownJob> logger)
 {
     [AutomaticRetry(Attempts = 5)]
     public async Task RunAsync(int slotId, long holdId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        string ns;
+        string ns, name;
         await using (var db = dbFactory.CreateDbContext())
         {
-            ns = await db.Slots.Where(s => s.Id == slotId).Select(s => s.Namespace).SingleAsync(cancellationToken);
+            (ns, name) = await db.Slots.Where(s => s.Id == slotId).Select(s => ValueTuple.Create(s.Namespace, s.Name)).SingleAsync(cancellationToken);
             await db.Deployments.Where(d => d.HoldId == holdId && (d.State == DeploymentState.Queued || d.State == DeploymentState.WaitingForImage)).ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.State, DeploymentState.Cancelled)
                 .SetProperty(d => d.FinishedAt, now)
@@ -34,7 +36,16 @@ internal sealed class SlotTeardownJob(
                     .SetProperty(d => d.FailureReason, "Cancelled: the slot was released."), cancellationToken);
         }
 
-        await cluster.DeleteForHoldAsync(ns, holdId, cancellationToken);
+        if (gitOps.Enabled)
+        {
+            // GitOps: the release is a commit removing what the hold deployed; Argo CD prunes it from the cluster.
+            var commit = await gitOps.ReleaseAsync(name, holdId, cancellationToken);
+            logger.LogInformation("Committed the release of hold {Hold} in {Slot}: {Commit}", holdId, name, commit ?? "nothing to remove");
+        }
+        else
+        {
+            await cluster.DeleteForHoldAsync(ns, holdId, cancellationToken);
+        }
 
         await using (var db = dbFactory.CreateDbContext())
         {

@@ -7,6 +7,9 @@ internal sealed class GitException(string message) : Exception(message);
 
 internal sealed record RemoteBranch(string Name, string Commit);
 
+/// <summary>How one git command ended: its exit code and what it wrote.</summary>
+internal sealed record GitResult(int ExitCode, string Output, string Error);
+
 /// <summary>
 /// Runs the git command line with an argument list, never a shell string, so names are data: nothing a
 /// branch or remote is called can become a command or an option.
@@ -35,6 +38,24 @@ internal sealed class GitClient(ILogger<GitClient> logger)
 
     public async Task<string> RunAsync(string? workingDirectory, CancellationToken ct, params string[] arguments)
     {
+        var result = await TryRunAsync(workingDirectory, null, ct, arguments);
+        if (result.ExitCode != 0)
+        {
+            var error = result.Error.Trim();
+            logger.LogWarning("git {Command} failed ({Code}): {Error}", arguments[0], result.ExitCode, error);
+            throw new GitException(FirstLine(error) is { Length: > 0 } first ? $"git {arguments[0]} failed: {first}" : $"git {arguments[0]} failed.");
+        }
+
+        return result.Output;
+    }
+
+    /// <summary>
+    /// Runs git and answers its exit code and both outputs without judging them (for callers that act on how a command
+    /// failed, such as a push rejected as non-fast-forward). <paramref name="environment"/> adds variables, e.g. the
+    /// committer or <c>GIT_CONFIG_*</c> settings that must not be written to disk. Throws only when git does not answer.
+    /// </summary>
+    public async Task<GitResult> TryRunAsync(string? workingDirectory, IReadOnlyDictionary<string, string>? environment, CancellationToken ct, params string[] arguments)
+    {
         var start = new ProcessStartInfo("git")
         {
             RedirectStandardOutput = true,
@@ -51,6 +72,10 @@ internal sealed class GitClient(ILogger<GitClient> logger)
         start.Environment["GIT_TERMINAL_PROMPT"] = "0";
         start.Environment["GIT_ASKPASS"] = "echo";
         start.Environment["LC_ALL"] = "C";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(Timeout);
@@ -72,14 +97,7 @@ internal sealed class GitClient(ILogger<GitClient> logger)
             throw new GitException($"git {arguments[0]} did not answer within {Timeout.TotalSeconds:0} s.");
         }
 
-        if (process.ExitCode != 0)
-        {
-            var error = (await stderr).Trim();
-            logger.LogWarning("git {Command} failed ({Code}): {Error}", arguments[0], process.ExitCode, error);
-            throw new GitException(FirstLine(error) is { Length: > 0 } first ? $"git {arguments[0]} failed: {first}" : $"git {arguments[0]} failed.");
-        }
-
-        return await stdout;
+        return new GitResult(process.ExitCode, await stdout, await stderr);
     }
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();

@@ -1,0 +1,61 @@
+using DeployPortal.Web.Deployments;
+using DeployPortal.Web.GitOps;
+
+namespace DeployPortal.Web.Tests.GitOps;
+
+/// <summary>The GitOps settings' rules: the defaults pass, and each wrong value is named by its full key.</summary>
+public sealed class GitOpsOptionsTests
+{
+    private static IReadOnlyList<string> Failures(GitOpsOptions o) => new GitOpsOptionsValidator().Validate(null, o) is { Failed: true } r ? [.. r.Failures!] : [];
+
+    [Fact]
+    public void Defaults_Pass()
+    {
+        Assert.Empty(Failures(new GitOpsOptions()));
+        Assert.Equal(DeploymentMode.Direct, new DeploymentOptions().Mode);
+    }
+
+    [Fact]
+    public void EachWrongValue_IsNamed_AndAllAreListedAtOnce()
+    {
+        var failures = Failures(new GitOpsOptions
+        {
+            Branch = "--upload-pack=x",
+            PathTemplate = "../{app}/{slot}",
+            ApplicationName = "{app}",
+            AuthorEmail = "nobody",
+            ArgoNamespace = "Argo CD",
+            PushAttempts = 0,
+            SyncTimeout = TimeSpan.Zero,
+            SshKeyPath = "/no/such/key",
+        });
+
+        Assert.Equal(
+        [
+            "GitOps:Branch must be a branch name such as main.",
+            "GitOps:PathTemplate must not contain . or .. segments.",
+            "GitOps:PathTemplate must name {slot} before {app}, so a slot's apps share one folder.",
+            "GitOps:ApplicationName must contain {slot} and {app}.",
+            "GitOps:AuthorEmail must be an e-mail address.",
+            "GitOps:ArgoNamespace must be a namespace name.",
+            "GitOps:PushAttempts must be between 1 and 20.",
+            "GitOps:SyncTimeout must be positive.",
+            "GitOps:SshKeyPath must name an existing key file.",
+        ], failures);
+    }
+
+    [Fact]
+    public void PathTemplate_WithoutSlotOrApp_OrAbsolute_IsRefused()
+    {
+        Assert.Contains("GitOps:PathTemplate must contain {slot} and {app}.", Failures(new GitOpsOptions { PathTemplate = "apps/{app}/" }));
+        Assert.Contains("GitOps:PathTemplate must be relative to the repository root.", Failures(new GitOpsOptions { PathTemplate = "/slots/{slot}/{app}/" }));
+    }
+
+    [Fact]
+    public void DeploymentMode_OutsideTheEnum_IsRefused()
+    {
+        var result = new DeploymentOptionsValidator().Validate(null, new DeploymentOptions { Mode = (DeploymentMode)7 });
+
+        Assert.Equal(["Deployments:Mode must be Direct or GitOps."], result.Failures);
+    }
+}
