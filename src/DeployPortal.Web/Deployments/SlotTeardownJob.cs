@@ -26,7 +26,9 @@ internal sealed class SlotTeardownJob(
         string ns, name;
         await using (var db = dbFactory.CreateDbContext())
         {
-            (ns, name) = await db.Slots.Where(s => s.Id == slotId).Select(s => ValueTuple.Create(s.Namespace, s.Name)).SingleAsync(cancellationToken);
+            // An anonymous type, not a tuple: Npgsql cannot read a row value as a ValueTuple.
+            var slot = await db.Slots.Where(s => s.Id == slotId).Select(s => new { s.Namespace, s.Name }).SingleAsync(cancellationToken);
+            (ns, name) = (slot.Namespace, slot.Name);
             await db.Deployments.Where(d => d.HoldId == holdId && (d.State == DeploymentState.Queued || d.State == DeploymentState.WaitingForImage)).ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.State, DeploymentState.Cancelled)
                 .SetProperty(d => d.FinishedAt, now)
