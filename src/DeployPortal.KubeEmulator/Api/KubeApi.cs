@@ -337,11 +337,11 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
                 var patch = await ApiIo.ReadNodeAsync(ctx);
                 if (ct.StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase))
                 {
-                    scale = Json.JsonPatch(scale, patch.AsArray());
+                    scale = JsonPatches.JsonPatch(scale, patch.AsArray());
                 }
                 else
                 {
-                    Json.MergePatch(scale, patch.AsObject(), strategic: false);
+                    JsonPatches.MergePatch(scale, patch.AsObject(), strategic: false);
                 }
             }
             var replicas = Json.Long(scale, "spec", "replicas") ?? throw ApiError.BadRequest("spec.replicas is required");

@@ -123,12 +123,12 @@ internal sealed class Resources(ObjectStore store, EmulatorOptions options, Time
             {
                 if (contentType.StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase))
                 {
-                    next = Json.JsonPatch(current.Clone(), patch as JsonArray ?? throw ApiError.BadRequest("a JSON patch must be an array"));
+                    next = JsonPatches.JsonPatch(current.Clone(), patch as JsonArray ?? throw ApiError.BadRequest("a JSON patch must be an array"));
                 }
                 else
                 {
                     next = current.Clone();
-                    Json.MergePatch(next, patch as JsonObject ?? throw ApiError.BadRequest("a merge patch must be an object"),
+                    JsonPatches.MergePatch(next, patch as JsonObject ?? throw ApiError.BadRequest("a merge patch must be an object"),
                         contentType.StartsWith("application/strategic-merge-patch+json", StringComparison.OrdinalIgnoreCase));
                 }
             }
@@ -299,7 +299,7 @@ internal sealed class Resources(ObjectStore store, EmulatorOptions options, Time
                 appliedMeta.Remove(k);
             }
 
-            Json.MergeInto(next, body);
+            JsonPatches.MergeInto(next, body);
             managers[fieldManager] = ("Apply", appliedPaths);
             _fields.Write(next, managers);
             Finish(kind, live, next);
