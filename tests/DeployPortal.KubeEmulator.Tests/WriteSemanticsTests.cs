@@ -117,8 +117,8 @@ public sealed class WriteSemanticsTests : EmulatorTestBase
         var a = JsonNode.Parse("""{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]}}""");
         var b = JsonNode.Parse("""{"spec":{"containers":[{"image":"nginx:1.27","name":"web"}]},"metadata":{"creationTimestamp":null,"labels":{"app":"web","pod-template-hash":"abc"}}}""");
         var c = JsonNode.Parse("""{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.28"}]}}""");
-        Assert.Equal(DeploymentController.TemplateHash(a), DeploymentController.TemplateHash(b));
-        Assert.NotEqual(DeploymentController.TemplateHash(a), DeploymentController.TemplateHash(c));
+        Assert.Equal(PodTemplateHash.Of(a), PodTemplateHash.Of(b));
+        Assert.NotEqual(PodTemplateHash.Of(a), PodTemplateHash.Of(c));
     }
 
     private static ByteString Message(Action<CodedOutputStream> write)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeployPortal.KubeEmulator.Logs;
@@ -10,10 +9,8 @@ namespace DeployPortal.KubeEmulator.Api;
 internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProvider time, LogStreamer logs)
 {
     private static readonly byte[] ApplicationJson = "application/json"u8.ToArray();
+    private readonly ScaleSubresource _scales = new(resources);
     private ObjectStore Store => resources.Store;
-
-    /// <summary>A parsed resource path.</summary>
-    private sealed record Target(ResourceKind Kind, string? Namespace, string? Name, string? Subresource);
 
     public async Task HandleAsync(HttpContext ctx)
     {
@@ -30,7 +27,7 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
                 await ApiIo.WriteJsonAsync(ctx, 201, Reviews.Answer(review, await ApiIo.ReadObjectAsync(ctx, review.Kind)));
                 return;
             }
-            var target = Parse(segments) ?? throw ApiError.PathNotFound();
+            var target = ResourcePath.Parse(segments) ?? throw ApiError.PathNotFound();
             await DispatchAsync(ctx, target);
         }
         catch (ApiError e) when (!ctx.Response.HasStarted)
@@ -71,38 +68,7 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
         return true;
     }
 
-    private static Target? Parse(string[] s)
-    {
-        string group, version;
-        int i;
-        if (s.Length >= 2 && s[0] == "api")
-        { group = ""; version = s[1]; i = 2; }
-        else if (s.Length >= 3 && s[0] == "apis")
-        { group = s[1]; version = s[2]; i = 3; }
-        else
-        {
-            return null;
-        }
-
-        var rest = s[i..];
-        if (rest.Length >= 3 && rest[0] == "namespaces" && ResourceKind.Find(group, version, rest[2]) is { Namespaced: true } nk)
-        {
-            return rest.Length <= 5 ? new Target(nk, rest[1], rest.ElementAtOrDefault(3), rest.ElementAtOrDefault(4)) : null;
-        }
-
-        if (rest.Length is >= 1 and <= 3 && ResourceKind.Find(group, version, rest[0]) is { } k)
-        {
-            if (k.Namespaced && rest.Length > 1)
-            {
-                return null;
-            }
-
-            return new Target(k, null, rest.ElementAtOrDefault(1), rest.ElementAtOrDefault(2));
-        }
-        return null;
-    }
-
-    private async Task DispatchAsync(HttpContext ctx, Target t)
+    private async Task DispatchAsync(HttpContext ctx, ResourcePath t)
     {
         var method = ctx.Request.Method;
         var q = ctx.Request.Query;
@@ -117,7 +83,7 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
             if (sub == "log" && method == "GET")
             { await logs.StreamAsync(ctx, ns, t.Name!); return; }
             if (sub == "scale")
-            { await ScaleAsync(ctx, t, ns); return; }
+            { await _scales.ServeAsync(ctx, t.Kind, ns, t.Name!); return; }
             if (sub == "status")
             {
                 switch (method)
@@ -126,10 +92,10 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
                         await ApiIo.WriteObjectAsync(ctx, 200, Store.Get(t.Kind, ns, t.Name!) ?? throw ApiError.NotFound(t.Kind, t.Name!));
                         return;
                     case "PUT":
-                        await ApiIo.WriteObjectAsync(ctx, 200, resources.Replace(t.Kind, ns, t.Name!, await ApiIo.ReadObjectAsync(ctx), q["fieldManager"], statusOnly: true, IsDryRun(ctx)));
+                        await ApiIo.WriteObjectAsync(ctx, 200, resources.Replace(t.Kind, ns, t.Name!, await ApiIo.ReadObjectAsync(ctx), q["fieldManager"], statusOnly: true, RequestOptions.IsDryRun(ctx)));
                         return;
                     case "PATCH":
-                        await ApiIo.WriteObjectAsync(ctx, 200, resources.Patch(t.Kind, ns, t.Name!, ctx.Request.ContentType ?? "", await ApiIo.ReadNodeAsync(ctx), q["fieldManager"], statusOnly: true, IsDryRun(ctx)));
+                        await ApiIo.WriteObjectAsync(ctx, 200, resources.Patch(t.Kind, ns, t.Name!, ctx.Request.ContentType ?? "", await ApiIo.ReadNodeAsync(ctx), q["fieldManager"], statusOnly: true, RequestOptions.IsDryRun(ctx)));
                         return;
                 }
             }
@@ -167,13 +133,13 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
 
                 return;
             case ("POST", null):
-                var validation = Validation(ctx);
-                var created = resources.Create(t.Kind, ns, await ApiIo.ReadObjectAsync(ctx, t.Kind.Kind), q["fieldManager"].FirstOrDefault() ?? Agent(ctx), IsDryRun(ctx), validation);
+                var validation = RequestOptions.Validation(ctx);
+                var created = resources.Create(t.Kind, ns, await ApiIo.ReadObjectAsync(ctx, t.Kind.Kind), q["fieldManager"].FirstOrDefault() ?? RequestOptions.Agent(ctx), RequestOptions.IsDryRun(ctx), validation);
                 await ApiIo.WriteObjectAsync(ctx, 201, created, validation);
                 return;
             case ("PUT", var name) when name is not null:
-                var putValidation = Validation(ctx);
-                var replaced = resources.Replace(t.Kind, ns, name, await ApiIo.ReadObjectAsync(ctx, t.Kind.Kind), q["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false, IsDryRun(ctx), putValidation);
+                var putValidation = RequestOptions.Validation(ctx);
+                var replaced = resources.Replace(t.Kind, ns, name, await ApiIo.ReadObjectAsync(ctx, t.Kind.Kind), q["fieldManager"].FirstOrDefault() ?? RequestOptions.Agent(ctx), statusOnly: false, RequestOptions.IsDryRun(ctx), putValidation);
                 await ApiIo.WriteObjectAsync(ctx, 200, replaced, putValidation);
                 return;
             case ("PATCH", var name) when name is not null:
@@ -185,7 +151,7 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
             case ("DELETE", null):
                 var selector = Selectors.Parse(q["labelSelector"], q["fieldSelector"]);
                 var deleted = new List<StoredObject>();
-                var (dryRunAll, _) = await ReadDeleteOptionsAsync(ctx);
+                var (dryRunAll, _) = await RequestOptions.ReadDeleteOptionsAsync(ctx);
                 foreach (var o in Store.List(t.Kind, t.Namespace, selector).Items)
                 {
                     if (dryRunAll)
@@ -204,29 +170,9 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
         throw ApiError.MethodNotAllowed();
     }
 
-    private static string Agent(HttpContext ctx)
-    {
-        var ua = ctx.Request.Headers.UserAgent.ToString();
-        var slash = ua.IndexOf('/');
-        return slash > 0 ? ua[..slash] : ua.Length > 0 ? ua : "unknown";
-    }
-
-    private static bool IsDryRun(HttpContext ctx)
-    {
-        var values = ctx.Request.Query["dryRun"];
-        if (values.Any(v => v != "All"))
-        {
-            throw ApiError.BadRequest($"Invalid dry run value: {values}. Valid values are: All");
-        }
-
-        return values.Count > 0;
-    }
-
-    private static FieldValidation Validation(HttpContext ctx) => FieldValidation.Parse(ctx.Request.Query["fieldValidation"].FirstOrDefault());
-
     // ------------------------------------------------------------------ verbs
 
-    private async Task ListAsync(HttpContext ctx, Target t)
+    private async Task ListAsync(HttpContext ctx, ResourcePath t)
     {
         var q = ctx.Request.Query;
         var (items, rv) = Store.List(t.Kind, t.Namespace, Selectors.Parse(q["labelSelector"], q["fieldSelector"]));
@@ -253,9 +199,9 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
                     new JsonObject { ["group"] = "meta.k8s.io", ["kind"] = "PatchOptions", ["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueRequired", ["message"] = "Required value: is required for apply patch", ["field"] = "fieldManager" }) });
             }
 
-            Validation(ctx); // refuses a value it does not know; what it governs is decided in Resources.Apply
+            RequestOptions.Validation(ctx); // refuses a value it does not know; what it governs is decided in ServerSideApply.Apply
             var body = await ApiIo.ReadObjectAsync(ctx);
-            var (obj, created) = resources.Apply(kind, ns, name, body, manager, Query.IsTrue(q["force"]), IsDryRun(ctx));
+            var (obj, created) = resources.Apply(kind, ns, name, body, manager, Query.IsTrue(q["force"]), RequestOptions.IsDryRun(ctx));
             await ApiIo.WriteObjectAsync(ctx, created ? 201 : 200, obj);
             return;
         }
@@ -267,14 +213,14 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
         }
 
         var patch = await ApiIo.ReadNodeAsync(ctx);
-        var validation = Validation(ctx);
-        var patched = resources.Patch(kind, ns, name, contentType, patch, q["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false, IsDryRun(ctx), validation);
+        var validation = RequestOptions.Validation(ctx);
+        var patched = resources.Patch(kind, ns, name, contentType, patch, q["fieldManager"].FirstOrDefault() ?? RequestOptions.Agent(ctx), statusOnly: false, RequestOptions.IsDryRun(ctx), validation);
         await ApiIo.WriteObjectAsync(ctx, 200, patched, validation);
     }
 
     private async Task DeleteAsync(HttpContext ctx, ResourceKind kind, string ns, string name)
     {
-        var (dryRun, uid) = await ReadDeleteOptionsAsync(ctx);
+        var (dryRun, uid) = await RequestOptions.ReadDeleteOptionsAsync(ctx);
         var gone = resources.Delete(kind, ns, name, uid, dryRun)!;
         if (kind.ReturnsObjectOnDelete)
         { await ApiIo.WriteObjectAsync(ctx, 200, gone); return; }
@@ -294,88 +240,4 @@ internal sealed class KubeApi(Resources resources, WatchStream watches, TimeProv
         });
     }
 
-    /// <summary>DeleteOptions come in the body (kubectl sends <c>dryRun</c> there) or the query.</summary>
-    private static async Task<(bool DryRun, string? Uid)> ReadDeleteOptionsAsync(HttpContext ctx)
-    {
-        var dryRun = IsDryRun(ctx);
-        string? uid = null;
-        if (ctx.Request.ContentLength is > 0 || ctx.Request.Headers.TransferEncoding.Count > 0)
-        {
-            var body = await ApiIo.ReadNodeAsync(ctx, required: false);
-            uid = Json.Str(body, "preconditions", "uid");
-            if (body["dryRun"] is JsonArray values)
-            {
-                if (values.Any(v => v?.ToString() != "All"))
-                {
-                    throw ApiError.BadRequest($"Invalid dry run value: {values.ToJsonString()}. Valid values are: All");
-                }
-
-                dryRun |= values.Count > 0;
-            }
-        }
-        return (dryRun, uid);
-    }
-
-    private async Task ScaleAsync(HttpContext ctx, Target t, string ns)
-    {
-        if (t.Kind != ResourceKind.Deployment && t.Kind != ResourceKind.ReplicaSet)
-        {
-            throw ApiError.PathNotFound();
-        }
-
-        var obj = Store.Get(t.Kind, ns, t.Name!) ?? throw ApiError.NotFound(t.Kind, t.Name!);
-        if (ctx.Request.Method is "PUT" or "PATCH")
-        {
-            var scale = ToScale(obj);
-            if (ctx.Request.Method == "PUT")
-            {
-                scale = await ApiIo.ReadObjectAsync(ctx);
-            }
-            else
-            {
-                var ct = ctx.Request.ContentType ?? "";
-                var patch = await ApiIo.ReadNodeAsync(ctx);
-                if (ct.StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase))
-                {
-                    scale = Json.JsonPatch(scale, patch.AsArray());
-                }
-                else
-                {
-                    Json.MergePatch(scale, patch.AsObject(), strategic: false);
-                }
-            }
-            var replicas = Json.Long(scale, "spec", "replicas") ?? throw ApiError.BadRequest("spec.replicas is required");
-            obj = resources.Patch(t.Kind, ns, t.Name!, "application/merge-patch+json", new JsonObject { ["spec"] = new JsonObject { ["replicas"] = replicas } }, ctx.Request.Query["fieldManager"].FirstOrDefault() ?? Agent(ctx), statusOnly: false, IsDryRun(ctx));
-        }
-        else if (ctx.Request.Method != "GET")
-        {
-            throw ApiError.MethodNotAllowed();
-        }
-
-        await ApiIo.WriteJsonAsync(ctx, 200, ToScale(obj));
-    }
-
-    private static JsonObject ToScale(StoredObject obj)
-    {
-        var ml = obj.Node["spec"]?["selector"]?["matchLabels"] as JsonObject;
-        return new JsonObject
-        {
-            ["kind"] = "Scale",
-            ["apiVersion"] = "autoscaling/v1",
-            ["metadata"] = new JsonObject
-            {
-                ["name"] = obj.Name,
-                ["namespace"] = obj.Namespace,
-                ["uid"] = obj.Uid,
-                ["resourceVersion"] = obj.ResourceVersion.ToString(CultureInfo.InvariantCulture),
-                ["creationTimestamp"] = obj.Node["metadata"]?["creationTimestamp"]?.DeepClone(),
-            },
-            ["spec"] = new JsonObject { ["replicas"] = Json.Long(obj.Node, "spec", "replicas") ?? 1 },
-            ["status"] = new JsonObject
-            {
-                ["replicas"] = Json.Long(obj.Node, "status", "replicas") ?? 0,
-                ["selector"] = ml is null ? "" : string.Join(',', ml.Select(p => $"{p.Key}={p.Value}")),
-            },
-        };
-    }
 }

@@ -188,7 +188,7 @@ internal sealed class PodRuntime
                 }
             }
         }
-        return RenderStatus(pod, now);
+        return PodStatusRenderer.Render(this, pod, now, _options);
     }
 
     /// <summary>
@@ -227,97 +227,5 @@ internal sealed class PodRuntime
     {
         var t = _options.BackOffBase * Math.Pow(2, Math.Max(0, failures - 1));
         return t > _options.MaxBackOff ? _options.MaxBackOff : t;
-    }
-
-    private JsonObject RenderStatus(StoredObject pod, DateTimeOffset now)
-    {
-        var old = pod.Node["status"] as JsonObject;
-        var status = new JsonObject();
-        var allStarted = Containers.All(c => c.EverStarted);
-        var allReady = Containers.Count > 0 && Containers.All(c => c.Ready);
-        status["phase"] = ScheduledAt is not null && allStarted ? "Running" : "Pending";
-        var conds = new JsonArray();
-        if (ScheduledAt is { } s)
-        {
-            var sandbox = now - s >= _options.ContainerCreatingDelay;
-            conds.Add(Condition(old, "PodReadyToStartContainers", sandbox, null, now));
-            conds.Add(Condition(old, "Initialized", true, null, now));
-            conds.Add(Condition(old, "Ready", allReady, allReady ? null : "ContainersNotReady", now, NotReadyMessage()));
-            conds.Add(Condition(old, "ContainersReady", allReady, allReady ? null : "ContainersNotReady", now, NotReadyMessage()));
-            conds.Add(Condition(old, "PodScheduled", true, null, now));
-            status["conditions"] = conds;
-            status["hostIP"] = ClusterController.NodeIp;
-            status["hostIPs"] = new JsonArray(new JsonObject { ["ip"] = ClusterController.NodeIp });
-            if (sandbox)
-            {
-                status["podIP"] = PodIp;
-                status["podIPs"] = new JsonArray(new JsonObject { ["ip"] = PodIp });
-            }
-            status["startTime"] = Json.Time(s);
-            var cs = new JsonArray();
-            foreach (var c in Containers)
-            {
-                var state = new JsonObject();
-                if (c.RunningSince is { } since)
-                {
-                    state["running"] = new JsonObject { ["startedAt"] = Json.Time(since) };
-                }
-                else
-                {
-                    var w = new JsonObject { ["reason"] = c.WaitingReason ?? "ContainerCreating" };
-                    if (c.WaitingMessage is not null)
-                    {
-                        w["message"] = c.WaitingMessage;
-                    }
-
-                    state["waiting"] = w;
-                }
-                var entry = new JsonObject
-                {
-                    ["name"] = c.Name,
-                    ["state"] = state,
-                    ["lastState"] = c.LastTerminated?.DeepClone() ?? new JsonObject(),
-                    ["ready"] = c.Ready,
-                    ["restartCount"] = c.RestartCount,
-                    ["image"] = c.Image,
-                    ["imageID"] = c.EverStarted ? $"{c.Image.Split(':')[0]}@sha256:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(c.Image)))}" : "",
-                    ["started"] = c.RunningSince is not null,
-                };
-                if (c.ContainerId.Length > 0)
-                {
-                    entry["containerID"] = c.ContainerId;
-                }
-
-                cs.Add(entry);
-            }
-            status["containerStatuses"] = cs;
-        }
-        status["qosClass"] = Json.Str(old, "qosClass") ?? "BestEffort";
-        return status;
-
-        string? NotReadyMessage()
-        {
-            var notReady = Containers.Where(c => !c.Ready).Select(c => c.Name).ToList();
-            return notReady.Count == 0 ? null : $"containers with unready status: [{string.Join(' ', notReady)}]";
-        }
-    }
-
-    private static JsonObject Condition(JsonObject? oldStatus, string type, bool value, string? reason, DateTimeOffset now, string? message = null)
-    {
-        var statusText = value ? "True" : "False";
-        var previous = (oldStatus?["conditions"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => Json.Str(c, "type") == type);
-        var transition = previous is not null && Json.Str(previous, "status") == statusText ? Json.Str(previous, "lastTransitionTime") : Json.Time(now);
-        var c = new JsonObject { ["type"] = type, ["status"] = statusText, ["lastProbeTime"] = null, ["lastTransitionTime"] = transition };
-        if (reason is not null)
-        {
-            c["reason"] = reason;
-        }
-
-        if (message is not null)
-        {
-            c["message"] = message;
-        }
-
-        return c;
     }
 }
