@@ -18,25 +18,52 @@ namespace DeployPortal.Web.Deployments;
 /// transaction as the hold it needs; the Hangfire job that executes it is enqueued after the commit, and the
 /// reconciler re-enqueues it if that never happens (crash) or the job storage was lost (restart).
 /// </summary>
-internal sealed class DeploymentService(
-    IDbContextFactory<PortalDb> dbFactory,
-    HoldLedger ledger,
-    HoldCap holdCap,
-    HoldEndings endings,
-    BoardQueries board,
-    Refusals refusals,
-    IdleSlots idle,
-    ElasticPool elastic,
-    AppCatalog apps,
-    BranchCatalog branches,
-    ImagePreflight images,
-    ImageWait imageWait,
-    ManifestBuilder manifests,
-    IBackgroundJobClient jobs,
-    SlotChangeNotifier notifier,
-    TimeProvider clock,
-    ILogger<DeploymentService> logger)
+internal sealed class DeploymentService
 {
+    private readonly IDbContextFactory<PortalDb> dbFactory;
+    private readonly Refusals refusals;
+    private readonly ElasticPool elastic;
+    private readonly AppCatalog apps;
+    private readonly BranchCatalog branches;
+    private readonly ImagePreflight images;
+    private readonly ImageWait imageWait;
+    private readonly SlotChangeNotifier notifier;
+    private readonly TimeProvider clock;
+    private readonly DeploymentReads reads;
+    private readonly DeploymentQueue queue;
+
+    public DeploymentService(
+        IDbContextFactory<PortalDb> dbFactory,
+        HoldLedger ledger,
+        HoldCap holdCap,
+        HoldEndings endings,
+        BoardQueries board,
+        Refusals refusals,
+        IdleSlots idle,
+        ElasticPool elastic,
+        AppCatalog apps,
+        BranchCatalog branches,
+        ImagePreflight images,
+        ImageWait imageWait,
+        ManifestBuilder manifests,
+        IBackgroundJobClient jobs,
+        SlotChangeNotifier notifier,
+        TimeProvider clock,
+        ILogger<DeploymentService> logger)
+    {
+        this.dbFactory = dbFactory;
+        this.refusals = refusals;
+        this.elastic = elastic;
+        this.apps = apps;
+        this.branches = branches;
+        this.images = images;
+        this.imageWait = imageWait;
+        this.notifier = notifier;
+        this.clock = clock;
+        reads = new DeploymentReads(dbFactory, board, manifests);
+        queue = new DeploymentQueue(dbFactory, ledger, holdCap, endings, idle, jobs, notifier, reads, clock, logger);
+    }
+
     public async Task<Result<DeploymentView>> CreateAsync(ClaimsPrincipal user, DeployRequest request, CancellationToken ct = default)
     {
         if (await SessionCheck.RefusalAsync(dbFactory, clock, user, ct) is { } sessionEnded)
@@ -100,7 +127,7 @@ internal sealed class DeploymentService(
             request = request with { SlotId = picked.Value };
         }
 
-        return await QueueAsync(user, request, app.Name, pinned: null, ct, awaited);
+        return await queue.QueueAsync(user, request, app.Name, pinned: null, ct, awaited);
     }
 
     /// <summary>Deploys the exact commit and image of an earlier deployment again (a rollback), into the slot the caller holds.</summary>
@@ -128,7 +155,7 @@ internal sealed class DeploymentService(
             return Fail.Invalid("That deployment never resolved a commit, so there is nothing to deploy again. Deploy the branch instead.");
         }
 
-        return await QueueAsync(user, new DeployRequest(earlier.App, earlier.Branch, earlier.SlotId), earlier.App, new PinnedImage(earlier.Commit, earlier.Image, earlier.ImageDigest), ct);
+        return await queue.QueueAsync(user, new DeployRequest(earlier.App, earlier.Branch, earlier.SlotId), earlier.App, new PinnedImage(earlier.Commit, earlier.Image, earlier.ImageDigest), ct);
     }
 
     public async Task<Result<DeploymentState>> CancelAsync(ClaimsPrincipal user, long deploymentId, CancellationToken ct = default)
@@ -182,157 +209,20 @@ internal sealed class DeploymentService(
         return Result<DeploymentState>.Ok(result);
     }
 
-    public async Task<DeploymentView?> GetAsync(long id, CancellationToken ct = default)
-    {
-        await using var db = dbFactory.CreateDbContext();
-        var d = await db.Deployments.AsNoTracking().Include(x => x.Slot).Include(x => x.Steps).FirstOrDefaultAsync(x => x.Id == id, ct);
-        return d is null ? null : ToView(d);
-    }
+    public Task<DeploymentView?> GetAsync(long id, CancellationToken ct = default) => reads.GetAsync(id, ct);
 
     /// <summary>Deployments of one app into one slot, newest first: the history a rollback picks from.</summary>
-    public async Task<IReadOnlyList<DeploymentView>> HistoryAsync(int slotId, string app, int take = 20, CancellationToken ct = default)
-    {
-        await using var db = dbFactory.CreateDbContext();
-        var list = await db.Deployments.AsNoTracking().Include(x => x.Slot).Where(d => d.SlotId == slotId && d.App == app)
-            .OrderByDescending(d => d.Id).Take(take).ToListAsync(ct);
-        return [.. list.Select(ToView)];
-    }
+    public Task<IReadOnlyList<DeploymentView>> HistoryAsync(int slotId, string app, int take = 20, CancellationToken ct = default) =>
+        reads.HistoryAsync(slotId, app, take, ct);
 
-    public async Task<IReadOnlyList<DeploymentView>> RecentAsync(int take = 50, CancellationToken ct = default)
-    {
-        await using var db = dbFactory.CreateDbContext();
-        var list = await db.Deployments.AsNoTracking().Include(x => x.Slot).OrderByDescending(d => d.Id).Take(take).ToListAsync(ct);
-        return [.. list.Select(ToView)];
-    }
+    public Task<IReadOnlyList<DeploymentView>> RecentAsync(int take = 50, CancellationToken ct = default) => reads.RecentAsync(take, ct);
 
     /// <summary>The branches of <paramref name="app"/> that <paramref name="user"/> deployed lately, most recent first: the form lists them first.</summary>
-    public async Task<IReadOnlyList<string>> RecentBranchesAsync(ClaimsPrincipal user, string app, CancellationToken ct = default)
-    {
-        if (user.Identity?.IsAuthenticated != true)
-        {
-            return [];
-        }
-
-        var id = Actor.From(user).Id;
-        await using var db = dbFactory.CreateDbContext();
-        var latest = await db.Deployments.AsNoTracking().Where(d => d.RequestedById == id && d.App == app)
-            .OrderByDescending(d => d.Id).Select(d => d.Branch).Take(50).ToListAsync(ct);
-        return [.. latest.Distinct().Take(5)];
-    }
+    public Task<IReadOnlyList<string>> RecentBranchesAsync(ClaimsPrincipal user, string app, CancellationToken ct = default) =>
+        reads.RecentBranchesAsync(user, app, ct);
 
     /// <summary>Slots as the deploy form offers them, with who holds each and what runs there.</summary>
-    public async Task<IReadOnlyList<SlotChoice>> SlotChoicesAsync(CancellationToken ct = default)
-    {
-        var cards = await board.GetBoardAsync(ct);
-        return [.. cards.Select(s => new SlotChoice(s.Id, s.Name, s.Enabled, s.Hold?.HolderId, s.Hold?.HolderName, s.Hold?.Purpose,
-            [.. s.Deployments.Select(d => $"{d.App}@{d.Branch}")]))];
-    }
-
-    private async Task<Result<DeploymentView>> QueueAsync(ClaimsPrincipal user, DeployRequest request, string app, PinnedImage? pinned, CancellationToken ct,
-        AwaitedImage? awaited = null)
-    {
-        var actor = Actor.From(user);
-        var now = DbTime.UtcNow(clock);
-        await using var db = dbFactory.CreateDbContext();
-        var slot = await db.Slots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == request.SlotId, ct);
-        if (slot is null)
-        {
-            return Fail.NotFound("That slot does not exist.");
-        }
-
-        var active = slot.Enabled
-            ? await db.Holds.AsNoTracking().FirstOrDefaultAsync(h => h.SlotId == slot.Id && h.ReleasedAt == null && h.Until > now, ct)
-            : null;
-        switch (SlotDeployRule.Check(slot.Enabled, active?.HolderId, actor.Id, user.Can(Policies.Administer)))
-        {
-            case DeployRefusal.Disabled:
-                return Fail.Invalid($"{slot.Name} is disabled: deploy into another slot.");
-            case DeployRefusal.HeldByOther:
-                return Fail.Conflict($"{slot.Name} is held by {active!.HolderName} ({active.Purpose}). Pick a free slot or ask them.");
-        }
-
-        TimeSpan holdFor = default;
-        if (active is null && ledger.ValidateClaim(request.Purpose, request.HoldFor, out holdFor) is { } invalidClaim)
-        {
-            return invalidClaim;
-        }
-
-        if (active is null && await holdCap.RefusalAsync(db, user, now, ct) is { } capped)
-        {
-            return capped;
-        }
-
-        if (pinned is null && active is not null && await QueuedTwinAsync(slot.Id, app, request.Branch, actor, ct) is { } waiting)
-        {
-            // The same deployment already waits; asking again still shows the slot is in use.
-            await ledger.RenewForDeployAsync(db, slot, active, actor, now, ct);
-            await db.SaveChangesAsync(ct);
-            return Result<DeploymentView>.Ok(waiting);
-        }
-
-        Deployment deployment;
-        List<Hold> expired = [];
-        Hold hold;
-        try
-        {
-            // The hold and the deployment are one step: either both exist afterwards or neither does.
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            if (active is null)
-            {
-                (hold, expired) = await HoldLedger.AddClaimAsync(db, slot, actor, request.Purpose!, holdFor, now, ct);
-            }
-            else
-            {
-                hold = active;
-                // A deploy shows the slot is in use: push a near end out again (bounded by the hard maximum).
-                await ledger.RenewForDeployAsync(db, slot, active, actor, now, ct);
-            }
-
-            deployment = await AddDeploymentAsync(db, slot, hold, actor, app, request.Branch, pinned, now, ct, awaited: awaited);
-            await tx.CommitAsync(ct);
-        }
-        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
-        {
-            // An identical request committed first (IX_Deployments_QueuedTwin, or its claim of the free slot): this is the
-            // same deployment, so answer with it rather than with a conflict.
-            if (pinned is null && await QueuedTwinAsync(slot.Id, app, request.Branch, actor, ct) is { } twin)
-            {
-                return Result<DeploymentView>.Ok(twin);
-            }
-
-            var (_, failure) = await ledger.LostClaimAsync(slot, actor, ct);
-            return failure ?? Fail.Conflict($"{slot.Name} changed while you were deploying. Try again.");
-        }
-
-        await endings.ExpiredInPassingAsync(slot, expired, ct);
-        if (active is not null)
-        {
-            // The hold was read before this transaction; a release may have committed since.
-            await endings.TearDownIfReleasedAsync(hold.Id, ct);
-        }
-
-        await idle.OnDeployAsync(slot.Id, ct);
-        if (awaited is null)
-        {
-            Enqueue(jobs, deployment.Id);
-        }
-
-        logger.LogInformation("{Actor} queued deployment {Id}: {App}@{Branch} into {Slot}{Waiting}", actor.Name, deployment.Id, app, request.Branch, slot.Name,
-            awaited is null ? "" : $", waiting for {awaited.Image}");
-        notifier.Publish(new SlotChange(slot.Id, AuditActions.Deploy, deployment.Id));
-        return Result<DeploymentView>.Ok((await GetAsync(deployment.Id, ct))!);
-    }
-
-    /// <summary>The caller's own deployment of this branch that still waits to start in this slot, if any.</summary>
-    private async Task<DeploymentView?> QueuedTwinAsync(int slotId, string app, string branch, Actor actor, CancellationToken ct)
-    {
-        await using var db = dbFactory.CreateDbContext();
-        var id = await db.Deployments.AsNoTracking()
-            .Where(d => d.SlotId == slotId && d.App == app && d.Branch == branch && d.RequestedById == actor.Id
-                && (d.State == DeploymentState.Queued || d.State == DeploymentState.WaitingForImage) && !d.PinnedCommit)
-            .Select(d => (long?)d.Id).FirstOrDefaultAsync(ct);
-        return id is null ? null : await GetAsync(id.Value, ct);
-    }
+    public Task<IReadOnlyList<SlotChoice>> SlotChoicesAsync(CancellationToken ct = default) => reads.SlotChoicesAsync(ct);
 
     /// <summary>
     /// Adds a queued deployment under <paramref name="hold"/> (new or existing, in the caller's transaction) and
@@ -371,12 +261,5 @@ internal sealed class DeploymentService(
 
     internal static void Enqueue(IBackgroundJobClient jobs, long deploymentId) =>
         jobs.Enqueue<DeploymentJob>(job => job.RunAsync(deploymentId, CancellationToken.None));
-
-    private DeploymentView ToView(Deployment d) => new(
-        d.Id, d.App, d.Branch, d.Commit, d.Image, d.ImageDigest, d.PinnedCommit, d.SlotId, d.Slot?.Name ?? "", d.Slot?.Namespace ?? "", d.HoldId,
-        d.RequestedById, d.RequestedByName, d.State, d.CreatedAt, d.StartedAt, d.FinishedAt, d.FailureReason, d.CancelRequested,
-        "https://" + manifests.HostFor(d.App, d.Slot?.Name ?? ""),
-        [.. d.Steps.OrderBy(s => s.Name).Select(s => new StepView(s.Name, s.State, s.StartedAt, s.FinishedAt, s.Message))])
-    { LeaseUntil = d.LeaseUntil, ImageCheckedAt = d.ImageCheckedAt, ImageWaitUntil = d.ImageWaitUntil, ConfigCommit = d.ConfigCommit };
 
 }

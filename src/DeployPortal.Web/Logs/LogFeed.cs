@@ -20,12 +20,11 @@ internal sealed class LogFeed(IPodLogSource logs, TimeProvider clock, ILogger lo
     private const int PreviousTail = 10_000;
 
     private readonly CancellationTokenSource _cts = new();
-    private readonly Dictionary<string, LogFeedPod> _pods = [];
+    private readonly LogFeedPods _pods = new();
     private (string Namespace, string App) _source;
     private IReadOnlyList<PodView>? _known;
     private bool _started;
-    private bool _scrollToEnd;
-    private bool _forceScroll;
+    private readonly LogScroll _scroll = new();
 
     /// <summary>The lines, the filter and the follow state.</summary>
     public LogView View { get; } = new();
@@ -46,15 +45,10 @@ internal sealed class LogFeed(IPodLogSource logs, TimeProvider clock, ILogger lo
     public string? PreviousError { get; private set; }
 
     /// <summary>Lines the hub had to drop because this viewer fell too far behind.</summary>
-    public long Skipped { get; private set; }
+    public long Skipped => _pods.Skipped;
 
     /// <summary>The worst state among the streams shown: reconnecting wins over connecting over live.</summary>
-    public LogStreamState? StreamState =>
-        _pods.Count == 0 ? null
-        : _pods.Values.Any(p => p.State == LogStreamState.Reconnecting) ? LogStreamState.Reconnecting
-        : _pods.Values.Any(p => p.State == LogStreamState.Connecting) ? LogStreamState.Connecting
-        : _pods.Values.Any(p => p.State == LogStreamState.Live) ? LogStreamState.Live
-        : LogStreamState.Ended;
+    public LogStreamState? StreamState => _pods.State;
 
     /// <summary>Whether the feed starts from the hub's recent lines only (no history read).</summary>
     private bool DefaultRange => Tail == DefaultTail && Since is null;
@@ -70,7 +64,7 @@ internal sealed class LogFeed(IPodLogSource logs, TimeProvider clock, ILogger lo
         {
             // Another deployment on the same page instance: what was shown belongs to the previous app.
             _source = (ns, app);
-            Unsubscribe();
+            _pods.Clear();
             View.Clear();
             Selected = AllPods;
         }
@@ -111,28 +105,18 @@ internal sealed class LogFeed(IPodLogSource logs, TimeProvider clock, ILogger lo
     public void JumpToLatest()
     {
         View.Follow();
-        _scrollToEnd = _forceScroll = true;
+        _scroll.Force();
     }
 
     /// <summary>Whether the view should scroll to the newest line (forced: even if the reader scrolled up); asks only once.</summary>
-    public bool TakeScroll(out bool force)
-    {
-        var scroll = _scrollToEnd;
-        force = scroll && _forceScroll;
-        if (scroll)
-        {
-            _scrollToEnd = _forceScroll = false;
-        }
-
-        return scroll;
-    }
+    public bool TakeScroll(out bool force) => _scroll.Take(out force);
 
     /// <summary>Swaps the live stream of the selected pod for its previous run (a one-off read), and back.</summary>
     public async Task ShowPreviousAsync(bool previous)
     {
         Previous = previous;
         PreviousError = null;
-        Unsubscribe();
+        _pods.Clear();
         View.Clear();
         if (!previous)
         {
@@ -143,7 +127,7 @@ internal sealed class LogFeed(IPodLogSource logs, TimeProvider clock, ILogger lo
         try
         {
             View.Add(await logs.ReadAsync(new PodLogKey(_source.Namespace, Selected, _source.App), new LogRange(PreviousTail, Previous: true), _cts.Token));
-            _scrollToEnd = View.Following;
+            _scroll.Set(View.Following);
         }
         catch (ClusterRejectedException e)
         {
@@ -174,11 +158,11 @@ internal sealed class LogFeed(IPodLogSource logs, TimeProvider clock, ILogger lo
     {
         Previous = false;
         PreviousError = null;
-        Unsubscribe();
+        _pods.Clear();
         View.Clear();
         // A new choice starts at the newest line, whatever the scroll events of the emptied view said.
         View.Follow();
-        _scrollToEnd = _forceScroll = true;
+        _scroll.Force();
         SyncSubscriptions();
     }
 
@@ -192,18 +176,7 @@ internal sealed class LogFeed(IPodLogSource logs, TimeProvider clock, ILogger lo
     private void SetFilter(string text, bool matchCase, bool regex, bool invert)
     {
         View.SetFilter(text, matchCase, regex, invert);
-        _scrollToEnd = View.Following;
-    }
-
-    private void Unsubscribe()
-    {
-        foreach (var pod in _pods.Values)
-        {
-            pod.Subscription.Dispose();
-        }
-
-        _pods.Clear();
-        Skipped = 0;
+        _scroll.Set(View.Following);
     }
 
     /// <summary>Subscribes to the pods to show that are not followed yet (new pods of a rollout join here).</summary>
@@ -217,11 +190,11 @@ internal sealed class LogFeed(IPodLogSource logs, TimeProvider clock, ILogger lo
         var wanted = Selected == AllPods ? _known.Select(p => p.Name) : _known.Where(p => p.Name == Selected).Select(p => p.Name);
         foreach (var name in wanted)
         {
-            if (!_pods.ContainsKey(name))
+            if (!_pods.Contains(name))
             {
                 var key = new PodLogKey(_source.Namespace, name, _source.App);
                 var pod = new LogFeedPod(logs.Subscribe(key), catchingUp: !DefaultRange);
-                _pods[name] = pod;
+                _pods.Add(name, pod);
                 if (pod.CatchingUp)
                 {
                     // Subscribed first, so nothing written during the read is missed; the read is never awaited here.
@@ -251,7 +224,7 @@ internal sealed class LogFeed(IPodLogSource logs, TimeProvider clock, ILogger lo
 
         await dispatch(() =>
         {
-            if (!_pods.TryGetValue(key.Pod, out var current) || !ReferenceEquals(current, pod))
+            if (!_pods.IsCurrent(key.Pod, pod))
             {
                 return false; // the reader chose something else meanwhile
             }
@@ -268,7 +241,7 @@ internal sealed class LogFeed(IPodLogSource logs, TimeProvider clock, ILogger lo
             View.Add(history);
             if (View.Following)
             {
-                _scrollToEnd = _forceScroll = true;
+                _scroll.Force();
             }
 
             return Drain();
@@ -279,24 +252,12 @@ internal sealed class LogFeed(IPodLogSource logs, TimeProvider clock, ILogger lo
     public bool Drain()
     {
         var batch = new List<LogLine>();
-        var dirty = false;
-        foreach (var pod in _pods.Values)
-        {
-            dirty |= pod.Drain(batch);
-        }
-
-        // Lines the hub had to drop because this page fell too far behind: rare, but never silent.
-        var skipped = _pods.Values.Sum(p => p.Subscription.Dropped);
-        if (skipped != Skipped)
-        {
-            Skipped = skipped;
-            dirty = true;
-        }
+        var dirty = _pods.Drain(batch);
 
         if (batch.Count > 0)
         {
             View.Add(batch);
-            _scrollToEnd |= View.Following; // the browser skips it if the reader has just scrolled up
+            _scroll.Add(View.Following); // the browser skips it if the reader has just scrolled up
             dirty = true;
         }
 
@@ -307,7 +268,7 @@ internal sealed class LogFeed(IPodLogSource logs, TimeProvider clock, ILogger lo
     public void Stop()
     {
         _cts.Cancel();
-        Unsubscribe();
+        _pods.Clear();
     }
 
     public void Dispose() => _cts.Dispose();

@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace DeployPortal.Web.Logs;
 
 /// <summary>One piece of a rendered line: text with its ANSI style classes, marked when it matches the filter.</summary>
@@ -17,11 +15,10 @@ internal sealed class LogView(int capacity = LogView.DefaultCapacity)
     /// <summary>Longer lines are shown cut (a 200,000-character line must not stall the page); copy and download keep them whole.</summary>
     public const int MaxShownChars = 4_000;
 
-    private static readonly TimeSpan RegexBudget = TimeSpan.FromMilliseconds(50);
     private readonly List<LogLine> _all = [];
     private readonly List<LogLine> _shown = [];
     private readonly Dictionary<string, int> _colours = [];
-    private Regex? _regex;
+    private LogFilter _filter = LogFilter.None;
 
     /// <summary>The lines that pass the filter, oldest first (a list, so <c>Virtualize</c> can index it).</summary>
     public ICollection<LogLine> Shown => _shown;
@@ -35,23 +32,23 @@ internal sealed class LogView(int capacity = LogView.DefaultCapacity)
     /// <summary>Lines dropped from the start to keep memory bounded.</summary>
     public long DroppedOlder { get; private set; }
 
-    public string FilterText { get; private set; } = "";
+    public string FilterText => _filter.Text;
 
-    public bool CaseSensitive { get; private set; }
+    public bool CaseSensitive => _filter.CaseSensitive;
 
-    public bool UseRegex { get; private set; }
+    public bool UseRegex => _filter.UseRegex;
 
-    public bool Invert { get; private set; }
+    public bool Invert => _filter.Invert;
 
     /// <summary>Why the filter cannot be used (an invalid expression); the view then shows every line.</summary>
-    public string? FilterError { get; private set; }
+    public string? FilterError => _filter.Error;
 
     public bool Following { get; private set; } = true;
 
     /// <summary>Shown lines that arrived since following paused ("jump to latest (N new)").</summary>
     public int NewWhilePaused { get; private set; }
 
-    public bool HasFilter => FilterText.Length > 0 && FilterError is null;
+    public bool HasFilter => _filter.IsActive;
 
     public void Pause() => Following = false;
 
@@ -82,24 +79,7 @@ internal sealed class LogView(int capacity = LogView.DefaultCapacity)
 
     public void SetFilter(string text, bool caseSensitive, bool regex, bool invert)
     {
-        FilterText = text ?? "";
-        CaseSensitive = caseSensitive;
-        UseRegex = regex;
-        Invert = invert;
-        FilterError = null;
-        _regex = null;
-        if (regex && FilterText.Length > 0)
-        {
-            try
-            {
-                _regex = new Regex(FilterText, (caseSensitive ? RegexOptions.None : RegexOptions.IgnoreCase) | RegexOptions.CultureInvariant | RegexOptions.Compiled, RegexBudget);
-            }
-            catch (ArgumentException e)
-            {
-                FilterError = $"Not a valid regular expression: {e.Message}";
-            }
-        }
-
+        _filter = new LogFilter(text, caseSensitive, regex, invert);
         _shown.Clear();
         _shown.AddRange(_all.Where(Passes));
     }
@@ -159,56 +139,10 @@ internal sealed class LogView(int capacity = LogView.DefaultCapacity)
         return true;
     }
 
-    public bool Passes(LogLine line) => !HasFilter || IsMatch(AnsiText.Strip(line.Text)) != Invert;
+    public bool Passes(LogLine line) => _filter.Passes(line);
 
     /// <summary>The line as styled, filter-marked segments, cut at <see cref="MaxShownChars"/>.</summary>
-    public IReadOnlyList<LogSegment> Segments(LogLine line)
-    {
-        var runs = AnsiText.Parse(line.Text, MaxShownChars);
-        if (!HasFilter || Invert)
-        {
-            return [.. runs.Select(r => new LogSegment(r.Text, r.Css, false))];
-        }
-
-        var plain = string.Concat(runs.Select(r => r.Text));
-        var marks = Matches(plain);
-        if (marks.Count == 0)
-        {
-            return [.. runs.Select(r => new LogSegment(r.Text, r.Css, false))];
-        }
-
-        var result = new List<LogSegment>();
-        var offset = 0;
-        foreach (var run in runs)
-        {
-            var position = 0;
-            while (position < run.Text.Length)
-            {
-                var at = offset + position;
-                var mark = marks.FirstOrDefault(m => m.Start <= at && at < m.Start + m.Length);
-                int end;
-                bool inMark;
-                if (mark.Length > 0)
-                {
-                    end = Math.Min(run.Text.Length, mark.Start + mark.Length - offset);
-                    inMark = true;
-                }
-                else
-                {
-                    var next = marks.Where(m => m.Start > at).Select(m => m.Start - offset).DefaultIfEmpty(run.Text.Length).Min();
-                    end = Math.Min(run.Text.Length, next);
-                    inMark = false;
-                }
-
-                result.Add(new LogSegment(run.Text[position..end], run.Css, inMark));
-                position = end;
-            }
-
-            offset += run.Text.Length;
-        }
-
-        return result;
-    }
+    public IReadOnlyList<LogSegment> Segments(LogLine line) => _filter.Segments(line, MaxShownChars);
 
     /// <summary>Plain text of lines (for copy and download), with timestamps and pod names when asked.</summary>
     public static string ToText(IEnumerable<LogLine> lines, bool timestamps, bool podNames)
@@ -225,54 +159,6 @@ internal sealed class LogView(int capacity = LogView.DefaultCapacity)
     /// <summary>One line as plain text: kubelet timestamp, pod name in brackets, the text without ANSI codes.</summary>
     public static string ToText(LogLine line, bool timestamps, bool podNames) =>
         $"{(timestamps ? line.Timestamp + " " : "")}{(podNames ? $"[{line.Pod}] " : "")}{AnsiText.Strip(line.Text)}";
-
-    private bool IsMatch(string text)
-    {
-        if (_regex is not null)
-        {
-            try
-            {
-                return _regex.IsMatch(text);
-            }
-            catch (RegexMatchTimeoutException)
-            {
-                return false;
-            }
-        }
-
-        return text.Contains(FilterText, CaseSensitive ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
-    }
-
-    private List<(int Start, int Length)> Matches(string text)
-    {
-        var found = new List<(int, int)>();
-        if (_regex is not null)
-        {
-            try
-            {
-                foreach (Match m in _regex.Matches(text))
-                {
-                    if (m.Length > 0)
-                    {
-                        found.Add((m.Index, m.Length));
-                    }
-                }
-            }
-            catch (RegexMatchTimeoutException)
-            {
-            }
-
-            return found;
-        }
-
-        var comparison = CaseSensitive ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
-        for (var at = text.IndexOf(FilterText, comparison); at >= 0; at = text.IndexOf(FilterText, at + FilterText.Length, comparison))
-        {
-            found.Add((at, FilterText.Length));
-        }
-
-        return found;
-    }
 
     private static void Insert(List<LogLine> list, LogLine line)
     {
