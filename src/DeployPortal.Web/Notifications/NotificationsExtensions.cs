@@ -23,6 +23,9 @@ public static class NotificationsExtensions
             })
             .AddResilienceHandler("webhook", (pipeline, context) =>
             {
+                // Attempts and their timeouts are network time: the real clock, even where the portal is given another
+                // (a test moving a fake clock would otherwise time out a delivery in flight).
+                pipeline.TimeProvider = TimeProvider.System;
                 var o = context.ServiceProvider.GetRequiredService<IOptions<NotificationOptions>>().Value;
                 if (o.Retries > 0)
                 {

@@ -44,6 +44,7 @@ public static class SlotsExtensions
         builder.Services.AddHttpClient(AppTrafficPoll.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
             .AddResilienceHandler("prometheus-activity", (pipeline, context) =>
             {
+                pipeline.TimeProvider = TimeProvider.System; // network time, whatever clock the portal is given
                 // Retries 5xx, 408, 429, refused connections and attempt timeouts once; a 4xx (a bad query) is an answer.
                 pipeline.AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 1, Delay = TimeSpan.FromMilliseconds(200), UseJitter = true });
                 pipeline.AddTimeout(context.ServiceProvider.GetRequiredService<IOptions<ActivityOptions>>().Value.Prometheus.Timeout);
