@@ -99,7 +99,7 @@ internal sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or HttpOperationException or KubernetesException)
+        catch (Exception ex) when (ClusterRetries.IsDroppedStream(ex))
         {
             logger.LogInformation("Pod watch in {Namespace} dropped ({Error}); resuming", ns, ex.Message);
         }

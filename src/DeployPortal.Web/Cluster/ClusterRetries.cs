@@ -83,6 +83,12 @@ internal sealed class ClusterRetries
 
     public static bool IsTransient(HttpStatusCode code) => code is HttpStatusCode.TooManyRequests || (int)code >= 500;
 
+    /// <summary>What a cluster call throws when the cluster refused it or could not be reached, even after the retries.</summary>
+    public static bool IsClusterFailure(Exception ex) => ex is ClusterRejectedException or TimeoutRejectedException || IsDroppedStream(ex);
+
+    /// <summary>What a watch or a long read throws when the connection to the API server drops mid-stream.</summary>
+    public static bool IsDroppedStream(Exception ex) => ex is HttpRequestException or IOException or HttpOperationException or KubernetesException;
+
     /// <summary>The API server's refusal in its own words, with its status code.</summary>
     public static ClusterRejectedException Rejected(HttpOperationException e) => new(ReadStatusMessage(e), e) { StatusCode = e.Response.StatusCode };
 

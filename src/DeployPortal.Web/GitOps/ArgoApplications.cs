@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using DeployPortal.Web.Cluster;
 using k8s;
-using k8s.Autorest;
 using Microsoft.Extensions.Options;
 
 namespace DeployPortal.Web.GitOps;
@@ -148,7 +147,7 @@ internal sealed class ArgoApplications(IKubernetes client, ClusterGateway cluste
                 {
                     next = await events.MoveNextAsync() ? (events.Current.Item1 == WatchEventType.Deleted ? ArgoStatus.None : ArgoStatus.From(AsJson(events.Current.Item2))) : null;
                 }
-                catch (Exception e) when (e is HttpRequestException or IOException or HttpOperationException or KubernetesException && !ct.IsCancellationRequested)
+                catch (Exception e) when (ClusterRetries.IsDroppedStream(e) && !ct.IsCancellationRequested)
                 {
                     next = null;
                 }

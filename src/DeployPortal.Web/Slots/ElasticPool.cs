@@ -134,7 +134,7 @@ internal sealed class ElasticPool(
         {
             await cluster.ApplyElasticNamespaceAsync(slot.Namespace, o, ct);
         }
-        catch (Exception ex) when (IsClusterFailure(ex))
+        catch (Exception ex) when (ClusterRetries.IsClusterFailure(ex))
         {
             logger.LogWarning(ex, "Making elastic slot {Slot} failed; removing what was made", slot.Name);
             await UndoAsync(slot, revived);
@@ -207,7 +207,7 @@ internal sealed class ElasticPool(
         {
             await cluster.DeleteNamespaceAsync(slot.Namespace, CancellationToken.None);
         }
-        catch (Exception ex) when (IsClusterFailure(ex))
+        catch (Exception ex) when (ClusterRetries.IsClusterFailure(ex))
         {
             logger.LogWarning(ex, "Could not delete namespace {Namespace} after a failed creation; the removal job retries", slot.Namespace);
             return;
@@ -224,9 +224,6 @@ internal sealed class ElasticPool(
             await db.Slots.Where(s => s.Id == slot.Id).ExecuteDeleteAsync(CancellationToken.None);
         }
     }
-
-    internal static bool IsClusterFailure(Exception ex) => ex is ClusterRejectedException or k8s.Autorest.HttpOperationException or HttpRequestException
-        or IOException or Polly.Timeout.TimeoutRejectedException or k8s.KubernetesException;
 
     internal static string Describe(Exception ex) => ex switch
     {

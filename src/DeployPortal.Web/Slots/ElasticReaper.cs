@@ -82,7 +82,7 @@ internal sealed class ElasticReaper(
         {
             await cluster.DeleteNamespaceAsync(slot.Namespace, ct);
         }
-        catch (Exception ex) when (ElasticPool.IsClusterFailure(ex))
+        catch (Exception ex) when (ClusterRetries.IsClusterFailure(ex))
         {
             // Closed but not removed: the next run takes it again.
             await db.Slots.Where(s => s.Id == slot.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.CleaningSince, (DateTime?)null), CancellationToken.None);
