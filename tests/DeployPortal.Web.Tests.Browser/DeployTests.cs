@@ -20,8 +20,7 @@ public sealed class DeployTests(BrowserFixture browser) : BrowserTest(browser)
 
         await page.Locator("[data-testid=deploy-app]").ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "storefront — The shop's web front end (demo)" }).ClickAsync();
-        await page.Locator("[data-testid=deploy-branch]").FillAsync("login");
-        await page.GetByRole(AriaRole.Option, new() { Name = "feature/login" }).ClickAsync();
+        await BrowserFixture.PickBranchAsync(page, "login", "feature/login");
         await page.Locator("[data-testid=deploy-purpose]").FillAsync("login flow");
         await Expect(page.Locator("[data-testid=deploy-preflight]")).ToHaveTextAsync("Deploys storefront@feature/login into qa-2; claims qa-2 for 4 h (login flow).");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deploy-form.png"), FullPage = true });

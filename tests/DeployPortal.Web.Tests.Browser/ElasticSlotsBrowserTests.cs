@@ -43,8 +43,7 @@ public sealed class ElasticSlotsBrowserTests(BrowserFixture browser) : BrowserTe
         await Expect(dana.Locator("[data-testid=deploy-elastic]")).ToContainTextAsync("Every slot is held, so the portal makes you a new one");
         await dana.Locator("[data-testid=deploy-app]").ClickAsync();
         await dana.GetByRole(AriaRole.Option, new() { Name = "storefront — The shop's web front end (demo)" }).ClickAsync();
-        await dana.Locator("[data-testid=deploy-branch]").FillAsync("main");
-        await dana.GetByRole(AriaRole.Option, new() { Name = "main", Exact = true }).ClickAsync();
+        await BrowserFixture.PickBranchAsync(dana, "main", "main");
         await dana.Locator("[data-testid=deploy-purpose]").FillAsync("checkout test");
         await Expect(dana.Locator("[data-testid=deploy-preflight]"))
             .ToHaveTextAsync("Deploys storefront@main into a new elastic slot; claims a new elastic slot for 4 h (checkout test).");

@@ -39,10 +39,7 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : BrowserTest(b
         await Expect(devon.Locator("[data-testid=queue-offer]")).ToContainTextAsync("Every slot is taken.");
         await devon.Locator("[data-testid=deploy-app]").ClickAsync();
         await devon.GetByRole(AriaRole.Option, new() { Name = "storefront — The shop's web front end (demo)" }).ClickAsync();
-        await devon.Locator("[data-testid=deploy-branch]").FillAsync("login");
-        await devon.GetByRole(AriaRole.Option, new() { Name = "feature/login" }).ClickAsync();
-        // On a loaded machine the branch list can still be open here; a click meant for "join" would only close it.
-        await Expect(devon.GetByRole(AriaRole.Listbox)).ToHaveCountAsync(0);
+        await BrowserFixture.PickBranchAsync(devon, "login", "feature/login");
         await devon.Locator("[data-testid=deploy-purpose]").FillAsync("login flow");
         await devon.Locator("[data-testid=queue-join]").ClickAsync();
         var waiting = devon.Locator("[data-testid=queue-waiting]");
@@ -95,9 +92,7 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : BrowserTest(b
         await BrowserFixture.WaitInteractiveAsync(quinn);
         await quinn.Locator("[data-testid=deploy-app]").ClickAsync();
         await quinn.GetByRole(AriaRole.Option, new() { Name = "storefront — The shop's web front end (demo)" }).ClickAsync();
-        await quinn.Locator("[data-testid=deploy-branch]").FillAsync("main");
-        await quinn.GetByRole(AriaRole.Option, new() { Name = "main", Exact = true }).ClickAsync();
-        await Expect(quinn.GetByRole(AriaRole.Listbox)).ToHaveCountAsync(0);
+        await BrowserFixture.PickBranchAsync(quinn, "main", "main");
         await quinn.Locator("[data-testid=deploy-purpose]").FillAsync("checkout test");
         await quinn.Locator("[data-testid=queue-join]").ClickAsync();
         await Expect(quinn.Locator("[data-testid=queue-waiting]")).ToContainTextAsync("#1 in the queue", new() { Timeout = 30_000 });

@@ -62,6 +62,26 @@ public sealed class BrowserFixture : IAsyncLifetime
         page.Locator("[data-testid=interactive]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
 
     /// <summary>
+    /// Types into the deploy form's branch field and picks <paramref name="branch"/> from its list, as a person would.
+    /// The list opens with every branch on focus and is filtered on the server 100 ms after typing (MudAutocomplete's
+    /// debounce); a click on the unfiltered list that overtook that search was undone by it (the typed text became the
+    /// value: "no branch called login"), so the click waits until every option shown matches what was typed, and the
+    /// pick counts once the list has closed with the branch in the field.
+    /// </summary>
+    public static async Task PickBranchAsync(IPage page, string typed, string branch)
+    {
+        var field = page.Locator("[data-testid=deploy-branch]");
+        await field.FillAsync(typed);
+        await page.WaitForFunctionAsync(
+            "typed => { const options = [...document.querySelectorAll('[role=option]')]; "
+            + "return options.length > 0 && options.every(o => o.textContent.toLowerCase().includes(typed)); }",
+            typed.ToLowerInvariant());
+        await page.GetByRole(AriaRole.Option, new() { Name = branch, Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Listbox)).ToHaveCountAsync(0);
+        await Assertions.Expect(field).ToHaveValueAsync(branch);
+    }
+
+    /// <summary>
     /// Waits for the deployment page a submitted deploy form goes to (preflight, git and the cluster, can be slow on a
     /// busy machine). By polling the address: <c>WaitForURLAsync</c> checks the address, then waits for a navigation,
     /// and Blazor's client-side navigation could land between the two (three clean-clone runs failed with the page
