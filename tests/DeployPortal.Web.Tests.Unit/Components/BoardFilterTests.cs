@@ -138,4 +138,34 @@ public sealed class BoardFilterTests : PortalComponentTest
         cut.WaitForAssertion(() => Assert.Equal(["qa-1", "qa-2", "qa-10"], Shown(cut)));
         Assert.Empty(cut.FindAll("[data-testid=board-first-run]"));
     }
+
+    [Theory]
+    [InlineData(null, null, null, null, "/")]
+    [InlineData("free", null, null, null, "/?show=free")]
+    [InlineData("mine", null, null, null, "/?show=mine")]
+    [InlineData("held", null, null, null, "/?show=held")]
+    [InlineData("held", "feature/login", null, null, "/?show=held&q=feature%2Flogin")]
+    [InlineData(null, "a&b=c", "catalog", "dev:devon", "/?q=a%26b%3Dc&app=catalog&holder=dev%3Adevon")]
+    public void Href_IsTheBoardsAddressWithTheFilter_AndReadsBackAsTheSameFilter(string? show, string? query, string? app, string? holder, string expected)
+    {
+        var filter = BoardFilter.From(show, query, app, holder);
+
+        Assert.Equal(expected, filter.Href());
+        var back = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(new Uri("http://portal/"), expected).Query);
+        string? Back(string key) => back.TryGetValue(key, out var value) ? value.ToString() : null;
+        Assert.Equal(filter, BoardFilter.From(Back("show"), Back("q"), Back("app"), Back("holder")));
+    }
+
+    [Fact]
+    public async Task FilterChoices_AreWorkedOutOncePerSnapshot_WhateverBoardsShowIt()
+    {
+        await ThreeSlotsAsync();
+        var snapshot = await Harness.Board.GetBoardAsync();
+
+        var choices = BoardFilter.ChoicesOn(snapshot);
+
+        Assert.Same(choices, BoardFilter.ChoicesOn(snapshot));
+        Assert.Equal(["Dana Developer", "Quinn QA"], choices.Holders.Select(h => h.Name));
+        Assert.NotSame(choices, BoardFilter.ChoicesOn([.. snapshot])); // a new snapshot, worked out again
+    }
 }

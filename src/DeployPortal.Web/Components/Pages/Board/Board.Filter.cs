@@ -46,11 +46,9 @@ public sealed partial class Board
         SetFilter(filter);
     }
 
-    private string Link(BoardFilter filter) => Nav.GetUriWithQueryParameters(filter.Parameters());
+    private string FilterLink(string? show) => (_filter with { Show = show }).Href();
 
-    private string FilterLink(string? show) => Link(_filter with { Show = show });
-
-    private string ClearLink => Link(default);
+    private static string ClearLink => "/";
 
     private static string ShowLabel(string show) => show switch
     {
@@ -67,14 +65,21 @@ public sealed partial class Board
         _filter.Holder is { } holder ? $"holder “{HolderName(holder)}”" : null,
     }.OfType<string>());
 
-    private IReadOnlyList<string> AppChoices =>
-        _all is null ? [] : [.. BoardFilter.AppsOn(_all).Union(_filter.App is { } app ? [app] : [], StringComparer.OrdinalIgnoreCase)];
+    // An app or holder named by the address but not on the board any more stays choosable, so the select shows it.
+    private IReadOnlyList<string> AppChoices
+    {
+        get
+        {
+            var apps = _all is null ? [] : BoardFilter.ChoicesOn(_all).Apps;
+            return _filter.App is { } app && !apps.Contains(app, StringComparer.OrdinalIgnoreCase) ? [.. apps, app] : apps;
+        }
+    }
 
     private IReadOnlyList<(string Id, string Name)> HolderChoices
     {
         get
         {
-            var holders = _all is null ? [] : BoardFilter.HoldersOn(_all);
+            var holders = _all is null ? [] : BoardFilter.ChoicesOn(_all).Holders;
             return _filter.Holder is { } id && holders.All(h => h.Id != id) ? [.. holders, (id, id)] : holders;
         }
     }
@@ -87,12 +92,12 @@ public sealed partial class Board
         var query = BoardFilter.From(null, e.Value as string).Query;
         _searchSent.Add(query);
         SetFilter(_filter with { Query = query });
-        Nav.NavigateTo(Link(_filter), replace: true);
+        Nav.NavigateTo(_filter.Href(), replace: true);
     }
 
-    private void ChooseApp(ChangeEventArgs e) => Nav.NavigateTo(Link(_filter with { App = BoardFilter.From(null, null, e.Value as string).App }));
+    private void ChooseApp(ChangeEventArgs e) => Nav.NavigateTo((_filter with { App = BoardFilter.From(null, null, e.Value as string).App }).Href());
 
-    private void ChooseHolder(ChangeEventArgs e) => Nav.NavigateTo(Link(_filter with { Holder = BoardFilter.From(null, null, null, e.Value as string).Holder }));
+    private void ChooseHolder(ChangeEventArgs e) => Nav.NavigateTo((_filter with { Holder = BoardFilter.From(null, null, null, e.Value as string).Holder }).Href());
 
     private void SetFilter(BoardFilter filter)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DeployPortal.Web.Slots;
 
 namespace DeployPortal.Web.Components.Pages.Board;
@@ -19,8 +20,27 @@ internal readonly record struct BoardFilter(string? Show, string? Query, string?
 
     public bool IsEmpty => Show is null && Query is null && App is null && Holder is null;
 
-    /// <summary>The filter's values as query parameters, every key present so a link replaces the whole filter.</summary>
-    public Dictionary<string, object?> Parameters() => new() { ["show"] = Show, ["q"] = Query, ["app"] = App, ["holder"] = Holder };
+    /// <summary>
+    /// The board's address with this filter: <c>/</c> when it filters nothing, its values as query parameters otherwise.
+    /// Every open board renders five of these at every slot change, so the unfiltered board's links are constants and
+    /// no address is parsed to build them (NavigationManager's query helpers made about a kilobyte of garbage per link).
+    /// </summary>
+    public string Href()
+    {
+        if (Query is null && App is null && Holder is null)
+        {
+            return Show switch
+            {
+                null => "/",
+                "free" => "/?show=free",
+                "mine" => "/?show=mine",
+                _ => "/?show=held",
+            };
+        }
+
+        var values = new[] { ("show", Show), ("q", Query), ("app", App), ("holder", Holder) };
+        return "/?" + string.Join('&', values.Where(v => v.Item2 is not null).Select(v => $"{v.Item1}={Uri.EscapeDataString(v.Item2!)}"));
+    }
 
     /// <summary>The slots this filter shows: <paramref name="slots"/> itself when it filters nothing.</summary>
     public IReadOnlyList<SlotCard> Apply(IReadOnlyList<SlotCard> slots, string? me)
@@ -65,6 +85,14 @@ internal readonly record struct BoardFilter(string? Show, string? Query, string?
 
     private bool MatchesHolder(SlotCard slot) => Holder is null || slot.Hold?.HolderId == Holder;
 
+    // The choices of the app and holder filters, worked out once per snapshot of the slots: every open board renders
+    // them at every slot change, and they all show the same shared snapshot.
+    private static readonly ConditionalWeakTable<IReadOnlyList<SlotCard>, FilterChoices> ChoicesBySnapshot = new();
+
+    /// <summary>The apps and holders on <paramref name="slots"/>, computed once for each snapshot however many boards show it.</summary>
+    public static FilterChoices ChoicesOn(IReadOnlyList<SlotCard> slots) =>
+        ChoicesBySnapshot.GetValue(slots, static s => new FilterChoices(AppsOn(s), HoldersOn(s)));
+
     /// <summary>The apps running on <paramref name="slots"/>, for the board's app filter, in name order.</summary>
     public static IReadOnlyList<string> AppsOn(IReadOnlyList<SlotCard> slots) =>
         [.. slots.SelectMany(s => s.Deployments).Select(d => d.App).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase)];
@@ -107,3 +135,6 @@ internal readonly record struct BoardFilter(string? Show, string? Query, string?
 
     private static bool Has(string? text, string q) => text is not null && text.Contains(q, StringComparison.OrdinalIgnoreCase);
 }
+
+/// <summary>What the board's app and holder filters offer: the apps running and the people holding slots.</summary>
+internal sealed record FilterChoices(IReadOnlyList<string> Apps, IReadOnlyList<(string Id, string Name)> Holders);
