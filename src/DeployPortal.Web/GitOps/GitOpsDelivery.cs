@@ -19,8 +19,13 @@ internal sealed class GitOpsDelivery(
     ConfigRepository repository,
     ArgoApplications argo,
     IDbContextFactory<PortalDb> dbFactory,
-    DeploymentStepLog steps)
+    ClusterGateway cluster,
+    DeploymentStepLog steps,
+    ILogger<GitOpsDelivery> logger)
 {
+    /// <summary>How often a release looks whether Argo CD pruned the hold's objects.</summary>
+    private static readonly TimeSpan PrunePoll = TimeSpan.FromMilliseconds(250);
+
     public bool Enabled => deploymentOptions.Value.Mode == DeploymentMode.GitOps;
 
     /// <summary>The apply step in GitOps mode: commit, push, record the commit, wait until Argo CD synced it. Answers the step's message.</summary>
@@ -65,6 +70,32 @@ internal sealed class GitOpsDelivery(
         var sha = await repository.CommitAsync(async work => removed = await ConfigManifests.RemoveHoldAsync(Path.Combine(work, repository.SlotPath(slot)), holdId, ct),
             $"Release {slot}: remove what hold #{holdId} deployed\n\nThe slot was released in DeployPortal; Argo CD prunes these apps.", ct);
         return removed.Count == 0 ? null : sha;
+    }
+
+    /// <summary>
+    /// After a release commit: waits (up to <see cref="GitOpsOptions.SyncTimeout"/>) until Argo CD pruned what the hold
+    /// deployed, so the board shows the slot clean only when it is. When Argo CD does not prune in time (an Application
+    /// deleted without the resources finalizer, say) it logs what is left and answers false; the repository no longer has it.
+    /// </summary>
+    public async Task<bool> WaitPrunedAsync(string ns, long holdId, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(options.Value.SyncTimeout);
+        try
+        {
+            while (await cluster.HoldHasObjectsAsync(ns, holdId, deadline.Token))
+            {
+                await Task.Delay(PrunePoll, deadline.Token);
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning("Argo CD did not prune what hold {Hold} deployed in {Namespace} within {Timeout}; the configuration repository no longer has it",
+                holdId, ns, options.Value.SyncTimeout);
+            return false;
+        }
     }
 
     private async Task WaitAsync(DeploymentLease lease, StepName step, string application, string sha, string prefix,
