@@ -36,7 +36,10 @@ internal sealed class ConfigRepository(GitClient git, IOptions<GitOpsOptions> op
     /// <paramref name="change"/> edits files under the work folder it is given. Answers the commit that holds the change
     /// (the branch's head when the change made no difference), or null when there was nothing to change at all.
     /// </summary>
-    public async Task<string?> CommitAsync(Func<string, Task> change, string message, CancellationToken ct)
+    public Task<string?> CommitAsync(Func<string, Task> change, string message, CancellationToken ct) => CommitAsync(change, () => message, ct);
+
+    /// <summary>As <see cref="CommitAsync(Func{string, Task}, string, CancellationToken)"/>, with a message written after the change (naming what it changed).</summary>
+    public async Task<string?> CommitAsync(Func<string, Task> change, Func<string> message, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
@@ -50,7 +53,7 @@ internal sealed class ConfigRepository(GitClient git, IOptions<GitOpsOptions> op
                 return hasBranch ? (await RunAsync(ct, "rev-parse", "HEAD")).Trim() : null;
             }
 
-            await CommitStagedAsync(message, ct);
+            await CommitStagedAsync(message(), ct);
             await PushAsync(ct);
             return (await RunAsync(ct, "rev-parse", "HEAD")).Trim();
         }
