@@ -63,6 +63,33 @@ internal sealed class ConfigRepository(GitClient git, IOptions<GitOpsOptions> op
         }
     }
 
+    /// <summary>
+    /// Puts <paramref name="path"/> back as it was before <paramref name="commit"/> (removes it when it did not exist then),
+    /// as a new commit with <paramref name="message"/>, but only while <paramref name="commit"/> is still the last change of
+    /// that folder on the branch: a later change by anyone else stands. Answers the new commit, or null when nothing was reverted.
+    /// </summary>
+    public async Task<string?> RevertPathAsync(string path, string commit, string message, CancellationToken ct)
+    {
+        var reverted = false;
+        var sha = await CommitAsync(async work =>
+        {
+            if ((await RunAsync(ct, "log", "-1", "--format=%H", "--", path)).Trim() != commit)
+            {
+                return;
+            }
+
+            await RunAsync(ct, "rm", "-r", "--quiet", "--ignore-unmatch", "--", path);
+            if ((await git.TryRunAsync(work, null, ct, "rev-parse", "--verify", "--quiet", commit + "^")).ExitCode == 0)
+            {
+                // Fails (and leaves the folder removed) when the folder did not exist before the commit.
+                await git.TryRunAsync(work, null, ct, "checkout", commit + "^", "--", path);
+            }
+
+            reverted = true;
+        }, message, ct);
+        return reverted ? sha : null;
+    }
+
     /// <summary>True when <paramref name="revision"/> (a commit Argo CD reports) is <paramref name="commit"/> or came after it on the branch.</summary>
     public async Task<bool> IncludesAsync(string revision, string commit, CancellationToken ct)
     {

@@ -274,6 +274,52 @@ public sealed class GitOpsDeploymentTests : IAsyncLifetime
             (await ConfigGitAsync("ls-tree", "-r", "--name-only", "main")).Trim());
     }
 
+    [Fact]
+    public async Task Cancel_AfterTheCommitWasPushed_CommitsTheEarlierStateBack_AndArgoCdRunsItAgain()
+    {
+        var first = await _h.WaitFinishedAsync((await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-1")).Id);
+        Assert.True(first.State == DeploymentState.Succeeded, first.FailureReason);
+        _h.Emulator.Options.ReadyDelay = TimeSpan.FromSeconds(30); // the new pods are still starting when it is cancelled
+        var running = await _h.DeployAsync(TestUsers.Dana, "payments", "feature/payment", "qa-1");
+        var rollingOut = await _h.WaitForAsync(running.Id, d => d.Steps.Any(s => s.Name == StepName.Rollout));
+
+        var cancelled = await CancelAsync(running.Id);
+
+        Assert.Equal(DeploymentState.Cancelled, cancelled.State);
+        var head = (await ConfigGitAsync("rev-parse", "main")).Trim();
+        Assert.Equal($"Cancelled while running. Its configuration commit {rollingOut.ConfigCommit![..7]} was reverted by {head[..7]}.", cancelled.FailureReason);
+        Assert.StartsWith($"Cancel deploy of payments to qa-1: back to before {rollingOut.ConfigCommit[..7]}", await ConfigGitAsync("log", "-1", "--format=%B", "main"));
+        Assert.Equal("", (await ConfigGitAsync("diff", first.ConfigCommit!, "main", "--", "slots/qa-1/payments")).Trim());
+        _h.Emulator.Options.ReadyDelay = TimeSpan.FromMilliseconds(150);
+        var back = await _h.WaitForDeploymentAsync("qa-1", "payments", d => d.Spec.Template.Spec.Containers[0].Image == "registry.example.com/shop/payments:main");
+        Assert.Equal(first.HoldId.ToString(), back.Metadata.Labels[ManifestBuilder.HoldLabel]);
+    }
+
+    [Fact]
+    public async Task Cancel_OfTheFirstDeployOfAnApp_CommitsTheRemovalOfItsFolder_AndArgoCdPrunesIt()
+    {
+        _h.Emulator.Options.ReadyDelay = TimeSpan.FromSeconds(30);
+        var running = await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-1");
+        await _h.WaitForAsync(running.Id, d => d.Steps.Any(s => s.Name == StepName.Rollout));
+
+        var cancelled = await CancelAsync(running.Id);
+
+        Assert.Contains("was reverted by", cancelled.FailureReason);
+        Assert.Equal("", (await ConfigGitAsync("ls-tree", "-r", "--name-only", "main", "--", "slots/qa-1")).Trim());
+        await WaitForAsync(() => _h.Kubernetes.AppsV1.ListNamespacedDeploymentAsync("qa-1"), l => l.Items.Count == 0);
+    }
+
+    private async Task<DeploymentView> CancelAsync(long id)
+    {
+        var deployments = _h.Service<DeploymentService>(out var scope);
+        using (scope)
+        {
+            Assert.True((await deployments.CancelAsync(TestUsers.Dana, id)).Succeeded);
+        }
+
+        return await _h.WaitFinishedAsync(id);
+    }
+
     private async Task WaitForIngressBackendAsync(string service) =>
         await WaitForAsync(() => _h.Kubernetes.NetworkingV1.ReadNamespacedIngressAsync("storefront", "qa-1"),
             i => i.Spec.Rules.SelectMany(r => r.Http.Paths).All(p => p.Backend.Service.Name == service));
