@@ -238,7 +238,8 @@ internal sealed class ConfigRepository(GitClient git, IOptions<GitOpsOptions> op
 
         if (Settings.SshKeyPath is { Length: > 0 } key)
         {
-            settings.Add(("core.sshCommand", $"ssh -i '{key.Replace("'", "'\\''", StringComparison.Ordinal)}' -o IdentitiesOnly=yes -o BatchMode=yes"));
+            var knownHosts = Settings.SshKnownHostsPath is { Length: > 0 } hosts ? $" -o UserKnownHostsFile={Quote(hosts)}" : "";
+            settings.Add(("core.sshCommand", $"ssh -i {Quote(key)} -o IdentitiesOnly=yes -o BatchMode=yes{knownHosts}"));
         }
 
         var env = new Dictionary<string, string> { ["GIT_CONFIG_COUNT"] = settings.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) };
@@ -250,6 +251,9 @@ internal sealed class ConfigRepository(GitClient git, IOptions<GitOpsOptions> op
 
         return env;
     }
+
+    /// <summary>A path as one shell word (git runs core.sshCommand through the shell).</summary>
+    private static string Quote(string path) => $"'{path.Replace("'", "'\\''", StringComparison.Ordinal)}'";
 
     public void Dispose()
     {
