@@ -251,6 +251,30 @@ public abstract class DeploymentPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Redeploy_OfAnEarlierDeployment_RunsItsCommitAndImageAgain()
+    {
+        var first = await _h.WaitFinishedAsync((await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-1")).Id);
+        var second = await _h.WaitFinishedAsync((await _h.DeployAsync(TestUsers.Dana, "payments", "feature/payment", "qa-1")).Id);
+        Assert.Equal(DeploymentState.Succeeded, second.State);
+        Assert.NotEqual(first.Image, second.Image);
+
+        DeploymentView again;
+        var deployments = _h.Service<DeploymentService>(out var scope);
+        using (scope)
+        {
+            var redeploy = await deployments.RedeployAsync(TestUsers.Dana, first.Id);
+            Assert.True(redeploy.Succeeded, redeploy.Failure?.Message);
+            again = await _h.WaitFinishedAsync(redeploy.Value!.Id);
+        }
+
+        Assert.True(again.State == DeploymentState.Succeeded, again.FailureReason);
+        Assert.Equal((first.Branch, first.Commit, first.Image), (again.Branch, again.Commit, again.Image));
+        var live = await _h.Kubernetes.AppsV1.ReadNamespacedDeploymentAsync("payments", "qa-1");
+        Assert.Equal(first.Image, live.Spec.Template.Spec.Containers[0].Image);
+        Assert.Equal(again.Id.ToString(), live.Metadata.Labels["deployportal.io/deployment"]);
+    }
+
+    [Fact]
     public async Task Cancel_QueuedAndRunningDeployments_EndCancelled()
     {
         _h.Emulator.Options.ReadyDelay = TimeSpan.FromSeconds(30);
