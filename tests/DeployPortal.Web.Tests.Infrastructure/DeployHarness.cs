@@ -18,10 +18,11 @@ internal sealed class DeployHarness : IAsyncDisposable
     private readonly string _folder = Directory.CreateTempSubdirectory("deployportal-deploy-").FullName;
     private readonly List<PortalHost> _hosts = [];
 
-    private DeployHarness(EmulatorServer emulator, TestDatabase database)
+    private DeployHarness(EmulatorServer emulator, TestDatabase database, DeploymentMode mode)
     {
         Emulator = emulator;
         Database = database;
+        Mode = mode;
         KubeconfigPath = Path.Combine(_folder, "kubeconfig");
         File.WriteAllText(KubeconfigPath, $$"""
             apiVersion: v1
@@ -50,9 +51,17 @@ internal sealed class DeployHarness : IAsyncDisposable
     public Kubernetes Kubernetes { get; }
     public PortalHost Host => _hosts[^1];
 
+    /// <summary>How the portals of this harness deploy; in GitOps mode they push to <see cref="ConfigRepository"/>.</summary>
+    public DeploymentMode Mode { get; }
+
+    /// <summary>The bare configuration repository the portals push to in GitOps mode (Argo CD, the emulator's controller, reads it).</summary>
+    public string ConfigRepository => Path.Combine(_folder, "config.git");
+
     /// <param name="startHost">False to start portals later (<see cref="StartHost"/>, or a <see cref="PortalProcess"/> with <see cref="Settings"/>).</param>
     /// <param name="emulator">Changes to the emulator's settings, e.g. a registry its kubelet pulls from.</param>
-    public static async Task<DeployHarness> CreateAsync(DatabaseProvider provider = DatabaseProvider.Sqlite, bool startHost = true, Action<EmulatorOptions>? emulator = null)
+    /// <param name="mode">GitOps: every portal of the harness commits to a bare repository of its own and the emulator's Argo CD-like controller applies it.</param>
+    public static async Task<DeployHarness> CreateAsync(DatabaseProvider provider = DatabaseProvider.Sqlite, bool startHost = true, Action<EmulatorOptions>? emulator = null,
+        DeploymentMode mode = DeploymentMode.Direct)
     {
         var options = new EmulatorOptions
         {
@@ -64,10 +73,17 @@ internal sealed class DeployHarness : IAsyncDisposable
             MaxBackOff = TimeSpan.FromMilliseconds(300),
             ReconcileInterval = TimeSpan.FromMilliseconds(20),
             LogLinesPerSecond = 20,
+            ApplicationRefreshInterval = TimeSpan.FromMilliseconds(100),
         };
         emulator?.Invoke(options);
-        var harness = new DeployHarness(await EmulatorServer.StartAsync(options), await TestDatabase.CreateAsync(provider));
+        var harness = new DeployHarness(await EmulatorServer.StartAsync(options), await TestDatabase.CreateAsync(provider), mode);
         await harness.CreateRepositoryAsync();
+        if (mode == DeploymentMode.GitOps)
+        {
+            Directory.CreateDirectory(harness.ConfigRepository);
+            await harness.Git.RunAsync(harness.ConfigRepository, default, "init", "--quiet", "--bare", "--initial-branch=main");
+        }
+
         if (startHost)
         {
             harness.StartHost();
@@ -104,6 +120,13 @@ internal sealed class DeployHarness : IAsyncDisposable
             ["Cluster:RequestTimeout"] = "00:00:02",
             ["Deployments:Lease"] = "00:00:03",
         };
+        if (Mode == DeploymentMode.GitOps)
+        {
+            settings["Deployments:Mode"] = "GitOps";
+            settings["GitOps:Repository"] = ConfigRepository;
+            settings["GitOps:SyncTimeout"] = "00:00:30";
+        }
+
         // storefront: healthy, 2 replicas; payments: healthy; broken: its image cannot be pulled; sleepy: never ready.
         (string Name, string Image, string Tag, int Replicas)[] apps =
         [
@@ -129,9 +152,14 @@ internal sealed class DeployHarness : IAsyncDisposable
 
     public static readonly string[] Branches = ["main", "feature/login", "feature/payment", "crash-on-start"];
 
+    private Web.Git.GitClient Git { get; } = new(Microsoft.Extensions.Logging.Abstractions.NullLogger<Web.Git.GitClient>.Instance);
+
+    /// <summary>Runs git in the configuration repository (GitOps mode) and answers its output.</summary>
+    public Task<string> ConfigGitAsync(params string[] args) => Git.RunAsync(ConfigRepository, default, args);
+
     private async Task CreateRepositoryAsync()
     {
-        var git = new Web.Git.GitClient(Microsoft.Extensions.Logging.Abstractions.NullLogger<Web.Git.GitClient>.Instance);
+        var git = Git;
         Directory.CreateDirectory(Repository);
         await git.RunAsync(Repository, default, "init", "--quiet", "--initial-branch=main");
         await File.WriteAllTextAsync(Path.Combine(Repository, "a.txt"), "a");

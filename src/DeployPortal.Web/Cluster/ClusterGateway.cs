@@ -122,6 +122,15 @@ internal sealed class ClusterGateway(IKubernetes client, IOptions<ClusterOptions
     public async Task<IList<V1Deployment>> HoldDeploymentsAsync(string ns, long holdId, CancellationToken ct) =>
         (await _retries.CallAsync(t => client.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: ManifestBuilder.HoldSelector(holdId), cancellationToken: t), ct)).Items;
 
+    /// <summary>True while anything the portal (or Argo CD, in GitOps mode) applied for a hold is still in the namespace.</summary>
+    public async Task<bool> HoldHasObjectsAsync(string ns, long holdId, CancellationToken ct)
+    {
+        var selector = ManifestBuilder.HoldSelector(holdId);
+        return (await HoldDeploymentsAsync(ns, holdId, ct)).Count > 0
+            || (await _retries.CallAsync(t => client.CoreV1.ListNamespacedServiceAsync(ns, labelSelector: selector, limit: 1, cancellationToken: t), ct)).Items.Count > 0
+            || (await _retries.CallAsync(t => client.NetworkingV1.ListNamespacedIngressAsync(ns, labelSelector: selector, limit: 1, cancellationToken: t), ct)).Items.Count > 0;
+    }
+
     /// <summary>
     /// Points a hold's Ingresses at the portal (through the <see cref="ManifestBuilder.WakeService"/>), so a visit to a
     /// sleeping app reaches the wake page. Safe to repeat.

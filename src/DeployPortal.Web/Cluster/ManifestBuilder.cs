@@ -184,18 +184,68 @@ internal sealed class ManifestBuilder(IOptions<ClusterOptions> options)
     /// <summary>The merge patch that gives a sleeping Deployment its remembered replicas back; null for one awake.</summary>
     public static string? WakePatch(V1Deployment deployment) => Remembered(deployment) is { } replicas ? ScalePatch(null, replicas) : null;
 
+    /// <summary>True while a Deployment is asleep: it remembers the replicas it had.</summary>
+    public static bool IsAsleep(V1Deployment deployment) => Remembered(deployment) is not null;
+
+    /// <summary>
+    /// Puts a Deployment's manifest to sleep as <see cref="SleepPatch"/> does the live object (GitOps mode edits the file);
+    /// false for one asleep already.
+    /// </summary>
+    public static bool Sleep(V1Deployment deployment)
+    {
+        if (IsAsleep(deployment))
+        {
+            return false;
+        }
+
+        deployment.Metadata.Annotations ??= new Dictionary<string, string>();
+        deployment.Metadata.Annotations[ReplicasBeforeSleepAnnotation] = (deployment.Spec.Replicas ?? 1).ToString(CultureInfo.InvariantCulture);
+        deployment.Spec.Replicas = 0;
+        return true;
+    }
+
+    /// <summary>Gives a sleeping Deployment's manifest its remembered replicas back, as <see cref="WakePatch"/> does; false for one awake.</summary>
+    public static bool Wake(V1Deployment deployment)
+    {
+        if (Remembered(deployment) is not { } replicas)
+        {
+            return false;
+        }
+
+        deployment.Metadata.Annotations.Remove(ReplicasBeforeSleepAnnotation);
+        deployment.Spec.Replicas = replicas;
+        return true;
+    }
+
+    /// <summary>Points every path of an Ingress's manifest at <paramref name="service"/> (port 80), as <see cref="BackendPatch"/> does; false when it did already.</summary>
+    public static bool Route(V1Ingress ingress, string service)
+    {
+        var paths = ingress.Spec?.Rules?.SelectMany(r => r.Http?.Paths ?? []).ToList() ?? [];
+        if (paths.All(p => p.Backend?.Service?.Name == service))
+        {
+            return false;
+        }
+
+        foreach (var path in paths)
+        {
+            path.Backend = new V1IngressBackend { Service = new V1IngressServiceBackend { Name = service, Port = new V1ServiceBackendPort { Number = 80 } } };
+        }
+
+        return true;
+    }
+
     /// <summary>
     /// The Service in a sleeping slot that forwards to the portal (<paramref name="portalHost"/>): an Ingress may only name
     /// a Service in its own namespace, and an ExternalName Service is the cluster's way to name one elsewhere. Labelled
     /// with the hold, so the hold's teardown removes it.
     /// </summary>
-    public static V1Service WakeService(string ns, long holdId, string portalHost) => new()
+    public static V1Service WakeService(string ns, long holdId, string portalHost, string name = WakeServiceName) => new()
     {
         ApiVersion = "v1",
         Kind = "Service",
         Metadata = new V1ObjectMeta
         {
-            Name = WakeServiceName,
+            Name = name,
             NamespaceProperty = ns,
             Labels = new Dictionary<string, string> { [ManagedByLabel] = FieldManager, [HoldLabel] = holdId.ToString(CultureInfo.InvariantCulture) },
         },

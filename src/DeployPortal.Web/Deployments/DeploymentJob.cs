@@ -1,6 +1,7 @@
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Git;
+using DeployPortal.Web.GitOps;
 using DeployPortal.Web.Slots;
 using Hangfire;
 
@@ -15,6 +16,7 @@ internal sealed class DeploymentJob(
     DeploymentLeases leases,
     DeploymentPipeline pipeline,
     DeploymentOutcome outcome,
+    GitOpsDelivery gitOps,
     SlotChangeNotifier notifier,
     ILogger<DeploymentJob> logger)
 {
@@ -37,7 +39,7 @@ internal sealed class DeploymentJob(
         {
             var cancelled = await leases.CancelRequestedAsync(deploymentId);
             await outcome.FinishAsync(lease, cancelled ? DeploymentState.Cancelled : DeploymentState.Failed,
-                cancelled ? await leases.CancelReasonAsync(deploymentId) : "Another worker took this deployment over.", CancellationToken.None);
+                cancelled ? await CancelReasonAsync(deploymentId) : "Another worker took this deployment over.", CancellationToken.None);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -53,7 +55,7 @@ internal sealed class DeploymentJob(
                 // A release tears the slot down while the rollout runs: the cluster then answers 404 for the objects
                 // it deleted before the supervisor saw the cancel. That is the cancel taking effect, not a failure.
                 logger.LogInformation("Deployment {Id} stopped by a cancel request: {Reason}", deploymentId, ex.Message);
-                await outcome.FinishAsync(lease, DeploymentState.Cancelled, await leases.CancelReasonAsync(deploymentId), CancellationToken.None);
+                await outcome.FinishAsync(lease, DeploymentState.Cancelled, await CancelReasonAsync(deploymentId), CancellationToken.None);
             }
             else
             {
@@ -69,6 +71,14 @@ internal sealed class DeploymentJob(
         }
 
         await outcome.StartNextAsync(deploymentId, CancellationToken.None);
+    }
+
+    /// <summary>Why it was cancelled; in GitOps mode its pushed commit is reverted first, and the reason says so.</summary>
+    private async Task<string> CancelReasonAsync(long deploymentId)
+    {
+        var reverted = await gitOps.RevertCancelledAsync(deploymentId, CancellationToken.None);
+        var reason = await leases.CancelReasonAsync(deploymentId);
+        return reverted is null ? reason : $"{reason} {reverted}";
     }
 
     private static bool IsFailure(Exception ex) => ex is ClusterRejectedException or GitException or DeploymentFailedException

@@ -43,6 +43,7 @@ internal sealed class SlotTeardownJob(
             // GitOps: the release is a commit removing what the hold deployed; Argo CD prunes it from the cluster.
             var commit = await gitOps.ReleaseAsync(name, holdId, cancellationToken);
             logger.LogInformation("Committed the release of hold {Hold} in {Slot}: {Commit}", holdId, name, commit ?? "nothing to remove");
+            await gitOps.WaitPrunedAsync(ns, holdId, cancellationToken); // the slot is clean when the cluster is, not when the commit is
         }
         else
         {

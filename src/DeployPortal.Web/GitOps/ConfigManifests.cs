@@ -12,6 +12,10 @@ namespace DeployPortal.Web.GitOps;
 internal static class ConfigManifests
 {
     public const string DeploymentFile = "deployment.yaml";
+    public const string IngressFile = "ingress.yaml";
+
+    /// <summary>While the hold sleeps with wake on access on: the Service that leads the app's Ingress to the portal.</summary>
+    public const string WakeServiceFile = "wake-service.yaml";
 
     /// <summary>Replaces the app's folder with exactly its three manifests.</summary>
     public static async Task WriteAsync(string folder, AppObjects objects, CancellationToken ct)
@@ -24,7 +28,7 @@ internal static class ConfigManifests
         Directory.CreateDirectory(folder);
         await File.WriteAllTextAsync(Path.Combine(folder, DeploymentFile), KubernetesYaml.Serialize(objects.Deployment), ct);
         await File.WriteAllTextAsync(Path.Combine(folder, "service.yaml"), KubernetesYaml.Serialize(objects.Service), ct);
-        await File.WriteAllTextAsync(Path.Combine(folder, "ingress.yaml"), KubernetesYaml.Serialize(objects.Ingress), ct);
+        await File.WriteAllTextAsync(Path.Combine(folder, IngressFile), KubernetesYaml.Serialize(objects.Ingress), ct);
     }
 
     /// <summary>
@@ -34,9 +38,22 @@ internal static class ConfigManifests
     public static async Task<IReadOnlyList<string>> RemoveHoldAsync(string slotFolder, long holdId, CancellationToken ct)
     {
         var removed = new List<string>();
+        foreach (var (folder, _) in await HoldAppsAsync(slotFolder, holdId, ct))
+        {
+            Directory.Delete(folder, recursive: true);
+            removed.Add(Path.GetFileName(folder));
+        }
+
+        return removed;
+    }
+
+    /// <summary>The app folders under <paramref name="slotFolder"/> whose Deployment carries the hold's label, with that Deployment.</summary>
+    public static async Task<IReadOnlyList<(string Folder, V1Deployment Deployment)>> HoldAppsAsync(string slotFolder, long holdId, CancellationToken ct)
+    {
+        var found = new List<(string, V1Deployment)>();
         if (!Directory.Exists(slotFolder))
         {
-            return removed;
+            return found;
         }
 
         var hold = holdId.ToString(CultureInfo.InvariantCulture);
@@ -51,11 +68,29 @@ internal static class ConfigManifests
             var deployment = KubernetesYaml.Deserialize<V1Deployment>(await File.ReadAllTextAsync(file, ct));
             if (deployment.Metadata?.Labels?.TryGetValue(ManifestBuilder.HoldLabel, out var label) == true && label == hold)
             {
-                Directory.Delete(folder, recursive: true);
-                removed.Add(Path.GetFileName(folder));
+                found.Add((folder, deployment));
             }
         }
 
-        return removed;
+        return found;
+    }
+
+    /// <summary>Reads one object's file in an app folder, lets <paramref name="edit"/> change it, and writes it back when it says it did.</summary>
+    public static async Task<bool> EditAsync<T>(string folder, string file, Func<T, bool> edit, CancellationToken ct)
+    {
+        var path = Path.Combine(folder, file);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        var item = KubernetesYaml.Deserialize<T>(await File.ReadAllTextAsync(path, ct));
+        if (!edit(item))
+        {
+            return false;
+        }
+
+        await File.WriteAllTextAsync(path, KubernetesYaml.Serialize(item), ct);
+        return true;
     }
 }

@@ -36,7 +36,10 @@ internal sealed class ConfigRepository(GitClient git, IOptions<GitOpsOptions> op
     /// <paramref name="change"/> edits files under the work folder it is given. Answers the commit that holds the change
     /// (the branch's head when the change made no difference), or null when there was nothing to change at all.
     /// </summary>
-    public async Task<string?> CommitAsync(Func<string, Task> change, string message, CancellationToken ct)
+    public Task<string?> CommitAsync(Func<string, Task> change, string message, CancellationToken ct) => CommitAsync(change, () => message, ct);
+
+    /// <summary>As <see cref="CommitAsync(Func{string, Task}, string, CancellationToken)"/>, with a message written after the change (naming what it changed).</summary>
+    public async Task<string?> CommitAsync(Func<string, Task> change, Func<string> message, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
@@ -50,7 +53,7 @@ internal sealed class ConfigRepository(GitClient git, IOptions<GitOpsOptions> op
                 return hasBranch ? (await RunAsync(ct, "rev-parse", "HEAD")).Trim() : null;
             }
 
-            await CommitStagedAsync(message, ct);
+            await CommitStagedAsync(message(), ct);
             await PushAsync(ct);
             return (await RunAsync(ct, "rev-parse", "HEAD")).Trim();
         }
@@ -58,6 +61,33 @@ internal sealed class ConfigRepository(GitClient git, IOptions<GitOpsOptions> op
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="path"/> back as it was before <paramref name="commit"/> (removes it when it did not exist then),
+    /// as a new commit with <paramref name="message"/>, but only while <paramref name="commit"/> is still the last change of
+    /// that folder on the branch: a later change by anyone else stands. Answers the new commit, or null when nothing was reverted.
+    /// </summary>
+    public async Task<string?> RevertPathAsync(string path, string commit, string message, CancellationToken ct)
+    {
+        var reverted = false;
+        var sha = await CommitAsync(async work =>
+        {
+            if ((await RunAsync(ct, "log", "-1", "--format=%H", "--", path)).Trim() != commit)
+            {
+                return;
+            }
+
+            await RunAsync(ct, "rm", "-r", "--quiet", "--ignore-unmatch", "--", path);
+            if ((await git.TryRunAsync(work, null, ct, "rev-parse", "--verify", "--quiet", commit + "^")).ExitCode == 0)
+            {
+                // Fails (and leaves the folder removed) when the folder did not exist before the commit.
+                await git.TryRunAsync(work, null, ct, "checkout", commit + "^", "--", path);
+            }
+
+            reverted = true;
+        }, message, ct);
+        return reverted ? sha : null;
     }
 
     /// <summary>True when <paramref name="revision"/> (a commit Argo CD reports) is <paramref name="commit"/> or came after it on the branch.</summary>
@@ -208,7 +238,8 @@ internal sealed class ConfigRepository(GitClient git, IOptions<GitOpsOptions> op
 
         if (Settings.SshKeyPath is { Length: > 0 } key)
         {
-            settings.Add(("core.sshCommand", $"ssh -i '{key.Replace("'", "'\\''", StringComparison.Ordinal)}' -o IdentitiesOnly=yes -o BatchMode=yes"));
+            var knownHosts = Settings.SshKnownHostsPath is { Length: > 0 } hosts ? $" -o UserKnownHostsFile={Quote(hosts)}" : "";
+            settings.Add(("core.sshCommand", $"ssh -i {Quote(key)} -o IdentitiesOnly=yes -o BatchMode=yes{knownHosts}"));
         }
 
         var env = new Dictionary<string, string> { ["GIT_CONFIG_COUNT"] = settings.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) };
@@ -220,6 +251,9 @@ internal sealed class ConfigRepository(GitClient git, IOptions<GitOpsOptions> op
 
         return env;
     }
+
+    /// <summary>A path as one shell word (git runs core.sshCommand through the shell).</summary>
+    private static string Quote(string path) => $"'{path.Replace("'", "'\\''", StringComparison.Ordinal)}'";
 
     public void Dispose()
     {

@@ -1,6 +1,7 @@
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
+using DeployPortal.Web.Git;
 using DeployPortal.Web.Notifications;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -19,8 +20,13 @@ internal sealed class GitOpsDelivery(
     ConfigRepository repository,
     ArgoApplications argo,
     IDbContextFactory<PortalDb> dbFactory,
-    DeploymentStepLog steps)
+    ClusterGateway cluster,
+    DeploymentStepLog steps,
+    ILogger<GitOpsDelivery> logger)
 {
+    /// <summary>How often a release looks whether Argo CD pruned the hold's objects.</summary>
+    private static readonly TimeSpan PrunePoll = TimeSpan.FromMilliseconds(250);
+
     public bool Enabled => deploymentOptions.Value.Mode == DeploymentMode.GitOps;
 
     /// <summary>The apply step in GitOps mode: commit, push, record the commit, wait until Argo CD synced it. Answers the step's message.</summary>
@@ -65,6 +71,67 @@ internal sealed class GitOpsDelivery(
         var sha = await repository.CommitAsync(async work => removed = await ConfigManifests.RemoveHoldAsync(Path.Combine(work, repository.SlotPath(slot)), holdId, ct),
             $"Release {slot}: remove what hold #{holdId} deployed\n\nThe slot was released in DeployPortal; Argo CD prunes these apps.", ct);
         return removed.Count == 0 ? null : sha;
+    }
+
+    /// <summary>
+    /// After a release commit: waits (up to <see cref="GitOpsOptions.SyncTimeout"/>) until Argo CD pruned what the hold
+    /// deployed, so the board shows the slot clean only when it is. When Argo CD does not prune in time (an Application
+    /// deleted without the resources finalizer, say) it logs what is left and answers false; the repository no longer has it.
+    /// </summary>
+    public async Task<bool> WaitPrunedAsync(string ns, long holdId, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(options.Value.SyncTimeout);
+        try
+        {
+            while (await cluster.HoldHasObjectsAsync(ns, holdId, deadline.Token))
+            {
+                await Task.Delay(PrunePoll, deadline.Token);
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning("Argo CD did not prune what hold {Hold} deployed in {Namespace} within {Timeout}; the configuration repository no longer has it",
+                holdId, ns, options.Value.SyncTimeout);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A deployment cancelled after its commit was pushed: commits its app's folder back to what it was before, so the
+    /// repository does not keep desired state nobody wants (Argo CD then syncs the slot back). Not when the hold has ended
+    /// (the release commits the removal), nor when someone changed the folder since. Answers a sentence for the
+    /// deployment's reason, or null when there was nothing to revert.
+    /// </summary>
+    public async Task<string?> RevertCancelledAsync(long deploymentId, CancellationToken ct)
+    {
+        if (!Enabled)
+        {
+            return null;
+        }
+
+        await using var db = dbFactory.CreateDbContext();
+        var cancelled = await db.Deployments.Where(d => d.Id == deploymentId)
+            .Select(d => new { d.App, d.ConfigCommit, Slot = d.Slot!.Name, Released = db.Holds.Any(h => h.Id == d.HoldId && h.ReleasedAt != null) })
+            .SingleAsync(ct);
+        if (cancelled.ConfigCommit is not { } commit || cancelled.Released)
+        {
+            return null;
+        }
+
+        var path = repository.PathFor(cancelled.Slot, cancelled.App);
+        try
+        {
+            var sha = await repository.RevertPathAsync(path, commit, $"Cancel deploy of {cancelled.App} to {cancelled.Slot}: back to before {ArgoStatus.Short(commit)}\n\n"
+                + $"The deployment was cancelled; {path}/ is as it was before {commit}.\nDeployment: {Link(deploymentId)}\n", ct);
+            return sha is null ? null : $"Its configuration commit {ArgoStatus.Short(commit)} was reverted by {ArgoStatus.Short(sha)}.";
+        }
+        catch (GitException e)
+        {
+            return $"Its configuration commit {ArgoStatus.Short(commit)} could not be reverted: {e.Message}";
+        }
     }
 
     private async Task WaitAsync(DeploymentLease lease, StepName step, string application, string sha, string prefix,
@@ -119,13 +186,14 @@ internal sealed class GitOpsDelivery(
 
         var image = objects.Deployment.Spec.Template.Spec.Containers[0].Image;
         var commit = objects.Deployment.Metadata.Annotations.TryGetValue("deployportal.io/commit", out var c) && c.Length > 0 ? $" ({c[..Math.Min(7, c.Length)]})" : "";
-        var link = $"/deployments/{deployment.Id}";
-        var url = notifications.Value.PublicUrl is { } root ? new Uri(root, link).ToString() : link;
         return $"Deploy {app} {deployment.Branch}{commit} to {slot.Name}\n\n"
             + $"Requested by: {deployment.RequestedByName} <{deployment.RequestedById}>\n"
             + (string.IsNullOrWhiteSpace(purpose) ? "" : $"Why: {purpose}\n")
             + $"Image: {image}\n"
             + (deployment.PinnedCommit ? "Rollback: the commit and image of an earlier deployment, again\n" : "")
-            + $"Deployment: {url}\n";
+            + $"Deployment: {Link(deployment.Id)}\n";
     }
+
+    /// <summary>The deployment's page; absolute when <c>Notifications:PublicUrl</c> is set.</summary>
+    private string Link(long id) => notifications.Value.PublicUrl is { } root ? new Uri(root, $"/deployments/{id}").ToString() : $"/deployments/{id}";
 }

@@ -33,6 +33,12 @@ public sealed class GitOpsOptions
     /// <summary>A private key file for pushing over SSH (used with <c>ssh -i</c>, host keys checked against known_hosts).</summary>
     public string? SshKeyPath { get; set; }
 
+    /// <summary>
+    /// A known_hosts file with the git server's host key, for <see cref="SshKeyPath"/> (a mounted Secret, where the
+    /// container has no home folder to keep one in); empty: ssh's usual known_hosts.
+    /// </summary>
+    public string? SshKnownHostsPath { get; set; }
+
     /// <summary>How many times a push rejected because someone else pushed first is rebased and tried again.</summary>
     public int PushAttempts { get; set; } = 4;
 
@@ -73,6 +79,7 @@ internal sealed class GitOpsOptionsValidator : IValidateOptions<GitOpsOptions>
         .Between(nameof(o.PushAttempts), o.PushAttempts, 1, 20)
         .Positive(nameof(o.SyncTimeout), o.SyncTimeout)
         .Check(o.SshKeyPath is null || File.Exists(o.SshKeyPath), "GitOps:SshKeyPath must name an existing key file.")
+        .Check(o.SshKnownHostsPath is null || File.Exists(o.SshKnownHostsPath), "GitOps:SshKnownHostsPath must name an existing known_hosts file.")
         .Result();
 
     private static class Branches

@@ -1,4 +1,5 @@
 using DeployPortal.Web.Cluster;
+using DeployPortal.Web.Common;
 using DeployPortal.Web.Data;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -11,8 +12,10 @@ namespace DeployPortal.Web.Slots;
 /// so a sleep and a wake queued close together end in the state the person chose last. Safe to run twice.
 /// With <see cref="ClusterOptions.WakeHost"/> set, a sleeping hold's Ingresses lead to the portal's wake page, and
 /// they are pointed back at the apps only once the apps are ready again, so a visitor is never sent to an empty app.
+/// The changes themselves go through <see cref="IHoldScaling"/>: patches in the direct mode, commits in GitOps mode.
 /// </summary>
-internal sealed class SlotSleepJob(IDbContextFactory<PortalDb> dbFactory, ClusterGateway cluster, IOptions<ClusterOptions> options, ILogger<SlotSleepJob> logger)
+internal sealed class SlotSleepJob(IDbContextFactory<PortalDb> dbFactory, ClusterGateway cluster, IHoldScaling scaling, IOptions<ClusterOptions> options,
+    ILogger<SlotSleepJob> logger)
 {
     /// <summary>How often a wake looks at the apps while they come up.</summary>
     internal static readonly TimeSpan ReadyPoll = TimeSpan.FromMilliseconds(500);
@@ -22,13 +25,10 @@ internal sealed class SlotSleepJob(IDbContextFactory<PortalDb> dbFactory, Cluste
     {
         if (await FindAsync(holdId, cancellationToken) is { SleepingSince: not null } hold)
         {
-            await cluster.SleepForHoldAsync(hold.Slot!.Namespace, holdId, cancellationToken);
-            if (options.Value.WakeHost is { Length: > 0 } portal)
-            {
-                await cluster.RouteHoldToPortalAsync(hold.Slot.Namespace, holdId, portal, cancellationToken);
-            }
-
-            logger.LogInformation("Hold {Hold} in {Namespace} is asleep", holdId, hold.Slot.Namespace);
+            var idle = hold.SleepingSince.Value - hold.LastActivityAt;
+            var why = idle >= TimeSpan.FromMinutes(1) ? $"idle {TimeText.Duration(idle)}" : "put to sleep from the board";
+            await scaling.SleepAsync(Apps(hold), options.Value.WakeHost, why, cancellationToken);
+            logger.LogInformation("Hold {Hold} in {Namespace} is asleep", holdId, hold.Slot!.Namespace);
         }
     }
 
@@ -41,7 +41,7 @@ internal sealed class SlotSleepJob(IDbContextFactory<PortalDb> dbFactory, Cluste
         }
 
         var ns = hold.Slot!.Namespace;
-        await cluster.WakeForHoldAsync(ns, holdId, cancellationToken);
+        await scaling.WakeAsync(Apps(hold), cancellationToken);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.ProgressDeadlineSeconds));
         try
@@ -59,12 +59,15 @@ internal sealed class SlotSleepJob(IDbContextFactory<PortalDb> dbFactory, Cluste
         // Asleep again meanwhile (someone chose sleep after this wake): leave the Ingresses with the portal.
         if (await FindAsync(holdId, cancellationToken) is { SleepingSince: null })
         {
-            await cluster.RouteHoldToAppsAsync(ns, holdId, cancellationToken);
+            await scaling.RouteToAppsAsync(Apps(hold), cancellationToken);
             logger.LogInformation("Hold {Hold} in {Namespace} is awake", holdId, ns);
         }
     }
 
-    private static bool IsReady(k8s.Models.V1Deployment d) => (d.Status?.AvailableReplicas ?? 0) >= (d.Spec.Replicas ?? 1);
+    /// <summary>Awake (in GitOps mode: once Argo CD applied the wake commit) and every replica available.</summary>
+    private static bool IsReady(k8s.Models.V1Deployment d) => !ManifestBuilder.IsAsleep(d) && (d.Status?.AvailableReplicas ?? 0) >= (d.Spec.Replicas ?? 1);
+
+    private static HoldApps Apps(Hold hold) => new(hold.Slot!.Name, hold.Slot.Namespace, hold.Id);
 
     private async Task<Hold?> FindAsync(long holdId, CancellationToken ct)
     {

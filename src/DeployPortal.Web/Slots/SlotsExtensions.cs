@@ -33,6 +33,7 @@ public static class SlotsExtensions
         builder.Services.AddScoped<IdleSlots>();
         builder.Services.AddScoped<IdleGiveBack>();
         builder.Services.AddScoped<SlotSleepJob>();
+        builder.Services.AddSingleton<ClusterHoldScaling>();
         builder.Services.AddScoped<IdleSleep>();
         builder.Services.AddScoped<WakeOnAccess>();
         builder.Services.AddOptionsWithValidateOnStart<ElasticOptions, ElasticOptionsValidator>().BindConfiguration(ElasticOptions.Section);

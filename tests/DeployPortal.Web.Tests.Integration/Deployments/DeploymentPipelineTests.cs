@@ -11,13 +11,23 @@ namespace DeployPortal.Web.Tests.Deployments;
 
 /// <summary>
 /// The whole pipeline as it runs in production: the portal's Hangfire job, gateway and the real
-/// KubernetesClient over HTTP against the Kubernetes API emulator.
+/// KubernetesClient over HTTP against the Kubernetes API emulator, once in each deployment mode
+/// (<see cref="DirectDeploymentPipelineTests"/>, <see cref="GitOpsDeploymentPipelineTests"/>): the same tests, the same
+/// outcomes, whether the portal applies the objects itself or commits them and the emulator's Argo CD-like controller
+/// applies them. Where the modes differ by design (who applies, which call a cluster fault hits) the test asks
+/// <see cref="GitOps"/>; the mode-specific cases are in <c>GitOps/GitOpsDeploymentTests</c>.
 /// </summary>
-public sealed class DeploymentPipelineTests : IAsyncLifetime
+public abstract class DeploymentPipelineTests : IAsyncLifetime
 {
     private DeployHarness _h = default!;
 
-    public async Task InitializeAsync() => _h = await DeployHarness.CreateAsync();
+    /// <summary>True: the portal commits to a configuration repository and Argo CD (the emulator's controller) applies it.</summary>
+    protected abstract bool GitOps { get; }
+
+    /// <summary>The cluster call that applies a deployment in this mode, where a fault is injected: the portal's server-side apply, or its Application create.</summary>
+    private (string Path, string Method) ApplyCall => GitOps ? ("/applications", "POST") : ("/deployments/", "PATCH");
+
+    public async Task InitializeAsync() => _h = await DeployHarness.CreateAsync(mode: GitOps ? DeploymentMode.GitOps : DeploymentMode.Direct);
 
     public async Task DisposeAsync() => await _h.DisposeAsync();
 
@@ -39,7 +49,7 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
         Assert.Equal("feature-login-" + deployment.Metadata.Labels["deployportal.io/branch"][^6..], deployment.Metadata.Labels["deployportal.io/branch"]);
         Assert.Equal("feature/login", deployment.Metadata.Annotations["deployportal.io/branch"]);
         Assert.Equal(done.HoldId.ToString(), deployment.Metadata.Labels[ManifestBuilder.HoldLabel]);
-        Assert.Contains(deployment.Metadata.ManagedFields, f => f.Manager == ManifestBuilder.FieldManager);
+        Assert.Contains(deployment.Metadata.ManagedFields, f => f.Manager == (GitOps ? "argocd-controller" : ManifestBuilder.FieldManager));
         Assert.NotNull(await _h.Kubernetes.CoreV1.ReadNamespacedServiceAsync("storefront", "qa-1"));
         Assert.Equal("storefront.qa-1.test.example.com", (await _h.Kubernetes.NetworkingV1.ReadNamespacedIngressAsync("storefront", "qa-1")).Spec.Rules[0].Host);
 
@@ -119,10 +129,9 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
     [Fact]
     public async Task Deploy_WhenTheClusterAnswers500_TheStepSaysItIsRetrying_WhileItWaits()
     {
-        _h.Emulator.Faults.PathContains = "/deployments/";
-        _h.Emulator.Faults.Method = "PATCH";
+        (_h.Emulator.Faults.PathContains, _h.Emulator.Faults.Method) = ApplyCall;
         _h.Emulator.Faults.ErrorStatusCodes = [500];
-        _h.Emulator.Faults.ErrorRate = 1; // every apply of the Deployment, until the test has seen the step say so
+        _h.Emulator.Faults.ErrorRate = 1; // every apply, until the test has seen the step say so
 
         var queued = await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-2");
         var retrying = await _h.WaitForAsync(queued.Id, d => d.Steps.Any(s => s.Name == StepName.Apply && s.Message.StartsWith("retrying", StringComparison.Ordinal)));
@@ -133,13 +142,27 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
         Assert.Equal(StepState.Running, apply.State);
         Assert.Matches(@"^retrying \([2-6] of 6\): the cluster answered 500$", apply.Message);
         Assert.Equal(DeploymentState.Succeeded, done.State);
-        Assert.StartsWith("Applied Deployment", done.Steps.Single(s => s.Name == StepName.Apply).Message);
+        Assert.StartsWith(GitOps ? "Committed" : "Applied Deployment", done.Steps.Single(s => s.Name == StepName.Apply).Message);
+    }
+
+    [Fact]
+    public async Task Deploy_WhenTheClusterHangs_FailsAfterTheRetries_SayingTheClusterDidNotAnswer()
+    {
+        (_h.Emulator.Faults.PathContains, _h.Emulator.Faults.Method) = ApplyCall;
+        _h.Emulator.Faults.HangFor = TimeSpan.FromMinutes(5);
+        _h.Emulator.Faults.HangRate = 1;
+
+        var done = await _h.WaitFinishedAsync((await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-2")).Id, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(DeploymentState.Failed, done.State);
+        Assert.StartsWith("The cluster did not answer after several tries", done.FailureReason);
+        Assert.Equal(StepState.Failed, done.Steps.Single(s => s.Name == StepName.Apply).State);
     }
 
     [Fact]
     public async Task Deploy_WhenTheClusterRefusesPermanently_FailsAtOnce_WithItsMessage()
     {
-        _h.Emulator.Faults.PathContains = "/deployments";
+        _h.Emulator.Faults.PathContains = ApplyCall.Path;
         _h.Emulator.Faults.FailNext(1, 403);
 
         var queued = await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-2");
@@ -225,6 +248,30 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
         var last = ordered[^1];
         var live = await _h.Kubernetes.AppsV1.ReadNamespacedDeploymentAsync("payments", "qa-4");
         Assert.Equal(last.Image, live.Spec.Template.Spec.Containers[0].Image);
+    }
+
+    [Fact]
+    public async Task Redeploy_OfAnEarlierDeployment_RunsItsCommitAndImageAgain()
+    {
+        var first = await _h.WaitFinishedAsync((await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-1")).Id);
+        var second = await _h.WaitFinishedAsync((await _h.DeployAsync(TestUsers.Dana, "payments", "feature/payment", "qa-1")).Id);
+        Assert.Equal(DeploymentState.Succeeded, second.State);
+        Assert.NotEqual(first.Image, second.Image);
+
+        DeploymentView again;
+        var deployments = _h.Service<DeploymentService>(out var scope);
+        using (scope)
+        {
+            var redeploy = await deployments.RedeployAsync(TestUsers.Dana, first.Id);
+            Assert.True(redeploy.Succeeded, redeploy.Failure?.Message);
+            again = await _h.WaitFinishedAsync(redeploy.Value!.Id);
+        }
+
+        Assert.True(again.State == DeploymentState.Succeeded, again.FailureReason);
+        Assert.Equal((first.Branch, first.Commit, first.Image), (again.Branch, again.Commit, again.Image));
+        var live = await _h.Kubernetes.AppsV1.ReadNamespacedDeploymentAsync("payments", "qa-1");
+        Assert.Equal(first.Image, live.Spec.Template.Spec.Containers[0].Image);
+        Assert.Equal(again.Id.ToString(), live.Metadata.Labels["deployportal.io/deployment"]);
     }
 
     [Fact]
@@ -332,6 +379,18 @@ public sealed class DeploymentPipelineTests : IAsyncLifetime
             return await board.GetBoardAsync();
         }
     }
+}
+
+/// <summary>The pipeline when the portal applies the objects itself (<c>Deployments:Mode</c> = <c>Direct</c>).</summary>
+public sealed class DirectDeploymentPipelineTests : DeploymentPipelineTests
+{
+    protected override bool GitOps => false;
+}
+
+/// <summary>The pipeline when the portal commits the objects and Argo CD (the emulator's controller) applies them.</summary>
+public sealed class GitOpsDeploymentPipelineTests : DeploymentPipelineTests
+{
+    protected override bool GitOps => true;
 }
 
 /// <summary>The same pipeline on PostgreSQL with Hangfire.PostgreSql (LISTEN/NOTIFY long polling).</summary>

@@ -7,7 +7,8 @@ namespace DeployPortal.Web.Tests.Deployments;
 
 /// <summary>
 /// Double submits from the deploy form (two clicks, two tabs) reach the same service as the API: identical requests
-/// collapse into the deployment already waiting. Jobs are only recorded here, so every deployment stays Queued.
+/// collapse into the deployment already waiting. Jobs are only recorded here, so every deployment stays Queued: nothing
+/// reaches the cluster or a configuration repository, so these run once, not in each deployment mode.
 /// </summary>
 public sealed class IdenticalDeployTests
 {

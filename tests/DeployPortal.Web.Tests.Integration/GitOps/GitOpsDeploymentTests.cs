@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Data;
 using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Git;
@@ -22,20 +23,17 @@ public sealed class GitOpsDeploymentTests : IAsyncLifetime
     private readonly GitClient _git = new(NullLogger<GitClient>.Instance);
     private DeployHarness _h = default!;
 
-    private string ConfigRepo => Path.Combine(_folder, "config.git");
+    private const string PortalService = "deployportal.deployportal.svc.cluster.local";
+
+    private string ConfigRepo => _h.ConfigRepository;
 
     public async Task InitializeAsync()
     {
-        _h = await DeployHarness.CreateAsync(startHost: false);
-        _h.Emulator.Options.ApplicationRefreshInterval = TimeSpan.FromMilliseconds(100);
-        Directory.CreateDirectory(ConfigRepo);
-        await _git.RunAsync(ConfigRepo, default, "init", "--quiet", "--bare", "--initial-branch=main");
+        _h = await DeployHarness.CreateAsync(startHost: false, mode: DeploymentMode.GitOps);
         _h.StartHost(new Dictionary<string, string?>
         {
-            ["Deployments:Mode"] = "GitOps",
-            ["GitOps:Repository"] = ConfigRepo,
-            ["GitOps:SyncTimeout"] = "00:00:30",
             ["Notifications:PublicUrl"] = "https://portal.example.com/",
+            ["Cluster:WakeHost"] = PortalService,
         });
     }
 
@@ -45,7 +43,7 @@ public sealed class GitOpsDeploymentTests : IAsyncLifetime
         Directory.Delete(_folder, recursive: true);
     }
 
-    private Task<string> ConfigGitAsync(params string[] args) => _git.RunAsync(ConfigRepo, default, args);
+    private Task<string> ConfigGitAsync(params string[] args) => _h.ConfigGitAsync(args);
 
     private async Task<JsonElement> ApplicationAsync(string name) =>
         (JsonElement)await _h.Kubernetes.CustomObjects.GetNamespacedCustomObjectAsync("argoproj.io", "v1alpha1", "argocd", "applications", name);
@@ -236,5 +234,110 @@ public sealed class GitOpsDeploymentTests : IAsyncLifetime
 
         Assert.StartsWith("Someone else changed the same files in the configuration repository at the same time", failure.Message);
         Assert.Equal("theirs\nfirst", (await ConfigGitAsync("log", "--format=%s", "main")).Trim());
+    }
+
+    [Fact]
+    public async Task SleepAndWake_AreCommits_ArgoCdScalesTheAppAndMovesItsAddress_AndNothingPatchesTheClusterDirectly()
+    {
+        var done = await _h.WaitFinishedAsync((await _h.DeployAsync(TestUsers.Dana, "storefront", "main", "qa-1", "sleep test")).Id);
+        Assert.True(done.State == DeploymentState.Succeeded, done.FailureReason);
+        var idle = _h.Service<IdleSlots>(out var scope);
+        using (scope)
+        {
+            Assert.True((await idle.SleepAsync(TestUsers.Dana, done.SlotId, done.HoldId!.Value)).Succeeded);
+
+            // The commit: zero replicas with the count remembered, and the app's address led to the wake page through a
+            // Service in the app's own folder. Argo CD applies it: the cluster follows the repository.
+            var asleep = await _h.WaitForDeploymentAsync("qa-1", "storefront", d => d.Spec.Replicas == 0 && (d.Status.Replicas ?? 0) == 0);
+            Assert.Equal("2", asleep.Metadata.Annotations[ManifestBuilder.ReplicasBeforeSleepAnnotation]);
+            Assert.DoesNotContain(asleep.Metadata.ManagedFields, f => f.Manager == ManifestBuilder.SleepFieldManager);
+            Assert.StartsWith("Sleep qa-1 storefront: put to sleep from the board", await ConfigGitAsync("log", "-1", "--format=%B", "main"));
+            var committed = KubernetesYaml.Deserialize<k8s.Models.V1Deployment>(await ConfigGitAsync("show", "main:slots/qa-1/storefront/deployment.yaml"));
+            Assert.Equal(0, committed.Spec.Replicas);
+            var wakeService = await WaitForAsync(() => _h.Kubernetes.CoreV1.ListNamespacedServiceAsync("qa-1", fieldSelector: "metadata.name=deployportal-wake-storefront"),
+                l => l.Items.Count == 1);
+            Assert.Equal(("ExternalName", PortalService), (wakeService.Items[0].Spec.Type, wakeService.Items[0].Spec.ExternalName));
+            await WaitForIngressBackendAsync("deployportal-wake-storefront");
+
+            Assert.True((await idle.WakeAsync(TestUsers.Devon, done.SlotId, done.HoldId!.Value)).Value);
+        }
+
+        // Wake: the replicas back first; the address goes back to the app only once its pods are ready (a second commit).
+        var awake = await _h.WaitForDeploymentAsync("qa-1", "storefront", d => d.Status.AvailableReplicas == 2);
+        Assert.Equal(2, awake.Spec.Replicas);
+        await WaitForIngressBackendAsync("storefront");
+        await WaitForAsync(() => _h.Kubernetes.CoreV1.ListNamespacedServiceAsync("qa-1", fieldSelector: "metadata.name=deployportal-wake-storefront"), l => l.Items.Count == 0);
+        Assert.False((await _h.Kubernetes.AppsV1.ReadNamespacedDeploymentAsync("storefront", "qa-1")).Metadata.Annotations?.ContainsKey(ManifestBuilder.ReplicasBeforeSleepAnnotation) ?? false);
+        Assert.Equal("Lead qa-1 storefront back to the apps\nWake qa-1 storefront\nSleep qa-1 storefront: put to sleep from the board",
+            string.Join("\n", (await ConfigGitAsync("log", "-3", "--format=%s", "main")).Trim().Split('\n')));
+        Assert.Equal("slots/qa-1/storefront/deployment.yaml\nslots/qa-1/storefront/ingress.yaml\nslots/qa-1/storefront/service.yaml",
+            (await ConfigGitAsync("ls-tree", "-r", "--name-only", "main")).Trim());
+    }
+
+    [Fact]
+    public async Task Cancel_AfterTheCommitWasPushed_CommitsTheEarlierStateBack_AndArgoCdRunsItAgain()
+    {
+        var first = await _h.WaitFinishedAsync((await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-1")).Id);
+        Assert.True(first.State == DeploymentState.Succeeded, first.FailureReason);
+        _h.Emulator.Options.ReadyDelay = TimeSpan.FromSeconds(30); // the new pods are still starting when it is cancelled
+        var running = await _h.DeployAsync(TestUsers.Dana, "payments", "feature/payment", "qa-1");
+        var rollingOut = await _h.WaitForAsync(running.Id, d => d.Steps.Any(s => s.Name == StepName.Rollout));
+
+        var cancelled = await CancelAsync(running.Id);
+
+        Assert.Equal(DeploymentState.Cancelled, cancelled.State);
+        var head = (await ConfigGitAsync("rev-parse", "main")).Trim();
+        Assert.Equal($"Cancelled while running. Its configuration commit {rollingOut.ConfigCommit![..7]} was reverted by {head[..7]}.", cancelled.FailureReason);
+        Assert.StartsWith($"Cancel deploy of payments to qa-1: back to before {rollingOut.ConfigCommit[..7]}", await ConfigGitAsync("log", "-1", "--format=%B", "main"));
+        Assert.Equal("", (await ConfigGitAsync("diff", first.ConfigCommit!, "main", "--", "slots/qa-1/payments")).Trim());
+        _h.Emulator.Options.ReadyDelay = TimeSpan.FromMilliseconds(150);
+        var back = await _h.WaitForDeploymentAsync("qa-1", "payments", d => d.Spec.Template.Spec.Containers[0].Image == "registry.example.com/shop/payments:main");
+        Assert.Equal(first.HoldId.ToString(), back.Metadata.Labels[ManifestBuilder.HoldLabel]);
+    }
+
+    [Fact]
+    public async Task Cancel_OfTheFirstDeployOfAnApp_CommitsTheRemovalOfItsFolder_AndArgoCdPrunesIt()
+    {
+        _h.Emulator.Options.ReadyDelay = TimeSpan.FromSeconds(30);
+        var running = await _h.DeployAsync(TestUsers.Dana, "payments", "main", "qa-1");
+        await _h.WaitForAsync(running.Id, d => d.Steps.Any(s => s.Name == StepName.Rollout));
+
+        var cancelled = await CancelAsync(running.Id);
+
+        Assert.Contains("was reverted by", cancelled.FailureReason);
+        Assert.Equal("", (await ConfigGitAsync("ls-tree", "-r", "--name-only", "main", "--", "slots/qa-1")).Trim());
+        await WaitForAsync(() => _h.Kubernetes.AppsV1.ListNamespacedDeploymentAsync("qa-1"), l => l.Items.Count == 0);
+    }
+
+    private async Task<DeploymentView> CancelAsync(long id)
+    {
+        var deployments = _h.Service<DeploymentService>(out var scope);
+        using (scope)
+        {
+            Assert.True((await deployments.CancelAsync(TestUsers.Dana, id)).Succeeded);
+        }
+
+        return await _h.WaitFinishedAsync(id);
+    }
+
+    private async Task WaitForIngressBackendAsync(string service) =>
+        await WaitForAsync(() => _h.Kubernetes.NetworkingV1.ReadNamespacedIngressAsync("storefront", "qa-1"),
+            i => i.Spec.Rules.SelectMany(r => r.Http.Paths).All(p => p.Backend.Service.Name == service));
+
+    /// <summary>Reads until <paramref name="condition"/> holds (a bounded poll of the cluster, not a fixed wait).</summary>
+    private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var value = await read();
+            if (condition(value))
+            {
+                return value;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"never got there; last seen: {value}");
+            await Task.Delay(50);
+        }
     }
 }

@@ -1,5 +1,7 @@
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Deployments;
+using DeployPortal.Web.GitOps;
 using DeployPortal.Web.Health;
 using DeployPortal.Web.Tests.Infrastructure;
 
@@ -126,6 +128,72 @@ public sealed class HelmChartTests
         Assert.Equal(["qa-1", "qa-2", "qa-3", "qa-4"], manifests.Where(m => m.Str("kind") == "Namespace").Select(m => m.Map("metadata").Str("name")));
     }
 
+    private static readonly string[] GitOps = ["--set", "gitops.enabled=true", "--set", "gitops.repository=https://git.example.com/platform/config.git"];
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Rbac_InGitOpsMode_OnlyReadsTheSlots_AndFollowsArgoCdsApplications_InItsNamespace(bool createApplications)
+    {
+        var manifests = await RenderAsync([.. GitOps, "--set", $"gitops.createApplications={(createApplications ? "true" : "false")}"]);
+
+        var uses = new[] { "qa-1", "qa-2", "qa-3", "qa-4" }.ToDictionary(ns => ns, _ => Rbac.GitOpsSlotUses);
+        uses["argocd"] = createApplications ? [.. Rbac.ArgoUses, "argoproj.io/applications:create"] : Rbac.ArgoUses;
+        Assert.Empty(Rbac.Violations(manifests, uses, "deployportal"));
+    }
+
+    [Fact]
+    public async Task GitOps_Settings_PassThePortalsValidation_AndTheTokenComesFromItsSecret_AsAnEnvironmentVariable()
+    {
+        var manifests = await RenderAsync([.. GitOps, "--set", "gitops.httpsToken.secretName=config-push"]);
+
+        var container = Assert.Single(Single(manifests, "Deployment").Map("spec").Map("template").Map("spec").List("containers").Maps());
+        var env = container.List("env").Maps().ToList();
+        var token = env.Single(e => e.Str("name") == "GitOps__HttpsToken").Map("valueFrom").Map("secretKeyRef");
+        Assert.Equal(("config-push", "token"), (token.Str("name"), token.Str("key")));
+        Assert.DoesNotContain(container.List("volumeMounts").Maps(), m => m.Str("name") == "git-ssh");
+
+        var environment = Single(manifests, "ConfigMap").Map("data").Concat(Single(manifests, "Secret").Map("stringData"))
+            .ToDictionary(p => (string)p.Key, p => (string)p.Value);
+        foreach (var plain in env.Where(e => e.ContainsKey("value")))
+        {
+            environment[plain.Str("name")!] = plain.Str("value")!;
+        }
+
+        using var settings = PortalSettings.Start(environment);
+        Assert.Equal(DeploymentMode.GitOps, settings.Get<DeploymentOptions>().Mode);
+        Assert.Equal("https://git.example.com/platform/config.git", settings.Get<GitOpsOptions>().Repository);
+        Assert.Equal("argocd", settings.Get<GitOpsOptions>().ArgoNamespace);
+        Assert.Equal("x-access-token", settings.Get<GitOpsOptions>().TokenUser);
+    }
+
+    [Fact]
+    public async Task GitOps_SshKey_IsMountedReadOnly_FromItsSecret_WithTheServersKnownHosts()
+    {
+        var manifests = await RenderAsync([.. GitOps, "--set", "gitops.repository=git@git.example.com:platform/config.git", "--set", "gitops.sshKey.secretName=config-deploy-key"]);
+
+        var pod = Single(manifests, "Deployment").Map("spec").Map("template").Map("spec");
+        var volume = pod.List("volumes").Maps().Single(v => v.Str("name") == "git-ssh").Map("secret");
+        Assert.Equal("config-deploy-key", volume.Str("secretName"));
+        Assert.Contains(volume.Str("defaultMode"), new[] { "0400", "256" }); // owner-only, or ssh refuses the key
+        var container = Assert.Single(pod.List("containers").Maps());
+        var mount = container.List("volumeMounts").Maps().Single(m => m.Str("name") == "git-ssh");
+        Assert.Equal("true", mount.Str("readOnly"));
+        var env = container.List("env").Maps().ToDictionary(e => e.Str("name")!, e => e.Str("value"));
+        Assert.Equal($"{mount.Str("mountPath")}/ssh-privatekey", env["GitOps__SshKeyPath"]);
+        Assert.Equal($"{mount.Str("mountPath")}/known_hosts", env["GitOps__SshKnownHostsPath"]);
+        Assert.False(env.ContainsKey("GitOps__HttpsToken"));
+    }
+
+    [Fact]
+    public async Task GitOps_WithoutARepository_RefusesToRender()
+    {
+        var (code, _, errors) = await Helm.RunAsync(["template", "portal", Chart, .. Required, "--set", "gitops.enabled=true"]);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("gitops.repository is required", errors);
+    }
+
     public static TheoryData<string, string, string> Broadenings => new()
     {
         // what someone might add to templates/rbac.yaml, and what the check must say about it
@@ -188,9 +256,22 @@ internal static class Rbac
         "/pods/log:get",
     ];
 
+    /// <summary>In GitOps mode Argo CD writes the slots; the portal reads the rollout and a hold's Deployments, what a release left for Argo CD to prune, pods and logs.</summary>
+    public static readonly string[] GitOpsSlotUses =
+    [
+        "apps/deployments:get", "apps/deployments:list", "/services:list", "networking.k8s.io/ingresses:list", "/pods:list", "/pods:watch", "/pods/log:get",
+    ];
+
+    /// <summary>In GitOps mode, in Argo CD's namespace: the Application of a slot's app read and watched (and created, when the portal creates them).</summary>
+    public static readonly string[] ArgoUses = ["argoproj.io/applications:get", "argoproj.io/applications:list", "argoproj.io/applications:watch"];
+
     private static readonly string[] Dangerous = ["escalate", "bind", "impersonate"];
 
-    public static List<string> Violations(List<Dictionary<object, object>> manifests, IReadOnlyCollection<string> slotNamespaces, string releaseNamespace)
+    public static List<string> Violations(List<Dictionary<object, object>> manifests, IReadOnlyCollection<string> slotNamespaces, string releaseNamespace) =>
+        Violations(manifests, slotNamespaces.ToDictionary(ns => ns, _ => PortalUses), releaseNamespace);
+
+    /// <summary>Checks each namespace's Role against exactly the requests the portal makes there (<paramref name="uses"/>); a Role anywhere else is a violation.</summary>
+    public static List<string> Violations(List<Dictionary<object, object>> manifests, IReadOnlyDictionary<string, string[]> uses, string releaseNamespace)
     {
         var problems = new List<string>();
         var account = manifests.Single(m => m.Str("kind") == "ServiceAccount").Map("metadata").Str("name");
@@ -203,9 +284,10 @@ internal static class Rbac
         foreach (var role in roles)
         {
             var ns = role.Map("metadata").Str("namespace");
-            if (!slotNamespaces.Contains(ns))
+            if (ns is null || !uses.ContainsKey(ns))
             {
                 problems.Add($"Role in {ns}, which is not a slot namespace");
+                continue;
             }
 
             var granted = new List<string>();
@@ -238,8 +320,8 @@ internal static class Rbac
                 granted.AddRange(from g in groups from r in resources from v in verbs select $"{g}/{r}:{v}");
             }
 
-            var extra = granted.Except(PortalUses).ToList();
-            var missing = PortalUses.Except(granted).ToList();
+            var extra = granted.Except(uses[ns]).ToList();
+            var missing = uses[ns].Except(granted).ToList();
             if (extra.Count > 0)
             {
                 problems.Add($"{ns}: grants what the portal never does: {string.Join(", ", extra)}");
@@ -251,7 +333,7 @@ internal static class Rbac
             }
         }
 
-        foreach (var ns in slotNamespaces)
+        foreach (var ns in uses.Keys)
         {
             var role = roles.SingleOrDefault(r => r.Map("metadata").Str("namespace") == ns);
             var binding = manifests.SingleOrDefault(m => m.Str("kind") == "RoleBinding" && m.Map("metadata").Str("namespace") == ns);

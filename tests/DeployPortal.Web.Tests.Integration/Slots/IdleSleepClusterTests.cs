@@ -1,6 +1,7 @@
 using DeployPortal.Web.Audit;
 using DeployPortal.Web.Cluster;
 using DeployPortal.Web.Data;
+using DeployPortal.Web.Deployments;
 using DeployPortal.Web.Slots;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -11,16 +12,19 @@ namespace DeployPortal.Web.Tests.Slots;
 
 /// <summary>
 /// Automatic sleep as it runs in production: the portal host with its Hangfire jobs, the real KubernetesClient against
-/// the Kubernetes API emulator, and a fake clock for the half hour of idleness.
+/// the Kubernetes API emulator, and a fake clock for the half hour of idleness; in both deployment modes (in GitOps mode
+/// the sleep is a commit that the emulator's Argo CD-like controller applies).
 /// </summary>
-public sealed class IdleSleepClusterTests : IAsyncLifetime
+public abstract class IdleSleepClusterTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private DeployHarness _h = default!;
 
+    protected abstract bool GitOps { get; }
+
     public async Task InitializeAsync()
     {
-        _h = await DeployHarness.CreateAsync(startHost: false);
+        _h = await DeployHarness.CreateAsync(startHost: false, mode: GitOps ? DeploymentMode.GitOps : DeploymentMode.Direct);
         _h.StartHost(services: s => s.AddSingleton<TimeProvider>(_clock));
     }
 
@@ -53,6 +57,11 @@ public sealed class IdleSleepClusterTests : IAsyncLifetime
         {
             var audit = await db.AuditEvents.Where(a => a.Action == AuditActions.Sleep).ToListAsync();
             Assert.Contains("unused for 31 min", Assert.Single(audit).Details);
+        }
+
+        if (GitOps)
+        {
+            Assert.Equal("Sleep qa-1 storefront: idle 31 min", (await _h.ConfigGitAsync("log", "-1", "--format=%s", "main")).Trim());
         }
 
         // A deploy wakes it: the other replicas come back ready and the remembered count is gone.
@@ -97,4 +106,14 @@ public sealed class IdleSleepClusterTests : IAsyncLifetime
         await using var db = _h.Database.Factory.CreateDbContext();
         return await db.Holds.AsNoTracking().SingleAsync(h => h.Id == id);
     }
+}
+
+public sealed class DirectIdleSleepClusterTests : IdleSleepClusterTests
+{
+    protected override bool GitOps => false;
+}
+
+public sealed class GitOpsIdleSleepClusterTests : IdleSleepClusterTests
+{
+    protected override bool GitOps => true;
 }

@@ -118,6 +118,41 @@ public sealed class ManifestBuilderTests
         Assert.Null(ManifestBuilder.WakePatch(new V1Deployment { Metadata = new V1ObjectMeta(), Spec = new V1DeploymentSpec { Replicas = 2 } }));
     }
 
+    [Fact]
+    public void SleepAndWake_OnAManifest_DoWhatThePatchesDo_AndReportNoChangeWhenThereIsNone()
+    {
+        var deployment = _builder.Build(Manifest()).Deployment;
+        var replicas = deployment.Spec.Replicas;
+
+        Assert.True(ManifestBuilder.Sleep(deployment));
+        Assert.Equal(0, deployment.Spec.Replicas);
+        Assert.Equal(replicas.ToString(), deployment.Metadata.Annotations[ManifestBuilder.ReplicasBeforeSleepAnnotation]);
+        Assert.True(ManifestBuilder.IsAsleep(deployment));
+        Assert.False(ManifestBuilder.Sleep(deployment)); // asleep already: the remembered count stays
+
+        Assert.True(ManifestBuilder.Wake(deployment));
+        Assert.Equal(replicas, deployment.Spec.Replicas);
+        Assert.False(deployment.Metadata.Annotations.ContainsKey(ManifestBuilder.ReplicasBeforeSleepAnnotation));
+        Assert.False(ManifestBuilder.IsAsleep(deployment));
+        Assert.False(ManifestBuilder.Wake(deployment));
+    }
+
+    [Fact]
+    public void Route_OnAManifest_PointsEveryPathAtTheService_KeepingHostsAndPaths_AndReportsNoChangeWhenItDoesAlready()
+    {
+        var ingress = _builder.Build(Manifest()).Ingress;
+
+        Assert.True(ManifestBuilder.Route(ingress, "deployportal-wake-storefront"));
+
+        var path = Assert.Single(Assert.Single(ingress.Spec.Rules).Http.Paths);
+        Assert.Equal("storefront.qa-1.qa.example.org", ingress.Spec.Rules[0].Host);
+        Assert.Equal(("/", "Prefix"), (path.Path, path.PathType));
+        Assert.Equal(("deployportal-wake-storefront", 80), (path.Backend.Service.Name, path.Backend.Service.Port.Number));
+        Assert.False(ManifestBuilder.Route(ingress, "deployportal-wake-storefront"));
+        Assert.True(ManifestBuilder.Route(ingress, "storefront"));
+        Assert.Null(ManifestBuilder.BackendPatch(ingress, "storefront"));
+    }
+
     [Theory]
     [InlineData("storefront.qa-1.qa.example.org", "storefront", "qa-1")]
     [InlineData("Payments.QA-2.qa.example.org", "payments", "qa-2")]

@@ -28,6 +28,7 @@ public sealed class GitOpsOptionsTests
             PushAttempts = 0,
             SyncTimeout = TimeSpan.Zero,
             SshKeyPath = "/no/such/key",
+            SshKnownHostsPath = "/no/such/known_hosts",
         });
 
         Assert.Equal(
@@ -41,6 +42,7 @@ public sealed class GitOpsOptionsTests
             "GitOps:PushAttempts must be between 1 and 20.",
             "GitOps:SyncTimeout must be positive.",
             "GitOps:SshKeyPath must name an existing key file.",
+            "GitOps:SshKnownHostsPath must name an existing known_hosts file.",
         ], failures);
     }
 
