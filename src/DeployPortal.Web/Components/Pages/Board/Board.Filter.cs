@@ -46,45 +46,18 @@ public sealed partial class Board
         SetFilter(filter);
     }
 
-    private string FilterLink(string? show) => (_filter with { Show = show }).Href();
-
     private static string ClearLink => "/";
-
-    private static string ShowLabel(string show) => show switch
-    {
-        "free" => "Free",
-        "mine" => "Mine",
-        _ => "Held",
-    };
 
     private string FilterWords => string.Join(" and ", new[]
     {
-        _filter.Show is { } show ? $"“{ShowLabel(show)}”" : null,
+        _filter.Show is { } show ? $"“{BoardFilterMarkup.Label(show)}”" : null,
         _filter.Query is { } q ? $"“{q}”" : null,
         _filter.App is { } app ? $"app “{app}”" : null,
         _filter.Holder is { } holder ? $"holder “{HolderName(holder)}”" : null,
     }.OfType<string>());
 
-    // An app or holder named by the address but not on the board any more stays choosable, so the select shows it.
-    private IReadOnlyList<string> AppChoices
-    {
-        get
-        {
-            var apps = _all is null ? [] : BoardFilter.ChoicesOn(_all).Apps;
-            return _filter.App is { } app && !apps.Contains(app, StringComparer.OrdinalIgnoreCase) ? [.. apps, app] : apps;
-        }
-    }
-
-    private IReadOnlyList<(string Id, string Name)> HolderChoices
-    {
-        get
-        {
-            var holders = _all is null ? [] : BoardFilter.ChoicesOn(_all).Holders;
-            return _filter.Holder is { } id && holders.All(h => h.Id != id) ? [.. holders, (id, id)] : holders;
-        }
-    }
-
-    private string HolderName(string id) => HolderChoices.FirstOrDefault(h => h.Id == id).Name ?? id;
+    private string HolderName(string id) =>
+        (_all is null ? null : BoardFilter.ChoicesOn(_all).Holders.FirstOrDefault(h => h.Id == id).Name) ?? id;
 
     // A keystroke filters at once and replaces the address rather than adding to the history, so Back leaves the board.
     private void Search(ChangeEventArgs e)
