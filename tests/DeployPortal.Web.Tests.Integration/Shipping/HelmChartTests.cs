@@ -245,13 +245,13 @@ internal static class Rbac
     /// <summary>
     /// Every request the portal makes, as RBAC sees it (<c>group/resource:verb</c>), read from ClusterGateway:
     /// server-side apply is a PATCH that is also authorized as <c>create</c> when the object is new; the rollout
-    /// reads its Deployment; sleep and wake list a hold's Deployments; teardown deletes by label; pods are listed and watched; logs are read.
+    /// reads its Deployment; sleep and wake list a hold's Deployments and, with wake on access, its Ingresses, and remove the wake Service; teardown deletes by label; pods are listed and watched; logs are read.
     /// </summary>
     public static readonly string[] PortalUses =
     [
         "apps/deployments:create", "apps/deployments:deletecollection", "apps/deployments:get", "apps/deployments:list", "apps/deployments:patch",
-        "/services:create", "/services:deletecollection", "/services:patch",
-        "networking.k8s.io/ingresses:create", "networking.k8s.io/ingresses:deletecollection", "networking.k8s.io/ingresses:patch",
+        "/services:create", "/services:delete", "/services:deletecollection", "/services:patch",
+        "networking.k8s.io/ingresses:create", "networking.k8s.io/ingresses:deletecollection", "networking.k8s.io/ingresses:list", "networking.k8s.io/ingresses:patch",
         "/pods:list", "/pods:watch",
         "/pods/log:get",
     ];
