@@ -41,6 +41,11 @@ internal static class HoldUseText
             return ($"in use: {what} {TimeText.Relative(hold.LastActivityAt, now)}", $"Last sign of use: {what}, {last.Exact}.");
         }
 
+        if (hold.LastActivityAt + ask >= hold.Until)
+        {
+            return ($"idle {TimeText.Duration(idleFor)}", $"Last sign of use: {what}, {last.Exact}. The hold ends before {hold.HolderName} would be asked about it.");
+        }
+
         var askAt = LocalTime.Format(hold.LastActivityAt + ask, zone, now);
         var queued = ask > askWhenQueuedAfter ? $" (from {LocalTime.Format(hold.LastActivityAt + askWhenQueuedAfter, zone, now).Short} if someone is waiting)" : "";
         return ($"idle {TimeText.Duration(idleFor)} · will be asked at {askAt.Short}",
