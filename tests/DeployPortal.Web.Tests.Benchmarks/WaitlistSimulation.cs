@@ -67,16 +67,24 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
 
     private static Policy Defaults => new($"**portal defaults**: {Describe(new IdleOptions())}; portal activity only", true, new IdleOptions());
 
-    private static Policy DefaultsWithTraffic => new($"**portal defaults + app traffic**: {Describe(new IdleOptions())}; requests to the app count as activity", true, new IdleOptions(), AppTraffic: true);
+    /// <summary>The defaults as a portal with <c>Activity:Prometheus:Url</c> set has them: <see cref="IdleOptions.WithAppTraffic"/> in force.</summary>
+    private static Policy DefaultsWithTraffic => new($"**portal defaults + app traffic**: {Describe(new IdleOptions { AppTrafficRead = true })}; requests to the app count as activity",
+        true, new IdleOptions { AppTrafficRead = true }, AppTraffic: true);
 
-    private static string Describe(IdleOptions o) =>
-        $"give back after {o.ReleaseAfter!.Value.TotalMinutes:F0} min idle ({o.AnswerWithin.TotalMinutes:F0} min to answer); "
-        + (o.AskWhenQueuedAfter >= o.ReleaseAfter ? "no faster question when someone waits" : $"someone waiting: after {o.AskWhenQueuedAfter.TotalMinutes:F0} min ({o.AnswerWithinWhenQueued.TotalMinutes:F0} min to answer)")
+    private static string Describe(IdleOptions o) => o.GiveBack is not { } g ? "no giving back" :
+        $"give back after {g.ReleaseAfter.TotalMinutes:F0} min idle ({g.AnswerWithin.TotalMinutes:F0} min to answer); "
+        + (g.AskWhenQueuedAfter >= g.ReleaseAfter ? "no faster question when someone waits" : $"someone waiting: after {g.AskWhenQueuedAfter.TotalMinutes:F0} min ({g.AnswerWithinWhenQueued.TotalMinutes:F0} min to answer)")
         + (o.SleepAfter is { } sleep ? $"; sleep after {sleep.TotalMinutes:F0} min idle" : "; no sleep");
 
+    /// <summary>A row with its own give-back times; with app traffic they are set as <see cref="IdleOptions.WithAppTraffic"/>, as a portal reading Prometheus would use them.</summary>
     private static Policy GiveBack(TimeSpan releaseAfter, TimeSpan answer, TimeSpan askQueued, TimeSpan answerQueued, bool sleep = true, bool traffic = false)
     {
         var idle = new IdleOptions { ReleaseAfter = releaseAfter, AnswerWithin = answer, AskWhenQueuedAfter = askQueued, AnswerWithinWhenQueued = answerQueued, SleepAfter = sleep ? Min(30) : null };
+        if (traffic)
+        {
+            (idle.AppTrafficRead, idle.WithAppTraffic) = (true, new() { ReleaseAfter = releaseAfter, AnswerWithin = answer, AskWhenQueuedAfter = askQueued, AnswerWithinWhenQueued = answerQueued });
+        }
+
         return new($"portal, {Describe(idle)}" + (traffic ? " + app traffic" : ""), true, idle, traffic);
     }
 
@@ -95,12 +103,22 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
             GiveBack(Min(30), Min(15), Min(15), Min(10), sleep: false),
             Defaults,
             DefaultsWithTraffic,
-            // Other settings tried when choosing the defaults.
+            // Other settings tried when choosing the defaults; the first is what app traffic had before Idle:WithAppTraffic.
+            GiveBack(Min(30), Min(15), Min(15), Min(10), traffic: true),
             GiveBack(Min(45), Min(15), Min(15), Min(10)),
             GiveBack(Min(60), Min(30), Min(10), Min(5)),
             GiveBack(Min(30), Min(15), Min(10), Min(5), traffic: true),
-            GiveBack(Min(20), Min(10), Min(10), Min(5), traffic: true),
+            GiveBack(Min(20), Min(10), Min(15), Min(5), traffic: true),
+            GiveBack(Min(20), Min(10), Min(12), Min(6), traffic: true),
+            GiveBack(Min(20), Min(10), Min(7), Min(8), traffic: true),
+            GiveBack(Min(20), Min(10), Min(5), Min(10), traffic: true),
+            GiveBack(Min(15), Min(10), Min(10), Min(5), traffic: true),
         ];
+        if (TriedRows() is { } tried)
+        {
+            policies = [Manual, .. tried];
+        }
+
         using var report = Report("waitlist-simulation.md",
             $"{needs.Count} needs from {People} people at {Rate} a day, {SlotCount} slots, {Days} working days, seed {Seed}",
             "",
@@ -124,24 +142,32 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
     public async Task Simulate_DefaultsAgainstManualBooking_OverSeedsAndArrivalRates()
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
+        var tried = TriedRows() ?? [];
         using var report = Report("waitlist-sensitivity.md",
             "Portal defaults against manual booking on the same needs (percentages are of manual).",
             "",
-            "| needs per person per day | seed | needs | manual median / p90 wait | defaults median / p90 wait | median | p90 | idle-held slot-hours | idle pod-hours | holds past maximum, double bookings | + app traffic: median, p90, idle-held, idle pods |",
-            "|---|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var rate in new[] { 0.6, 0.8, 1.2 })
+            "| needs per person per day | seed | needs | manual median / p90 wait | defaults median / p90 wait | median | p90 | idle-held slot-hours | idle pod-hours | holds past maximum, double bookings | questions, lost mid-test | + app traffic: median, p90, idle-held, idle pods; questions, lost mid-test |"
+            + string.Concat(tried.Select(r => $" {r.Name}: median, p90, idle-held, idle pods; questions, lost mid-test |")),
+            "|---|---|---|---|---|---|---|---|---|---|---|---|" + string.Concat(tried.Select(_ => "---|")));
+        foreach (var rate in FromEnvironment("DEPLOYPORTAL_SIM_RATES", [0.6, 0.8, 1.2]))
         {
-            foreach (var seed in new[] { 1, 2, 3, 4, 5 })
+            foreach (var seed in FromEnvironment("DEPLOYPORTAL_SIM_SEEDS", [1, 2, 3, 4, 5]).Select(s => (int)s))
             {
                 var trace = Needs(seed, rate);
                 var m = await RunAsync(trace, Manual);
                 var d = await RunAsync(trace, Defaults);
                 var t = await RunAsync(trace, DefaultsWithTraffic);
+                var extra = new List<string>();
+                foreach (var row in tried)
+                {
+                    extra.Add(Compact(await RunAsync(trace, row), m));
+                }
+
                 report.Line($"| {rate} | {seed} | {trace.Count} | {Minutes(m.Quantile(0.5))} / {Minutes(m.Quantile(0.9))} | {Minutes(d.Quantile(0.5))} / {Minutes(d.Quantile(0.9))} "
                     + $"| {Percent(d.Quantile(0.5).TotalMinutes, m.Quantile(0.5).TotalMinutes)} | {Percent(d.Quantile(0.9).TotalMinutes, m.Quantile(0.9).TotalMinutes)} "
                     + $"| {Percent(d.IdleHours, m.IdleHours)} | {Percent(d.IdlePodHours, m.IdlePodHours)} | {d.PastMaximum}, {d.DoubleBookings} "
-                    + $"| {Percent(t.Quantile(0.5).TotalMinutes, m.Quantile(0.5).TotalMinutes)}, {Percent(t.Quantile(0.9).TotalMinutes, m.Quantile(0.9).TotalMinutes)}, "
-                    + $"{Percent(t.IdleHours, m.IdleHours)}, {Percent(t.IdlePodHours, m.IdlePodHours)} |");
+                    + $"| {d.AskedWhileTesting}, {d.LostMidTest} |" + Compact(t, m)
+                    + string.Concat(extra));
                 Assert.Equal((0, 0), (d.PastMaximum, d.DoubleBookings));
                 Assert.Equal((0, 0), (t.PastMaximum, t.DoubleBookings));
             }
@@ -149,6 +175,31 @@ public sealed partial class WaitlistSimulation(ITestOutputHelper output)
 
         report.Line("", $"({started.Elapsed.TotalSeconds:F0} s)");
     }
+
+    /// <summary>
+    /// For trying settings without editing the test: <c>DEPLOYPORTAL_SIM_ROWS</c> replaces the main table's portal rows with
+    /// rows of <c>releaseAfter/answerWithin/askWhenQueuedAfter/answerWithinWhenQueued</c> in minutes, <c>+t</c> for app
+    /// traffic, separated by <c>;</c> (e.g. <c>30/15/10/5+t;30/15/10/10+t</c>).
+    /// </summary>
+    private static List<Policy>? TriedRows() =>
+        Environment.GetEnvironmentVariable("DEPLOYPORTAL_SIM_ROWS") is { Length: > 0 } rows
+            ? [.. rows.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(row =>
+            {
+                var traffic = row.EndsWith("+t", StringComparison.Ordinal);
+                var m = row.TrimEnd('+', 't').Split('/').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+                return GiveBack(Min(m[0]), Min(m[1]), Min(m[2]), Min(m[3]), traffic: traffic);
+            })]
+            : null;
+
+    private static string Compact(Outcome o, Outcome m) =>
+        $" {Percent(o.Quantile(0.5).TotalMinutes, m.Quantile(0.5).TotalMinutes)}, {Percent(o.Quantile(0.9).TotalMinutes, m.Quantile(0.9).TotalMinutes)}, "
+        + $"{Percent(o.IdleHours, m.IdleHours)}, {Percent(o.IdlePodHours, m.IdlePodHours)}; {o.AskedWhileTesting}, {o.LostMidTest} |";
+
+    /// <summary>The sensitivity table's rates or seeds, fewer for a quick look (<c>DEPLOYPORTAL_SIM_RATES=0.8</c>, <c>DEPLOYPORTAL_SIM_SEEDS=1,2</c>).</summary>
+    private static double[] FromEnvironment(string name, double[] all) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } list
+            ? [.. list.Split(',', StringSplitOptions.TrimEntries).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))]
+            : all;
 
     /// <summary>A table written line by line to the test output and to a file next to the binaries (readable while the run goes on).</summary>
     private Lines Report(string file, params string[] head)

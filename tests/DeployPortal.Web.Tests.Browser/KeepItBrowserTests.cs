@@ -32,6 +32,8 @@ public sealed class KeepItBrowserTests(BrowserFixture browser) : BrowserTest(bro
         var card = dana.Locator("[data-testid=slot-qa-1]");
         await Expect(card).ToHaveAttributeAsync("data-state", "Held");
         await Expect(card.Locator("[data-testid=keep-prompt]")).ToHaveCountAsync(0);
+        var use = card.Locator("[data-testid=slot-use]"); // why the hold counts as in use or idle
+        await Expect(use).ToHaveTextAsync("in use: claimed less than a minute ago");
 
         // Nobody used the slot for 70 minutes; the give-back job asks her (the board updates by itself).
         await using (var db = Database.Factory.CreateDbContext())
@@ -48,11 +50,13 @@ public sealed class KeepItBrowserTests(BrowserFixture browser) : BrowserTest(bro
         var prompt = card.Locator("[data-testid=keep-prompt]");
         // The board words times by its own minute clock, so the minutes may be one off the job's.
         await Expect(prompt).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"^Your slot has been idle 1 h \d+ min\. Keep it or release it: otherwise it is given back in \d+ min\."));
+        await Expect(use).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^idle 1 h \d+ min · asked; given back at \d\d:\d\d unless used or kept$"));
         await dana.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "board-keep-it.png"), FullPage = true });
 
         await prompt.Locator("[data-testid=keep-it]").ClickAsync();
 
         await Expect(prompt).ToHaveCountAsync(0);
+        await Expect(use).ToHaveTextAsync("in use: kept when asked less than a minute ago");
         await using var check = Database.Factory.CreateDbContext();
         var hold = await check.Holds.SingleAsync(h => h.Id == holdId);
         Assert.Null(hold.KeepDeadline);

@@ -64,6 +64,9 @@ public sealed class Hold
     /// <summary>Last sign of use: the claim, an extension, a deploy, someone looking at the slot's pages or logs, or requests to its apps (Prometheus).</summary>
     public DateTime LastActivityAt { get; set; }
 
+    /// <summary>What that last sign of use was, so the board can say why a hold counts as in use.</summary>
+    public ActivityKind LastActivityKind { get; set; }
+
     /// <summary>Set while the slot's apps are scaled to zero to save the cluster's resources; cleared on wake.</summary>
     public DateTime? SleepingSince { get; set; }
 
@@ -102,6 +105,19 @@ public enum ReleaseReason
     QaDone = 2,
     Expired = 3,
     Forced = 4,
+}
+
+/// <summary>The kinds of sign of use recorded on a hold (<see cref="Hold.LastActivityKind"/>).</summary>
+public enum ActivityKind
+{
+    Claim = 0,
+    PageView = 1,
+    Deploy = 2,
+    AppTraffic = 3,
+    Visit = 4,
+    Keep = 5,
+    Extend = 6,
+    Wake = 7,
 }
 
 public enum QaOutcome

@@ -13,7 +13,7 @@ internal sealed partial class ElasticOptions
 {
     public const string Section = "Slots:Elastic";
 
-    /// <summary>Off by default: making namespaces needs cluster-wide rights the Helm chart does not grant (docs/operations.md).</summary>
+    /// <summary>Off by default: making namespaces needs cluster-wide rights, which the Helm chart grants only with <c>elasticSlots.enabled</c> (docs/operations.md).</summary>
     public bool Enabled { get; set; }
 
     /// <summary>The most elastic slots at once (the budget in slots). An admin may override it on the slots page.</summary>

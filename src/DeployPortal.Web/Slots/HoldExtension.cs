@@ -84,7 +84,7 @@ internal sealed class HoldExtension(
 
         // Conditional update: if the hold was released or expired a moment ago, nothing changes.
         var updated = await db.Holds.Where(h => h.Id == holdId && h.ReleasedAt == null && h.Until == hold.Until)
-            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Until, newUntil).SetProperty(h => h.LastActivityAt, now), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Until, newUntil).SetProperty(h => h.LastActivityAt, now).SetProperty(h => h.LastActivityKind, ActivityKind.Extend), ct);
         if (updated == 0)
         {
             return Fail.Conflict($"Your hold on {hold.Slot.Name} changed meanwhile. Look at the board and try again.");
@@ -93,7 +93,7 @@ internal sealed class HoldExtension(
         AuditWriter.Write(db, actor, AuditActions.Extend, hold.Slot, $"by {TimeText.Duration(extendBy)} · until {newUntil:u}", now);
         await db.SaveChangesAsync(ct);
         notifier.Publish(new SlotChange(slotId, AuditActions.Extend));
-        (hold.Until, hold.LastActivityAt) = (newUntil, now);
+        (hold.Until, hold.LastActivityAt, hold.LastActivityKind) = (newUntil, now, ActivityKind.Extend);
         return Result<HoldView>.Ok(HoldView.Of(hold));
     }
 }

@@ -36,11 +36,12 @@ internal sealed class IdleGiveBack(
     /// <summary>Recurring, every minute: asks idle holders, and ends the holds whose question went unanswered. Returns how many holds ended.</summary>
     public async Task<int> RunAsync(CancellationToken ct = default)
     {
-        var o = options.CurrentValue;
-        if (o.ReleaseAfter is not { } releaseAfter)
+        if (options.CurrentValue.GiveBack is not { } o)
         {
             return 0;
         }
+
+        var releaseAfter = o.ReleaseAfter;
 
         var now = Now;
         await using var db = dbFactory.CreateDbContext();
@@ -129,7 +130,7 @@ internal sealed class IdleGiveBack(
         }
 
         var kept = await db.Holds.Where(h => h.Id == holdId && h.ReleasedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(h => h.LastActivityAt, now).SetProperty(h => h.KeepAskedAt, (DateTime?)null)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.LastActivityAt, now).SetProperty(h => h.LastActivityKind, ActivityKind.Keep).SetProperty(h => h.KeepAskedAt, (DateTime?)null)
                 .SetProperty(h => h.KeepDeadline, (DateTime?)null).SetProperty(h => h.KeepWaiterName, (string?)null), ct);
         if (kept == 0)
         {

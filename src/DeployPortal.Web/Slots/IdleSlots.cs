@@ -29,19 +29,19 @@ internal sealed class IdleSlots(
     private DateTime Now => DbTime.UtcNow(clock);
 
     /// <summary>Records that someone used the slot now (a page or log view, a deploy). Cheap and safe to call often.</summary>
-    public Task TouchAsync(int slotId, CancellationToken ct = default) => TouchAsync([slotId], ct);
+    public Task TouchAsync(int slotId, CancellationToken ct = default) => TouchAsync([slotId], ActivityKind.PageView, ct);
 
     /// <summary>
     /// The slots' apps served requests (app traffic read from Prometheus, <see cref="AppTrafficPoll"/>): activity for their
     /// holds, with the same once-a-minute care as any other sign of use. Returns how many holds it bumped.
     /// </summary>
-    public Task<int> OnAppTrafficAsync(IReadOnlyCollection<int> slotIds, CancellationToken ct = default) => TouchAsync(slotIds, ct);
+    public Task<int> OnAppTrafficAsync(IReadOnlyCollection<int> slotIds, CancellationToken ct = default) => TouchAsync(slotIds, ActivityKind.AppTraffic, ct);
 
     /// <summary>
     /// Bumps the active holds of these slots to now, unless written less than <see cref="TouchGranularity"/> ago
     /// (conditional updates: a concurrent writer costs nothing). Boards hear of holds that stop being idle.
     /// </summary>
-    private async Task<int> TouchAsync(IReadOnlyCollection<int> slotIds, CancellationToken ct)
+    private async Task<int> TouchAsync(IReadOnlyCollection<int> slotIds, ActivityKind kind, CancellationToken ct)
     {
         if (slotIds.Count == 0)
         {
@@ -55,7 +55,7 @@ internal sealed class IdleSlots(
         var wasIdle = await db.Holds.Where(h => ids.Contains(h.SlotId) && h.ReleasedAt == null && h.LastActivityAt <= idleSince).Select(h => h.SlotId).ToListAsync(ct);
         var stale = now - TouchGranularity;
         var touched = await db.Holds.Where(h => ids.Contains(h.SlotId) && h.ReleasedAt == null && h.LastActivityAt <= stale)
-            .ExecuteUpdateAsync(s => s.SetProperty(h => h.LastActivityAt, now), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.LastActivityAt, now).SetProperty(h => h.LastActivityKind, kind), ct);
         foreach (var slotId in wasIdle)
         {
             notifier.Publish(new SlotChange(slotId, "active"));
@@ -65,18 +65,18 @@ internal sealed class IdleSlots(
     }
 
     /// <summary>A deploy is activity, and it wakes a sleeping slot (the other apps come back too).</summary>
-    public Task OnDeployAsync(int slotId, CancellationToken ct = default) => UsedAsync(slotId, ct);
+    public Task OnDeployAsync(int slotId, CancellationToken ct = default) => UsedAsync(slotId, ActivityKind.Deploy, ct);
 
     /// <summary>
     /// Someone opened one of the slot's apps (the wake page): activity, and it wakes a sleeping slot. True when this
     /// call woke it; anyone may, as it only restores what was there.
     /// </summary>
-    public Task<bool> OnVisitAsync(int slotId, CancellationToken ct = default) => UsedAsync(slotId, ct);
+    public Task<bool> OnVisitAsync(int slotId, CancellationToken ct = default) => UsedAsync(slotId, ActivityKind.Visit, ct);
 
-    private async Task<bool> UsedAsync(int slotId, CancellationToken ct)
+    private async Task<bool> UsedAsync(int slotId, ActivityKind kind, CancellationToken ct)
     {
-        await TouchAsync(slotId, ct);
-        return await WakeCoreAsync(slotId, holdId: null, Actor.System, ct);
+        await TouchAsync([slotId], kind, ct);
+        return await WakeCoreAsync(slotId, holdId: null, Actor.System, kind, ct);
     }
 
     /// <summary>Scales the slot's apps to zero. The holder, QA and Admin may do it; the hold stays.</summary>
@@ -148,10 +148,10 @@ internal sealed class IdleSlots(
             return await refusals.RefuseAsync(user, "Your role cannot wake slots.", ct);
         }
 
-        return Result<bool>.Ok(await WakeCoreAsync(slotId, holdId, Actor.From(user), ct));
+        return Result<bool>.Ok(await WakeCoreAsync(slotId, holdId, Actor.From(user), ActivityKind.Wake, ct));
     }
 
-    private async Task<bool> WakeCoreAsync(int slotId, long? holdId, Actor actor, CancellationToken ct)
+    private async Task<bool> WakeCoreAsync(int slotId, long? holdId, Actor actor, ActivityKind kind, CancellationToken ct)
     {
         var now = Now;
         await using var db = dbFactory.CreateDbContext();
@@ -163,7 +163,7 @@ internal sealed class IdleSlots(
         }
 
         var updated = await db.Holds.Where(h => h.Id == hold.Id && h.SleepingSince != null)
-            .ExecuteUpdateAsync(s => s.SetProperty(h => h.SleepingSince, (DateTime?)null).SetProperty(h => h.LastActivityAt, now), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.SleepingSince, (DateTime?)null).SetProperty(h => h.LastActivityAt, now).SetProperty(h => h.LastActivityKind, kind), ct);
         if (updated == 0)
         {
             return false; // woken by someone else a moment ago

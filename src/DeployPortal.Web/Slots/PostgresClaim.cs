@@ -33,8 +33,8 @@ internal static class PostgresClaim
         shift AS (
             SELECT COALESCE(GREATEST((SELECT "ReleasedAt" FROM last) - {hold.Since}, interval '0'), interval '0') AS "By"),
         hold AS (
-            INSERT INTO "Holds" ("SlotId", "HolderId", "HolderName", "Purpose", "Since", "Until", "LastActivityAt")
-            SELECT {hold.SlotId}, {hold.HolderId}, {hold.HolderName}, {hold.Purpose}, {hold.Since} + shift."By", {hold.Until} + shift."By", {hold.LastActivityAt} + shift."By"
+            INSERT INTO "Holds" ("SlotId", "HolderId", "HolderName", "Purpose", "Since", "Until", "LastActivityAt", "LastActivityKind")
+            SELECT {hold.SlotId}, {hold.HolderId}, {hold.HolderName}, {hold.Purpose}, {hold.Since} + shift."By", {hold.Until} + shift."By", {hold.LastActivityAt} + shift."By", {hold.LastActivityKind.ToString()}
             FROM shift
             ON CONFLICT ("SlotId") WHERE "ReleasedAt" IS NULL DO NOTHING
             RETURNING "Id", "Since", "Until"),

@@ -79,10 +79,13 @@ public sealed record SlotDeploymentView(long Id, string App, string Branch, stri
 public sealed record HoldView(long Id, string HolderId, string HolderName, string Purpose, DateTime Since, DateTime Until)
 {
     public static HoldView Of(Hold h) =>
-        new(h.Id, h.HolderId, h.HolderName, h.Purpose, h.Since, h.Until) { LastActivityAt = h.LastActivityAt, SleepingSince = h.SleepingSince, KeepDeadline = h.KeepDeadline, KeepWaiterName = h.KeepWaiterName };
+        new(h.Id, h.HolderId, h.HolderName, h.Purpose, h.Since, h.Until) { LastActivityAt = h.LastActivityAt, LastActivityKind = h.LastActivityKind, SleepingSince = h.SleepingSince, KeepDeadline = h.KeepDeadline, KeepWaiterName = h.KeepWaiterName };
 
     /// <summary>See <see cref="Hold.LastActivityAt"/>.</summary>
     public DateTime LastActivityAt { get; init; }
+
+    /// <summary>See <see cref="Hold.LastActivityKind"/>.</summary>
+    public ActivityKind LastActivityKind { get; init; }
 
     /// <summary>See <see cref="Hold.SleepingSince"/>.</summary>
     public DateTime? SleepingSince { get; init; }

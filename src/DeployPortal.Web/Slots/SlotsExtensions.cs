@@ -29,7 +29,8 @@ public static class SlotsExtensions
         builder.Services.AddScoped<HoldEndQueries>();
         builder.Services.AddScoped<AuditQueries>();
         builder.Services.AddScoped<HoldExpiryJob>();
-        builder.Services.AddOptionsWithValidateOnStart<IdleOptions, IdleOptionsValidator>().BindConfiguration(IdleOptions.Section);
+        builder.Services.AddOptionsWithValidateOnStart<IdleOptions, IdleOptionsValidator>().BindConfiguration(IdleOptions.Section)
+            .PostConfigure<IOptionsMonitor<ActivityOptions>>((idle, activity) => idle.AppTrafficRead = activity.CurrentValue.Prometheus.Url is not null);
         builder.Services.AddScoped<IdleSlots>();
         builder.Services.AddScoped<IdleGiveBack>();
         builder.Services.AddScoped<SlotSleepJob>();

@@ -194,6 +194,55 @@ public sealed class HelmChartTests
         Assert.Contains("gitops.repository is required", errors);
     }
 
+    [Fact]
+    public async Task ElasticSlots_On_GrantAClusterRoleForTheirNamespaces_ExactlyWhatThePortalDoes_AndTurnThemOn()
+    {
+        var manifests = await RenderAsync("--set", "elasticSlots.enabled=true", "--set", "elasticSlots.namePrefix=pr-", "--set", "elasticSlots.maxSlots=3");
+
+        Assert.Empty(Rbac.ElasticViolations(manifests, "deployportal"));
+        var slotRights = manifests.Where(m => m.Str("kind") is not ("ClusterRole" or "ClusterRoleBinding")).ToList();
+        Assert.Empty(Rbac.Violations(slotRights, ["qa-1", "qa-2", "qa-3", "qa-4"], "deployportal")); // the slot Roles as before
+        var settings = Single(manifests, "ConfigMap").Map("data");
+        Assert.Equal(("true", "pr-", "3"), (settings.Str("Slots__Elastic__Enabled"), settings.Str("Slots__Elastic__NamePrefix"), settings.Str("Slots__Elastic__MaxSlots")));
+        Assert.Equal("pr-*", settings.Str("Cluster__AllowedNamespaces__4"));
+    }
+
+    [Fact]
+    public async Task ElasticSlots_Off_NoClusterWideRight_AndNotTurnedOn()
+    {
+        var manifests = await RenderAsync();
+
+        Assert.DoesNotContain(manifests, m => m.Str("kind") is "ClusterRole" or "ClusterRoleBinding");
+        Assert.False(Single(manifests, "ConfigMap").Map("data").ContainsKey("Slots__Elastic__Enabled"));
+        Assert.NotEmpty(Rbac.ElasticViolations(manifests, "deployportal")); // the check notices the ClusterRole missing
+    }
+
+    [Theory]
+    [InlineData("a Secrets rule", """resources: ["resourcequotas", "limitranges"]""", """resources: ["resourcequotas", "limitranges", "secrets"]""")]
+    [InlineData("a wildcard", """resources: ["namespaces"]""", """resources: ["*"]""")]
+    [InlineData("an unused verb", """verbs: ["create", "patch", "delete"]""", """verbs: ["create", "patch", "delete", "update"]""")]
+    [InlineData("a missing verb", """verbs: ["create", "patch", "delete"]""", """verbs: ["create", "patch"]""")]
+    public async Task ElasticRbac_Check_FailsAClusterRoleThatGrantsMoreOrLess(string what, string find, string replaceWith)
+    {
+        var copy = Directory.CreateTempSubdirectory("deployportal-chart-").FullName;
+        try
+        {
+            CopyFolder(Chart, copy);
+            var rbac = Path.Combine(copy, "templates", "rbac-elastic.yaml");
+            var text = await File.ReadAllTextAsync(rbac);
+            Assert.Contains(find, text);
+            await File.WriteAllTextAsync(rbac, text.Replace(find, replaceWith));
+
+            var manifests = await Helm.TemplateAsync(copy, [.. Required, "--set", "elasticSlots.enabled=true"]);
+
+            Assert.True(Rbac.ElasticViolations(manifests, "deployportal").Count > 0, $"An elastic ClusterRole with {what} passed the RBAC check.");
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
     public static TheoryData<string, string, string> Broadenings => new()
     {
         // what someone might add to templates/rbac.yaml, and what the check must say about it
@@ -265,7 +314,46 @@ internal static class Rbac
     /// <summary>In GitOps mode, in Argo CD's namespace: the Application of a slot's app read and watched (and created, when the portal creates them).</summary>
     public static readonly string[] ArgoUses = ["argoproj.io/applications:get", "argoproj.io/applications:list", "argoproj.io/applications:watch"];
 
+    /// <summary>What the portal does for elastic slots on top (ClusterGateway.ApplyElasticNamespaceAsync and DeleteNamespaceAsync).</summary>
+    public static readonly string[] ElasticUses =
+    [
+        "/namespaces:create", "/namespaces:patch", "/namespaces:delete",
+        "/resourcequotas:create", "/resourcequotas:patch", "/limitranges:create", "/limitranges:patch",
+    ];
+
     private static readonly string[] Dangerous = ["escalate", "bind", "impersonate"];
+
+    /// <summary>
+    /// The elastic slots' ClusterRole: exactly <see cref="ElasticUses"/> and <see cref="PortalUses"/>, none of the rules a
+    /// slot Role may not have, and one ClusterRoleBinding to the portal's service account alone.
+    /// </summary>
+    public static List<string> ElasticViolations(List<Dictionary<object, object>> manifests, string releaseNamespace)
+    {
+        var problems = new List<string>();
+        var account = manifests.Single(m => m.Str("kind") == "ServiceAccount").Map("metadata").Str("name");
+        var roles = manifests.Where(m => m.Str("kind") == "ClusterRole").ToList();
+        var bindings = manifests.Where(m => m.Str("kind") == "ClusterRoleBinding").ToList();
+        if (roles.Count != 1 || bindings.Count != 1)
+        {
+            return [$"{roles.Count} ClusterRoles and {bindings.Count} ClusterRoleBindings, not one of each"];
+        }
+
+        var role = roles[0];
+        problems.AddRange(RuleProblems("ClusterRole", role, [.. ElasticUses, .. PortalUses]));
+        var roleRef = bindings[0].Map("roleRef");
+        if (roleRef.Str("kind") != "ClusterRole" || roleRef.Str("name") != role.Map("metadata").Str("name"))
+        {
+            problems.Add("the ClusterRoleBinding does not bind the elastic ClusterRole");
+        }
+
+        var subjects = bindings[0].List("subjects").Maps().ToList();
+        if (subjects.Count != 1 || subjects[0].Str("kind") != "ServiceAccount" || subjects[0].Str("name") != account || subjects[0].Str("namespace") != releaseNamespace)
+        {
+            problems.Add("the ClusterRoleBinding must bind only the portal's service account");
+        }
+
+        return problems;
+    }
 
     public static List<string> Violations(List<Dictionary<object, object>> manifests, IReadOnlyCollection<string> slotNamespaces, string releaseNamespace) =>
         Violations(manifests, slotNamespaces.ToDictionary(ns => ns, _ => PortalUses), releaseNamespace);
@@ -290,47 +378,7 @@ internal static class Rbac
                 continue;
             }
 
-            var granted = new List<string>();
-            foreach (var rule in role.ListOrEmpty("rules").Maps())
-            {
-                if (rule.ContainsKey("nonResourceURLs"))
-                {
-                    problems.Add($"{ns}: nonResourceURLs");
-                }
-
-                if (rule.ContainsKey("resourceNames"))
-                {
-                    problems.Add($"{ns}: resourceNames (the portal's objects are named after apps, any name)");
-                }
-
-                var groups = rule.ListOrEmpty("apiGroups").Strings().ToList();
-                var resources = rule.ListOrEmpty("resources").Strings().ToList();
-                var verbs = rule.ListOrEmpty("verbs").Strings().ToList();
-                foreach (var wildcard in groups.Concat(resources).Concat(verbs).Where(v => v.Contains('*', StringComparison.Ordinal)))
-                {
-                    problems.Add($"{ns}: wildcard {wildcard}");
-                }
-
-                if (resources.Any(r => r.Split('/')[0] is "secrets" or "configmaps" or "serviceaccounts" or "roles" or "rolebindings"))
-                {
-                    problems.Add($"{ns}: {string.Join(",", resources)} (secrets, config, accounts and RBAC are off limits)");
-                }
-
-                problems.AddRange(verbs.Intersect(Dangerous).Select(v => $"{ns}: verb {v}"));
-                granted.AddRange(from g in groups from r in resources from v in verbs select $"{g}/{r}:{v}");
-            }
-
-            var extra = granted.Except(uses[ns]).ToList();
-            var missing = uses[ns].Except(granted).ToList();
-            if (extra.Count > 0)
-            {
-                problems.Add($"{ns}: grants what the portal never does: {string.Join(", ", extra)}");
-            }
-
-            if (missing.Count > 0)
-            {
-                problems.Add($"{ns}: lacks what the portal does: {string.Join(", ", missing)}");
-            }
+            problems.AddRange(RuleProblems(ns, role, uses[ns]));
         }
 
         foreach (var ns in uses.Keys)
@@ -354,6 +402,55 @@ internal static class Rbac
             {
                 problems.Add($"{ns}: the RoleBinding must bind only the portal's service account");
             }
+        }
+
+        return problems;
+    }
+
+    /// <summary>A role's rules against what the portal does (<paramref name="uses"/>): nothing more, nothing less, nothing off limits.</summary>
+    private static List<string> RuleProblems(string? where, Dictionary<object, object> role, string[] uses)
+    {
+        var problems = new List<string>();
+        var granted = new List<string>();
+        foreach (var rule in role.ListOrEmpty("rules").Maps())
+        {
+            if (rule.ContainsKey("nonResourceURLs"))
+            {
+                problems.Add($"{where}: nonResourceURLs");
+            }
+
+            if (rule.ContainsKey("resourceNames"))
+            {
+                problems.Add($"{where}: resourceNames (the portal's objects are named after apps, any name)");
+            }
+
+            var groups = rule.ListOrEmpty("apiGroups").Strings().ToList();
+            var resources = rule.ListOrEmpty("resources").Strings().ToList();
+            var verbs = rule.ListOrEmpty("verbs").Strings().ToList();
+            foreach (var wildcard in groups.Concat(resources).Concat(verbs).Where(v => v.Contains('*', StringComparison.Ordinal)))
+            {
+                problems.Add($"{where}: wildcard {wildcard}");
+            }
+
+            if (resources.Any(r => r.Split('/')[0] is "secrets" or "configmaps" or "serviceaccounts" or "roles" or "rolebindings" or "clusterroles" or "clusterrolebindings"))
+            {
+                problems.Add($"{where}: {string.Join(",", resources)} (secrets, config, accounts and RBAC are off limits)");
+            }
+
+            problems.AddRange(verbs.Intersect(Dangerous).Select(v => $"{where}: verb {v}"));
+            granted.AddRange(from g in groups from r in resources from v in verbs select $"{g}/{r}:{v}");
+        }
+
+        var extra = granted.Except(uses).ToList();
+        var missing = uses.Except(granted).ToList();
+        if (extra.Count > 0)
+        {
+            problems.Add($"{where}: grants what the portal never does: {string.Join(", ", extra)}");
+        }
+
+        if (missing.Count > 0)
+        {
+            problems.Add($"{where}: lacks what the portal does: {string.Join(", ", missing)}");
         }
 
         return problems;

@@ -61,6 +61,25 @@ public abstract class IdleGiveBackTests(DatabaseProvider provider) : IAsyncLifet
     }
 
     [Fact]
+    public void AppTrafficRead_IsNotASetting_TheWithAppTrafficTimesAre()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Idle:AppTrafficRead"] = "true",
+            ["Idle:WithAppTraffic:AnswerWithinWhenQueued"] = "00:03:00",
+        }).Build();
+
+        var bound = configuration.GetSection(IdleOptions.Section).Get<IdleOptions>()!;
+
+        Assert.False(bound.AppTrafficRead);
+        Assert.Equal(TimeSpan.FromMinutes(3), bound.WithAppTraffic.AnswerWithinWhenQueued);
+        Assert.Equal(new IdleOptions().WithAppTraffic.ReleaseAfter, bound.WithAppTraffic.ReleaseAfter);
+        Assert.Equal(bound.ReleaseAfter, bound.GiveBack!.ReleaseAfter); // without app traffic, the top-level times
+        bound.AppTrafficRead = true;
+        Assert.Same(bound.WithAppTraffic, bound.GiveBack);
+    }
+
+    [Fact]
     public async Task IdleHold_IsAskedAfterReleaseAfter_AndGivenBackThroughTheExpiryPathWithoutAnAnswer()
     {
         var (slot, claimed) = await ClaimedAsync("qa-1");
@@ -206,6 +225,36 @@ public abstract class IdleGiveBackTests(DatabaseProvider provider) : IAsyncLifet
 
         await H.GiveBack.RunAsync();
 
+        Assert.Null((await HoldAsync(claimed.Id)).KeepDeadline);
+    }
+
+    [Fact]
+    public async Task WithAppTrafficRead_TheWithAppTrafficTimesApply()
+    {
+        Options.AppTrafficRead = true;
+        Options.WithAppTraffic = new() { ReleaseAfter = TimeSpan.FromMinutes(20), AnswerWithin = TimeSpan.FromMinutes(7), AskWhenQueuedAfter = TimeSpan.FromMinutes(10), AnswerWithinWhenQueued = TimeSpan.FromMinutes(4) };
+        var (_, claimed) = await ClaimedAsync("qa-1");
+        H.Clock.Advance(TimeSpan.FromMinutes(19));
+        await H.GiveBack.RunAsync();
+        Assert.Null((await HoldAsync(claimed.Id)).KeepDeadline);
+
+        H.Clock.Advance(TimeSpan.FromMinutes(1));
+        await H.GiveBack.RunAsync();
+        Assert.Equal(Now + TimeSpan.FromMinutes(7), (await HoldAsync(claimed.Id)).KeepDeadline);
+
+        Assert.True((await _w.JoinAsync(TestUsers.Devon, null)).Succeeded);
+        await H.GiveBack.RunAsync();
+        Assert.Equal(Now + TimeSpan.FromMinutes(4), (await HoldAsync(claimed.Id)).KeepDeadline);
+    }
+
+    [Fact]
+    public async Task WithAppTrafficRead_ReleaseAfterEmpty_StillTurnsGivingBackOff()
+    {
+        (Options.AppTrafficRead, Options.ReleaseAfter) = (true, null);
+        var (_, claimed) = await ClaimedAsync("qa-1");
+        H.Clock.Advance(TimeSpan.FromHours(3));
+
+        Assert.Equal(0, await H.GiveBack.RunAsync());
         Assert.Null((await HoldAsync(claimed.Id)).KeepDeadline);
     }
 

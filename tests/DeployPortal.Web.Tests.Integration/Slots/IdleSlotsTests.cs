@@ -53,6 +53,29 @@ public abstract class IdleSlotsTests(DatabaseProvider provider) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheKindOfTheLastUse_IsRecorded_ForTheBoardToSayWhyAHoldIsInUse()
+    {
+        var (slot, _) = await ClaimedAsync("qa-1");
+        Assert.Equal(ActivityKind.Claim, (await HoldOnBoardAsync(slot.Id)).LastActivityKind);
+
+        _h.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(1, await _h.Idle.OnAppTrafficAsync([slot.Id]));
+        Assert.Equal((ActivityKind.AppTraffic, Now), ((await HoldOnBoardAsync(slot.Id)).LastActivityKind, (await HoldOnBoardAsync(slot.Id)).LastActivityAt));
+
+        _h.Clock.Advance(TimeSpan.FromMinutes(2));
+        await _h.Idle.TouchAsync(slot.Id);
+        Assert.Equal(ActivityKind.PageView, (await HoldOnBoardAsync(slot.Id)).LastActivityKind);
+
+        _h.Clock.Advance(TimeSpan.FromMinutes(2));
+        await _h.Idle.OnDeployAsync(slot.Id);
+        Assert.Equal(ActivityKind.Deploy, (await HoldOnBoardAsync(slot.Id)).LastActivityKind);
+
+        _h.Clock.Advance(TimeSpan.FromSeconds(30));
+        await _h.Idle.OnAppTrafficAsync([slot.Id]); // within a minute of the last write: neither time nor kind is written
+        Assert.Equal(ActivityKind.Deploy, (await HoldOnBoardAsync(slot.Id)).LastActivityKind);
+    }
+
+    [Fact]
     public async Task Touch_WithinAMinuteOfTheLast_DoesNotWriteAgain()
     {
         var (slot, claimed) = await ClaimedAsync("qa-1");

@@ -44,6 +44,8 @@ public sealed class OptionValidatorTests
 
         Assert.Equal(["Idle:ReleaseAfter must be positive.", "Idle:AnswerWithinWhenQueued must be positive."], failures);
         Assert.Empty(Failures(new IdleOptionsValidator().Validate(null, new IdleOptions { ReleaseAfter = null })));
+        Assert.Equal(["Idle:WithAppTraffic:AnswerWithinWhenQueued must be positive."], Failures(new IdleOptionsValidator().Validate(null,
+            new IdleOptions { WithAppTraffic = new() { ReleaseAfter = TimeSpan.FromMinutes(20), AnswerWithin = TimeSpan.FromMinutes(10), AskWhenQueuedAfter = TimeSpan.FromMinutes(10) } })));
     }
 
     [Theory]

@@ -11,7 +11,7 @@ internal static class BoardCardsData
     public static readonly DateTime Now = new(2026, 12, 4, 12, 0, 0, DateTimeKind.Utc);
 
     public static SlotCardContext Context(DateTime? now = null, bool canWake = true) =>
-        new(now ?? Now, TimeZoneInfo.Utc, TimeSpan.FromMinutes(15), TimeSpan.FromHours(2), AllowSleep: true, canWake,
+        new(now ?? Now, TimeZoneInfo.Utc, TimeSpan.FromMinutes(15), TimeSpan.FromHours(2), AskAfter: null, AskWhenQueuedAfter: TimeSpan.Zero, AllowSleep: true, canWake,
             (_, _) => [TimeSpan.FromHours(1)], EventCallback<SlotCardRequest>.Empty);
 
     public static SlotCard Free(string name = "qa-1", int id = 1) => new(id, name, name + "-ns", "checkout team", "https://{app}." + name, Enabled: true, Hold: null);

@@ -54,7 +54,9 @@ internal sealed class BoardFeed(
     public SlotCardContext CardContext(TimeZoneInfo? zone, bool canWake, IReadOnlyList<TimeSpan> holdChoices, EventCallback<SlotCardRequest> onCommand)
     {
         var (options, idleOptions) = (holds.CurrentValue, idle.CurrentValue);
-        return new SlotCardContext(UtcNow, zone, options.RemindBefore, idleOptions.After, idleOptions.AllowSleep, canWake,
+        var giveBack = idleOptions.GiveBack;
+        return new SlotCardContext(UtcNow, zone, options.RemindBefore, idleOptions.After, giveBack?.ReleaseAfter, giveBack?.AskWhenQueuedAfter ?? default,
+            idleOptions.AllowSleep, canWake,
             (slot, now) => ExtendChoices(slot, holdChoices, now), onCommand);
     }
 

@@ -103,6 +103,7 @@ internal static class SlotCardMarkup
         + $"<dt>Since</dt><dd><span title=\"{E(shown.Since.Exact)}\">{E(shown.Since.Short)}</span> <span class=\"portal-muted\">({E(shown.SinceAgo)})</span></dd>"
         + $"<dt>Until</dt><dd data-testid=\"slot-until\"{(shown.Actions.State is SlotState.Expiring or SlotState.Expired ? " class=\"portal-warn\"" : "")}>"
         + $"<span title=\"{E(shown.Until.Exact)}\">{E(shown.Until.Short)}</span> <span>{E(shown.Expires)}</span></dd>"
+        + (shown.Use is { } use ? $"<dt>Use</dt><dd data-testid=\"slot-use\" title=\"{E(use.Title)}\">{E(use.Short)}</dd>" : "")
         + "</dl>");
 
     /// <summary>What runs in a held slot: app@branch, commit and state of each deployment; nothing otherwise.</summary>

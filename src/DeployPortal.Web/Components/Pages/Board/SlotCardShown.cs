@@ -25,6 +25,7 @@ internal readonly record struct SlotCardShown(
     string? KeepQuestion,
     (string Short, string Exact)? AsleepSince,
     (string Short, string Exact)? VerdictAt,
+    (string Short, string Title)? Use,
     string ImageWaits = "")
 {
     /// <summary>What the card shows now; <paramref name="disabled"/> is whether its buttons are greyed out.</summary>
@@ -49,6 +50,7 @@ internal readonly record struct SlotCardShown(
                 : null,
             hold is { SleepingSince: { } asleep } ? LocalTime.Format(asleep, context.Zone, now) : null,
             slot.LastVerdict is { } verdict ? LocalTime.Format(verdict.At, context.Zone, now) : null,
+            hold is null ? null : HoldUseText.For(hold, context.AskAfter, context.AskWhenQueuedAfter, context.Zone, now),
             ImageWaitLines(slot, context));
     }
 

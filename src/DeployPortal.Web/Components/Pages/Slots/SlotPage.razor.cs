@@ -32,9 +32,15 @@ public sealed partial class SlotPage : IDisposable
     [Inject] private InsightsService Insights { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
     [Inject] private IOptionsMonitor<HoldOptions> HoldOptions { get; set; } = default!;
+    [Inject] private IOptionsMonitor<IdleOptions> IdleOptions { get; set; } = default!;
     [Inject] private ILogger<SlotPage> Logger { get; set; } = default!;
 
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
+    [CascadingParameter] private TimeZoneInfo? Zone { get; set; }
+
+    /// <summary>Why the hold counts as in use or idle, while idle holds are given back.</summary>
+    private (string Short, string Title)? UseOf(HoldView hold) =>
+        IdleOptions.CurrentValue.GiveBack is { } g ? Shared.HoldUseText.For(hold, g.ReleaseAfter, g.AskWhenQueuedAfter, Zone, _now) : null;
 
     private string? SelectedApp => _slot?.Deployments is { Count: > 0 } running
         ? running.FirstOrDefault(d => d.App == App)?.App ?? running[0].App

@@ -323,6 +323,11 @@ namespace DeployPortal.Web.Data.Migrations.Postgres
                     b.Property<DateTime>("LastActivityAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("LastActivityKind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<string>("Purpose")
                         .IsRequired()
                         .HasMaxLength(200)
