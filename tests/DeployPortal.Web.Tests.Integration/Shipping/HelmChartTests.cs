@@ -251,7 +251,7 @@ public sealed class HelmChartTests
         { "a wildcard verb", """verbs: ["list", "watch"]""", """verbs: ["*"]""" },
         { "escalate", """verbs: ["get"]""", """verbs: ["get", "escalate"]""" },
         { "a cluster-wide role", "kind: Role\n", "kind: ClusterRole\n" },
-        { "an unused verb", """verbs: ["create", "patch", "deletecollection"]""", """verbs: ["create", "patch", "update", "deletecollection"]""" },
+        { "an unused verb", """verbs: ["list", "create", "patch", "deletecollection"]""", """verbs: ["list", "create", "patch", "update", "deletecollection"]""" },
     };
 
     [Theory]

@@ -94,11 +94,11 @@ internal readonly record struct BoardFilter(string? Show, string? Query, string?
         ChoicesBySnapshot.GetValue(slots, static s => new FilterChoices(AppsOn(s), HoldersOn(s)));
 
     /// <summary>The apps running on <paramref name="slots"/>, for the board's app filter, in name order.</summary>
-    public static IReadOnlyList<string> AppsOn(IReadOnlyList<SlotCard> slots) =>
+    private static IReadOnlyList<string> AppsOn(IReadOnlyList<SlotCard> slots) =>
         [.. slots.SelectMany(s => s.Deployments).Select(d => d.App).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase)];
 
     /// <summary>The people holding <paramref name="slots"/> (id and name), for the board's holder filter, by name.</summary>
-    public static IReadOnlyList<(string Id, string Name)> HoldersOn(IReadOnlyList<SlotCard> slots) =>
+    private static IReadOnlyList<(string Id, string Name)> HoldersOn(IReadOnlyList<SlotCard> slots) =>
         [.. slots.Where(s => s.Hold is not null).Select(s => (s.Hold!.HolderId, s.Hold.HolderName)).DistinctBy(h => h.HolderId).OrderBy(h => h.HolderName, StringComparer.OrdinalIgnoreCase)];
 
     private bool MatchesShow(SlotCard slot, string? me) => Show switch
