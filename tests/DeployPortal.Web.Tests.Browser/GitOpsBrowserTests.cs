@@ -11,6 +11,7 @@ public sealed class GitOpsBrowserTests(BrowserFixture browser) : BrowserTest(bro
     {
         ["Deployments:Mode"] = "GitOps",
         ["Cluster:Emulator:ApplicationRefreshInterval"] = "00:00:00.200",
+        ["GitOps:CommitUrl"] = "https://git.example.com/platform/config/-/commit/{commit}",
     });
 
     [Theory]
@@ -28,6 +29,8 @@ public sealed class GitOpsBrowserTests(BrowserFixture browser) : BrowserTest(bro
         await BrowserFixture.WaitForDeploymentPageAsync(page, $"gitops-{width}");
         await Expect(page.Locator("[data-testid=deployment-header] [data-testid=deployment-state]")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
         await Expect(page.Locator("[data-testid=config-commit]")).ToContainTextAsync("configuration repository commit");
+        await Expect(page.Locator("[data-testid=config-commit-link]")).ToHaveAttributeAsync("href",
+            new System.Text.RegularExpressions.Regex("^https://git\\.example\\.com/platform/config/-/commit/[0-9a-f]{40}$"));
         await Expect(page.Locator("[data-testid=step-apply]")).ToContainTextAsync("Argo CD synced it");
         await Expect(page.Locator("[data-testid=step-verify]")).ToContainTextAsync("Argo CD reports payments Synced and Healthy");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, $"gitops-deployment-{width}.png"), FullPage = true });

@@ -59,6 +59,16 @@ public sealed class GitOpsOptions
 
     /// <summary>How long a deployment waits for Argo CD to sync its commit and report the app healthy.</summary>
     public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The git server's web page of one commit of the configuration repository, <c>{commit}</c> replaced (e.g.
+    /// <c>https://github.com/acme/config/commit/{commit}</c>): a deployment's commit is then a link. Empty: shown as text.
+    /// </summary>
+    public string? CommitUrl { get; set; }
+
+    /// <summary>The web page of <paramref name="commit"/>, or null without <see cref="CommitUrl"/>.</summary>
+    public string? CommitLink(string commit) =>
+        string.IsNullOrWhiteSpace(CommitUrl) ? null : CommitUrl.Replace("{commit}", Uri.EscapeDataString(commit), StringComparison.Ordinal);
 }
 
 internal sealed class GitOpsOptionsValidator : IValidateOptions<GitOpsOptions>
@@ -78,6 +88,9 @@ internal sealed class GitOpsOptionsValidator : IValidateOptions<GitOpsOptions>
         .Check(Deployments.KubeNames.IsLabel(o.ArgoNamespace), "GitOps:ArgoNamespace must be a namespace name.")
         .Between(nameof(o.PushAttempts), o.PushAttempts, 1, 20)
         .Positive(nameof(o.SyncTimeout), o.SyncTimeout)
+        .Check(string.IsNullOrWhiteSpace(o.CommitUrl) || o.CommitUrl.Contains("{commit}", StringComparison.Ordinal)
+            && Uri.TryCreate(o.CommitUrl.Replace("{commit}", "0", StringComparison.Ordinal), UriKind.Absolute, out var page) && page.Scheme is "https" or "http",
+            "GitOps:CommitUrl must be an http(s) address containing {commit}.")
         .Check(o.SshKeyPath is null || File.Exists(o.SshKeyPath), "GitOps:SshKeyPath must name an existing key file.")
         .Check(o.SshKnownHostsPath is null || File.Exists(o.SshKnownHostsPath), "GitOps:SshKnownHostsPath must name an existing known_hosts file.")
         .Result();

@@ -53,6 +53,25 @@ public sealed class GitOpsOptionsTests
         Assert.Contains("GitOps:PathTemplate must be relative to the repository root.", Failures(new GitOpsOptions { PathTemplate = "/slots/{slot}/{app}/" }));
     }
 
+    [Theory]
+    [InlineData("https://github.com/acme/config/commit", false)]
+    [InlineData("javascript:alert('{commit}')", false)]
+    [InlineData("git.example.com/config/commit/{commit}", false)]
+    [InlineData("https://git.example.com/platform/config/-/commit/{commit}", true)]
+    public void CommitUrl_MustBeAWebAddressNamingTheCommit(string url, bool valid)
+    {
+        var failures = Failures(new GitOpsOptions { CommitUrl = url });
+
+        Assert.Equal(valid ? [] : ["GitOps:CommitUrl must be an http(s) address containing {commit}."], failures);
+    }
+
+    [Fact]
+    public void CommitLink_IsTheCommitsPage_OrNoneWithoutCommitUrl()
+    {
+        Assert.Null(new GitOpsOptions().CommitLink("3f2a9c1"));
+        Assert.Equal("https://github.com/acme/config/commit/3f2a9c1e", new GitOpsOptions { CommitUrl = "https://github.com/acme/config/commit/{commit}" }.CommitLink("3f2a9c1e"));
+    }
+
     [Fact]
     public void DeploymentMode_OutsideTheEnum_IsRefused()
     {

@@ -34,6 +34,7 @@ public sealed partial class DeploymentPage : IAsyncDisposable
     [Inject] private TimeProvider Clock { get; set; } = default!;
     [Inject] private HoldEndQueries HoldEnds { get; set; } = default!;
     [Inject] private ILogger<DeploymentPage> Logger { get; set; } = default!;
+    [Inject] private Microsoft.Extensions.Options.IOptions<GitOps.GitOpsOptions> GitOps { get; set; } = default!;
 
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
 
