@@ -81,15 +81,38 @@ public sealed class DeployWhenBuiltTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Moves the fake clock in steps the watcher sees (it looks every 5 s), and waits until the deployment gets there.</summary>
-    private async Task<DeploymentView> AdvanceUntilAsync(long id, TimeSpan by, Func<DeploymentView, bool> condition)
+    /// <summary>
+    /// Moves the fake clock in steps the watcher sees (it looks every 5 s), and waits until the deployment gets there.
+    /// With <paramref name="untilStarted"/> the clock stands still once the deployment has left WaitingForImage: moved on
+    /// while the started job runs, the job's own timers and lease moved with it, and one clean-clone run was left Running
+    /// after all four steps had succeeded.
+    /// </summary>
+    private async Task<DeploymentView> AdvanceUntilAsync(long id, TimeSpan by, Func<DeploymentView, bool> condition, bool untilStarted = false)
     {
         for (var moved = TimeSpan.Zero; moved < by; moved += TimeSpan.FromSeconds(5))
         {
             _clock.Advance(TimeSpan.FromSeconds(5));
+            if (untilStarted && await StartedAsync(id))
+            {
+                break;
+            }
         }
 
         return await _h.WaitForAsync(id, condition);
+    }
+
+    /// <summary>Whether the deployment leaves WaitingForImage within a second of the last clock step.</summary>
+    private async Task<bool> StartedAsync(long id)
+    {
+        try
+        {
+            await _h.WaitForAsync(id, d => d.State != DeploymentState.WaitingForImage, TimeSpan.FromSeconds(1));
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 
     [Fact]
@@ -108,7 +131,7 @@ public sealed class DeployWhenBuiltTests : IAsyncLifetime
         Assert.Equal(DeploymentState.WaitingForImage, looked.State); // not built yet: still waiting
 
         var pushed = await Registry.PushAsync("shop/payments", "main", DateTimeOffset.UtcNow);
-        var done = await AdvanceUntilAsync(waiting.Id, TimeSpan.FromSeconds(35), d => d.IsFinished);
+        var done = await AdvanceUntilAsync(waiting.Id, TimeSpan.FromSeconds(35), d => d.IsFinished, untilStarted: true);
 
         Assert.Equal(DeploymentState.Succeeded, done.State);
         Assert.Equal(pushed.Digest, done.ImageDigest);
@@ -257,7 +280,7 @@ public sealed class DeployWhenBuiltTests : IAsyncLifetime
 
         var pushed = await Registry.PushAsync("shop/payments", "main", DateTimeOffset.UtcNow); // nobody listens: the notification is lost
         StartPortal();
-        var done = await AdvanceUntilAsync(waiting.Id, TimeSpan.FromSeconds(20), d => d.IsFinished);
+        var done = await AdvanceUntilAsync(waiting.Id, TimeSpan.FromSeconds(20), d => d.IsFinished, untilStarted: true);
 
         Assert.Equal(DeploymentState.Succeeded, done.State);
         Assert.Equal(pushed.Digest, done.ImageDigest);
@@ -285,7 +308,7 @@ public sealed class DeployWhenBuiltTests : IAsyncLifetime
         // The push notification or the next check starts it (a busy machine may deliver the notification late; the
         // notification itself has its own test above).
         var pushed = await Registry.PushAsync("shop/payments", "main", DateTimeOffset.UtcNow);
-        var done = await AdvanceUntilAsync(id, TimeSpan.FromSeconds(20), d => d.IsFinished);
+        var done = await AdvanceUntilAsync(id, TimeSpan.FromSeconds(20), d => d.IsFinished, untilStarted: true);
         Assert.Equal(DeploymentState.Succeeded, done.State);
         Assert.Equal(pushed.Digest, done.ImageDigest);
     }
