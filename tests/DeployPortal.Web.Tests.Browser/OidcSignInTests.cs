@@ -356,7 +356,10 @@ public sealed class OidcSignInTests(BrowserFixture browser, CertifiedIdp idp, Us
         }
         else
         {
-            await page.WaitForURLAsync(url => url.StartsWith(portal.ToString(), StringComparison.Ordinal));
+            // Polled rather than WaitForURLAsync, which checks the address and then waits for a navigation: the
+            // provider's redirect back could land between the two (a clean-clone run timed out so).
+            await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(portal.ToString())),
+                new() { Timeout = 30_000 });
         }
 
         return page;
