@@ -224,18 +224,23 @@ public sealed class HelmChartTests
     [InlineData("a missing verb", """verbs: ["create", "patch", "delete"]""", """verbs: ["create", "patch"]""")]
     public async Task ElasticRbac_Check_FailsAClusterRoleThatGrantsMoreOrLess(string what, string find, string replaceWith)
     {
+        var manifests = await RenderEditedAsync("rbac-elastic.yaml", find, replaceWith, [.. Required, "--set", "elasticSlots.enabled=true"]);
+
+        Assert.True(Rbac.ElasticViolations(manifests, "deployportal").Count > 0, $"An elastic ClusterRole with {what} passed the RBAC check.");
+    }
+
+    /// <summary>Renders a copy of the chart with <paramref name="find"/> replaced in one of its templates (which must contain it).</summary>
+    private static async Task<List<Dictionary<object, object>>> RenderEditedAsync(string template, string find, string replaceWith, string[] args)
+    {
         var copy = Directory.CreateTempSubdirectory("deployportal-chart-").FullName;
         try
         {
             CopyFolder(Chart, copy);
-            var rbac = Path.Combine(copy, "templates", "rbac-elastic.yaml");
-            var text = await File.ReadAllTextAsync(rbac);
+            var path = Path.Combine(copy, "templates", template);
+            var text = await File.ReadAllTextAsync(path);
             Assert.Contains(find, text);
-            await File.WriteAllTextAsync(rbac, text.Replace(find, replaceWith));
-
-            var manifests = await Helm.TemplateAsync(copy, [.. Required, "--set", "elasticSlots.enabled=true"]);
-
-            Assert.True(Rbac.ElasticViolations(manifests, "deployportal").Count > 0, $"An elastic ClusterRole with {what} passed the RBAC check.");
+            await File.WriteAllTextAsync(path, text.Replace(find, replaceWith));
+            return await Helm.TemplateAsync(copy, args);
         }
         finally
         {
@@ -258,23 +263,9 @@ public sealed class HelmChartTests
     [MemberData(nameof(Broadenings))]
     public async Task Rbac_Check_FailsAChartThatGrantsMore(string what, string find, string replaceWith)
     {
-        var copy = Directory.CreateTempSubdirectory("deployportal-chart-").FullName;
-        try
-        {
-            CopyFolder(Chart, copy);
-            var rbac = Path.Combine(copy, "templates", "rbac.yaml");
-            var text = await File.ReadAllTextAsync(rbac);
-            Assert.Contains(find, text);
-            await File.WriteAllTextAsync(rbac, text.Replace(find, replaceWith));
+        var manifests = await RenderEditedAsync("rbac.yaml", find, replaceWith, Required);
 
-            var manifests = await Helm.TemplateAsync(copy, Required);
-
-            Assert.True(Rbac.Violations(manifests, ["qa-1", "qa-2", "qa-3", "qa-4"], "deployportal").Count > 0, $"A chart with {what} passed the RBAC check.");
-        }
-        finally
-        {
-            Directory.Delete(copy, recursive: true);
-        }
+        Assert.True(Rbac.Violations(manifests, ["qa-1", "qa-2", "qa-3", "qa-4"], "deployportal").Count > 0, $"A chart with {what} passed the RBAC check.");
     }
 
     private static void CopyFolder(string from, string to)
