@@ -76,7 +76,15 @@ internal sealed class DeploymentQueue(
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             if (active is null)
             {
-                (hold, expired) = await HoldLedger.AddClaimAsync(db, slot, actor, request.Purpose!, holdFor, now, ct);
+                var claim = await HoldLedger.AddClaimAsync(db, slot, actor, request.Purpose!, holdFor, now, ct);
+                if (claim.HeldBy is not null)
+                {
+                    // Claimed since the read above (perhaps by this same request, sent twice): nothing written.
+                    await tx.RollbackAsync(ct);
+                    return await LostClaimAsync();
+                }
+
+                (hold, expired) = (claim.Hold!, claim.Expired);
             }
             else
             {
@@ -90,15 +98,8 @@ internal sealed class DeploymentQueue(
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            // An identical request committed first (IX_Deployments_QueuedTwin, or its claim of the free slot): this is the
-            // same deployment, so answer with it rather than with a conflict.
-            if (pinned is null && await QueuedTwinAsync(slot.Id, app, request.Branch, actor, ct) is { } twin)
-            {
-                return Result<DeploymentView>.Ok(twin);
-            }
-
-            var (_, failure) = await ledger.LostClaimAsync(slot, actor, ct);
-            return failure ?? Fail.Conflict($"{slot.Name} changed while you were deploying. Try again.");
+            // An identical request committed first (IX_Deployments_QueuedTwin, or the index's last word on the claim).
+            return await LostClaimAsync();
         }
 
         await endings.ExpiredInPassingAsync(slot, expired, ct);
@@ -118,6 +119,18 @@ internal sealed class DeploymentQueue(
             awaited is null ? "" : $", waiting for {awaited.Image}");
         notifier.Publish(new SlotChange(slot.Id, AuditActions.Deploy, deployment.Id));
         return Result<DeploymentView>.Ok((await reads.GetAsync(deployment.Id, ct))!);
+
+        // Another request won the slot. When it was this same deployment, answer with it rather than with a conflict.
+        async Task<Result<DeploymentView>> LostClaimAsync()
+        {
+            if (pinned is null && await QueuedTwinAsync(slot.Id, app, request.Branch, actor, ct) is { } twin)
+            {
+                return Result<DeploymentView>.Ok(twin);
+            }
+
+            var (_, failure) = await ledger.LostClaimAsync(slot, actor, ct);
+            return failure ?? Fail.Conflict($"{slot.Name} changed while you were deploying. Try again.");
+        }
     }
 
     /// <summary>The caller's own deployment of this branch that still waits to start in this slot, if any.</summary>

@@ -72,8 +72,8 @@ internal sealed class HoldActions
         await using (var db = dbFactory.CreateDbContext())
         {
             // The slot and its active hold in one read. A slot someone holds is refused from this read alone, without
-            // a transaction: under contention most claims are such refusals. A claim on a slot that looked free still
-            // has to win at the insert, where the unique index decides between claims that both saw it free.
+            // a transaction: under contention most claims are such refusals. Claims on a slot that looked free take
+            // turns in the ledger, where the first wins and the others are told who won.
             var found = await (
                 from s in db.Slots.AsNoTracking()
                 where s.Id == request.SlotId
@@ -101,48 +101,30 @@ internal sealed class HoldActions
                 return capped;
             }
 
-            Hold hold;
-            List<Hold> expired = [];
-            if (found.Active is null && db is PostgresPortalDb)
+            ClaimWrite claim;
+            try
             {
-                (hold, var audit) = HoldLedger.NewClaim(slot, actor, request.Purpose, duration, now);
-                if (await PostgresClaim.TryInsertAsync(db, hold, audit, ct) is not { } inserted)
+                // The hold, its audit event and any hold ended on the way commit together. Claims that looked free take
+                // turns at the slot's lock inside the ledger; who lost is told who won, with nothing written.
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                claim = await HoldLedger.AddClaimAsync(db, slot, actor, request.Purpose, duration, now, ct);
+                if (claim.HeldBy is { } winner)
                 {
-                    // Someone else's claim committed first. Report who; nothing was written.
-                    return HeldBy(slot, actor, await ledger.ActiveHoldAsync(slot.Id, ct));
+                    return HeldBy(slot, actor, winner);
                 }
 
-                (hold.Id, hold.Since, hold.Until, hold.LastActivityAt) = (inserted.Id, inserted.Since, inserted.Until, inserted.Since);
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
             }
-            else
+            catch (DbUpdateException ex) when (ex.IsUniqueViolation())
             {
-                try
-                {
-                    // The hold, its audit event and any hold released on the way commit together. On SQLite the transaction
-                    // takes the write lock first, so the last release read for the hold's start is the last one there is.
-                    await using var tx = await db.Database.BeginTransactionAsync(ct);
-                    if (found.Active is null)
-                    {
-                        hold = HoldLedger.AddHold(db, slot, actor, request.Purpose, duration, await HoldLedger.NotBeforeLastReleaseAsync(db, slot.Id, now, ct));
-                    }
-                    else
-                    {
-                        // Held, but past its end and not yet reached by the expiry job: released on the way.
-                        (hold, expired) = await HoldLedger.AddClaimAsync(db, slot, actor, request.Purpose, duration, now, ct);
-                    }
-
-                    await db.SaveChangesAsync(ct);
-                    await tx.CommitAsync(ct);
-                }
-                catch (DbUpdateException ex) when (ex.IsUniqueViolation())
-                {
-                    // Someone else's claim committed first. Report who, and change nothing.
-                    return HeldBy(slot, actor, await ledger.ActiveHoldAsync(slot.Id, ct));
-                }
+                // The index's last word (a replica still running code that claimed without the turn, mid-upgrade). Report who.
+                return HeldBy(slot, actor, await ledger.ActiveHoldAsync(slot.Id, ct));
             }
 
+            var hold = claim.Hold!;
             logger.LogInformation("{Actor} claimed {Slot} until {Until}", actor.Name, slot.Name, hold.Until);
-            await endings.ExpiredInPassingAsync(slot, expired, ct);
+            await endings.ExpiredInPassingAsync(slot, claim.Expired, ct);
             notifier.Publish(new SlotChange(slot.Id, AuditActions.Claim));
             return Result<HoldView>.Ok(HoldView.Of(hold));
         }

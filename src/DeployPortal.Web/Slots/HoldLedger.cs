@@ -10,7 +10,8 @@ namespace DeployPortal.Web.Slots;
 /// <summary>
 /// The rules for writing holds inside someone else's transaction: a claim from the board or the API, a deploy into
 /// a free slot, a hand-over from the queue, a deploy renewing the hold it runs under. Exclusivity is decided by the
-/// database (one active hold per slot, IX_Holds_ActivePerSlot) when the caller saves, never by a read before the write.
+/// database: claims on one slot take turns at its lock, and one active hold per slot (IX_Holds_ActivePerSlot) is the
+/// last word when the caller saves; never by a read outside the claim's transaction.
 /// </summary>
 internal sealed class HoldLedger(IDbContextFactory<PortalDb> dbFactory, IOptionsMonitor<HoldOptions> holdOptions)
 {
@@ -39,15 +40,42 @@ internal sealed class HoldLedger(IDbContextFactory<PortalDb> dbFactory, IOptions
     }
 
     /// <summary>
-    /// Adds a new hold (and its audit event) to <paramref name="db"/>, inside the caller's transaction. A hold
-    /// past its end that the expiry job has not reached yet is ended first, so it does not block the claim.
-    /// Whether the claim wins is decided when the caller saves: the unique index refuses a second active hold.
+    /// Claims <paramref name="slot"/> inside the caller's transaction: adds a new hold and its audit event to
+    /// <paramref name="db"/> (the caller saves and commits), or, when someone holds the slot, writes nothing and names
+    /// them. A hold past its end that the expiry job has not reached yet is ended on the way, so it does not block.
+    /// <para>
+    /// Claims on one slot take turns: PostgreSQL locks the slot's row until the transaction ends (FOR NO KEY UPDATE, so
+    /// rows that refer to the slot still insert); SQLite's write transaction (BEGIN IMMEDIATE) admits one writer at a
+    /// time. So the holds read here include every earlier claim, committed and perhaps already released. Without the turn
+    /// a claim could miss a hold still being written, wait for it at the unique index, and after its release start
+    /// earlier than that release: two holds overlapping in the history. The unique index stays the last word.
+    /// </para>
     /// </summary>
-    public static async Task<(Hold Hold, List<Hold> Expired)> AddClaimAsync(PortalDb db, Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now, CancellationToken ct)
+    public static async Task<ClaimWrite> AddClaimAsync(PortalDb db, Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now, CancellationToken ct)
     {
-        now = await NotBeforeLastReleaseAsync(db, slot.Id, now, ct);
-        var expired = await db.Holds.Where(h => h.SlotId == slot.Id && h.ReleasedAt == null && h.Until <= now).ToListAsync(ct);
-        foreach (var old in expired)
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("A claim is written inside a transaction; begin one first.");
+        }
+
+        if (db is PostgresPortalDb)
+        {
+            // Every claim test on PostgreSQL runs this statement; a renamed table or key fails them all.
+            await db.Database.ExecuteSqlAsync($"""SELECT 1 FROM "Slots" WHERE "Id" = {slot.Id} FOR NO KEY UPDATE""", ct);
+        }
+
+        // Active holds first, then the last release: releases take no turn, and one that commits between the two reads
+        // is seen by the first or by the second, never missed by both.
+        var active = await db.Holds.Where(h => h.SlotId == slot.Id && h.ReleasedAt == null).ToListAsync(ct);
+        // No earlier than the slot's last release, which may have committed after the caller took the time.
+        var lastRelease = await db.Holds.Where(h => h.SlotId == slot.Id && h.ReleasedAt != null).MaxAsync(h => h.ReleasedAt, ct);
+        now = lastRelease > now ? lastRelease.Value : now;
+        if (active.FirstOrDefault(h => h.Until > now) is { } holder)
+        {
+            return new ClaimWrite(null, [], holder);
+        }
+
+        foreach (var old in active)
         {
             old.ReleasedAt = now;
             old.ReleasedById = Actor.System.Id;
@@ -56,26 +84,10 @@ internal sealed class HoldLedger(IDbContextFactory<PortalDb> dbFactory, IOptions
             AuditWriter.Write(db, Actor.System, AuditActions.Expire, slot, ExpiredDetails(old), now);
         }
 
-        return (AddHold(db, slot, actor, purpose, duration, now), expired);
-    }
-
-    /// <summary>
-    /// A new hold starts no earlier than the slot's last release, which may have committed while this request waited
-    /// between taking the time and writing: the history never shows two holds of one slot overlapping.
-    /// </summary>
-    internal static async Task<DateTime> NotBeforeLastReleaseAsync(PortalDb db, int slotId, DateTime now, CancellationToken ct)
-    {
-        var last = await db.Holds.Where(h => h.SlotId == slotId && h.ReleasedAt != null).MaxAsync(h => h.ReleasedAt, ct);
-        return last > now ? last.Value : now;
-    }
-
-    /// <summary>Adds a new hold and its audit event to <paramref name="db"/>; the unique index decides at save whether it wins.</summary>
-    internal static Hold AddHold(PortalDb db, Slot slot, Actor actor, string purpose, TimeSpan duration, DateTime now)
-    {
         var (hold, audit) = NewClaim(slot, actor, purpose, duration, now);
         db.Holds.Add(hold);
         db.AuditEvents.Add(audit);
-        return hold;
+        return new ClaimWrite(hold, active, null);
     }
 
     /// <summary>A new hold and the audit event of its claim, added nowhere yet.</summary>
@@ -157,3 +169,9 @@ internal sealed class HoldLedger(IDbContextFactory<PortalDb> dbFactory, IOptions
             : null;
     }
 }
+
+/// <summary>
+/// What <see cref="HoldLedger.AddClaimAsync"/> wrote: the new <see cref="Hold"/> and the holds it ended on the way,
+/// or nothing because <see cref="HeldBy"/> holds the slot.
+/// </summary>
+internal sealed record ClaimWrite(Hold? Hold, List<Hold> Expired, Hold? HeldBy);

@@ -134,7 +134,14 @@ internal sealed class WaitlistHandover(
                 return new Outcome.EntryGone();
             }
 
-            (hold, _) = await HoldLedger.AddClaimAsync(db, slot, actor, entry.Purpose, HoldLength(entry), now, ct);
+            var claim = await HoldLedger.AddClaimAsync(db, slot, actor, entry.Purpose, HoldLength(entry), now, ct);
+            if (claim.HeldBy is not null)
+            {
+                // Someone claimed the slot since the read above. The entry stays waiting (the rollback undoes the mark).
+                return new Outcome.NothingToDo();
+            }
+
+            hold = claim.Hold!;
             deployment = await DeploymentService.AddDeploymentAsync(db, slot, hold, actor, entry.App, entry.Branch, pinned: null, now, ct, via: "from the queue");
             await db.Waitlist.Where(e => e.Id == entry.Id)
                 .ExecuteUpdateAsync(s => s.SetProperty(e => e.HoldId, hold.Id).SetProperty(e => e.DeploymentId, deployment.Id), ct);

@@ -95,4 +95,22 @@ public abstract class ClaimContentionTests(DatabaseProvider provider) : IAsyncLi
         Assert.Empty(overlaps);
     }
 
+    [Fact]
+    public async Task Claim_AfterAReleaseLaterThanItsTime_StartsAtTheRelease()
+    {
+        // The claim took the time, then waited for the slot while the last holder released it.
+        var slot = await _h.AddSlotAsync("qa-late");
+        var now = _h.Clock.GetUtcNow().UtcDateTime;
+        var released = now.AddMinutes(5);
+        await using (var db = _h.Database.Factory.CreateDbContext())
+        {
+            db.Holds.Add(new Hold { SlotId = slot.Id, HolderId = "ada", HolderName = "Ada", Purpose = "before", Since = now.AddHours(-1), Until = now.AddHours(1), ReleasedAt = released });
+            await db.SaveChangesAsync();
+        }
+
+        var claim = await _h.Actions.ClaimAsync(TestUsers.Make("dana", "Dana", "Developer"), new ClaimRequest(slot.Id, "after", TimeSpan.FromHours(1)));
+
+        Assert.True(claim.Succeeded, claim.Failure?.Message);
+        Assert.Equal((released, released.AddHours(1)), (claim.Value!.Since, claim.Value.Until));
+    }
 }
