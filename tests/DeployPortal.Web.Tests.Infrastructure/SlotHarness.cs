@@ -112,7 +112,7 @@ internal sealed class SlotHarness : IAsyncDisposable
     }
 
     /// <summary>A deployment row under <paramref name="holdId"/>, as the deploy form leaves one (nothing runs it).</summary>
-    public async Task AddDeploymentAsync(int slotId, long holdId)
+    public async Task AddDeploymentAsync(int slotId, long holdId, DeploymentState state = DeploymentState.Queued)
     {
         await using var db = Database.Factory.CreateDbContext();
         db.Deployments.Add(new Deployment
@@ -123,7 +123,7 @@ internal sealed class SlotHarness : IAsyncDisposable
             Branch = "main",
             RequestedById = "dana",
             RequestedByName = "Dana Developer",
-            State = DeploymentState.Queued,
+            State = state,
             CreatedAt = Clock.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync();

@@ -97,6 +97,11 @@ internal sealed class IdleSlots(
             return refused;
         }
 
+        if (await OnItsWayAsync(holdId, ct) is { } deploying)
+        {
+            return Fail.Conflict($"{deploying.Slot} has a deployment on its way ({deploying.App}, {DeploymentStateText(deploying.State)}): put it to sleep once that has finished.");
+        }
+
         var (asleep, hold) = await SleepCoreAsync(holdId, Actor.From(user), idleSince: null, ct);
         if (asleep || hold is { ReleasedAt: null })
         {
@@ -106,6 +111,26 @@ internal sealed class IdleSlots(
 
         return Fail.Conflict($"The hold on {hold!.Slot!.Name} has ended.");
     }
+
+    /// <summary>Queued, running or waiting for its image: scaling the slot to zero under it would undo or race it.</summary>
+    public static bool OnItsWay(DeploymentState state) =>
+        state is DeploymentState.Queued or DeploymentState.Running or DeploymentState.WaitingForImage;
+
+    private async Task<(string Slot, string App, DeploymentState State)?> OnItsWayAsync(long holdId, CancellationToken ct)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        var found = await db.Deployments.AsNoTracking()
+            .Where(d => d.HoldId == holdId && (d.State == DeploymentState.Queued || d.State == DeploymentState.Running || d.State == DeploymentState.WaitingForImage))
+            .Select(d => new { Slot = d.Slot!.Name, d.App, d.State }).FirstOrDefaultAsync(ct);
+        return found is null ? null : (found.Slot, found.App, found.State);
+    }
+
+    private static string DeploymentStateText(DeploymentState state) => state switch
+    {
+        DeploymentState.WaitingForImage => "waiting for its image",
+        DeploymentState.Running => "deploying",
+        _ => "queued",
+    };
 
     /// <summary>
     /// Puts a hold to sleep on the portal's own initiative (<see cref="IdleSleep"/>): only while it is still held, awake

@@ -74,6 +74,9 @@ public sealed record SlotDeploymentView(long Id, string App, string Branch, stri
     public DateTime? ImageWaitUntil { get; init; }
 
     public bool WaitsForImage => State == DeploymentState.WaitingForImage;
+
+    /// <summary>Queued, running or waiting for its image: the slot should not be put to sleep under it.</summary>
+    public bool OnItsWay => IdleSlots.OnItsWay(State);
 }
 
 public sealed record HoldView(long Id, string HolderId, string HolderName, string Purpose, DateTime Since, DateTime Until)

@@ -115,6 +115,23 @@ public abstract class IdleSlotsTests(DatabaseProvider provider) : IAsyncLifetime
         Assert.Single(await _h.AuditAsync(slot.Id), a => a.Action == AuditActions.Sleep);
     }
 
+    [Theory]
+    [InlineData(DeploymentState.WaitingForImage, "waiting for its image")]
+    [InlineData(DeploymentState.Running, "deploying")]
+    public async Task Sleep_WhileADeploymentIsOnItsWay_IsRefused_AndNothingChanges(DeploymentState state, string said)
+    {
+        var (slot, hold) = await ClaimedAsync("qa-1");
+        await _h.AddDeploymentAsync(slot.Id, hold.Id, state);
+
+        var refused = await _h.Idle.SleepAsync(TestUsers.Dana, slot.Id, hold.Id);
+
+        Assert.Equal(FailureKind.Conflict, refused.Failure?.Kind);
+        Assert.Equal($"qa-1 has a deployment on its way (storefront, {said}): put it to sleep once that has finished.", refused.Failure!.Message);
+        Assert.Null((await HoldOnBoardAsync(slot.Id)).SleepingSince);
+        Assert.Empty(_h.Jobs.Jobs);
+        Assert.DoesNotContain(await _h.AuditAsync(slot.Id), a => a.Action == AuditActions.Sleep);
+    }
+
     [Fact]
     public async Task Sleep_BySomeoneElsesDeveloper_IsForbidden_ButQaMay()
     {
