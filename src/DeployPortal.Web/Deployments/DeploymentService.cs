@@ -252,6 +252,10 @@ internal sealed class DeploymentService
         db.Deployments.Add(deployment);
         await db.SaveChangesAsync(ct);
         deployment.HoldId = hold.Id;
+        // An earlier deployment of this app still waiting for its image would start once built and replace this newer one.
+        await db.Deployments.Where(d => d.HoldId == hold.Id && d.App == app && d.Id != deployment.Id && d.State == DeploymentState.WaitingForImage)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DeploymentState.Cancelled).SetProperty(d => d.FinishedAt, now)
+                .SetProperty(d => d.FailureReason, $"Replaced by #{deployment.Id} ({app} {branch}), asked for by {actor.Name} while this one waited for its image."), ct);
         AuditWriter.Write(db, actor, AuditActions.Deploy, slot,
             $"#{deployment.Id} {app}@{branch}" + (pinned is { } p ? $" (commit {p.Commit[..Math.Min(7, p.Commit.Length)]} again)" : "") + (via is null ? "" : $" ({via})")
             + (awaited is null ? "" : $" (as soon as {awaited.Image} is built)"), now);

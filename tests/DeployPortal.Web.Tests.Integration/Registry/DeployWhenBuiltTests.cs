@@ -220,6 +220,23 @@ public sealed class DeployWhenBuiltTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_later_deployment_of_the_same_app_replaces_the_one_waiting_so_a_late_build_cannot_overwrite_it()
+    {
+        await StartAsync(notify: true);
+        var waiting = await DeployWhenBuiltAsync();
+        await Registry.PushAsync("shop/payments", "feature-login", DateTimeOffset.UtcNow);
+
+        var later = await _h.DeployAsync(TestUsers.Dana, "payments", "feature/login", "qa-2");
+        Assert.Equal(DeploymentState.Succeeded, (await _h.WaitForAsync(later.Id, d => d.IsFinished)).State);
+        await Registry.PushAsync("shop/payments", "main", DateTimeOffset.UtcNow);
+        var replaced = await AdvanceUntilAsync(waiting.Id, TimeSpan.FromSeconds(20), d => d.IsFinished);
+
+        Assert.Equal(DeploymentState.Cancelled, replaced.State);
+        Assert.Equal($"Replaced by #{later.Id} (payments feature/login), asked for by Dana Developer while this one waited for its image.", replaced.FailureReason);
+        Assert.Empty(replaced.Steps); // it never started, even once its image was pushed
+    }
+
+    [Fact]
     public async Task Without_whenBuilt_the_api_still_refuses_a_missing_image_and_queues_nothing()
     {
         await StartAsync(notify: false);
