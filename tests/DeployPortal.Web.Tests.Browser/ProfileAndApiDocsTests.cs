@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
 using DeployPortal.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -72,6 +73,10 @@ public sealed class ProfileAndApiDocsTests(BrowserFixture browser) : BrowserTest
         await ada.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await Expect(person).ToHaveCountAsync(0);
         await Expect(dana.Locator("[data-testid=session-ended]")).ToBeVisibleAsync();
+        // Her page keeps what she typed, but the next page asks her to sign in rather than opening with the ended session.
+        await dana.Locator("[data-testid=nav-history]").ClickAsync();
+        await Expect(dana).ToHaveURLAsync(new Regex("/signin\\?ReturnUrl=%2Fhistory$"));
+        await Expect(dana.Locator("[data-testid=history-slot]")).ToHaveCountAsync(0);
 
         var token = ada.Locator("[data-testid=all-tokens] tr", new() { HasText = "nightly" });
         await token.Locator("[data-testid=any-token-revoke]").ClickAsync();

@@ -29,12 +29,30 @@ public sealed class DeployFormTests
         form.Start([Free1, Mine, Theirs], "qa-1");
         Assert.Equal(1, form.SlotId);
 
-        form.Start([Free1, Mine, Theirs], "qa-3"); // not Dana's to deploy into
-        Assert.Equal(2, form.SlotId);
-        Assert.False(form.QueueMode);
+        Assert.Null(form.LinkedSlotNote);
 
         form.Start([Theirs, Free1], null);
         Assert.Equal(1, form.SlotId);
+        Assert.Null(form.LinkedSlotNote);
+    }
+
+    [Fact]
+    public void ALinkToASlotThatIsNotTheirs_SaysSo_AndPicksNoOtherSlotInItsPlace()
+    {
+        var form = Dana();
+        form.Start([Free1, Mine, Theirs], "qa-3"); // Devon's: deploying into Dana's own qa-2 instead would replace what runs there
+
+        Assert.Equal("qa-3 is held by Devon Developer (payments): choose another slot, or wait in the queue for it.", form.LinkedSlotNote);
+        Assert.Null(form.SlotId);
+        Assert.Null(form.Summary);
+        Assert.False(form.QueueMode);
+        Assert.Equal(3, form.QueueSlotId); // "wait in the queue" waits for the linked slot
+
+        form.Start([Free1, Mine, Disabled], "qa-4");
+        Assert.Equal(("qa-4 is disabled: choose another slot.", (int?)null, (int?)null), (form.LinkedSlotNote, form.SlotId, form.QueueSlotId));
+
+        form.Start([Free1, Mine], "qa-99");
+        Assert.Equal(("There is no slot called \"qa-99\": choose one below.", (int?)null), (form.LinkedSlotNote, form.SlotId));
     }
 
     [Fact]

@@ -57,18 +57,33 @@ internal sealed class DeployForm(string actorId, bool canAdminister, TimeSpan de
     /// <summary>
     /// The first read of the slots: starts on the slot a shared link names (if it may be deployed into), else the
     /// person's own, else the first free one; with none to deploy into, offers the queue (for the linked slot, if any).
+    /// A linked slot that may not be deployed into is said so (<see cref="LinkedSlotNote"/>), and then no other slot is
+    /// picked in its place: deploying into the person's own slot instead would replace what runs there unasked.
     /// </summary>
     public void Start(IReadOnlyList<SlotChoice> slots, string? linkedSlot, ElasticBudgetView? elastic = null)
     {
         Slots = slots;
         Elastic = elastic;
-        SlotId = slots.FirstOrDefault(s => s.Name == linkedSlot && Selectable(s))?.Id
-            ?? slots.FirstOrDefault(s => s.HolderId == actorId)?.Id
-            ?? slots.FirstOrDefault(s => s.Enabled && s.HolderId is null)?.Id
-            ?? (OffersNewSlot ? ElasticPool.AnySlot : null);
+        var linked = string.IsNullOrWhiteSpace(linkedSlot) ? null : slots.FirstOrDefault(s => s.Name == linkedSlot);
+        LinkedSlotNote = linked switch
+        {
+            null when !string.IsNullOrWhiteSpace(linkedSlot) => $"There is no slot called \"{linkedSlot}\": choose one below.",
+            { Enabled: false } => $"{linked.Name} is disabled: choose another slot.",
+            { HolderId: not null } when !Selectable(linked) => $"{linked.Name} is held by {linked.HolderName} ({linked.Purpose}): choose another slot, or wait in the queue for it.",
+            _ => null,
+        };
+        SlotId = LinkedSlotNote is not null
+            ? null
+            : linked?.Id
+                ?? slots.FirstOrDefault(s => s.HolderId == actorId)?.Id
+                ?? slots.FirstOrDefault(s => s.Enabled && s.HolderId is null)?.Id
+                ?? (OffersNewSlot ? ElasticPool.AnySlot : null);
         QueueMode = !AnySelectable && !OffersNewSlot;
-        QueueSlotId = QueueMode ? slots.FirstOrDefault(s => s.Name == linkedSlot && s.Enabled)?.Id : null;
+        QueueSlotId = linked is { Enabled: true } && !Selectable(linked) ? linked.Id : null;
     }
+
+    /// <summary>Why the slot a shared link named was not picked; null when it was, or when the link named none.</summary>
+    public string? LinkedSlotNote { get; private set; }
 
     /// <summary>A newer read of the slots (after a refusal or joining the queue); the choices made stay.</summary>
     public void Refresh(IReadOnlyList<SlotChoice> slots, ElasticBudgetView? elastic = null) => (Slots, Elastic) = (slots, elastic ?? Elastic);
