@@ -91,6 +91,13 @@ public sealed class DeployTests(BrowserFixture browser) : BrowserTest(browser)
         await Expect(page.Locator("[data-testid=log-lines]")).ToContainTextAsync("ConnectionStrings:Default");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-failed-previous-log.png"), FullPage = true });
         await page.SetViewportSizeAsync(390, 844);
+        // On a phone the wrapped lines overflow the box, which opens at its end: the crash, not the start-up lines.
+        var box = page.Locator("[data-testid=failure-log]");
+        Assert.True(await box.EvaluateAsync<bool>("el => el.scrollHeight > el.clientHeight"), "the crash log should overflow its box at 390 px");
+        Assert.True(await box.EvaluateAsync<bool>("""
+            el => { const box = el.getBoundingClientRect(), last = el.querySelector('.portal-crash-line:last-child').getBoundingClientRect();
+                    return last.bottom <= box.bottom + 1 && last.top >= box.top - 1; }
+            """), "the last line of the crash log should be in view");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-failed-390.png"), FullPage = true });
     }
 

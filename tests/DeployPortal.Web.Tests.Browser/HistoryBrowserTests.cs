@@ -32,8 +32,8 @@ public sealed class HistoryBrowserTests(BrowserFixture browser) : BrowserTest(br
         await dana.GotoAsync("/history");
         await BrowserFixture.WaitInteractiveAsync(dana);
         var table = dana.Locator("[data-testid=history]");
-        await Expect(table).ToContainTextAsync("qa-done");
-        await Expect(table).Not.ToContainTextAsync("sign-in"); // 2 of the 4 events, hidden by default
+        await Expect(table).ToContainTextAsync("QA done");
+        await Expect(table).Not.ToContainTextAsync("signed in"); // 2 of the 4 events, hidden by default
         await Expect(dana.Locator("[data-testid=history-outcome]")).ToHaveTextAsync("fail");
         foreach (var details in await dana.Locator("[data-testid=history-details]").AllTextContentsAsync())
         {

@@ -46,12 +46,50 @@ public static class AuditActions
         _ => HistoryKind.Holds,
     };
 
+    /// <summary>The action in a person's words, for the history page (the CSV export keeps the code).</summary>
+    public static string Label(string action) => action switch
+    {
+        Claim => "claimed",
+        Extend => "extended",
+        Release => "released",
+        QaDone => "QA done",
+        ForceRelease => "taken back",
+        Expire => "expired",
+        IdleEnd => "given back, idle",
+        IdleAsk => "asked: keep or release?",
+        Keep => "kept",
+        Sleep => "put to sleep",
+        Wake => "woken",
+        Renew => "renewed by a deploy",
+        Remind => "reminded",
+        QueueJoin => "joined the queue",
+        QueueLeave => "left the queue",
+        QueueServed => "served from the queue",
+        Deploy => "deployed",
+        Cancel => "cancelled a deployment",
+        SlotAdded => "slot added",
+        SlotEdited => "slot edited",
+        SlotEnabled => "slot opened",
+        SlotDisabled => "slot closed",
+        ElasticCreated => "elastic slot made",
+        ElasticRemoved => "elastic slot removed",
+        ElasticBudget => "elastic budget changed",
+        SignIn => "signed in",
+        SignInRefused => "sign-in refused",
+        SessionEnded => "session ended",
+        Denied => "refused",
+        TokenCreated => "token created",
+        TokenRevoked => "token revoked",
+        TokenRefused => "token refused",
+        _ => action,
+    };
+
     /// <summary>Every action of a kind, for queries.</summary>
     public static IReadOnlyList<string> OfKind(HistoryKind kind) => All.Where(a => KindOf(a) == kind).ToList();
 
     public static readonly IReadOnlyList<string> All =
     [
-        Claim, Extend, Release, QaDone, ForceRelease, Expire, IdleEnd, Sleep, Wake, Renew, Remind,
+        Claim, Extend, Release, QaDone, ForceRelease, Expire, IdleEnd, IdleAsk, Keep, Sleep, Wake, Renew, Remind,
         QueueJoin, QueueLeave, QueueServed, Deploy, Cancel, SlotAdded, SlotEdited, SlotEnabled, SlotDisabled,
         ElasticCreated, ElasticRemoved, ElasticBudget,
         SignIn, SignInRefused, SessionEnded, Denied, TokenCreated, TokenRevoked, TokenRefused,
