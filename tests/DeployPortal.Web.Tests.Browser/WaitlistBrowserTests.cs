@@ -44,6 +44,12 @@ public sealed class WaitlistBrowserTests(BrowserFixture browser) : BrowserTest(b
         await devon.Locator("[data-testid=queue-join]").ClickAsync();
         var waiting = devon.Locator("[data-testid=queue-waiting]");
         await Expect(waiting).ToContainTextAsync("#1 in the queue for any slot", new() { Timeout = 30_000 });
+        // The form says it in words, and pressing again keeps the one entry and the sentence rather than adding another.
+        var notice = devon.Locator("[data-testid=deploy-notice]");
+        await Expect(notice).ToHaveTextAsync("You are #1 in the queue for any slot with storefront@feature/login; leave it above if plans change.");
+        await devon.Locator("[data-testid=queue-join]").ClickAsync();
+        await Expect(notice).ToHaveTextAsync("You are #1 in the queue for any slot with storefront@feature/login; leave it above if plans change.");
+        await Expect(waiting).ToHaveCountAsync(1);
         // No history yet, so a default hold (4 h) after Dana's claims; a slow machine may have spent over half a minute since.
         await Expect(waiting.Locator("[data-testid=queue-wait]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^about (4 h|3 h 5[0-9] min)$"));
         await devon.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "queue-waiting.png"), FullPage = true });

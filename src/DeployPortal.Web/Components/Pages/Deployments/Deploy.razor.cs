@@ -28,6 +28,7 @@ public sealed partial class Deploy
     private ClaimsPrincipal _user = new();
     private string? _branchHelp;
     private string? _error;
+    private string? _notice;
     private string? _loadError;
     private bool _submitting;
     private MyQueueEntries? _myQueue;
@@ -85,8 +86,12 @@ public sealed partial class Deploy
         _ready = true;
     }
 
+    /// <summary>A message about the last press goes once the person changes what they asked for.</summary>
+    private void ClearMessages() => (_error, _notice) = (null, null);
+
     private async Task AppChangedAsync(string? app)
     {
+        ClearMessages();
         _form.ChooseApp(app);
         await LoadBranchesAsync(refresh: false);
     }
@@ -129,7 +134,7 @@ public sealed partial class Deploy
         }
 
         _submitting = true;
-        _error = null;
+        ClearMessages();
         try
         {
             if (_form.QueueMode)
@@ -170,9 +175,12 @@ public sealed partial class Deploy
         }
 
         _form.Refresh(await Deployments.SlotChoicesAsync());
-        if (joined.Value!.State == Data.WaitlistState.Served)
+        var entry = joined.Value!;
+        // Also the answer to pressing again: the same entry, not a second one.
+        _notice = $"You are #{entry.Position} in the queue for {entry.SlotName ?? "any slot"} with {entry.App}@{entry.Branch}; leave it above if plans change.";
+        if (entry.State == Data.WaitlistState.Served)
         {
-            await OnServedAsync(joined.Value); // a fitting slot was free: served at once
+            await OnServedAsync(entry); // a fitting slot was free: served at once
         }
     }
 
@@ -183,7 +191,7 @@ public sealed partial class Deploy
     private async Task OnServedAsync(QueueEntryView entry)
     {
         _form.Served(await Deployments.SlotChoicesAsync(), entry.ServedSlotName);
-        _error = null;
+        ClearMessages();
         StateHasChanged();
     }
 }
