@@ -102,6 +102,22 @@ public sealed class DeployTests(BrowserFixture browser) : BrowserTest(browser)
     }
 
     [Fact]
+    public async Task Deploy_WithNothingChosen_SaysWhat_AndTheMessageGoesOnceTheAppIsPicked()
+    {
+        var page = await Browser.SignInAsync(Portal, "devon");
+        await page.GotoAsync("/deploy");
+        await BrowserFixture.WaitInteractiveAsync(page);
+        await page.Locator("[data-testid=deploy-submit]").ClickAsync();
+        await Expect(page.Locator("[data-testid=deploy-error]")).ToHaveTextAsync("Choose an app from the list.");
+
+        await page.Locator("[data-testid=deploy-app]").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "storefront", Exact = false }).First.ClickAsync();
+        await Expect(page.Locator("[data-testid=deploy-error]")).ToHaveCountAsync(0);
+        await using var db = Database.Factory.CreateDbContext();
+        Assert.Equal(0, await db.Deployments.CountAsync());
+    }
+
+    [Fact]
     public async Task Viewer_SeesNoDeployButtons_AndTheFormSaysWhy()
     {
         var page = await Browser.SignInAsync(Portal, "viewer");
