@@ -26,12 +26,14 @@ internal sealed class DeploymentOutcome(
         var text = reason is { Length: > MaxReason } ? reason[..MaxReason] : reason;
         await using var db = dbFactory.CreateDbContext();
         var finished = await leases.EndAsync(db, lease, state, text, ct);
-        logger.LogInformation("Deployment {Id} {State}{Reason}", id, state, text is null ? "" : ": " + text);
+        // The stored reason keeps the crashed app's colours for the page; the portal's log and notifications get plain text.
+        var plain = text is null ? null : Logs.AnsiText.Strip(text);
+        logger.LogInformation("Deployment {Id} {State}{Reason}", id, state, plain is null ? "" : ": " + plain);
         notifier.Publish(lease.Change);
         // Only the run whose write landed tells anyone: a run that lost its lease, or a repeat, stays quiet.
         if (finished && state is DeploymentState.Succeeded or DeploymentState.Failed)
         {
-            await RaiseFinishedAsync(db, id, state, text);
+            await RaiseFinishedAsync(db, id, state, plain);
         }
     }
 

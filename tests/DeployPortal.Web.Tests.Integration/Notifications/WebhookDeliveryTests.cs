@@ -232,6 +232,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         text = JsonDocument.Parse(failed.Body).RootElement.GetProperty("text").GetString()!;
         Assert.StartsWith("*Deploy failed* · qa-2\npayments crash-on-start (", text);
         Assert.Contains("CrashLoopBackOff", text);
+        Assert.DoesNotContain('\u001b', text); // the crashed app's colour escapes stay on the deployment page
         Assert.Equal(2, _slack.Count);
     }
 
