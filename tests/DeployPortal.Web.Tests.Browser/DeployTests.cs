@@ -82,6 +82,7 @@ public sealed class DeployTests(BrowserFixture browser) : BrowserTest(browser)
         await Expect(page.Locator("[data-testid=failure-reason]")).Not.ToContainTextAsync("[41m");
         await Expect(page.Locator("[data-testid=step-rollout] .portal-step-message")).Not.ToContainTextAsync("Hosting failed to start");
         await Expect(page.Locator("[data-testid=failure-headline]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"restarted (1 time|\d+ times)\)\.$"));
+        await Expect(page.Locator("[data-testid=history-this]")).ToContainTextAsync("(this one)"); // the page's own row in the app's deployments
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "deployment-failed.png"), FullPage = true });
 
         // The button under the reason opens the crashed container's previous run (the cluster's previous=true log).
