@@ -54,6 +54,7 @@ public sealed class MyWorkBrowserTests(BrowserFixture browser) : BrowserTest(bro
         // Dana's deployment page tells her, and no longer offers the removed app or waits for pods.
         await Expect(dev.Locator("[data-testid=hold-ended-sentence]")).ToHaveTextAsync(Verdict);
         await Expect(dev.Locator("[data-testid=hold-ended]")).ToHaveAttributeAsync("data-outcome", "fail");
+        await Expect(dev.Locator("[data-testid=deployment-header] [data-testid=deployment-removed]")).ToHaveTextAsync("Removed with the release");
         await Expect(dev.Locator("[data-testid=app-url]")).ToHaveCountAsync(0);
         await Expect(dev.GetByText("No pods yet.")).ToHaveCountAsync(0);
         await Expect(dev.Locator("[data-testid=redeploy]")).ToHaveCountAsync(0);
