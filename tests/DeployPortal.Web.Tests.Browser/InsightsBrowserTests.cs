@@ -99,10 +99,13 @@ public sealed class InsightsBrowserTests(BrowserFixture browser) : BrowserTest(b
         db.Attach(forgotten);
         forgotten.GivenBackUntil = forgotten.Until.AddHours(-1); // it had 3 h left: the seeded hold's end is 4 h after its release
         forgotten.Until = now.AddDays(-1);
-        var slept = await data.HoldAsync(slots[1], "erin", now.AddDays(-2), now.AddDays(-2).AddHours(5));
-        await data.DeploymentAsync(slots[1], slept, "main", DeploymentState.Succeeded, now.AddDays(-2), TimeSpan.Zero, TimeSpan.FromMinutes(1), app: "payments");
-        db.AuditEvents.Add(new AuditEvent { At = now.AddDays(-2).AddHours(1), ActorId = "system", ActorName = "DeployPortal", Action = "sleep", SlotId = slots[1].Id, SlotName = slots[1].Name });
-        db.AuditEvents.Add(new AuditEvent { At = now.AddDays(-2).AddHours(3), ActorId = "system", ActorName = "DeployPortal", Action = "wake", SlotId = slots[1].Id, SlotName = slots[1].Name });
+        // On qa-4, which the week's seed leaves alone: a hold it put on qa-2 two days ago overlapped this one between 07:00
+        // and 14:00 UTC, two holds of one slot at once, which the portal never writes.
+        var asleep = slots[3];
+        var slept = await data.HoldAsync(asleep, "erin", now.AddDays(-2), now.AddDays(-2).AddHours(5));
+        await data.DeploymentAsync(asleep, slept, "main", DeploymentState.Succeeded, now.AddDays(-2), TimeSpan.Zero, TimeSpan.FromMinutes(1), app: "payments");
+        db.AuditEvents.Add(new AuditEvent { At = now.AddDays(-2).AddHours(1), ActorId = "system", ActorName = "DeployPortal", Action = "sleep", SlotId = asleep.Id, SlotName = asleep.Name });
+        db.AuditEvents.Add(new AuditEvent { At = now.AddDays(-2).AddHours(3), ActorId = "system", ActorName = "DeployPortal", Action = "wake", SlotId = asleep.Id, SlotName = asleep.Name });
         await db.SaveChangesAsync();
     }
 
