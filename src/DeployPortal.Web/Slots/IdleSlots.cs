@@ -113,14 +113,15 @@ internal sealed class IdleSlots(
     }
 
     /// <summary>Queued, running or waiting for its image: scaling the slot to zero under it would undo or race it.</summary>
-    public static bool OnItsWay(DeploymentState state) =>
-        state is DeploymentState.Queued or DeploymentState.Running or DeploymentState.WaitingForImage;
+    public static bool OnItsWay(DeploymentState state) => OnItsWayStates.Contains(state);
+
+    private static readonly DeploymentState[] OnItsWayStates = [DeploymentState.Queued, DeploymentState.Running, DeploymentState.WaitingForImage];
 
     private async Task<(string Slot, string App, DeploymentState State)?> OnItsWayAsync(long holdId, CancellationToken ct)
     {
         await using var db = dbFactory.CreateDbContext();
         var found = await db.Deployments.AsNoTracking()
-            .Where(d => d.HoldId == holdId && (d.State == DeploymentState.Queued || d.State == DeploymentState.Running || d.State == DeploymentState.WaitingForImage))
+            .Where(d => d.HoldId == holdId && OnItsWayStates.Contains(d.State))
             .Select(d => new { Slot = d.Slot!.Name, d.App, d.State }).FirstOrDefaultAsync(ct);
         return found is null ? null : (found.Slot, found.App, found.State);
     }

@@ -23,6 +23,9 @@ public sealed record SlotCard(
     /// <summary>What runs here under the current hold: the latest deployment of each app.</summary>
     public IReadOnlyList<SlotDeploymentView> Deployments { get; init; } = [];
 
+    /// <summary>Something was deployed and nothing is on its way: the apps may be put to sleep.</summary>
+    public bool HasSettledDeployments => Deployments.Count > 0 && !Deployments.Any(d => d.OnItsWay);
+
     /// <summary>QA's verdict on the last hold, while the slot stays free after QA released it; null otherwise.</summary>
     public SlotVerdictView? LastVerdict { get; init; }
 
